@@ -1,0 +1,36 @@
+# One command for the demo, one for the tests. Both set up .venv from scratch on a fresh machine.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench eval clean venv
+
+demo: $(STAMP)
+	$(BIN)/mmthink demo image --out runs/
+
+test: $(STAMP)
+	-@bash tools/install_chromium.sh
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
+
+eval: $(STAMP)
+	$(BIN)/python tools/eval_image_plans.py ../shared/data/image_prompts_dev.jsonl
+
+venv: $(STAMP)
+
+# CPU torch first: torch==2.13.0 is a local CPU wheel on our machines; elsewhere fall back to the
+# PyTorch CPU index, then to a plain install.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0 \
+	  || $(BIN)/python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu \
+	  || $(BIN)/python -m pip install -q torch
+	$(BIN)/python -m pip install -q -e '.[embedded,hf,server,dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache build *.egg-info

@@ -1,0 +1,95 @@
+"""A user's request and its validation.
+
+Validation happens before any work starts, and each error names the field and the fix, so a
+bad CLI flag or API argument costs nothing and leaves no half-made bundle behind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import InputError
+
+MODALITIES = ("image", "speech", "video", "auto")
+
+_SPEECH_WORDS = re.compile(r"\b(say|says|speak|speech|voice|narrat\w*|read (?:this|it) (?:aloud|out)|audio|tts|pronounce|tone)\b", re.I)
+_VIDEO_WORDS = re.compile(r"\b(movie|video|film|clip|trailer|storyboard|animation|short film|scene \d)\b", re.I)
+
+
+@dataclass
+class Limits:
+    """Caps checked before a run starts; generous defaults, all overridable."""
+
+    max_prompt_chars: int = 4000
+    max_image_side: int = 2048
+    max_audio_seconds: float = 300.0
+    max_video_seconds: float = 300.0
+    max_drafts: int = 64
+    max_steps: int = 400
+
+
+@dataclass
+class Request:
+    text: str
+    modality: str = "auto"
+    width: int = 768
+    height: int = 512
+    seed: int = 0
+    voice: str | None = None
+    fps: int = 24
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Request":
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**known)
+
+    def validate(self, limits: Limits | None = None) -> "Request":
+        limits = limits or Limits()
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise InputError("prompt", "is empty", "say what to make, e.g. \"a lighthouse at dusk\"")
+        if len(self.text) > limits.max_prompt_chars:
+            raise InputError("prompt", f"is {len(self.text)} characters, the limit is {limits.max_prompt_chars}",
+                             "shorten it or raise Limits.max_prompt_chars")
+        if self.modality not in MODALITIES:
+            raise InputError("modality", f"unknown value {self.modality!r}", f"use one of {', '.join(MODALITIES)}")
+        for name in ("width", "height"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise InputError(name, f"must be an integer, got {v!r}", "e.g. 768")
+            if not 64 <= v <= limits.max_image_side:
+                raise InputError(name, f"{v} is outside 64..{limits.max_image_side}", "pick a size in that range")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise InputError("seed", f"must be an integer, got {self.seed!r}", "e.g. --seed 7")
+        if not 0 <= self.seed < 2**32:
+            raise InputError("seed", f"{self.seed} is outside 0..2**32-1", "use a non-negative 32-bit integer")
+        if isinstance(self.fps, bool) or not isinstance(self.fps, int) or not 1 <= self.fps <= 60:
+            raise InputError("fps", f"{self.fps!r} is not an integer in 1..60", "e.g. 24")
+        return self
+
+    def resolved_modality(self) -> str:
+        """The modality to make; "auto" is decided from the words of the request."""
+        if self.modality != "auto":
+            return self.modality
+        if _VIDEO_WORDS.search(self.text):
+            return "video"
+        if _SPEECH_WORDS.search(self.text) and not re.search(r"\b(image|picture|drawing|painting|photo)\b", self.text, re.I):
+            return "speech"
+        return "image"
+
+
+def coerce_int(field_name: str, value: Any) -> int:
+    """Parse an integer option from user input, with an error that names the field."""
+    if isinstance(value, bool):
+        raise InputError(field_name, f"must be an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise InputError(field_name, f"must be an integer, got {value!r}", "e.g. 3") from None
