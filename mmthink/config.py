@@ -1,0 +1,93 @@
+"""Validated agent settings and the named profiles (embedded, gpu, server).
+
+A profile is only a dictionary of defaults; ``Agent.from_profile(name, **overrides)`` merges
+the overrides and validates the result, so a typo in a field name fails with the list of fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .errors import InputError
+from .request import Limits
+from .thinking import ThinkingConfig
+
+REASONERS = ("heuristic", "scripted", "hf", "openai_compat")
+IMAGE_BACKENDS = ("embedded", "diffusers")
+
+
+@dataclass
+class AgentConfig:
+    reasoner: str = "heuristic"
+    reasoner_model: str | None = None  # hub id / folder (hf) or served model name (openai_compat)
+    reasoner_options: dict[str, Any] = field(default_factory=dict)
+    script: str | None = None  # demo script name or path, for the scripted reasoner
+    image_backend: str = "embedded"
+    image_model: str | None = None
+    image_options: dict[str, Any] = field(default_factory=dict)
+    clip_model: str | None = None
+    speech_backend: str = "embedded"
+    speech_model: str | None = None
+    music_backend: str = "embedded"
+    music_model: str | None = None
+    device: str | None = None
+    thinking: ThinkingConfig = field(default_factory=ThinkingConfig)
+    limits: Limits = field(default_factory=Limits)
+    out_dir: str = "runs"
+
+    def validate(self) -> "AgentConfig":
+        if self.reasoner not in REASONERS:
+            raise InputError("reasoner", f"unknown reasoner {self.reasoner!r}", f"use one of {', '.join(REASONERS)}")
+        if self.reasoner == "scripted" and not self.script:
+            raise InputError("script", "the scripted reasoner needs a script", "e.g. script='image'")
+        if self.reasoner in ("hf",) and not self.reasoner_model:
+            raise InputError("reasoner_model", "the hf reasoner needs a model", "a hub id or a local folder")
+        if self.image_backend not in IMAGE_BACKENDS:
+            raise InputError("image_backend", f"unknown backend {self.image_backend!r}",
+                             f"use one of {', '.join(IMAGE_BACKENDS)}")
+        if self.image_backend == "diffusers" and not self.image_model:
+            raise InputError("image_model", "the diffusers backend needs a model", "a hub id or a local folder")
+        self.thinking.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # Everything on the CPU, offline, from pip packages: the default.
+    "embedded": {},
+    # A GPU with downloaded weights: a local reasoning model and a fast diffusion model.
+    "gpu": {
+        "reasoner": "hf",
+        "reasoner_model": "Qwen/Qwen3-4B",
+        "image_backend": "diffusers",
+        "image_model": "stabilityai/sdxl-turbo",
+        "clip_model": "openai/clip-vit-base-patch32",
+    },
+    # An OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, LM Studio) for the reasoner.
+    "server": {
+        "reasoner": "openai_compat",
+    },
+}
+
+
+def make_config(profile: str = "embedded", **overrides: Any) -> AgentConfig:
+    if profile not in PROFILES:
+        raise InputError("profile", f"unknown profile {profile!r}", f"use one of {', '.join(PROFILES)}")
+    values = {**PROFILES[profile], **overrides}
+    names = {f.name for f in fields(AgentConfig)}
+    thinking_fields = set(ThinkingConfig.__dataclass_fields__)
+    think = {k: values.pop(k) for k in list(values) if k in thinking_fields}
+    limit_fields = set(Limits.__dataclass_fields__)
+    lim = {k: values.pop(k) for k in list(values) if k in limit_fields}
+    unknown = set(values) - names
+    if unknown:
+        raise InputError(sorted(unknown)[0], "is not a setting", f"settings are: {', '.join(sorted(names | thinking_fields))}")
+    cfg = AgentConfig(**values)
+    if think:
+        cfg.thinking = ThinkingConfig(**{**cfg.thinking.to_dict(), **think})
+    if lim:
+        cfg.limits = Limits(**{**asdict(cfg.limits), **lim})
+    return cfg.validate()

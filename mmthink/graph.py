@@ -1,0 +1,443 @@
+"""build_graph(): the one LangGraph state machine behind every run.
+
+    route -> think -> act -> critique -> think ... -> compose
+
+``think`` streams the reasoner until a drafting tag closes, the final tag arrives, or the
+budget is spent; ``act`` renders the draft; ``critique`` measures it and writes the
+observation back into the chain of thought. Every node appends its steps to the trace as it
+goes, so a run that dies leaves a readable bundle. Modalities are data (:class:`Modality`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from langgraph.graph import END, START, StateGraph
+
+from .critics.base import Critique
+from .errors import MMThinkError
+from .modality import Modality, RunContext
+from .protocol import (ProblemEvent, StreamParser, Tag, TagEvent, TextEvent, format_observation)
+from .reasoners.base import DraftRecord, Reasoner, Turn
+from .request import Limits, Request
+from .state import RunState
+from .thinking import Budget, DifficultyEstimator, ThinkingConfig, count_tokens, resolve_mode, strip_soft_switches
+from .trace.schema import Part, Step
+from .trace.writer import TraceWriter, new_run_id
+
+MAX_IDLE_TURNS = 4
+"""Turns in a row that produce neither a draft nor a final before thinking is closed."""
+
+
+@dataclass
+class Components:
+    """Everything the nodes use that is not state: models, tools, settings."""
+
+    reasoner: Reasoner
+    modalities: dict[str, Modality]
+    thinking: ThinkingConfig = field(default_factory=ThinkingConfig)
+    limits: Limits = field(default_factory=Limits)
+    estimator: DifficultyEstimator | None = None
+    out_dir: Path = Path("runs")
+    system_prompt: Callable[[str, str], str] | None = None
+    describe: dict[str, Any] = field(default_factory=dict)  # manifest facts: reasoner, backends
+
+
+class _Runs:
+    """Per-process handles for runs in flight: trace writers and in-memory artifacts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._writers: dict[str, TraceWriter] = {}
+        self._caches: dict[str, dict[str, Any]] = {}
+
+    def writer(self, run_dir: str) -> TraceWriter:
+        with self._lock:
+            w = self._writers.get(run_dir)
+            if w is None:
+                w = TraceWriter.resume(run_dir)
+                self._writers[run_dir] = w
+            return w
+
+    def open(self, run_dir: str, manifest: dict[str, Any]) -> TraceWriter:
+        with self._lock:
+            w = self._writers.get(run_dir)
+            if w is None:
+                w = TraceWriter.resume(run_dir) if (Path(run_dir) / "manifest.json").exists() else TraceWriter(run_dir, manifest)
+                self._writers[run_dir] = w
+            return w
+
+    def cache(self, run_dir: str) -> dict[str, Any]:
+        with self._lock:
+            return self._caches.setdefault(run_dir, {})
+
+    def close(self, run_dir: str) -> None:
+        with self._lock:
+            self._writers.pop(run_dir, None)
+            self._caches.pop(run_dir, None)
+
+
+RUNS = _Runs()
+
+
+def _emit(writer: TraceWriter, step: Step) -> Step:
+    """Append to the trace first (durable), then tell whoever is streaming."""
+    writer.append(step)
+    try:
+        from langgraph.config import get_stream_writer
+
+        get_stream_writer()({"type": "step", "run_dir": str(writer.root), "step": step.to_dict()})
+    except Exception:  # not inside a streaming run
+        pass
+    return step
+
+
+def _emit_token(text: str, channel: str) -> None:
+    try:
+        from langgraph.config import get_stream_writer
+
+        get_stream_writer()({"type": "token", "text": text, "channel": channel})
+    except Exception:
+        pass
+
+
+def _ctx(state: RunState, comp: Components) -> RunContext:
+    req = Request.from_dict(state["request"])
+    return RunContext(req, state["modality"], req.seed, Path(state["run_dir"]), list(state.get("drafts") or []),
+                      state.get("transcript", ""), RUNS.cache(state["run_dir"]))
+
+
+def _records(state: RunState) -> list[DraftRecord]:
+    out = []
+    for d in state.get("drafts") or []:
+        out.append(DraftRecord(d["id"], d["tag"], dict(d.get("attrs") or {}), d.get("body", ""), d.get("score"),
+                               d.get("passed"), list(d.get("findings") or []), dict(d.get("metrics") or {}),
+                               d.get("error")))
+    return out
+
+
+def build_graph(comp: Components) -> StateGraph:
+    """The uncompiled graph; compile it with or without a checkpointer."""
+
+    # ------------------------------------------------------------------ route
+    def route(state: RunState) -> dict[str, Any]:
+        if state.get("run_dir") and (Path(state["run_dir"]) / "manifest.json").exists() and state.get("budget"):
+            return {}  # resumed: already routed
+        req = Request.from_dict(state["request"]).validate(comp.limits)
+        cfg = ThinkingConfig(**{**comp.thinking.to_dict(), **(state.get("thinking") or {})}).validate()
+        modality = req.resolved_modality()
+        if modality not in comp.modalities:
+            from .errors import InputError
+
+            raise InputError("modality", f"{modality!r} is not available in this agent",
+                             f"available: {', '.join(comp.modalities)}")
+        decision = resolve_mode(state.get("mode_arg"), req.text, cfg.mode, modality, comp.estimator)
+        run_id = state.get("run_id") or new_run_id()
+        run_dir = str(Path(state.get("out_dir") or comp.out_dir) / run_id)
+        budget = Budget.from_config(cfg)
+        manifest = {
+            "run_id": run_id,
+            "request": req.to_dict(),
+            "modality": modality,
+            "thinking": {**cfg.to_dict(), "resolved": decision.mode, "source": decision.source,
+                         "reason": decision.reason, "difficulty": decision.difficulty},
+            "seed": req.seed,
+            **comp.describe,
+            "budget": budget.to_dict(),
+        }
+        writer = RUNS.open(run_dir, manifest)
+        _emit(writer, Step("decision", "route", f"thinking {decision.mode}",
+                           [Part("text", f"Modality: {modality}"
+                                 + (" (decided from the request's words)" if req.modality == "auto" else "")
+                                 + f". Thinking {decision.mode}: {decision.reason}.")],
+                           metrics={"mode": decision.mode, "source": decision.source, "modality": modality,
+                                    "difficulty": decision.difficulty}))
+        return {"run_id": run_id, "run_dir": run_dir, "modality": modality, "mode": decision.mode,
+                "decision": decision.__dict__, "budget": budget.to_dict(), "thinking": cfg.to_dict(),
+                "transcript": "", "answer": "", "turns": 0, "force_close": None, "closed": False,
+                "pending": None, "final_tag": None, "drafts": [], "status": "running", "reason": None,
+                "final": None}
+
+    # ------------------------------------------------------------------ think
+    def think(state: RunState) -> dict[str, Any]:
+        writer = RUNS.writer(state["run_dir"])
+        budget = Budget.from_dict(state["budget"])
+        cfg = ThinkingConfig(**state["thinking"])
+        force = state.get("force_close")
+        spent = budget.spent()
+        if spent and not force and state["mode"] == "on":
+            force = spent
+            _emit(writer, Step("decision", "think", "budget spent", [Part("text", f"{spent}: thinking is closed "
+                               "and the best draft so far will be composed.")], metrics=budget.to_dict()))
+        req = Request.from_dict(state["request"])
+        req.text = strip_soft_switches(req.text) or req.text
+        turn = Turn(request=req, modality=state["modality"], mode=state["mode"], transcript=state.get("transcript", ""),
+                    answer=state.get("answer", ""), drafts=_records(state), tokens_left=budget.tokens_left(),
+                    drafts_left=budget.drafts_left(), min_tokens=cfg.min_tokens, tokens_used=budget.tokens,
+                    force_close=force, seed=req.seed,
+                    system=comp.system_prompt(state["modality"], state["mode"]) if comp.system_prompt else None)
+        parsers = {"thinking": StreamParser(), "answer": StreamParser()}
+        texts = {"thinking": "", "answer": ""}
+        tokens = 0
+        tag: Tag | None = None
+        tag_channel = "thinking"
+        problems: list[str] = []
+        over_budget: str | None = None
+        started = time.time()
+        stream = comp.reasoner.stream(turn)
+        try:
+            for delta in stream:
+                ch = delta.channel
+                texts[ch] += delta.text
+                _emit_token(delta.text, ch)
+                if ch == "thinking":
+                    n = delta.tokens if delta.tokens is not None else count_tokens(delta.text)
+                    tokens += n
+                    budget.tokens += n
+                for ev in parsers[ch].feed(delta.text):
+                    if isinstance(ev, ProblemEvent):
+                        problems.append(ev.finding)
+                    elif isinstance(ev, TagEvent) and (ev.tag.is_draft or ev.tag.is_final) and tag is None:
+                        tag, tag_channel = ev.tag, ch
+                if tag is not None and (tag.is_draft or ch == "thinking"):
+                    break
+                if ch == "thinking" and not force and state["mode"] == "on" and \
+                        budget.max_tokens is not None and budget.tokens >= budget.max_tokens:
+                    over_budget = f"thinking-token budget spent ({budget.tokens}/{budget.max_tokens})"
+                    break
+        except MMThinkError as e:
+            return _fail_think(state, writer, budget, f"reasoner failed: {e}")
+        except Exception as e:  # a model backend blew up: record it, compose what we have
+            _emit(writer, Step("error", "think", "reasoner failed", [Part("text", f"{type(e).__name__}: {e}"),
+                               Part("text", traceback.format_exc(limit=4))]))
+            return {"closed": True, "force_close": f"reasoner failed: {e}", "budget": budget.to_dict(),
+                    "turns": state.get("turns", 0) + 1}
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        if tag is None:
+            for ch, p in parsers.items():
+                for ev in p.finish():
+                    if isinstance(ev, ProblemEvent):
+                        problems.append(ev.finding)
+                    elif isinstance(ev, TagEvent) and tag is None and (ev.tag.is_draft or ev.tag.is_final):
+                        tag, tag_channel = ev.tag, ch
+        thinking_text = texts["thinking"]
+        if tag is not None and tag_channel == "thinking":
+            cut = thinking_text.find(tag.raw) if tag.raw else -1
+            if cut >= 0:
+                thinking_text = thinking_text[:cut + len(tag.raw)]
+        update: dict[str, Any] = {"turns": state.get("turns", 0) + 1}
+        transcript = state.get("transcript", "") + thinking_text
+        if thinking_text.strip():
+            _emit(writer, Step("thought", "think", "thinking", [Part("reasoning", thinking_text)], started=started,
+                               metrics={"tokens": tokens, "tokens_total": budget.tokens,
+                                        "tokens_left": budget.tokens_left()}))
+        answer = state.get("answer", "") + texts["answer"]
+        if problems:
+            note = "; ".join(problems[:5])
+            transcript += "\n" + format_observation("protocol", None, note) + "\n"
+            _emit(writer, Step("observation", "think", "protocol findings", [Part("text", note)], ref="protocol",
+                               passed=False, metrics={"findings": problems}))
+        update.update({"transcript": transcript, "answer": answer})
+        if over_budget and (tag is None or tag.is_draft):
+            _emit(writer, Step("decision", "think", "budget spent", [Part("text", f"{over_budget}: thinking is "
+                               "closed now (budget forcing); the best draft so far will be composed.")],
+                               metrics=budget.to_dict()))
+            update.update({"force_close": over_budget, "budget": budget.to_dict()})
+            if force:
+                update["closed"] = True
+            return update
+        if tag is not None and tag.is_draft:
+            if force or (budget.drafts_left() == 0):
+                why = force or f"draft budget spent ({budget.drafts}/{budget.max_drafts})"
+                _emit(writer, Step("decision", "think", "draft not rendered", [Part("text", f"{why}: <{tag.name} "
+                                   f"id={tag.id}> is not rendered; composing the best draft so far.")]))
+                update.update({"force_close": why, "closed": bool(force), "budget": budget.to_dict()})
+                return update
+            update.update({"pending": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
+                           "budget": budget.to_dict()})
+            return update
+        if tag is not None and tag.is_final:
+            update.update({"final_tag": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
+                           "closed": True, "budget": budget.to_dict()})
+            return update
+        # no tag: the reasoner ended its turn
+        idle = texts["answer"].strip() or not texts["thinking"].strip() or force \
+            or update["turns"] >= MAX_IDLE_TURNS + len(state.get("drafts") or [])
+        update.update({"closed": bool(idle), "budget": budget.to_dict()})
+        return update
+
+    def _fail_think(state, writer, budget, reason):
+        _emit(writer, Step("error", "think", "reasoner failed", [Part("text", reason)]))
+        return {"closed": True, "force_close": reason, "budget": budget.to_dict(), "turns": state.get("turns", 0) + 1}
+
+    # -------------------------------------------------------------------- act
+    def act(state: RunState) -> dict[str, Any]:
+        writer = RUNS.writer(state["run_dir"])
+        pend = state["pending"] or {}
+        tag = Tag(pend["name"], dict(pend.get("attrs") or {}), pend.get("body", ""), pend.get("raw", ""))
+        modality = comp.modalities[state["modality"]]
+        drafts = list(state.get("drafts") or [])
+        draft_id = tag.id or f"{tag.name[0]}{len(drafts) + 1}"
+        if any(d["id"] == draft_id for d in drafts):
+            draft_id = f"{draft_id}.{len(drafts) + 1}"
+        tag.attrs["id"] = draft_id
+        record: dict[str, Any] = {"id": draft_id, "tag": tag.name, "attrs": tag.attrs, "body": tag.body,
+                                  "asset": None, "kind": None, "meta": {}, "score": None, "passed": None,
+                                  "findings": [], "metrics": {}, "error": None}
+        budget = Budget.from_dict(state["budget"])
+        budget.drafts += 1
+        handler = modality.handlers.get(tag.name)
+        started = time.time()
+        transcript = state.get("transcript", "")
+        if handler is None:
+            msg = f"<{tag.name}> is not used for {modality.name}; use " + ", ".join(f"<{t}>" for t in modality.handlers)
+            record["error"] = msg
+        else:
+            ctx = _ctx({**state, "drafts": drafts + [record]}, comp)
+            try:
+                art = handler.render(tag, ctx)
+                rel = writer.put_asset(art.data, art.ext)
+                ctx.cache[draft_id] = art
+                record.update({"asset": rel, "kind": art.kind, "meta": _json_safe(art.meta)})
+                _emit(writer, Step("draft", "act", f"{tag.name} {draft_id}",
+                                   [Part("text", tag.body), Part(art.kind, asset=rel)], ref=draft_id, started=started,
+                                   metrics={"tag": tag.name, "attrs": tag.attrs, **_brief(art.meta)}))
+            except Exception as e:
+                record["error"] = f"{type(e).__name__}: {e}"
+        if record["error"]:
+            _emit(writer, Step("error", "act", f"{tag.name} {draft_id} failed", [Part("text", record["error"])],
+                               ref=draft_id, started=started))
+            transcript += "\n" + format_observation(draft_id, 0.0, f"render failed: {record['error']}") + "\n"
+            record["score"], record["passed"] = 0.0, False
+        drafts.append(record)
+        return {"drafts": drafts, "pending": None, "budget": budget.to_dict(), "transcript": transcript}
+
+    # --------------------------------------------------------------- critique
+    def critique(state: RunState) -> dict[str, Any]:
+        writer = RUNS.writer(state["run_dir"])
+        drafts = list(state.get("drafts") or [])
+        record = dict(drafts[-1])
+        modality = comp.modalities[state["modality"]]
+        handler = modality.handlers[record["tag"]]
+        tag = Tag(record["tag"], dict(record["attrs"]), record["body"])
+        ctx = _ctx(state, comp)
+        started = time.time()
+        transcript = state.get("transcript", "")
+        try:
+            art = ctx.cache.get(record["id"]) or handler.restore(record, ctx.read_asset(record["asset"]))
+            crit: Critique = handler.critique(tag, art, ctx)
+            record.update({"score": crit.score, "passed": crit.passed, "findings": crit.findings,
+                           "metrics": _json_safe(crit.metrics)})
+            text = crit.summary()
+            _emit(writer, Step("observation", "critique", f"critique of {record['id']}", [Part("text", text)],
+                               ref=record["id"], score=crit.score, passed=crit.passed, started=started,
+                               metrics=_json_safe(crit.metrics)))
+            transcript += "\n" + format_observation(record["id"], crit.score, text) + "\n"
+        except Exception as e:
+            record.update({"error": f"critic failed: {type(e).__name__}: {e}"})
+            _emit(writer, Step("error", "critique", f"critic failed on {record['id']}",
+                               [Part("text", record["error"])], ref=record["id"], started=started))
+            transcript += "\n" + format_observation(record["id"], None, "the critic failed; judge it yourself") + "\n"
+        drafts[-1] = record
+        return {"drafts": drafts, "transcript": transcript}
+
+    # ---------------------------------------------------------------- compose
+    def compose(state: RunState) -> dict[str, Any]:
+        writer = RUNS.writer(state["run_dir"])
+        modality = comp.modalities[state["modality"]]
+        ft = state.get("final_tag")
+        final = Tag(ft["name"], dict(ft.get("attrs") or {}), ft.get("body", "")) if ft else None
+        ctx = _ctx(state, comp)
+        budget = Budget.from_dict(state["budget"])
+        started = time.time()
+        try:
+            art, facts = modality.composer.compose(final, ctx)
+            rel = writer.put_asset(art.data, art.ext)
+            parts = [Part("text", _clean_answer(state.get("answer", "")))] if state.get("answer", "").strip() else []
+            parts.append(Part(art.kind, asset=rel))
+            if facts.get("table"):
+                parts.append(Part("table", rows=facts.pop("table")))
+            _emit(writer, Step("final", "compose", f"final {art.kind}", parts, ref=facts.get("ref"), started=started,
+                               score=facts.get("score"), passed=facts.get("passed"),
+                               metrics=_json_safe({**_brief(art.meta), **facts})))
+            final_info = {"asset": rel, "kind": art.kind, "ext": art.ext, "ref": facts.get("ref")}
+            writer.finish("succeeded", final=final_info, budget=budget.to_dict(), reason=None,
+                          answer=_clean_answer(state.get("answer", "")))
+            return {"final": final_info, "status": "succeeded", "reason": None}
+        except Exception as e:
+            reason = f"compose failed: {type(e).__name__}: {e}"
+            _emit(writer, Step("error", "compose", "compose failed", [Part("text", reason),
+                               Part("text", traceback.format_exc(limit=4))], started=started))
+            writer.finish("failed", reason=reason, budget=budget.to_dict())
+            return {"status": "failed", "reason": reason}
+        finally:
+            RUNS.cache(state["run_dir"]).clear()
+
+    # ----------------------------------------------------------------- wiring
+    def after_think(state: RunState) -> str:
+        if state.get("closed"):
+            return "compose"
+        if state.get("pending"):
+            return "act"
+        return "think"
+
+    def after_act(state: RunState) -> str:
+        last = (state.get("drafts") or [{}])[-1]
+        if last.get("error") or state.get("mode") == "off":
+            return "think"
+        return "critique"
+
+    g = StateGraph(RunState)
+    g.add_node("route", route)
+    g.add_node("think", think)
+    g.add_node("act", act)
+    g.add_node("critique", critique)
+    g.add_node("compose", compose)
+    g.add_edge(START, "route")
+    g.add_edge("route", "think")
+    g.add_conditional_edges("think", after_think, ["act", "think", "compose"])
+    g.add_conditional_edges("act", after_act, ["critique", "think"])
+    g.add_edge("critique", "think")
+    g.add_edge("compose", END)
+    return g
+
+
+def recursion_limit(cfg: ThinkingConfig, limits: Limits) -> int:
+    """Supersteps a run may take: three per draft (think, act, critique) plus routing, idle turns, compose."""
+    return min(limits.max_steps, 3 * (cfg.max_drafts + 2) + 2 * MAX_IDLE_TURNS + 8)
+
+
+def _clean_answer(text: str) -> str:
+    import re
+
+    text = re.sub(r"<think>\s*</think>", "", text)
+    return text.strip()
+
+
+def _brief(meta: dict[str, Any]) -> dict[str, Any]:
+    keep = ("backend", "quality", "size", "seed", "seconds", "sample_rate", "emotion", "ms", "timings", "model")
+    return {k: meta[k] for k in keep if k in meta}
+
+
+def _json_safe(obj: Any) -> Any:
+    import json
+
+    try:
+        json.dumps(obj)
+        return obj
+    except TypeError:
+        if isinstance(obj, dict):
+            return {str(k): _json_safe(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [_json_safe(v) for v in obj]
+        if hasattr(obj, "item"):
+            return obj.item()
+        return str(obj)

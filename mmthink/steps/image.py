@@ -1,0 +1,61 @@
+"""``<sketch>`` steps: parse the scene, draw it quickly, judge it against the request."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ..critics.base import Critique
+from ..critics.image import ImageCritic
+from ..media.base import ImageArtifact, Placed
+from ..modality import RunContext
+from ..protocol import Tag, parse_scene
+from ..understand import ImageIntent, parse_image_request
+
+SKETCH_LONG_SIDE = 512
+
+
+def sketch_size(width: int, height: int, long_side: int = SKETCH_LONG_SIDE) -> tuple[int, int]:
+    """Sketches are drawn smaller than the final, keeping the aspect ratio."""
+    scale = min(1.0, long_side / max(width, height))
+    return max(64, int(round(width * scale))), max(64, int(round(height * scale)))
+
+
+def intent_for(ctx: RunContext) -> ImageIntent:
+    if "intent" not in ctx.cache:
+        ctx.cache["intent"] = parse_image_request(ctx.request.text)
+    return ctx.cache["intent"]
+
+
+class SketchHandler:
+    """Renders ``<sketch>`` (and storyboard-less image drafts) with an image backend."""
+
+    def __init__(self, backend: Any, critic: ImageCritic | None = None, quality: str = "sketch") -> None:
+        self.backend = backend
+        self.critic = critic or ImageCritic()
+        self.quality = quality
+
+    def render(self, tag: Tag, ctx: RunContext) -> ImageArtifact:
+        scene, findings = parse_scene(tag.body)
+        if not scene.elements:
+            raise ValueError("the sketch has no element lines: write one element per line as 'name [xN]: attributes'")
+        ctx.cache[f"{tag.id}:scene_findings"] = findings
+        size = sketch_size(ctx.request.width, ctx.request.height)
+        art = self.backend.render(scene, quality=self.quality, size=size, seed=ctx.draft_seed(tag.id or ""))
+        art.meta.setdefault("scene_findings", findings)
+        art.meta["placed"] = [p.__dict__ for p in art.placed]
+        return art
+
+    def critique(self, tag: Tag, art: ImageArtifact, ctx: RunContext) -> Critique:
+        scene, findings = parse_scene(tag.body)
+        return self.critic.critique(art, scene, intent_for(ctx), prompt=ctx.request.text, scene_findings=findings)
+
+    def restore(self, record: dict[str, Any], data: bytes) -> ImageArtifact:
+        from PIL import Image
+
+        img = Image.open(io.BytesIO(data)).convert("RGB")
+        placed = [Placed(**{**p, "box": tuple(p["box"]), "rgb": tuple(p["rgb"]) if p.get("rgb") else None})
+                  for p in record.get("meta", {}).get("placed", [])]
+        bg = record.get("meta", {}).get("background_rgb")
+        return ImageArtifact("image", data, "png", dict(record.get("meta", {})), img, placed,
+                             tuple(bg) if bg else None)
