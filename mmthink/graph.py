@@ -423,7 +423,8 @@ def _clean_answer(text: str) -> str:
 
 
 def _brief(meta: dict[str, Any]) -> dict[str, Any]:
-    keep = ("backend", "quality", "size", "seed", "seconds", "sample_rate", "emotion", "ms", "timings", "model")
+    keep = ("backend", "quality", "size", "seed", "seconds", "sample_rate", "emotion", "ms", "timings", "model",
+            "placed", "background_rgb", "scene_no")
     return {k: meta[k] for k in keep if k in meta}
 
 

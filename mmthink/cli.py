@@ -1,0 +1,222 @@
+"""mmthink command line: run a request, replay a demo, open a trace bundle.
+
+Exit codes: 0 the run succeeded; 1 the run failed or stopped (its bundle is still written);
+2 bad input (a one-line reason names the field); 3 a bundle could not be opened or verified.
+Heavy modules load only inside the command that needs them, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE = 0, 1, 2, 3
+
+EPILOG = """examples:
+  mmthink run "three red apples on a table, a blue cup to the left of them" --out runs/
+  mmthink run "a lighthouse at dusk /no_think"
+  mmthink demo image
+  mmthink view runs/<run-id>           # prints the viewer path (add --open to open a browser)
+  mmthink verify runs/<run-id>.mmtrace
+
+exit codes: 0 succeeded, 1 run failed or stopped (bundle kept), 2 bad input, 3 bad bundle"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mmthink",
+        description="Interleaved multimodal reasoning: think in sketches, draft audio and storyboards, "
+                    "critique them, revise, and compose the final image, speech or video. "
+                    "Every run is saved as a trace bundle with an HTML viewer.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    def run_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--modality", default=None, help="image | speech | video | auto (default: auto from the words)")
+        sp.add_argument("--thinking", default=None, help="on | off | auto (default: the profile's, or /think, /no_think)")
+        sp.add_argument("--budget-tokens", default=None, help="thinking-token budget (s1 budget forcing)")
+        sp.add_argument("--min-tokens", default=None, help="think at least this many tokens (s1 'Wait')")
+        sp.add_argument("--max-drafts", default=None, help="most drafts to render before composing")
+        sp.add_argument("--max-seconds", default=None, type=float, help="wall-clock budget for thinking")
+        sp.add_argument("--seed", default=None, help="random seed (integer)")
+        sp.add_argument("--width", default=None, help="final image/video width in pixels")
+        sp.add_argument("--height", default=None, help="final image/video height in pixels")
+        sp.add_argument("--out", default="runs", help="folder for trace bundles (default: runs/)")
+        sp.add_argument("--zip", action="store_true", help="also write a .mmtrace zip of the bundle")
+        sp.add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
+        sp.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+
+    r = sub.add_parser("run", help="run a request end to end", description="Run one request through the agent.")
+    r.add_argument("prompt", help="what to make, in words")
+    r.add_argument("--profile", default="embedded", help="embedded (default) | gpu | server")
+    r.add_argument("--reasoner", default=None, help="heuristic | hf | openai_compat (overrides the profile)")
+    r.add_argument("--model", default=None, help="reasoner model id, folder or served name")
+    run_opts(r)
+
+    d = sub.add_parser("demo", help="replay a scripted demo (image, speech, video)",
+                       description="Replay a demo script: the chain of thought is scripted, "
+                                   "the drafts, critiques and final are rendered for real.")
+    d.add_argument("name", help="image | speech | video, or a path to a script .md")
+    run_opts(d)
+
+    v = sub.add_parser("view", help="print (or open) the HTML viewer of a bundle")
+    v.add_argument("bundle", help="a run folder or a .mmtrace zip")
+    v.add_argument("--open", action="store_true", help="open it in the default browser")
+
+    vf = sub.add_parser("verify", help="check a bundle's schema and asset hashes")
+    vf.add_argument("bundle", help="a run folder or a .mmtrace zip")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(__version__)
+        return EXIT_OK
+    if not args.cmd:
+        _parser().print_help()
+        return EXIT_INPUT
+    from .errors import BundleError, InputError, MMThinkError
+
+    try:
+        if args.cmd in ("run", "demo"):
+            return _run(args)
+        if args.cmd == "view":
+            return _view(args)
+        if args.cmd == "verify":
+            return _verify(args)
+    except InputError as e:
+        print(f"mmthink: error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except BundleError as e:
+        print(f"mmthink: bad bundle: {e}", file=sys.stderr)
+        return EXIT_BUNDLE
+    except MMThinkError as e:
+        print(f"mmthink: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("mmthink: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_INPUT
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .agent import Agent
+
+    if args.cmd == "demo":
+        from .reasoners.scripted import load_script
+
+        script = load_script(args.name)
+        agent = Agent.demo(args.name if not Path(args.name).suffix else args.name)
+        prompt = script.request
+        modality = args.modality or script.modality
+    else:
+        overrides: dict[str, Any] = {}
+        if args.reasoner:
+            overrides["reasoner"] = args.reasoner
+        if args.model:
+            overrides["reasoner_model"] = args.model
+        agent = Agent.from_profile(args.profile, **overrides)
+        prompt, modality = args.prompt, args.modality
+    stream = agent.stream(prompt, modality=modality, thinking=args.thinking, budget_tokens=args.budget_tokens,
+                          min_tokens=args.min_tokens, max_drafts=args.max_drafts, max_seconds=args.max_seconds,
+                          seed=args.seed, width=args.width, height=args.height, out=args.out,
+                          on_token=None)
+    _drive(stream, quiet=args.quiet or args.json)
+    res = stream.result
+    assert res is not None
+    zipped = None
+    if args.zip:
+        from .trace.reader import export_bundle
+
+        zipped = export_bundle(res.trace)
+    if args.json:
+        import json
+
+        print(json.dumps({"run_id": res.run_id, "status": res.status, "final": str(res.final) if res.final else None,
+                          "trace": str(res.trace), "viewer": str(res.trace / "index.html"), "reason": res.reason,
+                          "mode": res.mode, "modality": res.modality, "seconds": round(res.seconds, 3),
+                          "steps": res.steps, "budget": res.budget, "zip": str(zipped) if zipped else None}))
+    else:
+        _summary(res, zipped)
+    return EXIT_OK if res.ok else EXIT_FAILED
+
+
+def _drive(stream: Any, quiet: bool) -> None:
+    if quiet:
+        for _ in stream:
+            pass
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    icons = {"thought": "💭", "draft": "✏️ ", "observation": "🔎", "decision": "🧭", "final": "🏁", "error": "❗"}
+    with console.status("[bold]thinking…", spinner="dots") as status:
+        for step in stream:
+            line = step.title or step.kind
+            if step.score is not None:
+                line += f"  score {step.score:.2f}" + ("  ✓" if step.passed else "  ✗" if step.passed is False else "")
+            tokens = step.metrics.get("tokens_total")
+            console.print(f"{icons.get(step.kind, '•')} [dim]{step.node:>8}[/] {line}"
+                          + (f"  [dim]({tokens} thinking tokens)[/]" if tokens else ""))
+            status.update(f"[bold]{_next_label(step)}…")
+
+
+def _next_label(step: Any) -> str:
+    return {"thought": "drawing", "draft": "critiquing", "observation": "thinking", "decision": "thinking",
+            "final": "saving"}.get(step.kind, "working")
+
+
+def _summary(res: Any, zipped: Path | None) -> None:
+    from rich.console import Console
+
+    console = Console()
+    colour = "green" if res.ok else "red"
+    console.print(f"[{colour}]{res.status}[/] in {res.seconds:.1f} s, {res.steps} steps, thinking {res.mode}")
+    if res.final:
+        console.print(f"final:  {res.final}")
+    if res.reason:
+        console.print(f"reason: {res.reason}")
+    console.print(f"trace:  {res.trace}")
+    console.print(f"viewer: {res.trace / 'index.html'}")
+    if zipped:
+        console.print(f"zip:    {zipped}")
+
+
+def _view(args: argparse.Namespace) -> int:
+    from .trace.reader import load_trace
+
+    trace = load_trace(args.bundle)
+    page = trace.root / "index.html"
+    if not page.exists():
+        from .trace.viewer import write_viewer
+
+        page = write_viewer(trace.root, trace.manifest, trace.steps)
+    print(page.resolve())
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(page.resolve().as_uri())
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .trace.reader import load_trace
+
+    trace = load_trace(args.bundle, verify=False)
+    problems = trace.verify()
+    if problems:
+        for p in problems:
+            print(f"problem: {p}", file=sys.stderr)
+        return EXIT_BUNDLE
+    print(f"ok: {len(trace.steps)} steps, status {trace.manifest.get('status')}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

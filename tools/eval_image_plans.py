@@ -1,0 +1,130 @@
+"""Evaluate image plans on a prompt set: constraint accuracy of the first sketch and of the final.
+
+Each JSONL line holds a prompt and its annotated objects (class, count, optional colour and a
+position relative to another object). A prompt counts as met when every constraint holds in the
+drawn picture: presence (a clearly visible instance), count (visible instances), colour (measured
+from the pixels) and relative position (from the drawn boxes' centres). The judge reads only the
+bundle the run wrote, never the critic's verdict.
+
+    python tools/eval_image_plans.py ../shared/data/image_prompts_dev.jsonl [--out runs/eval] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mmthink import Agent, load_trace  # noqa: E402
+from mmthink.critics.image import color_matches, measure_color  # noqa: E402
+from mmthink.media.base import Placed  # noqa: E402
+from mmthink.protocol import normalize_name  # noqa: E402
+
+
+def judge(item: dict, placed: list[Placed], img: np.ndarray, bg) -> tuple[bool, list[str]]:
+    """Every annotated constraint, judged from the drawn boxes and pixels."""
+    fails: list[str] = []
+    by: dict[str, list[Placed]] = {}
+    for p in placed:
+        by.setdefault(normalize_name(p.name), []).append(p)
+    centres = {}
+    for inc in item["include"]:
+        cls = normalize_name(inc["class"])
+        insts = by.get(cls, [])
+        clear = [p for p in insts if p.visible >= 0.5]
+        seen = [p for p in insts if p.visible >= 0.35]
+        if not clear:
+            fails.append(f"{cls}: absent")
+            continue
+        if len(seen) != inc["count"]:
+            fails.append(f"{cls}: {len(seen)} seen, {inc['count']} wanted")
+        if inc.get("color"):
+            got = [measure_color(img, p, bg) for p in clear]
+            if not all(g and color_matches(inc["color"], g) for g in got):
+                fails.append(f"{cls}: colour {got} not {inc['color']}")
+        centres[cls] = (float(np.mean([p.center[0] for p in clear])), float(np.mean([p.center[1] for p in clear])))
+    for inc in item["include"]:
+        if "position" not in inc:
+            continue
+        rel, ref = inc["position"]
+        a, b = normalize_name(inc["class"]), normalize_name(item["include"][ref]["class"])
+        if a not in centres or b not in centres:
+            continue
+        (ax, ay), (bx, by_) = centres[a], centres[b]
+        ok = {"left of": ax < bx, "right of": ax > bx, "above": ay < by_, "below": ay > by_}.get(rel, True)
+        if not ok:
+            fails.append(f"{a} not {rel} {b}")
+    return not fails, fails
+
+
+def _placed(metrics: dict) -> list[Placed]:
+    out = []
+    for p in metrics.get("placed") or []:
+        out.append(Placed(**{**p, "box": tuple(p["box"]), "rgb": tuple(p["rgb"]) if p.get("rgb") else None}))
+    return out
+
+
+def evaluate(path: Path, out: Path, seed: int = 0, max_drafts: int = 6) -> dict:
+    items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    agent = Agent.from_profile("embedded")
+    rows = []
+    t0 = time.time()
+    for item in items:
+        res = agent.run(item["prompt"], modality="image", thinking="on", seed=seed, out=out, max_drafts=max_drafts)
+        trace = load_trace(res.trace)
+        drafts = [s for s in trace.steps if s.kind == "draft"]
+        finals = [s for s in trace.steps if s.kind == "final"]
+        row = {"prompt": item["prompt"], "tag": item.get("tag"), "drafts": len(drafts), "status": res.status}
+        for label, step in (("first", drafts[0] if drafts else None), ("final", finals[0] if finals else None)):
+            if step is None:
+                row[label], row[label + "_fails"] = False, ["no image"]
+                continue
+            asset = next(p.asset for p in step.parts if p.asset)
+            img = np.asarray(Image.open(io.BytesIO(trace.asset_path(asset).read_bytes())).convert("RGB"), dtype=np.float32)
+            bg = step.metrics.get("background_rgb")
+            ok, fails = judge(item, _placed(step.metrics), img, tuple(bg) if bg else None)
+            row[label], row[label + "_fails"] = ok, fails
+        rows.append(row)
+    n = len(rows) or 1
+    return {"prompts": len(rows), "first_sketch": sum(r["first"] for r in rows) / n,
+            "final": sum(r["final"] for r in rows) / n, "mean_drafts": sum(r["drafts"] for r in rows) / n,
+            "seconds": round(time.time() - t0, 2), "rows": rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("prompts", nargs="?", default=str(ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl"))
+    ap.add_argument("--out", default=None, help="where bundles go (default: a temporary folder)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", action="store_true", help="print only the JSON summary")
+    args = ap.parse_args()
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mmthink-eval-"))
+    report = evaluate(Path(args.prompts), out, seed=args.seed)
+    if not args.json:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=f"image plans on {Path(args.prompts).name}")
+        for col in ("prompt", "drafts", "first sketch", "final", "final failures"):
+            t.add_column(col)
+        for r in report["rows"]:
+            t.add_row(r["prompt"], str(r["drafts"]), "✓" if r["first"] else "✗ " + "; ".join(r["first_fails"]),
+                      "✓" if r["final"] else "✗", "; ".join(r["final_fails"]))
+        Console().print(t)
+    summary = {k: v for k, v in report.items() if k != "rows"}
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
