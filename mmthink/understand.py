@@ -40,6 +40,11 @@ SETTING_WORDS = {
 SETTING_NOUNS = {"sea", "ocean", "beach", "sky", "rain", "snow", "forest", "city", "street", "desert",
                  "room", "field", "meadow", "garden", "village", "hill", "river", "lake", "park",
                  "kitchen", "space", "dark", "night", "dusk", "dawn", "sunset", "sunrise", "storm", "fog"}
+THEME_WORDS = {
+    "war", "battle", "exploration", "adventure", "journey", "story", "party", "celebration", "peace", "love",
+    "future", "dream", "chaos", "harmony", "invasion", "escape", "discovery", "mission", "fight", "victory",
+}
+"""Abstract nouns: they shape what the reasoner imagines but are not objects to find in the picture."""
 STYLE_WORDS = {
     "cinematic", "epic", "watercolor", "watercolour", "sketch", "realistic", "photorealistic",
     "cartoon", "dramatic", "cozy", "minimal", "minimalist", "vintage", "noir", "pastel", "vivid",
@@ -99,6 +104,7 @@ class ImageIntent:
     style: list[str] = field(default_factory=list)
     extras: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
 
     def find(self, name: str) -> Wanted | None:
         key = normalize_name(name)
@@ -154,6 +160,11 @@ def parse_image_request(text: str) -> ImageIntent:
             continue
         if w in SIZES and size is None:
             size = w
+            i += 1
+            continue
+        if singular(w) in THEME_WORDS:
+            intent.themes.append(singular(w))
+            count, colors, size, saw_det = None, [], None, False
             i += 1
             continue
         if w in STYLE_WORDS:

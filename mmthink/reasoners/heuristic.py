@@ -121,6 +121,8 @@ def image_turn(turn: Turn) -> Iterator[Delta]:
         return
     else:
         scene, notes = revise_scene(parse_scene(last.body)[0], last, intent)
+    if notes and any(scene.format() == d.body.strip() for d in sketches):
+        notes = []  # the fix would repeat a sketch already tried
     if not notes or (turn.drafts_left is not None and turn.drafts_left <= 0):
         why = "I have no further fix to try" if not notes else "the draft budget is spent"
         yield from words(f"\n{why.capitalize()}; {best.id} is the best sketch (score {best.score or 0:.2f}), "
@@ -137,6 +139,9 @@ def _reading(intent: ImageIntent, prompt: str, scene: Scene) -> str:
     if intent.objects:
         things = ", ".join(_describe(o) for o in intent.objects)
         text = f"The user asks for {things}."
+    elif intent.themes:
+        text = (f"The request is about {', '.join(dict.fromkeys(intent.themes))} and names no object to draw, "
+                "so let me first imagine the scene.")
     else:
         text = "The request names no object I can draw directly, so I will imagine a scene that fits it."
     if intent.setting:
@@ -181,7 +186,8 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
             el.extras.append("in a row")
         scene.elements.append(el)
     if not scene.elements:
-        key = next((w for w in THEMES if re.search(rf"\b{w}", prompt.lower())), None)
+        key = next((w for w in intent.themes if w in THEMES), None) or \
+            next((w for w in THEMES if re.search(rf"\b{w}", prompt.lower())), None)
         if key:
             scene.elements = parse_scene(THEMES[key])[0].elements
             if key in ("war", "battle") and "space" not in scene.setting and \

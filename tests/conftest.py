@@ -1,0 +1,68 @@
+"""Shared fixtures: small real media files (PNG, WAV, MP4) made on the spot, never downloaded."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import subprocess
+import wave
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+
+def _png(width: int = 64, height: int = 48, colour: tuple[int, int, int] = (40, 110, 200)) -> bytes:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (width, height), (245, 245, 240))
+    d = ImageDraw.Draw(img)
+    d.ellipse((width // 4, height // 4, 3 * width // 4, 3 * height // 4), fill=colour)
+    d.rectangle((2, height - 8, width - 3, height - 3), fill=(60, 60, 60))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _wav(seconds: float = 0.5, freq: float = 440.0, rate: int = 16000) -> bytes:
+    n = int(seconds * rate)
+    frames = b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * freq * i / rate))) for i in range(n))
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def make_png() -> Callable[..., bytes]:
+    """PNG bytes drawn with PIL: ``make_png(width, height, colour)``."""
+    return _png
+
+
+@pytest.fixture(scope="session")
+def make_wav() -> Callable[..., bytes]:
+    """16-bit mono WAV bytes of a sine tone, written with the stdlib ``wave`` module."""
+    return _wav
+
+
+@pytest.fixture(scope="session")
+def mp4_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A 1 s H.264 + AAC test pattern from imageio-ffmpeg's ffmpeg; skips where it cannot be made."""
+    try:
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as e:  # pragma: no cover - depends on the install
+        pytest.skip(f"no ffmpeg binary: {e}")
+    out: Path = tmp_path_factory.mktemp("mp4") / "test.mp4"
+    cmd = [exe, "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10",
+           "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050", "-t", "1", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, timeout=120)
+    if proc.returncode != 0 or not out.exists():  # pragma: no cover
+        pytest.skip(f"ffmpeg could not make a test video: {proc.stderr.decode(errors='replace')[-300:]}")
+    return out.read_bytes()

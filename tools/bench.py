@@ -1,0 +1,152 @@
+"""Benchmarks reported in the README. Each section runs in a fresh subprocess so its wall time and
+peak memory are its own.
+
+    python tools/bench.py                 # every section
+    python tools/bench.py --only image cli
+    python tools/bench.py --json          # one JSON object per section
+
+Sections: cli (`mmthink --help` start-up), image (the scripted demo and a batch of free prompts:
+wall time, peak RSS, framework overhead = share of wall time outside rendering and critique),
+speech, video, reasoner, diffusion (these call the per-area bench scripts when present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+FREE_PROMPTS = [
+    "three red apples on a table, a blue cup to the left of them",
+    "a lighthouse at dusk",
+    "a castle under the moon",
+    "an orange fox between two trees",
+    "five balloons floating in the sky",
+    "a ship sailing above a blue whale",
+    "a cat below a chair",
+    "a robot watering a plant",
+    "four yellow lanterns hanging in a row",
+    "a silver spaceship between two planets",
+]
+
+CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from mmthink import Agent, load_trace
+kind, out = sys.argv[1], sys.argv[2]
+prompts = json.loads(sys.argv[3])
+agent = Agent.demo("image") if kind == "demo" else Agent.from_profile("embedded")
+t_ready = time.perf_counter()
+runs = []
+for p in prompts:
+    t = time.perf_counter()
+    res = agent.run(p, out=out) if kind != "demo" else agent.run(agent.reasoner.script.request, out=out)
+    wall = time.perf_counter() - t
+    tr = load_trace(res.trace)
+    media = sum((s.ended or s.started) - s.started for s in tr.steps if s.kind in ("draft", "observation", "final"))
+    runs.append({"status": res.status, "wall": wall, "media": media, "drafts": sum(s.kind == "draft" for s in tr.steps)})
+print(json.dumps({"import_and_build": t_ready - t0, "runs": runs}))
+"""
+
+
+def _child(args: list[str]) -> tuple[dict, float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    out = subprocess.run([PY, "-c", CHILD, *args], capture_output=True, text=True, cwd=ROOT, check=True)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return json.loads(out.stdout.strip().splitlines()[-1]), wall, max(peak, before) / 1024.0
+
+
+def bench_cli() -> dict:
+    exe = str(Path(PY).with_name("mmthink"))
+    cmd = [exe, "--help"] if os.path.exists(exe) else [PY, "-m", "mmthink.cli", "--help"]
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=True)
+        times.append(time.perf_counter() - t)
+    return {"section": "cli", "help_seconds_median": sorted(times)[2], "command": " ".join(Path(c).name for c in cmd)}
+
+
+def bench_image() -> dict:
+    out = tempfile.mkdtemp(prefix="mmthink-bench-")
+    demo, demo_wall, demo_peak = _child(["demo", out, json.dumps(["demo"])])
+    batch, batch_wall, batch_peak = _child(["free", out, json.dumps(FREE_PROMPTS)])
+    runs = batch["runs"]
+    wall = sum(r["wall"] for r in runs)
+    media = sum(r["media"] for r in runs)
+    d = demo["runs"][0]
+    return {
+        "section": "image",
+        "demo_run_seconds": round(d["wall"], 3),
+        "demo_process_seconds": round(demo_wall, 3),
+        "demo_peak_rss_mb": round(demo_peak, 1),
+        "demo_overhead_share": round(max(0.0, d["wall"] - d["media"]) / d["wall"], 4),
+        "batch_prompts": len(runs),
+        "batch_seconds": round(wall, 3),
+        "batch_seconds_per_prompt": round(wall / len(runs), 3),
+        "batch_mean_drafts": round(sum(r["drafts"] for r in runs) / len(runs), 2),
+        "batch_peak_rss_mb": round(batch_peak, 1),
+        "batch_overhead_share": round(max(0.0, wall - media) / wall, 4),
+        "batch_succeeded": sum(r["status"] == "succeeded" for r in runs),
+    }
+
+
+def _script(name: str, *extra: str) -> dict:
+    path = ROOT / "tools" / name
+    if not path.exists():
+        return {"section": name, "skipped": f"{name} not present"}
+    out = subprocess.run([PY, str(path), "--json", *extra], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        return {"section": name, "error": out.stderr.strip().splitlines()[-1:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+SECTIONS = {
+    "cli": bench_cli,
+    "image": bench_image,
+    "speech": lambda: _script("bench_speech.py"),
+    "video": lambda: _script("bench_video.py"),
+    "reasoner": lambda: _script("bench_reasoner.py"),
+    "diffusion": lambda: _script("bench_diffusion.py"),
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="*", choices=list(SECTIONS), help="sections to run (default: all)")
+    ap.add_argument("--json", action="store_true", help="print JSON lines only")
+    args = ap.parse_args()
+    results = []
+    for name in args.only or list(SECTIONS):
+        res = SECTIONS[name]()
+        res.setdefault("section", name)
+        results.append(res)
+        if args.json:
+            print(json.dumps(res))
+    if not args.json:
+        from rich.console import Console
+        from rich.table import Table
+
+        for res in results:
+            t = Table(title=res["section"])
+            t.add_column("metric")
+            t.add_column("value")
+            for k, v in res.items():
+                if k != "section":
+                    t.add_row(k, str(v))
+            Console().print(t)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
