@@ -190,9 +190,9 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
             next((w for w in THEMES if re.search(rf"\b{w}", prompt.lower())), None)
         if key:
             scene.elements = parse_scene(THEMES[key])[0].elements
-            if key in ("war", "battle") and "space" not in scene.setting and \
-                    re.search(r"interstellar|space|galactic|star", prompt.lower()):
-                scene.setting = ["space"] + scene.setting
+            if key in ("war", "battle", "exploration") and not intent.setting and \
+                    re.search(r"interstellar|space|galactic|star|planet|exploration", prompt.lower()):
+                scene.setting = ["space"]
         else:
             for u in dict.fromkeys(intent.unknown or ["subject"]):
                 scene.elements.append(Element(u, size="large"))
