@@ -7,7 +7,6 @@ every asset against the sha256 in its name so a tampered image or recording is c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -21,7 +20,7 @@ from typing import Any
 
 from ..errors import BundleError, InputError
 from .schema import SCHEMA, STEP_KINDS, Step
-from .writer import ASSETS, MANIFEST, STATUSES, STEPS, VIEWER
+from .writer import ASSETS, MANIFEST, STATUSES, STEPS, VIEWER, sha256_file
 
 MAX_ENTRIES = 10_000
 """Files a .mmtrace zip may hold."""
@@ -61,21 +60,22 @@ class Trace:
         if status != "running" and not self.line_problems and isinstance(count, int) and count != len(self.steps):
             problems.append(f"{MANIFEST}: says {count} steps, {STEPS} holds {len(self.steps)}")
 
-        referenced: dict[str, str] = {}
+        referenced: dict[str, list[str]] = {}
         for s in self.steps:
             for rel in s.assets():
-                referenced.setdefault(rel, f"step {s.index}")
+                referenced.setdefault(rel, []).append(f"step {s.index}")
         final = self.manifest.get("final")
         if isinstance(final, dict) and final.get("asset"):
-            referenced.setdefault(str(final["asset"]), "manifest final")
-        for rel, where in referenced.items():
+            referenced.setdefault(str(final["asset"]), []).append("manifest final")
+        for rel, users in referenced.items():
+            where = ", ".join(users)
             try:
                 path = self.asset_path(rel)
             except BundleError as e:
-                problems.append(f"{where}: {e}")
+                problems.append(f"{e} (used by {where})")
                 continue
             if not path.is_file():
-                problems.append(f"{where}: missing asset {rel}")
+                problems.append(f"missing asset {rel} (used by {where})")
 
         adir = self.root / ASSETS
         if adir.is_symlink():
@@ -139,12 +139,9 @@ def _check_asset(p: Path) -> list[str]:
     m = _ASSET_NAME.match(p.name)
     if not m:
         return [f"{rel}: name is not <sha256>.<ext>"]
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    if h.hexdigest() != m.group(1):
-        return [f"{rel}: hash mismatch (content sha256 {h.hexdigest()[:12]}…), the file was changed"]
+    digest = sha256_file(p)
+    if digest != m.group(1):
+        return [f"{rel}: hash mismatch (content sha256 {digest[:12]}…), the file was changed"]
     return []
 
 
@@ -322,7 +319,11 @@ def _empty(folder: Path) -> None:
 
 # ------------------------------------------------------------------------ export
 def export_bundle(run_dir: str | Path, dest: str | Path | None = None) -> Path:
-    """Zip a bundle folder as ``<run_dir>.mmtrace`` (or into ``dest``); entries sit under ``<run-id>/``."""
+    """Zip a bundle folder as ``<run_dir>.mmtrace``; entries sit under ``<run-id>/``.
+
+    ``dest`` with a file suffix (``x.mmtrace``, ``x.zip``) is the zip's path; an existing folder
+    or a name without a suffix is a folder to put ``<run-id>.mmtrace`` in.
+    """
     root = Path(run_dir)
     if not (root / MANIFEST).is_file():
         raise InputError("run_dir", f"{root} holds no {MANIFEST}", "give a run folder written by mmthink")
@@ -331,7 +332,7 @@ def export_bundle(run_dir: str | Path, dest: str | Path | None = None) -> Path:
         out = root.with_name(root.name + ".mmtrace")
     else:
         out = Path(dest)
-        if out.is_dir():
+        if out.is_dir() or not out.suffix:
             out = out / (root.name + ".mmtrace")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")

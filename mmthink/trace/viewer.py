@@ -135,7 +135,8 @@ def _table(rows: Any) -> str:
         for c in cols:
             v = r.get(c)
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
-            cells.append(f'<td class="num">{esc(fmt_value(v))}</td>' if num else f"<td>{esc(fmt_value(v) if v is not None else '')}</td>")
+            shown = esc(fmt_value(v)) if v is not None else ""
+            cells.append(f'<td class="num">{shown}</td>' if num else f"<td>{shown}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
@@ -185,6 +186,8 @@ def _parts(d: dict[str, Any], kind: str) -> tuple[str, str]:
             texts.append(f'<div class="cot">{highlight_tags(str(p.get("text") or ""))}</div>')
         elif t == "text":
             body = str(p.get("text") or "")
+            if not body.strip():
+                continue
             if kind == "observation":
                 texts.append(_findings(body))
             elif kind == "error" or "Traceback (most recent call last)" in body:
@@ -198,12 +201,14 @@ def _parts(d: dict[str, Any], kind: str) -> tuple[str, str]:
         elif t == "table":
             texts.append(_table(p.get("rows")))
         else:
-            texts.append(f'<p class="text"><span class="muted">[{esc(t)}]</span> {esc(p.get("text") or p.get("asset") or "")}</p>')
+            what = esc(p.get("text") or p.get("asset") or "")
+            texts.append(f'<p class="text"><span class="muted">[{esc(t)}]</span> {what}</p>')
     return "".join(texts), "".join(media)
 
 
 def _is_image_draft(d: dict[str, Any]) -> bool:
-    return d.get("kind") == "draft" and any(isinstance(p, dict) and p.get("type") == "image" for p in d.get("parts") or [])
+    parts = d.get("parts") or []
+    return d.get("kind") == "draft" and any(isinstance(p, dict) and p.get("type") == "image" for p in parts)
 
 
 def _step_html(d: dict[str, Any], t0: float | None, draft_index: dict[str, int]) -> str:
@@ -290,9 +295,9 @@ def _glance(ds: list[dict[str, Any]]) -> str:
         if not _asset_ok(rel):
             continue
         sc, ok = scores.get(str(d.get("ref")), (None, None))
-        cards.append(f'<a class="thumb" href="#step-{esc(d.get("index"))}"><img src="{esc(rel)}" alt="{esc(d.get("title"))}" '
-                     f'decoding="async"><span class="cap"><span>{esc(d.get("ref") or d.get("title"))}</span>'
-                     f'{_score(sc, ok)}</span></a>')
+        cards.append(f'<a class="thumb" href="#step-{esc(d.get("index"))}">'
+                     f'<img src="{esc(rel)}" alt="{esc(d.get("title"))}" decoding="async">'
+                     f'<span class="cap"><span>{esc(d.get("ref") or d.get("title"))}</span>{_score(sc, ok)}</span></a>')
     if len(cards) < 2:
         return ""
     return (f'<section class="glance card"><h2>Drafts at a glance <span class="muted">({len(cards)})</span></h2>'
@@ -305,8 +310,9 @@ def _meter(label: str, used: Any, limit: Any, fmt: Any = str) -> str:
     if isinstance(limit, (int, float)) and limit > 0:
         pct = min(100.0, 100.0 * used / limit)
         tone = "bad" if pct >= 100 else "mid" if pct >= 80 else "good"
-        return (f'<div class="meter"><span class="ml">{esc(label)}</span><span class="bar"><span class="fill fill-{tone}" '
-                f'style="width:{pct:.0f}%"></span></span><span class="mv">{esc(fmt(used))} / {esc(fmt(limit))}</span></div>')
+        return (f'<div class="meter"><span class="ml">{esc(label)}</span><span class="bar">'
+                f'<span class="fill fill-{tone}" style="width:{pct:.0f}%"></span></span>'
+                f'<span class="mv">{esc(fmt(used))} / {esc(fmt(limit))}</span></div>')
     return (f'<div class="meter"><span class="ml">{esc(label)}</span><span class="bar"></span>'
             f'<span class="mv">{esc(fmt(used))} <span class="muted">(no limit)</span></span></div>')
 
@@ -356,14 +362,16 @@ def _header(m: dict[str, Any], ds: list[dict[str, Any]]) -> str:
             f'<span class="badge think-{esc(mode)}">thinking {esc(mode)}</span>'
             f'<span class="badge">{len(ds)} steps</span></div>{alert}'
             f'<div class="header-grid"><dl class="facts">{dl}</dl>'
-            f'<div class="budget"><h3>Budget used</h3>{meters or "<p class=muted>not recorded</p>"}</div></div></header>')
+            f'<div class="budget"><h3>Budget used</h3>{meters or "<p class=muted>not recorded</p>"}</div>'
+            '</div></header>')
 
 
 def _hero(m: dict[str, Any], ds: list[dict[str, Any]]) -> str:
     final = m.get("final") if isinstance(m.get("final"), dict) else None
     if not final or not final.get("asset"):
         if m.get("status") == "running":
-            return '<section class="hero card"><p class="muted">This run is still going (or stopped without finishing).</p></section>'
+            return ('<section class="hero card"><p class="muted">This run is still going '
+                    '(or stopped without finishing).</p></section>')
         return ""
     kind = final.get("kind") or MIME.get(str(final["asset"]).rsplit(".", 1)[-1], "/").split("/")[0]
     step = next((d for d in reversed(ds) if d.get("kind") == "final"), None)

@@ -17,6 +17,7 @@ import re
 import secrets
 import threading
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,14 @@ def atomic_write(path: Path, data: bytes) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _step(d: Any, where: str) -> Step:
@@ -224,9 +233,11 @@ class TraceWriter:
         if not _EXT_RE.match(ext):
             raise InputError("ext", f"{ext!r} is not a file extension", f"use one of {', '.join(MIME)}")
         data = bytes(data)
-        rel = f"{ASSETS}/{hashlib.sha256(data).hexdigest()}.{ext}"
+        digest = hashlib.sha256(data).hexdigest()
+        rel = f"{ASSETS}/{digest}.{ext}"
         path = self.root / rel
-        if path.is_file() and not path.is_symlink() and path.stat().st_size == len(data):
+        if (path.is_file() and not path.is_symlink() and path.stat().st_size == len(data)
+                and sha256_file(path) == digest):
             return rel
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, data)
@@ -281,8 +292,14 @@ class TraceWriter:
             timings["seconds"] = round(now - started, 3)
             self.manifest.update(fields)
             self.manifest.update(status=status, timings=timings, finished=_utc_iso(now))
+            self.manifest.pop("viewer_error", None)
             self._write_manifest()
-            self.write_viewer()
+            try:
+                self.write_viewer()
+            except Exception as e:  # the record is complete; a page bug must not turn a run into a failure
+                self.manifest["viewer_error"] = f"{type(e).__name__}: {e}"
+                self._write_manifest()
+                warnings.warn(f"trace viewer not written for {self.root}: {e}", RuntimeWarning, stacklevel=2)
 
     def write_viewer(self) -> Path:
         """(Re)write index.html from what is known now; also useful mid-run."""
