@@ -1,0 +1,404 @@
+"""Any transformers causal LM as a reasoner: hub id, local folder or GGUF file, CPU or GPU.
+
+Each call continues the chain of thought the graph holds: the prompt is the model's own chat
+template (system + user) with the generation prompt, an opened think block and the transcript
+so far, so an observation appended by the graph is read as part of the same thought. Thinking
+"off" uses the template's ``enable_thinking=False`` where it has one (Qwen3 style) and an
+injected empty think block otherwise. Budgets are enforced while decoding (see
+:mod:`.forcing`): thinking closes exactly at ``tokens_left``; ``min_tokens`` turns an early
+end into "Wait". Generation runs in a thread and stops at the first closing drafting tag, or
+as soon as the caller stops iterating.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ..errors import BackendError, InputError
+from ..protocol import DRAFT_TAGS
+from .base import Delta, Turn
+from .forcing import (GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, WAIT, BudgetForcer, ChannelCap, ForcingLog, StopFlag,
+                      ThinkSplitter)
+from .prompt import build_system_prompt
+
+STOP_STRINGS = tuple(f"</{t}>" for t in DRAFT_TAGS)
+"""Generation stops right after any of these, so the graph can render the draft."""
+
+_END = object()
+
+
+@dataclass
+class GenerationRecord:
+    """What one ``stream`` call did: the exact prompt, the raw completion and why it stopped."""
+
+    prompt: str
+    phase: str  # where generation started: thinking | answer
+    completion: str = ""  # generated text with markers, without end-of-sequence tokens
+    completion_ids: list[int] = field(default_factory=list)
+    thinking_tokens: int = 0  # exact, from the tokenizer (markers not counted)
+    answer_tokens: int = 0
+    stopped: str = ""  # stop string | end of sequence | thinking cap | answer cap | caller stopped | length
+    forcing: ForcingLog | None = None
+
+
+@dataclass
+class _Loaded:
+    model: Any
+    tokenizer: Any
+    device: str
+    dtype: Any
+    accepts_thinking: bool
+    close_ids: list[int]
+    open_ids: list[int]
+    eos_ids: list[int]
+    hidden_ids: frozenset[int]
+    marker_ids: frozenset[int]
+    stop_criterion: Any
+
+
+_CACHE: dict[tuple[Any, ...], _Loaded] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+class HFReasoner:
+    """A transformers causal LM speaking the step protocol; see the module docstring.
+
+    ``system_prompt`` replaces the built-in protocol prompt when the turn carries none (the
+    graph's ``turn.system`` wins, so one prompt governs a run). ``logits_processors`` run
+    before the budget forcing, which therefore always has the last word.
+    """
+
+    name = "hf"
+
+    def __init__(self, model: str, *, gguf_file: str | None = None, device: str | None = None, dtype: Any = None,
+                 max_new_tokens: int = 1024, temperature: float = 0.6, top_p: float = 0.95, seed: int = 0,
+                 system_prompt: str | None = None, trust_remote_code: bool = False,
+                 graceful_close: str | None = GRACEFUL_CLOSE, wait_text: str = WAIT,
+                 logits_processors: Sequence[Any] = ()) -> None:
+        if not isinstance(model, (str, os.PathLike)) or not str(model).strip():
+            raise InputError("model", f"must be a hub id, a local folder or a .gguf file, got {model!r}",
+                             "e.g. model='Qwen/Qwen3-4B'")
+        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+            raise InputError("max_new_tokens", f"must be a positive integer, got {max_new_tokens!r}", "e.g. 1024")
+        if not isinstance(temperature, (int, float)) or temperature < 0:
+            raise InputError("temperature", f"must be 0 or more, got {temperature!r}", "0 means greedy decoding")
+        if not isinstance(top_p, (int, float)) or not 0 < top_p <= 1:
+            raise InputError("top_p", f"must be in (0, 1], got {top_p!r}", "e.g. 0.95")
+        if not wait_text:
+            raise InputError("wait_text", "must not be empty", 'e.g. "\\nWait"')
+        self.model = str(model)
+        self.gguf_file = gguf_file
+        self.device = _resolve_device(device)
+        self.dtype = dtype
+        self.max_new_tokens = max_new_tokens
+        self.temperature = float(temperature)
+        self.top_p = float(top_p)
+        self.seed = int(seed)
+        self.system_prompt = system_prompt
+        self.trust_remote_code = trust_remote_code
+        self.graceful_close = graceful_close
+        self.wait_text = wait_text
+        self.logits_processors = list(logits_processors)
+        self.last_run: GenerationRecord | None = None
+
+    # ------------------------------------------------------------------ loading
+    def load(self) -> _Loaded:
+        """Load (once per process) the model and tokenizer; raises BackendError when they are missing."""
+        key = (self.model, self.gguf_file, self.device, str(self.dtype), self.trust_remote_code)
+        with _CACHE_LOCK:
+            if key not in _CACHE:
+                _CACHE[key] = _load(self.model, self.gguf_file, self.device, self.dtype, self.trust_remote_code)
+            return _CACHE[key]
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.load().tokenizer
+
+    # ---------------------------------------------------------------- prompting
+    def build_prompt(self, turn: Turn) -> tuple[str, str, str]:
+        """The exact prompt for ``turn``, where generation starts, and forced thinking written before it.
+
+        Returns ``(prompt, phase, pre_thinking)``: ``phase`` is "thinking" when the model
+        continues a think block, "answer" when thinking is off or closed; ``pre_thinking`` is
+        the graceful sentence written when the turn forces thinking closed (may be empty).
+        """
+        lm = self.load()
+        system = turn.system or self.system_prompt or build_system_prompt(turn.modality, turn.mode)
+        thinking = turn.mode != "off"
+        base = _chat(lm, system, turn.prompt, thinking)
+        opened = base.rstrip(" ").endswith(THINK_OPEN) or base.endswith(THINK_OPEN + "\n")
+        if not thinking:
+            if opened:  # a thinking-only template opened the block itself: close it empty
+                base += ("" if base.endswith("\n") else "\n") + "\n" + THINK_CLOSE + "\n\n"
+            elif not lm.accepts_thinking:
+                base += THINK_OPEN + "\n\n" + THINK_CLOSE + "\n\n"
+            return base + turn.answer, "answer", ""
+        if not opened:
+            base += THINK_OPEN + "\n"
+        elif base.endswith(THINK_OPEN):
+            base += "\n"
+        prompt = base + turn.transcript
+        if not (turn.answer or turn.force_close):
+            return prompt, "thinking", ""
+        pre = ""
+        if turn.force_close and not turn.answer and self.graceful_close:
+            text = self.graceful_close.lstrip("\n") if prompt.endswith("\n") else self.graceful_close
+            n = len(lm.tokenizer.encode(text, add_special_tokens=False))
+            if text.strip() not in turn.transcript[-len(text) - 8:] and (turn.tokens_left is None or n <= turn.tokens_left):
+                pre = text
+        prompt += pre
+        if not prompt.endswith("\n"):
+            prompt += "\n"
+        return prompt + THINK_CLOSE + "\n\n" + turn.answer, "answer", pre
+
+    # --------------------------------------------------------------- streaming
+    def stream(self, turn: Turn) -> Iterator[Delta]:
+        lm = self.load()
+        tok = lm.tokenizer
+        prompt, phase, pre = self.build_prompt(turn)
+        if pre:
+            yield Delta(pre, "thinking", tokens=len(tok.encode(pre, add_special_tokens=False)))
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+        from transformers.generation.streamers import BaseStreamer
+
+        enc = tok(prompt, add_special_tokens=False, return_tensors="pt")
+        input_ids = enc["input_ids"].to(lm.device)
+        budget = turn.tokens_left if phase == "thinking" else None
+        forcer = BudgetForcer(
+            prompt_len=input_ids.shape[1], phase=phase, close_ids=lm.close_ids, open_ids=lm.open_ids,
+            eos_ids=lm.eos_ids, budget=budget, min_tokens=max(0, turn.min_tokens - turn.tokens_used),
+            graceful_ids=tok.encode(self.graceful_close, add_special_tokens=False) if self.graceful_close else None,
+            wait_ids=tok.encode(self.wait_text, add_special_tokens=False),
+        )
+        think_cap = None if budget is not None and budget <= self.max_new_tokens else self.max_new_tokens
+        cap = ChannelCap(forcer, thinking=think_cap, answer=self.max_new_tokens)
+        flag = StopFlag()
+        items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        class _Tokens(BaseStreamer):
+            def __init__(self) -> None:
+                self.prompt_seen = False
+
+            def put(self, value: Any) -> None:
+                if not self.prompt_seen:  # generate() first hands over the prompt
+                    self.prompt_seen = True
+                    return
+                items.put(value.reshape(-1).tolist())
+
+            def end(self) -> None:
+                pass
+
+        sample = self.temperature > 0
+        kwargs: dict[str, Any] = dict(
+            input_ids=input_ids, attention_mask=enc["attention_mask"].to(lm.device),
+            max_new_tokens=2 * self.max_new_tokens + len(forcer.graceful_ids) + len(lm.close_ids) + 2,
+            do_sample=sample,
+            logits_processor=LogitsProcessorList([*self.logits_processors, forcer]),
+            stopping_criteria=StoppingCriteriaList([lm.stop_criterion, cap, flag]),
+            streamer=_Tokens(), pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else lm.eos_ids[0],
+        )
+        if sample:
+            kwargs.update(temperature=self.temperature, top_p=self.top_p)
+        seed = (self.seed * 1_000_003 + turn.seed + len(turn.transcript) + len(turn.answer)) % 2**32
+
+        def run() -> None:
+            try:
+                torch.manual_seed(seed)
+                lm.model.generate(**kwargs)
+            except BaseException as e:  # handed to the consuming thread
+                items.put(e)
+            finally:
+                items.put(_END)
+
+        record = GenerationRecord(prompt=prompt, phase=phase)
+        self.last_run = record
+        thread = threading.Thread(target=run, name="mmthink-hf-generate", daemon=True)
+        thread.start()
+        splitter = ThinkSplitter(phase, drop_thinking=turn.mode == "off", lstrip_answer=not turn.answer)
+        pending = {"thinking": 0, "answer": 0}
+        shown: list[int] = []
+        offsets = [0, 0]
+        caller_stopped = True
+        try:
+            while True:
+                item = items.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise BackendError(f"{self.model}: generation failed: {type(item).__name__}: {item}") from item
+                for tid in item:
+                    record.completion_ids.append(tid)
+                    if tid in lm.hidden_ids:
+                        continue
+                    if tid not in lm.marker_ids and not splitter.dropping:
+                        pending[splitter.phase] += 1
+                    shown.append(tid)
+                    text = _detok(tok, shown, offsets)
+                    if not text:
+                        continue
+                    for channel, piece in splitter.feed(text):
+                        yield Delta(piece, channel, tokens=pending[channel])  # type: ignore[arg-type]
+                        pending[channel] = 0
+            for channel, piece in splitter.finish():
+                yield Delta(piece, channel, tokens=pending[channel])  # type: ignore[arg-type]
+                pending[channel] = 0
+            for channel, n in pending.items():
+                if n:
+                    yield Delta("", channel, tokens=n)  # type: ignore[arg-type]
+            caller_stopped = False
+        finally:
+            flag.set()
+            thread.join()
+            self._finish_record(record, lm, forcer, cap, caller_stopped)
+
+    def _finish_record(self, record: GenerationRecord, lm: _Loaded, forcer: BudgetForcer, cap: ChannelCap,
+                       caller_stopped: bool) -> None:
+        ids = record.completion_ids
+        record.completion = lm.tokenizer.decode([i for i in ids if i not in lm.hidden_ids], skip_special_tokens=False)
+        record.forcing = forcer.log
+        record.thinking_tokens = forcer.log.thinking_tokens
+        record.answer_tokens = forcer.log.answer_tokens
+        if caller_stopped:
+            record.stopped = "caller stopped"
+        elif cap.hit:
+            record.stopped = f"{cap.hit} cap"
+        elif any(record.completion.endswith(s) for s in STOP_STRINGS):
+            record.stopped = "stop string"
+        elif ids and ids[-1] in lm.eos_ids:
+            record.stopped = "end of sequence"
+        else:
+            record.stopped = "length"
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _detok(tok: Any, ids: list[int], offsets: list[int]) -> str:
+    """Text added by the last token, decoding a small window (never half a UTF-8 character)."""
+    prefix, read = offsets
+    kw = {"skip_special_tokens": False, "clean_up_tokenization_spaces": False}
+    before = tok.decode(ids[prefix:read], **kw) if read > prefix else ""
+    now = tok.decode(ids[prefix:], **kw)
+    if len(now) > len(before) and not now.endswith("\ufffd"):
+        offsets[0], offsets[1] = read, len(ids)
+        return now[len(before):]
+    return ""
+
+
+def _chat(lm: _Loaded, system: str, user: str, thinking: bool) -> str:
+    """system + user through the model's chat template, with the generation prompt."""
+    tok = lm.tokenizer
+    kw = {"enable_thinking": thinking} if lm.accepts_thinking else {}
+    if not tok.chat_template:
+        return f"{system}\n\nUser: {user}\n\nAssistant: "
+    msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    try:
+        return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True, **kw)
+    except Exception:
+        # Some templates refuse a system role: fold it into the user turn.
+        merged = [{"role": "user", "content": f"{system}\n\n{user}"}]
+        try:
+            return tok.apply_chat_template(merged, tokenize=False, add_generation_prompt=True, **kw)
+        except Exception as e:
+            raise BackendError(f"the chat template of this model failed: {type(e).__name__}: {e}") from e
+
+
+def _resolve_device(device: str | None) -> str:
+    if device not in (None, "", "auto"):
+        d = str(device)
+        if not d.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "npu", "hpu"):
+            raise InputError("device", f"unknown device {device!r}", "use cpu, cuda, cuda:N, mps or auto")
+        return d
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+_DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16", "float16": "float16", "half": "float16",
+           "fp32": "float32", "float32": "float32", "float": "float32"}
+
+
+def _resolve_dtype(dtype: Any, device: str) -> Any:
+    import torch
+
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype in (None, "", "auto"):
+        if device.startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if device.startswith("mps"):
+            return torch.float16
+        return torch.float32
+    name = _DTYPES.get(str(dtype).lower().replace("torch.", ""))
+    if name is None:
+        raise InputError("dtype", f"unknown dtype {dtype!r}", "use auto, bfloat16, float16 or float32")
+    return getattr(torch, name)
+
+
+def _how_to_get(model: str) -> str:
+    return (f"download the weights on a connected machine (`hf download {model}`), then pass the local folder "
+            "as model=..., or set HF_HOME to a Hugging Face cache that already holds them")
+
+
+def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remote_code: bool) -> _Loaded:
+    path = Path(model).expanduser()
+    if gguf_file is None and model.endswith(".gguf"):
+        path, gguf_file = path.parent, path.name
+        model = str(path)
+    looks_local = path.exists() or model.startswith(("/", "./", "../", "~", "\\")) or os.path.isabs(model) \
+        or model.count("/") > 1
+    if looks_local and not path.exists():
+        raise BackendError(f"no model at {model!r}: {_how_to_get(model)}")
+    if gguf_file and looks_local and not (path / gguf_file).is_file():
+        raise BackendError(f"no GGUF file {gguf_file!r} in {model!r}: pass the folder that holds it, or the file's path")
+    src = str(path) if looks_local else model
+    torch_dtype = _resolve_dtype(dtype, device)
+    try:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.generation.stopping_criteria import StopStringCriteria
+
+        kw: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+        if gguf_file:
+            kw["gguf_file"] = gguf_file
+        tok = AutoTokenizer.from_pretrained(src, **kw)
+        lm = AutoModelForCausalLM.from_pretrained(src, dtype=torch_dtype, **kw)
+    except ImportError as e:
+        hint = " (reading GGUF files needs the gguf package: pip install gguf)" if gguf_file else ""
+        raise BackendError(f"cannot load {model!r}: {e}{hint}") from e
+    except (OSError, ValueError) as e:
+        raise BackendError(f"cannot load {model!r}: {str(e).splitlines()[0][:300]}. {_how_to_get(model)}") from e
+    except Exception as e:
+        raise BackendError(f"cannot load {model!r}: {type(e).__name__}: {str(e)[:300]}") from e
+    lm.to(device)
+    lm.eval()
+    template = tok.chat_template if isinstance(tok.chat_template, str) else str(tok.chat_template or "")
+    eos = _ids(tok.eos_token_id) + _ids(getattr(lm.generation_config, "eos_token_id", None))
+    close_ids = tok.encode(THINK_CLOSE, add_special_tokens=False)
+    open_ids = tok.encode(THINK_OPEN, add_special_tokens=False)
+    markers = frozenset(ids[0] for ids in (close_ids, open_ids) if len(ids) == 1)
+    hidden = frozenset(i for i in tok.all_special_ids if i not in markers)
+    return _Loaded(
+        model=lm, tokenizer=tok, device=device, dtype=torch_dtype,
+        accepts_thinking="enable_thinking" in template,
+        close_ids=close_ids, open_ids=open_ids, eos_ids=sorted(set(eos)), hidden_ids=hidden, marker_ids=markers,
+        stop_criterion=StopStringCriteria(tokenizer=tok, stop_strings=list(STOP_STRINGS)),
+    )
+
+
+def _ids(value: Any) -> list[int]:
+    if value is None:
+        return []
+    if isinstance(value, int):
+        return [value]
+    return [int(v) for v in value]
