@@ -1,9 +1,12 @@
-"""LangGraph entry point for image requests (``langgraph.json`` points here).
+"""LangGraph entry point for image requests (``langgraph.json`` lists it as "image").
 
-Compiled without a checkpointer: the LangGraph CLI / server supplies its own. Input is the
-graph state: ``{"request": {"text": "...", "modality": "image"}}`` (see mmthink/state.py).
+Every modality runs the same embedded agent graph (modality is data), compiled without a
+checkpointer: the LangGraph server supplies its own. Input is the graph state:
+``{"request": {"text": "...", "modality": "image"}}``, plus ``"review": true`` to pause before the
+final (resume with ``Command(resume={"action": "approve"})``). Stream mode "custom" carries each
+trace step; the final state's ``final.path`` is the artifact. See mmthink/state.py.
 """
 
-from mmthink.agent import Agent
+from mmthink.graph import served_graph
 
-graph = Agent.from_profile("embedded").graph
+graph = served_graph()

@@ -3,28 +3,50 @@
     agent = Agent.from_profile("embedded")
     result = agent.run("three red apples on a table, a blue cup to the left of them")
     for step in agent.stream("a lighthouse at dusk"): print(step.kind, step.title)
+
+Runs are durable by default: each keeps a SQLite checkpoint in ``<run_dir>/.checkpoint.sqlite``
+(thread id = run id), so ``agent.resume(run_dir)`` (or ``Agent.resume(run_dir)``, which rebuilds
+the agent from the bundle's manifest) continues a killed run from its last completed step.
+``review=True`` pauses before the final render; ``review=callable`` asks the callable instead.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
+import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .config import AgentConfig, make_config
+from .durable import FaultPolicy, ReviewDecision, has_checkpoint, parse_decision, remove_checkpoint, truncate_steps
 from .errors import InputError, MMThinkError
 from .modality import Modality
 from .reasoners.base import Reasoner, describe
-from .request import Request, coerce_int
+from .request import Limits, Request, coerce_int
 from .thinking import MODES, ThinkingConfig
 from .trace.schema import Step
+
+Reviewer = Callable[[dict[str, Any]], "ReviewDecision | dict[str, Any] | str | None"]
+"""Called with the review payload; returns approve / revise(note) / abort, or None to stay paused."""
+
+AWAITING_REVIEW = "awaiting_review"
+_FINAL = ("succeeded", "failed", "stopped")
+_SECRET = re.compile(r"(^|_)(key|token|secret|password|passwd|auth|authorization|credentials?)$", re.I)
 
 
 @dataclass
 class RunResult:
-    """What a run produced. ``final`` is None when the run failed; the bundle is always there."""
+    """What a run produced. ``final`` is None when the run failed; the bundle is always there.
+
+    ``status`` is succeeded, failed, stopped, or awaiting_review (paused: ``review`` holds the
+    payload; continue with ``agent.resume(result.trace, decision=...)``).
+    """
 
     run_id: str
     trace: Path
@@ -37,6 +59,7 @@ class RunResult:
     budget: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     steps: int = 0
+    review: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -54,12 +77,32 @@ class RunStream:
         return self._gen
 
 
+class _agent_or_class:
+    """``Agent.resume(run)`` rebuilds the agent from the run's manifest; ``agent.resume(run)`` uses that agent."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, obj: Any, cls: type) -> Callable[..., Any]:
+        if obj is None:
+            return lambda run, **kw: self.fn(cls.for_run(run), run, **kw)
+        return functools.partial(self.fn, obj)
+
+
 class Agent:
     def __init__(self, reasoner: Reasoner | None = None, *, config: AgentConfig | None = None,
                  modalities: dict[str, Modality] | None = None, image_backend: Any = None,
                  system_prompt: Callable[[str, str], str] | None = None, estimator: Any = None,
-                 checkpointer: Any = None) -> None:
+                 checkpointer: Any = None, durable: bool = True, policy: FaultPolicy | None = None,
+                 keep_checkpoints: bool = False) -> None:
+        """``checkpointer``: one LangGraph saver for every run (thread id = run id); by default each
+        run gets its own SQLite file in its folder (deleted when the run ends, unless
+        ``keep_checkpoints``), and ``durable=False`` turns checkpoints off.
+        ``policy``: timeouts and retries for reasoner, render, critique and compose calls."""
         self.config = (config or AgentConfig()).validate()
+        self.config.limits.validate()
+        self.policy = (policy or FaultPolicy()).validate()
         self.reasoner = reasoner or build_reasoner(self.config)
         self.image_backend = image_backend or build_image_backend(self.config)
         self.modalities = modalities or build_modalities(self.config, self.image_backend)
@@ -68,28 +111,64 @@ class Agent:
         self.system_prompt = system_prompt
         self.estimator = estimator
         self.checkpointer = checkpointer
+        self.durable = bool(durable)
+        self.keep_checkpoints = bool(keep_checkpoints)
+        self._builder = None
         self._graph = None
 
     # --------------------------------------------------------------- building
     @classmethod
-    def from_profile(cls, profile: str = "embedded", **overrides: Any) -> "Agent":
-        return cls(config=make_config(profile, **overrides))
+    def from_profile(cls, profile: str = "embedded", *, policy: FaultPolicy | None = None, checkpointer: Any = None,
+                     durable: bool = True, **overrides: Any) -> "Agent":
+        return cls(config=make_config(profile, **overrides), policy=policy, checkpointer=checkpointer,
+                   durable=durable)
 
     @classmethod
-    def demo(cls, name: str, **overrides: Any) -> "Agent":
+    def demo(cls, name: str, *, policy: FaultPolicy | None = None, durable: bool = True,
+             **overrides: Any) -> "Agent":
         """An agent that replays the scripted demo ``name`` (image, speech, video)."""
-        return cls(config=make_config("embedded", reasoner="scripted", script=name, **overrides))
+        return cls(config=make_config("embedded", reasoner="scripted", script=name, **overrides), policy=policy,
+                   durable=durable)
+
+    @classmethod
+    def for_run(cls, run: str | Path, **kwargs: Any) -> "Agent":
+        """An agent configured as the one that started ``run`` (from the manifest; secrets are not stored)."""
+        run_dir = _locate(run, Path(AgentConfig().out_dir))
+        manifest = _read_manifest(run_dir)
+        saved = manifest.get("agent")
+        if not isinstance(saved, dict):
+            raise InputError("run", f"{run_dir} does not say which agent made it",
+                             "resume it with the agent that started it: agent.resume(run_dir)")
+        values = {k: v for k, v in saved.items() if k not in ("thinking", "limits") and v != _REDACTED}
+        values["reasoner_options"] = {k: v for k, v in (values.get("reasoner_options") or {}).items()
+                                      if v != _REDACTED}
+        cfg = AgentConfig(**{k: v for k, v in values.items() if k in AgentConfig.__dataclass_fields__})
+        cfg.thinking = ThinkingConfig(**{k: v for k, v in (saved.get("thinking") or {}).items()
+                                         if k in ThinkingConfig.__dataclass_fields__})
+        cfg.limits = Limits(**{k: v for k, v in (saved.get("limits") or {}).items() if k in Limits.__dataclass_fields__})
+        cfg.out_dir = str(run_dir.parent)
+        return cls(config=cfg, **kwargs)
+
+    def components(self):
+        """What the graph's nodes use: this agent's reasoner, modalities, settings and fault policy."""
+        from .graph import Components
+
+        return Components(reasoner=self.reasoner, modalities=self.modalities, thinking=self.config.thinking,
+                          limits=self.config.limits, estimator=self.estimator, out_dir=Path(self.config.out_dir),
+                          system_prompt=self.system_prompt, describe=self.describe(), policy=self.policy)
+
+    def _compile(self, checkpointer: Any):
+        if self._builder is None:
+            from .graph import build_graph
+
+            self._builder = build_graph(self.components())
+        return self._builder.compile(checkpointer=checkpointer)
 
     @property
     def graph(self):
+        """The graph compiled with this agent's shared ``checkpointer`` (None: the LangGraph server brings one)."""
         if self._graph is None:
-            from .graph import Components, build_graph
-
-            comp = Components(reasoner=self.reasoner, modalities=self.modalities, thinking=self.config.thinking,
-                              limits=self.config.limits, estimator=self.estimator,
-                              out_dir=Path(self.config.out_dir), system_prompt=self.system_prompt,
-                              describe=self.describe())
-            self._graph = build_graph(comp).compile(checkpointer=self.checkpointer)
+            self._graph = self._compile(self.checkpointer)
         return self._graph
 
     def describe(self) -> dict[str, Any]:
@@ -97,7 +176,9 @@ class Agent:
                 "backends": {"image": getattr(self.image_backend, "name", type(self.image_backend).__name__),
                              "image_model": self.config.image_model, "clip_model": self.config.clip_model,
                              "speech": self.config.speech_backend, "music": self.config.music_backend},
-                "modalities": sorted(self.modalities)}
+                "modalities": sorted(self.modalities),
+                "agent": _redact(self.config.to_dict()),
+                "policy": self.policy.to_dict()}
 
     # ---------------------------------------------------------------- running
     def run(self, request: str | Request, **options: Any) -> RunResult:
@@ -111,10 +192,16 @@ class Agent:
                budget_tokens: int | None = None, max_drafts: int | None = None, min_tokens: int | None = None,
                max_seconds: float | None = None, best_of: int | None = None, seed: int | None = None,
                width: int | None = None, height: int | None = None, out: str | Path | None = None,
-               run_id: str | None = None, on_token: Callable[[str, str], None] | None = None) -> RunStream:
-        """Validate everything first (bad input costs nothing), then run the graph lazily."""
+               run_id: str | None = None, on_token: Callable[[str, str], None] | None = None,
+               review: bool | Reviewer = False) -> RunStream:
+        """Validate everything first (bad input costs nothing, no folder is made), then run the graph lazily."""
         req = _request(request, modality=modality, seed=seed, width=width, height=height)
         req.validate(self.config.limits)
+        resolved = req.resolved_modality()
+        if resolved not in self.modalities:
+            raise InputError("modality", f"{resolved!r} is not available in this agent",
+                             f"available: {', '.join(sorted(self.modalities))}")
+        req.validate_for(resolved, self.config.limits)
         if thinking is not None and thinking not in MODES:
             raise InputError("thinking", f"unknown mode {thinking!r}", "use on, off or auto")
         over = {k: v for k, v in {"budget_tokens": budget_tokens, "max_drafts": max_drafts, "min_tokens": min_tokens,
@@ -123,58 +210,265 @@ class Agent:
             if k in over:
                 over[k] = coerce_int(k.replace("_", "-"), over[k])
         cfg = ThinkingConfig(**{**self.config.thinking.to_dict(), **over}).validate()
+        if "max_drafts" not in over and cfg.max_drafts > self.config.limits.max_drafts:
+            cfg.max_drafts = int(self.config.limits.max_drafts)  # a default never trips the cap
         if cfg.max_drafts > self.config.limits.max_drafts:
             raise InputError("max-drafts", f"{cfg.max_drafts} is above the limit {self.config.limits.max_drafts}",
                              "lower it or raise Limits.max_drafts")
+        if review and not self._durable():
+            raise InputError("review", "pausing for review needs checkpoints",
+                             "leave durable=True or pass a checkpointer")
+        if review is not False and review is not True and not callable(review):
+            raise InputError("review", f"must be True, False or a callable, got {type(review).__name__}")
         from .trace.writer import new_run_id
 
         rid = run_id or new_run_id()
-        out_dir = Path(out or self.config.out_dir)
+        if not _SAFE_RUN_ID.match(str(rid)) or ".." in str(rid):
+            raise InputError("run_id", f"{rid!r} is not safe as a folder name",
+                             "use letters, digits, '.', '_' or '-' (at most 128)")
+        out_dir = Path(out or self.config.out_dir).resolve()
+        if (out_dir / rid).exists():
+            raise InputError("run_id", f"{out_dir / rid} already exists", "use a new run id, or resume that run")
         state = {"request": req.to_dict(), "thinking": cfg.to_dict(), "mode_arg": thinking, "run_id": rid,
-                 "out_dir": str(out_dir)}
-        return RunStream(lambda rs: self._drive(rs, state, cfg, on_token))
+                 "out_dir": str(out_dir), "review": bool(review)}
+        from .graph import recursion_limit
 
-    def _drive(self, rs: RunStream, state: dict[str, Any], cfg: ThinkingConfig,
-               on_token: Callable[[str, str], None] | None) -> Iterator[Step]:
+        limit = recursion_limit(cfg, self.config.limits)
+        reviewer = review if callable(review) else None
+        return RunStream(lambda rs: self._drive(rs, out_dir / rid, rid, state, limit, on_token, reviewer))
+
+    @_agent_or_class
+    def resume(self, run: str | Path, *, decision: ReviewDecision | dict[str, Any] | str | None = None,
+               review: Reviewer | None = None, on_token: Callable[[str, str], None] | None = None) -> RunResult:
+        """Continue a run that was killed or paused for review; a finished run is returned as it is.
+
+        ``decision`` answers a pending review (approve, ``revise: NOTE``, abort); without one a
+        paused run stays paused (status ``awaiting_review``) unless ``review`` asks someone.
+        """
+        stream = self.resume_stream(run, decision=decision, review=review, on_token=on_token)
+        for _ in stream:
+            pass
+        assert stream.result is not None
+        return stream.result
+
+    def resume_stream(self, run: str | Path, *, decision: Any = None, review: Reviewer | None = None,
+                      on_token: Callable[[str, str], None] | None = None) -> RunStream:
+        run_dir = _locate(run, Path(self.config.out_dir))
+        if decision is not None:
+            decision = parse_decision(decision)
+        manifest = _read_manifest(run_dir) if (run_dir / "manifest.json").is_file() else {}
+        if not self._durable():
+            raise InputError("run", "this agent keeps no checkpoints", "resume with an agent that has durable=True")
+        if not manifest and not (self.checkpointer is not None or has_checkpoint(run_dir)):
+            raise InputError("run", f"{run_dir} holds neither a bundle nor a checkpoint", "nothing to resume")
+        run_id = manifest.get("run_id") or run_dir.name
+        thinking = ThinkingConfig(**{k: v for k, v in ((manifest.get("input") or {}).get("thinking") or {}).items()
+                                     if k in ThinkingConfig.__dataclass_fields__}) if manifest else self.config.thinking
+        from .graph import recursion_limit
+
+        limit = recursion_limit(thinking, self.config.limits)
+        start = _Resume(manifest, decision)
+        return RunStream(lambda rs: self._drive(rs, run_dir, run_id, start, limit, on_token, review))
+
+    # ---------------------------------------------------------------- driving
+    def _durable(self) -> bool:
+        return self.checkpointer is not None or self.durable
+
+    @contextmanager
+    def _saver(self, run_dir: Path) -> Iterator[Any]:
+        if self.checkpointer is not None:
+            yield self.checkpointer
+        elif self.durable:
+            from .durable import sqlite_checkpointer
+
+            with sqlite_checkpointer(run_dir) as saver:
+                yield saver
+        else:
+            yield None
+
+    def _drive(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,
+               on_token: Callable[[str, str], None] | None, reviewer: Reviewer | None) -> Iterator[Step]:
         from langgraph.errors import GraphRecursionError
+        from langgraph.types import Command
 
-        from .graph import RUNS, recursion_limit
+        from .graph import RUNS
 
         started = time.time()
-        run_dir = Path(state["out_dir"]) / state["run_id"]
-        config: dict[str, Any] = {"recursion_limit": recursion_limit(cfg, self.config.limits)}
-        if self.checkpointer is not None:
-            config["configurable"] = {"thread_id": state["run_id"]}
+        fresh = not isinstance(start, _Resume)
+        if not fresh and start.manifest.get("status") in _FINAL:  # nothing left to do
+            rs.result = _result(run_dir, run_id, {}, None, None, 0.0)
+            return
         final_state: dict[str, Any] = {}
-        status, reason = None, None
-        try:
-            for mode, chunk in self.graph.stream(state, config=config, stream_mode=["custom", "values"]):
-                if mode == "values":
-                    final_state = chunk
-                elif chunk.get("type") == "step":
-                    yield Step.from_dict(chunk["step"])
-                elif chunk.get("type") == "token" and on_token is not None:
-                    on_token(chunk["text"], chunk["channel"])
-        except GraphRecursionError:
-            status, reason = "stopped", "the run hit its step limit before composing"
-        except MMThinkError:
-            if not (run_dir / "manifest.json").exists():
-                raise
-            status, reason = "failed", "see the error step"
-        finally:
-            pass
+        status, reason, paused = None, None, None
+        with self._saver(run_dir) as saver:
+            graph = self._compile(saver)
+            config: dict[str, Any] = {"recursion_limit": limit}
+            if saver is not None:
+                config["configurable"] = {"thread_id": run_id}
+            try:
+                inp, paused, final_state = (start, None, {}) if fresh else \
+                    self._resume_input(graph, config, run_dir, start, reviewer)
+                while inp is not _DONE:
+                    for mode, chunk in graph.stream(inp, config=config, stream_mode=["custom", "values"],
+                                                    durability="sync"):
+                        if mode == "values":
+                            if "__interrupt__" not in chunk:
+                                final_state = chunk
+                        elif chunk.get("type") == "step":
+                            yield Step.from_dict(chunk["step"])
+                        elif chunk.get("type") == "token" and on_token is not None:
+                            on_token(chunk["text"], chunk["channel"])
+                    inp, paused = _DONE, _pending_review(graph, config) if saver is not None else None
+                    if paused is not None and reviewer is not None:
+                        answer = reviewer(paused)
+                        if answer is not None:
+                            inp, paused = Command(resume=parse_decision(answer).to_dict()), None
+            except GraphRecursionError:
+                status, reason = "stopped", "the run hit its step limit before composing"
+            except MMThinkError as e:
+                if not (run_dir / "manifest.json").exists():
+                    if fresh and saver is not None and self.checkpointer is None:
+                        saver.conn.close()
+                        remove_checkpoint(run_dir)  # bad input found by route: leave nothing behind
+                    raise
+                status, reason = "failed", str(e) or "see the error step"
+            except Exception as e:  # a bug or the disk: end the run readably, keep what was written
+                if not (run_dir / "manifest.json").exists():
+                    raise
+                status, reason = "failed", f"{type(e).__name__}: {e}"
         if status is not None and (run_dir / "manifest.json").exists():
-            w = RUNS.writer(str(run_dir))
-            from .trace.schema import Part
-
-            w.append(Step("error", "agent", status, [Part("text", reason or status)]))
-            w.finish(status, reason=reason)
+            _close_failed(run_dir, status, reason)
         RUNS.close(str(run_dir))
-        rs.result = _result(run_dir, state["run_id"], final_state, status, reason, time.time() - started)
+        if self.checkpointer is None and not self.keep_checkpoints and _status_of(run_dir) in _FINAL:
+            remove_checkpoint(run_dir)  # nothing left to resume
+        rs.result = _result(run_dir, run_id, final_state, AWAITING_REVIEW if paused else status, reason,
+                            time.time() - started)
+        rs.result.review = paused
+
+    def _resume_input(self, graph: Any, config: dict[str, Any], run_dir: Path, start: "_Resume",
+                      reviewer: Reviewer | None) -> tuple[Any, dict[str, Any] | None, dict[str, Any]]:
+        """Where to pick up: the last checkpoint (trace cut back to it), a pending review, or the manifest's input."""
+        from langgraph.types import Command
+
+        from .graph import RUNS
+
+        RUNS.close(str(run_dir))
+        snap = graph.get_state(config)
+        values = dict(snap.values or {})
+        if not values:
+            if not start.manifest:
+                raise InputError("run", f"{run_dir} has no checkpoint and no manifest", "nothing to resume")
+            inp: Any = _restart_state(start.manifest, run_dir)
+            keep = 0
+        else:
+            if values.get("run_dir") and Path(values["run_dir"]).resolve() != run_dir.resolve():
+                raise InputError("run", f"the run was started in {values['run_dir']} and has moved since",
+                                 "move it back to resume it")
+            if not snap.next:
+                return _DONE, None, values
+            inp, keep = None, int(values.get("steps") or 0)
+        if values:
+            pending = _pending_review(graph, config)
+            if pending is not None:
+                answer = start.decision if start.decision is not None else (reviewer(pending) if reviewer else None)
+                if answer is None:
+                    return _DONE, pending, values  # still paused: leave the trace as it is
+                inp = Command(resume=parse_decision(answer).to_dict())
+        dropped = truncate_steps(run_dir, keep)  # steps past the checkpoint: their node runs again
+        if (run_dir / "manifest.json").exists():
+            w = RUNS.writer(str(run_dir))
+            w.update(resumes=list(w.manifest.get("resumes") or []) + [
+                {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "from_step": keep,
+                 "dropped_steps": dropped}])
+        return inp, None, values
 
     # ----------------------------------------------------------------- extras
     def __repr__(self) -> str:
         return f"Agent(reasoner={self.reasoner.name!r}, image={getattr(self.image_backend, 'name', '?')!r})"
+
+
+_DONE = object()
+_SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_REDACTED = "<redacted>"
+
+
+@dataclass
+class _Resume:
+    manifest: dict[str, Any]
+    decision: ReviewDecision | None
+
+
+def _pending_review(graph: Any, config: dict[str, Any]) -> dict[str, Any] | None:
+    snap = graph.get_state(config)
+    for task in snap.tasks:
+        for it in task.interrupts:
+            if isinstance(it.value, dict) and it.value.get("type") == "review":
+                return it.value
+    return None
+
+
+def _restart_state(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """A run killed before its first checkpoint starts again from what its manifest recorded."""
+    given = manifest.get("input") or {}
+    return {"request": manifest.get("request") or {}, "thinking": given.get("thinking") or {},
+            "mode_arg": given.get("mode_arg"), "run_id": manifest.get("run_id") or run_dir.name,
+            "out_dir": str(run_dir.parent.resolve()), "review": bool(given.get("review"))}
+
+
+def _status_of(run_dir: Path) -> str | None:
+    try:
+        return json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _close_failed(run_dir: Path, status: str, reason: str | None) -> None:
+    from .graph import RUNS
+    from .trace.schema import Part
+
+    try:
+        w = RUNS.writer(str(run_dir))
+        if w.manifest.get("status") in _FINAL:
+            return
+        w.append(Step("error", "agent", status, [Part("text", reason or status)]))
+        w.finish(status, reason=reason)
+    except OSError:  # the disk is gone too: the steps written so far stay as they are
+        pass
+
+
+def _locate(run: str | Path, out_dir: Path) -> Path:
+    """A run folder, or a run id under ``out_dir``."""
+    p = Path(run)
+    if p.is_dir():
+        return p.resolve()
+    q = out_dir / str(run)
+    if isinstance(run, str) and "/" not in run and "\\" not in run and q.is_dir():
+        return q.resolve()
+    raise InputError("run", f"no run folder {str(run)!r}", f"give a run folder or a run id under {out_dir}/")
+
+
+def _read_manifest(run_dir: Path) -> dict[str, Any]:
+    from .errors import BundleError
+
+    try:
+        data = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("run", f"{run_dir} has no manifest.json", "give a run folder written by mmthink") from None
+    except (OSError, ValueError) as e:
+        raise BundleError(f"{run_dir / 'manifest.json'}: unreadable ({e})") from None
+    if not isinstance(data, dict):
+        raise BundleError(f"{run_dir / 'manifest.json'}: not a JSON object")
+    return data
+
+
+def _redact(obj: Any) -> Any:
+    """Settings go into every manifest; anything that looks like a credential does not."""
+    if isinstance(obj, dict):
+        return {k: (_REDACTED if _SECRET.search(str(k)) and isinstance(v, str) and v else _redact(v))
+                for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_redact(v) for v in obj]
+    return obj
 
 
 def _request(request: str | Request, **opts: Any) -> Request:
@@ -194,8 +488,6 @@ def _request(request: str | Request, **opts: Any) -> Request:
 
 def _result(run_dir: Path, run_id: str, st: dict[str, Any], status: str | None, reason: str | None,
             seconds: float) -> RunResult:
-    import json
-
     manifest: dict[str, Any] = {}
     mpath = run_dir / "manifest.json"
     if mpath.exists():
@@ -208,9 +500,10 @@ def _result(run_dir: Path, run_id: str, st: dict[str, Any], status: str | None, 
     return RunResult(
         run_id=run_id, trace=run_dir, status=status or manifest.get("status") or st.get("status") or "failed",
         final=(run_dir / final["asset"]) if final and final.get("asset") else None,
-        reason=reason or manifest.get("reason") or st.get("reason"), mode=st.get("mode"),
-        modality=st.get("modality"), answer=manifest.get("answer", ""), budget=manifest.get("budget", {}),
-        seconds=seconds, steps=steps)
+        reason=reason or manifest.get("reason") or st.get("reason"),
+        mode=st.get("mode") or (manifest.get("thinking") or {}).get("resolved"),
+        modality=st.get("modality") or manifest.get("modality"), answer=manifest.get("answer", ""),
+        budget=manifest.get("budget", {}), seconds=seconds, steps=steps)
 
 
 # ----------------------------------------------------------------- builders

@@ -1,7 +1,8 @@
 """mmthink command line: run a request, replay a demo, open a trace bundle.
 
 Exit codes: 0 the run succeeded; 1 the run failed or stopped (its bundle is still written);
-2 bad input (a one-line reason names the field); 3 a bundle could not be opened or verified.
+2 bad input (a one-line reason names the field); 3 a bundle could not be opened or verified;
+4 the run is paused for review (continue it with ``mmthink resume RUN_DIR --approve``).
 Heavy modules load only inside the command that needs them, so ``--help`` is instant.
 """
 
@@ -12,16 +13,20 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE, EXIT_PAUSED = 0, 1, 2, 3, 4
 
 EPILOG = """examples:
   mmthink run "three red apples on a table, a blue cup to the left of them" --out runs/
   mmthink run "a lighthouse at dusk /no_think"
   mmthink demo image
+  mmthink run "a castle under the moon" --review    # approve / revise / abort before the final
+  mmthink resume runs/<run-id>         # continue a run that was killed or paused
+  mmthink resume runs/<run-id> --revise "make the moon bigger"
   mmthink view runs/<run-id>           # prints the viewer path (add --open to open a browser)
   mmthink verify runs/<run-id>.mmtrace
 
-exit codes: 0 succeeded, 1 run failed or stopped (bundle kept), 2 bad input, 3 bad bundle"""
+exit codes: 0 succeeded, 1 run failed or stopped (bundle kept), 2 bad input, 3 bad bundle,
+            4 paused for review"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--zip", action="store_true", help="also write a .mmtrace zip of the bundle")
         sp.add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
         sp.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+        sp.add_argument("--review", action="store_true",
+                        help="pause before the final render to approve, revise or abort (asks on the terminal)")
 
     r = sub.add_parser("run", help="run a request end to end", description="Run one request through the agent.")
     r.add_argument("prompt", help="what to make, in words")
@@ -61,6 +68,19 @@ def _parser() -> argparse.ArgumentParser:
                                    "the drafts, critiques and final are rendered for real.")
     d.add_argument("name", help="image | speech | video, or a path to a script .md")
     run_opts(d)
+
+    rs = sub.add_parser("resume", help="continue a run that was killed or paused for review",
+                        description="Continue a run from its last checkpoint (stored in the run folder). "
+                                    "Steps already written are not repeated and accepted drafts are not redrawn.")
+    rs.add_argument("run", help="the run folder (or a run id under --out)")
+    rs.add_argument("--out", default="runs", help="where run ids are looked up (default: runs/)")
+    decide = rs.add_mutually_exclusive_group()
+    decide.add_argument("--approve", action="store_true", help="approve the planned final of a paused run")
+    decide.add_argument("--revise", metavar="NOTE", default=None, help="send the reasoner back to work with a note")
+    decide.add_argument("--abort", metavar="REASON", nargs="?", const="", default=None,
+                        help="stop a paused run (status 'stopped')")
+    rs.add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
+    rs.add_argument("--quiet", "-q", action="store_true", help="no progress display")
 
     v = sub.add_parser("view", help="print (or open) the HTML viewer of a bundle")
     v.add_argument("bundle", help="a run folder or a .mmtrace zip")
@@ -86,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.cmd in ("run", "demo"):
             return _run(args)
+        if args.cmd == "resume":
+            return _resume(args)
         if args.cmd == "view":
             return _view(args)
         if args.cmd == "verify":
@@ -123,15 +145,37 @@ def _run(args: argparse.Namespace) -> int:
             overrides["reasoner_model"] = args.model
         agent = Agent.from_profile(args.profile, **overrides)
         prompt, modality = args.prompt, args.modality
+    progress = _Progress(quiet=args.quiet or args.json)
     stream = agent.stream(prompt, modality=modality, thinking=args.thinking, budget_tokens=args.budget_tokens,
                           min_tokens=args.min_tokens, max_drafts=args.max_drafts, max_seconds=args.max_seconds,
                           seed=args.seed, width=args.width, height=args.height, out=args.out,
-                          on_token=None)
-    _drive(stream, quiet=args.quiet or args.json)
-    res = stream.result
+                          on_token=None, review=_reviewer(progress) if args.review else False)
+    progress.drive(stream)
+    return _report(stream.result, args, zip_it=args.zip)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from .agent import Agent, _locate
+
+    run_dir = _locate(args.run, Path(args.out))
+    decision = None
+    if args.approve:
+        decision = "approve"
+    elif args.revise is not None:
+        decision = {"action": "revise", "note": args.revise}
+    elif args.abort is not None:
+        decision = {"action": "abort", "note": args.abort}
+    progress = _Progress(quiet=args.quiet or args.json)
+    agent = Agent.for_run(run_dir)
+    stream = agent.resume_stream(run_dir, decision=decision, review=_reviewer(progress))
+    progress.drive(stream)
+    return _report(stream.result, args, zip_it=False)
+
+
+def _report(res: Any, args: argparse.Namespace, zip_it: bool) -> int:
     assert res is not None
     zipped = None
-    if args.zip:
+    if zip_it and res.status != "awaiting_review":
         from .trace.reader import export_bundle
 
         zipped = export_bundle(res.trace)
@@ -141,30 +185,107 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps({"run_id": res.run_id, "status": res.status, "final": str(res.final) if res.final else None,
                           "trace": str(res.trace), "viewer": str(res.trace / "index.html"), "reason": res.reason,
                           "mode": res.mode, "modality": res.modality, "seconds": round(res.seconds, 3),
-                          "steps": res.steps, "budget": res.budget, "zip": str(zipped) if zipped else None}))
+                          "steps": res.steps, "budget": res.budget, "zip": str(zipped) if zipped else None,
+                          "review": res.review}))
     else:
         _summary(res, zipped)
+    if res.status == "awaiting_review":
+        if not args.json:
+            print(f"paused for review. Continue with:\n  mmthink resume {res.trace} --approve\n"
+                  f"  mmthink resume {res.trace} --revise \"what to change\"\n  mmthink resume {res.trace} --abort",
+                  file=sys.stderr)
+        return EXIT_PAUSED
     return EXIT_OK if res.ok else EXIT_FAILED
 
 
-def _drive(stream: Any, quiet: bool) -> None:
-    if quiet:
-        for _ in stream:
-            pass
-        return
-    from rich.console import Console
+def _reviewer(progress: "_Progress") -> Any:
+    """Ask on the terminal; with no terminal, stay paused (the caller prints how to continue)."""
 
-    console = Console(stderr=True)
-    icons = {"thought": "💭", "draft": "✏️ ", "observation": "🔎", "decision": "🧭", "final": "🏁", "error": "❗"}
-    with console.status("[bold]thinking…", spinner="dots") as status:
-        for step in stream:
-            line = step.title or step.kind
-            if step.score is not None:
-                line += f"  score {step.score:.2f}" + ("  ✓" if step.passed else "  ✗" if step.passed is False else "")
-            tokens = step.metrics.get("tokens_total")
-            console.print(f"{icons.get(step.kind, '•')} [dim]{step.node:>8}[/] {line}"
-                          + (f"  [dim]({tokens} thinking tokens)[/]" if tokens else ""))
-            status.update(f"[bold]{_next_label(step)}…")
+    def ask(payload: dict[str, Any]) -> Any:
+        if not sys.stdin.isatty():
+            print("mmthink: the run is paused for review, but stdin is not a terminal, so nobody can be asked; "
+                  "answer with `mmthink resume RUN_DIR --approve | --revise NOTE | --abort`", file=sys.stderr)
+            return None
+        from .durable import parse_decision
+        from .errors import InputError
+
+        with progress.paused():
+            print(_review_text(payload), file=sys.stderr)
+            while True:
+                try:
+                    line = input("approve / revise NOTE / abort [REASON]? ").strip()
+                except EOFError:
+                    return None
+                if not line:
+                    continue
+                try:
+                    return parse_decision(line)
+                except InputError as e:
+                    print(f"  {e}", file=sys.stderr)
+
+    return ask
+
+
+def _review_text(p: dict[str, Any]) -> str:
+    lines = ["", "── review before the final ──"]
+    d, c, f = p.get("draft"), p.get("critique"), p.get("final") or {}
+    if d:
+        lines.append(f"draft {d['id']} ({d['tag']}): {d.get('path')}")
+        lines += ["  " + ln for ln in (d.get("body") or "").splitlines()[:12]]
+    if c:
+        score = c.get("score")
+        lines.append(f"critique: score {score:.2f}" if isinstance(score, (int, float)) else "critique: no score")
+        lines += [f"  - {x}" for x in (c.get("findings") or [])[:6]]
+    planned = f.get("raw") or (f"<{f['tag']}>" if f.get("tag") else "the best draft (no final tag)")
+    lines.append(f"planned final: {planned}")
+    if f.get("why"):
+        lines.append(f"  because {f['why']}")
+    return "\n".join(lines)
+
+
+class _Progress:
+    """The live step list on stderr; it can step aside while a person is asked something."""
+
+    ICONS = {"thought": "💭", "draft": "✏️ ", "observation": "🔎", "decision": "🧭", "final": "🏁", "error": "❗"}
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.status: Any = None
+
+    def drive(self, stream: Any) -> None:
+        if self.quiet:
+            for _ in stream:
+                pass
+            return
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        with console.status("[bold]thinking…", spinner="dots") as status:
+            self.status = status
+            for step in stream:
+                line = step.title or step.kind
+                if step.score is not None:
+                    line += f"  score {step.score:.2f}" + ("  ✓" if step.passed else "  ✗" if step.passed is False else "")
+                tokens = step.metrics.get("tokens_total")
+                console.print(f"{self.ICONS.get(step.kind, '•')} [dim]{step.node:>8}[/] {line}"
+                              + (f"  [dim]({tokens} thinking tokens)[/]" if tokens else ""))
+                status.update(f"[bold]{_next_label(step)}…")
+        self.status = None
+
+    def paused(self) -> Any:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def pause() -> Any:
+            if self.status is not None:
+                self.status.stop()
+            try:
+                yield
+            finally:
+                if self.status is not None:
+                    self.status.start()
+
+        return pause()
 
 
 def _next_label(step: Any) -> str:

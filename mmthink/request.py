@@ -18,6 +18,10 @@ _SPEECH_WORDS = re.compile(r"\b(say|says|speak|speech|voice|narrat\w*|read (?:th
 _VIDEO_WORDS = re.compile(r"\b(movie|video|film|clip|trailer|storyboard|animation|short film|scene \d)\b", re.I)
 
 
+WORDS_PER_SECOND = 2.5
+"""A calm speaking rate, used to estimate how long a text takes to say."""
+
+
 @dataclass
 class Limits:
     """Caps checked before a run starts; generous defaults, all overridable."""
@@ -28,6 +32,12 @@ class Limits:
     max_video_seconds: float = 300.0
     max_drafts: int = 64
     max_steps: int = 400
+
+    def validate(self) -> "Limits":
+        for name, value in asdict(self).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise InputError(f"limits.{name}", f"must be a positive number, got {value!r}")
+        return self
 
 
 @dataclass
@@ -70,6 +80,27 @@ class Request:
             raise InputError("seed", f"{self.seed} is outside 0..2**32-1", "use a non-negative 32-bit integer")
         if isinstance(self.fps, bool) or not isinstance(self.fps, int) or not 1 <= self.fps <= 60:
             raise InputError("fps", f"{self.fps!r} is not an integer in 1..60", "e.g. 24")
+        return self
+
+    def validate_for(self, modality: str, limits: Limits | None = None) -> "Request":
+        """Caps that depend on what is made: how long the speech or the video would be."""
+        limits = limits or Limits()
+        seconds = self.options.get("seconds", self.options.get("duration")) if isinstance(self.options, dict) else None
+        if seconds is not None:
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+                raise InputError("seconds", f"must be a positive number, got {seconds!r}", "e.g. 20")
+        if modality == "speech":
+            cap = limits.max_audio_seconds
+            if seconds is not None and seconds > cap:
+                raise InputError("seconds", f"{seconds:g} s of speech is over the limit of {cap:g} s",
+                                 "ask for less or raise Limits.max_audio_seconds")
+            spoken = len(re.findall(r"\w+", self.text)) / WORDS_PER_SECOND
+            if spoken > cap:
+                raise InputError("prompt", f"would take about {spoken:.0f} s to say, the limit is {cap:g} s",
+                                 "shorten the text or raise Limits.max_audio_seconds")
+        if modality == "video" and seconds is not None and seconds > limits.max_video_seconds:
+            raise InputError("seconds", f"{seconds:g} s of video is over the limit of {limits.max_video_seconds:g} s",
+                             "ask for a shorter video or raise Limits.max_video_seconds")
         return self
 
     def resolved_modality(self) -> str:

@@ -2,6 +2,8 @@
 
 Nodes return the keys they change; every key is last-writer-wins (the graph is a single
 chain, never two writers in one superstep), which keeps the state easy to read in a trace.
+``steps`` is the trace length when the checkpoint was taken: a resume cuts ``steps.jsonl``
+back to it, so a node that is run again never duplicates what it wrote before a crash.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class RunState(TypedDict, total=False):
     mode_arg: str | None  # explicit mode from the caller (beats /think and the default)
     run_id: str
     out_dir: str
+    review: bool  # pause before compose for a person's approve / revise / abort
     # set by route
     run_dir: str
     modality: str
@@ -46,7 +49,9 @@ class RunState(TypedDict, total=False):
     pending: dict[str, Any] | None
     final_tag: dict[str, Any] | None
     drafts: list[DraftRecordDict]
+    reviews: list[dict[str, str]]  # decisions so far: {"action", "note"}
+    steps: int  # steps in steps.jsonl when this checkpoint was taken
     # outcome
     status: str
     reason: str | None
-    final: dict[str, Any] | None
+    final: dict[str, Any] | None  # asset, kind, ext, ref, and path (absolute, for servers)

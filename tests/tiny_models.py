@@ -55,8 +55,8 @@ SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 MARKERS = ["<think>", "</think>"]
 
 
-def build_tokenizer(template: str = QWEN3_TEMPLATE):
-    """A byte-level BPE tokenizer (no merges) with ChatML specials and think markers."""
+def build_tokenizer(template: str = QWEN3_TEMPLATE, markers: bool = True):
+    """A byte-level BPE tokenizer (no merges) with ChatML specials and (unless ``markers=False``) think markers."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
@@ -67,20 +67,21 @@ def build_tokenizer(template: str = QWEN3_TEMPLATE):
     tok.decoder = decoders.ByteLevel()
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
     fast.add_special_tokens({"additional_special_tokens": SPECIAL[1:]})
-    fast.add_tokens(MARKERS)  # like Qwen3: added, but not special (they survive skip_special_tokens)
+    if markers:
+        fast.add_tokens(MARKERS)  # like Qwen3: added, but not special (they survive skip_special_tokens)
     fast.chat_template = template
     return fast
 
 
 def build_tiny_qwen3(folder: str | Path, *, template: str = QWEN3_TEMPLATE, hidden: int = 64, layers: int = 2,
-                     seed: int = 0) -> Path:
+                     seed: int = 0, markers: bool = True) -> Path:
     """Save a random 2-layer Qwen3 and its tokenizer to ``folder``; returns the folder."""
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tok = build_tokenizer(template)
+    tok = build_tokenizer(template, markers)
     config = Qwen3Config(
         vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
         num_attention_heads=4, num_key_value_heads=2, head_dim=hidden // 4, max_position_embeddings=16384,
@@ -116,3 +117,34 @@ def ascii_ids(tokenizer, chars: str = "abcdefghijklmnopqrstuvwxyz ") -> list[int
         assert len(enc) == 1, (ch, enc)
         ids.append(enc[0])
     return ids
+
+
+class Script:
+    """Test-only logits processor: push the model to write ``ids`` first, one per step.
+
+    It only adds a large bonus, so the reasoner's own processors (which run after it) can
+    still ban or force tokens: what comes out is decided by the mechanism under test.
+    Use a fresh instance per generation.
+    """
+
+    def __init__(self, ids: Iterable[int], bonus: float = 1e4) -> None:
+        self.ids = list(ids)
+        self.bonus = bonus
+        self.start: int | None = None
+
+    def __call__(self, input_ids, scores):
+        if self.start is None:
+            self.start = input_ids.shape[1]
+        k = input_ids.shape[1] - self.start
+        if k < len(self.ids):
+            scores = scores.clone()
+            scores[:, self.ids[k]] += self.bonus
+        return scores
+
+
+def script_ids(tokenizer, *pieces: str | int) -> list[int]:
+    """Token ids for text pieces and raw ids (e.g. the ``</think>`` id), in order."""
+    out: list[int] = []
+    for p in pieces:
+        out.extend([p] if isinstance(p, int) else tokenizer.encode(p, add_special_tokens=False))
+    return out

@@ -60,6 +60,27 @@ class MusicSpan:
     last: int | None = None
 
 
+def scene_span(text: str | None, n_scenes: int) -> tuple[int, int]:
+    """A ``scenes="1-3"`` attribute (1-based; "2", "1-3", "2,3", "all") as 0-based first and last cut."""
+    if n_scenes < 1:
+        raise InputError("scenes", "there are no scenes to span")
+    raw = str(text or "").strip().lower()
+    if raw in ("", "all", "*"):
+        return 0, n_scenes - 1
+    nums: list[int] = []
+    for part in raw.replace(" ", "").split(","):
+        a, sep, b = part.partition("-")
+        try:
+            lo, hi = int(a), int(b) if sep else int(a)
+        except ValueError:
+            raise InputError("scenes", f"{text!r} is not a scene range", 'write scenes="1-3" or scenes="2"') from None
+        nums.extend([lo, hi])
+    lo, hi = min(nums), max(nums)
+    if lo < 1 or hi > n_scenes:
+        raise InputError("scenes", f"{text!r} is outside scenes 1..{n_scenes}", f"use scene numbers 1..{n_scenes}")
+    return lo - 1, hi - 1
+
+
 # --------------------------------------------------------------------------- audio helpers
 
 

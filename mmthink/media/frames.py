@@ -76,6 +76,10 @@ LIGHTING_WORDS: dict[str, tuple[str, ...]] = {
     "neon": ("neon", "cyberpunk"),
 }
 QUALITIES = ("sketch", "final")
+SHADOW_TONE = 0.35
+"""How far the darkest tones move toward the palette's key colour."""
+SHADOW_KEY_LEVEL = 0.4
+"""Brightness of that key colour in the shadows."""
 
 
 @dataclass
@@ -148,25 +152,27 @@ def grade(img: Any, style: StoryboardStyle, *, ink: float = 0.35) -> Any:
     light = LIGHTINGS.get(style.lighting, LIGHTINGS["day"])
     rgb = img.convert("RGB")
     a = np.asarray(rgb, np.float32) / 255.0
-    lum = (a @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+    h, w = a.shape[:2]
+    luma = np.array([0.299, 0.587, 0.114], np.float32)
+    lum = (a @ luma)[..., None]
     a = lum + (a - lum) * light["saturation"]
     a = (a - 0.5) * light["contrast"] + 0.5
-    tint = np.array(light["tint"], np.float32) / max(light["tint"])
-    a = a * (1 - light["strength"]) + a * tint * light["strength"]
-    pal = style.palette_rgb()
-    if pal:  # split toning: shadows lean toward the storyboard's key colour
-        key = np.array(pal[0], np.float32) / 255.0 * 0.45
-        ws = 0.22 * (1.0 - np.clip(lum, 0, 1)) ** 2
-        a = a * (1 - ws) + key * ws
-    h, w = a.shape[:2]
-    a *= _vignette(w, h, light["vignette"])
-    if ink > 0 and style.line_weight > 0:
+    if ink > 0 and style.line_weight > 0:  # ink the outlines at the storyboard's line weight
         edges = rgb.convert("L").filter(ImageFilter.FIND_EDGES)
         k = max(1, int(style.line_weight) * max(1, round(max(w, h) / 640)))
         if k > 1:
-            edges = edges.filter(ImageFilter.MaxFilter(k | 1 if k % 2 == 0 else k))
+            edges = edges.filter(ImageFilter.MaxFilter(k + 1 if k % 2 == 0 else k))
         e = np.clip((np.asarray(edges, np.float32) - 24.0) / 64.0, 0, 1)[..., None]
         a *= 1.0 - ink * e
+    tint = np.array(light["tint"], np.float32) / max(light["tint"])
+    lum = np.clip(a @ luma, 0, 1)[..., None]
+    a = a * (1 - light["strength"] * lum) + a * tint * light["strength"] * lum  # highlights take the light's colour
+    pal = style.palette_rgb()
+    if pal:  # split toning: shadows and ink take the storyboard's key colour
+        key = np.array(pal[0], np.float32) / 255.0 * SHADOW_KEY_LEVEL
+        ws = SHADOW_TONE * (1.0 - lum) ** 2
+        a = a * (1 - ws) + key * ws
+    a *= _vignette(w, h, light["vignette"])
     return Image.fromarray(np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
 

@@ -418,7 +418,7 @@ class MusicTool:
 class _HFMusic:
     """A transformers text-to-audio model: MusicGen directly, anything else through the pipeline."""
 
-    def __init__(self, model: str, device: str | None) -> None:
+    def __init__(self, model: str, device: str | None, force_pipeline: bool = False) -> None:
         try:
             import torch  # noqa: F401
             import transformers
@@ -431,7 +431,7 @@ class _HFMusic:
             cfg = AutoConfig.from_pretrained(model)
         except Exception as e:
             raise BackendError(f"cannot load music model {model!r}: {e}") from e
-        self.kind = getattr(cfg, "model_type", "")
+        self.kind = "pipeline" if force_pipeline else getattr(cfg, "model_type", "")
         if self.kind in ("musicgen", "musicgen_melody"):
             cls = (transformers.MusicgenMelodyForConditionalGeneration if self.kind == "musicgen_melody"
                    else transformers.MusicgenForConditionalGeneration)
@@ -456,7 +456,7 @@ class _HFMusic:
         if self.kind in ("musicgen", "musicgen_melody"):
             pieces: list[np.ndarray] = []
             chunk_s = max(0.5, self.max_frames / self.frame_rate - 0.5)
-            overlap_s = 1.0 if chunk_s > 3.0 else 0.0
+            overlap_s = min(1.0, chunk_s / 4)
             remaining = seconds
             while remaining > 0 and len(pieces) < 64:
                 lead = overlap_s if pieces else 0.0
@@ -481,6 +481,11 @@ class _HFMusic:
             x = x.mean(axis=0) if x.ndim == 2 else x
             native = int(out["sampling_rate"])
             x = resample(x.reshape(-1), native, sample_rate)
+            want = int(round(seconds * sample_rate))
+            if 0 < len(x) < want:  # a model with its own clip length: loop it with crossfades
+                overlap = min(sample_rate, len(x) // 4)
+                reps = int(math.ceil((want - len(x)) / max(1, len(x) - overlap))) + 1
+                x = _join([x] * reps, overlap)
         x = np.nan_to_num(x.astype(np.float32))
         peak = float(np.max(np.abs(x))) if len(x) else 0.0
         if peak > PEAK_LIMIT:

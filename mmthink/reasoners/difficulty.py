@@ -34,8 +34,9 @@ class ReasonerDifficulty:
         self.max_chars = max_chars
 
     def estimate(self, text: str, modality: str) -> tuple[float, str]:
-        turn = Turn(request=Request(text=text, modality=modality if modality in ("image", "speech", "video") else "auto"),
-                    modality=modality, mode="off", system=VERDICT_PROMPT.format(modality=modality), tokens_left=0)
+        known = modality if modality in ("image", "speech", "video") else "auto"
+        turn = Turn(request=Request(text=text, modality=known), modality=modality, mode="off",
+                    system=VERDICT_PROMPT.format(modality=modality), tokens_left=0)
         answer = ""
         stream: Any = None
         try:

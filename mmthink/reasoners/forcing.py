@@ -50,6 +50,7 @@ class ThinkSplitter:
         self._buf = ""
         self._strip_answer = lstrip_answer
         self._strip_thinking = False
+        self._answer_started = False
         self.markers_seen = 0
 
     @property
@@ -99,10 +100,12 @@ class ThinkSplitter:
             return
         if self.phase == "answer":
             if self._strip_answer:
-                text = text.lstrip()
+                # Whitespace after a closed think block is layout; mid-answer keep the words apart.
+                text = text.lstrip() if not self._answer_started else text.lstrip("\n")
                 if not text:
                     return
                 self._strip_answer = False
+            self._answer_started = True
         else:
             if self._dropping:
                 return
@@ -254,10 +257,9 @@ def _force(scores, token: int):
 
 
 def _ban(scores, ids: list[int]):
-    if not ids:
-        return scores
-    scores = scores.clone()
-    scores[:, ids] = float("-inf")
+    # In place: generate() hands each step a fresh copy of the logits.
+    if ids:
+        scores[:, ids] = float("-inf")
     return scores
 
 
@@ -295,3 +297,22 @@ class ChannelCap:
         elif self.forcer.phase == "answer" and self.answer is not None and log.answer_tokens >= self.answer:
             done, self.hit = True, "answer"
         return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
+class GuardedStop:
+    """Run an expensive stop-string criterion only when the newest token could end a stop string.
+
+    Every stop string here ends in ``>``, so only a token whose text holds ``>`` can complete
+    one; on every other step this answers "go on" without looking further.
+    """
+
+    def __init__(self, inner, candidate_ids: Iterable[int]) -> None:
+        self.inner = inner
+        self.candidates = frozenset(candidate_ids)
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        if int(input_ids[0, -1]) in self.candidates:
+            return self.inner(input_ids, scores, **kwargs)
+        return torch.zeros((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)

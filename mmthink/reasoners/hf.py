@@ -22,8 +22,8 @@ from typing import Any, Iterator, Sequence
 from ..errors import BackendError, InputError
 from ..protocol import DRAFT_TAGS
 from .base import Delta, Turn
-from .forcing import (GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, WAIT, BudgetForcer, ChannelCap, ForcingLog, StopFlag,
-                      ThinkSplitter)
+from .forcing import (GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, WAIT, BudgetForcer, ChannelCap, ForcingLog, GuardedStop,
+                      StopFlag, ThinkSplitter)
 from .prompt import build_system_prompt
 
 STOP_STRINGS = tuple(f"</{t}>" for t in DRAFT_TAGS)
@@ -112,7 +112,11 @@ class HFReasoner:
         key = (self.model, self.gguf_file, self.device, str(self.dtype), self.trust_remote_code)
         with _CACHE_LOCK:
             if key not in _CACHE:
-                _CACHE[key] = _load(self.model, self.gguf_file, self.device, self.dtype, self.trust_remote_code)
+                try:
+                    _CACHE[key] = _load(self.model, self.gguf_file, self.device, self.dtype, self.trust_remote_code)
+                except BackendError as e:
+                    e.retryable = False  # type: ignore[attr-defined]  # missing weights stay missing
+                    raise
             return _CACHE[key]
 
     @property
@@ -149,7 +153,8 @@ class HFReasoner:
         if turn.force_close and not turn.answer and self.graceful_close:
             text = self.graceful_close.lstrip("\n") if prompt.endswith("\n") else self.graceful_close
             n = len(lm.tokenizer.encode(text, add_special_tokens=False))
-            if text.strip() not in turn.transcript[-len(text) - 8:] and (turn.tokens_left is None or n <= turn.tokens_left):
+            already = text.strip() in turn.transcript[-len(text) - 8:]  # the forcer wrote it last call
+            if not already and (turn.tokens_left is None or n <= turn.tokens_left):
                 pre = text
         prompt += pre
         if not prompt.endswith("\n"):
@@ -222,6 +227,8 @@ class HFReasoner:
         thread.start()
         splitter = ThinkSplitter(phase, drop_thinking=turn.mode == "off", lstrip_answer=not turn.answer)
         pending = {"thinking": 0, "answer": 0}
+        multi_close = len(lm.close_ids) if len(lm.close_ids) > 1 else 0
+        multi_open = len(lm.open_ids) if len(lm.open_ids) > 1 else 0
         shown: list[int] = []
         offsets = [0, 0]
         caller_stopped = True
@@ -242,7 +249,12 @@ class HFReasoner:
                     text = _detok(tok, shown, offsets)
                     if not text:
                         continue
-                    for channel, piece in splitter.feed(text):
+                    before, seen = splitter.phase, splitter.markers_seen
+                    pieces = splitter.feed(text)
+                    if splitter.markers_seen > seen:  # a marker spelled in several tokens is not content
+                        n = multi_close if before == "thinking" and splitter.phase == "answer" else multi_open
+                        pending[before] = max(0, pending[before] - n * (splitter.markers_seen - seen))
+                    for channel, piece in pieces:
                         yield Delta(piece, channel, tokens=pending[channel])  # type: ignore[arg-type]
                         pending[channel] = 0
             for channel, piece in splitter.finish():
@@ -361,7 +373,8 @@ def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remo
     if looks_local and not path.exists():
         raise BackendError(f"no model at {model!r}: {_how_to_get(model)}")
     if gguf_file and looks_local and not (path / gguf_file).is_file():
-        raise BackendError(f"no GGUF file {gguf_file!r} in {model!r}: pass the folder that holds it, or the file's path")
+        raise BackendError(f"no GGUF file {gguf_file!r} in {model!r}: "
+                           "pass the folder that holds it, or the file's path")
     src = str(path) if looks_local else model
     torch_dtype = _resolve_dtype(dtype, device)
     try:
@@ -392,8 +405,16 @@ def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remo
         model=lm, tokenizer=tok, device=device, dtype=torch_dtype,
         accepts_thinking="enable_thinking" in template,
         close_ids=close_ids, open_ids=open_ids, eos_ids=sorted(set(eos)), hidden_ids=hidden, marker_ids=markers,
-        stop_criterion=StopStringCriteria(tokenizer=tok, stop_strings=list(STOP_STRINGS)),
+        stop_criterion=GuardedStop(StopStringCriteria(tokenizer=tok, stop_strings=list(STOP_STRINGS)),
+                                   _ids_with(tok, ">")),
     )
+
+
+def _ids_with(tok: Any, char: str) -> list[int]:
+    """Token ids whose raw piece contains ``char`` (an ASCII character: byte-level BPE, SentencePiece and
+    their byte fallbacks like ``<0x3E>`` all keep it visible in the piece)."""
+    pieces = tok.convert_ids_to_tokens(list(range(len(tok))))
+    return [i for i, piece in enumerate(pieces) if piece is None or char in piece]
 
 
 def _ids(value: Any) -> list[int]:

@@ -130,17 +130,17 @@ class OpenAICompatReasoner:
             reserve = g if budget >= 4 * g else 0
         limit = self.max_tokens if budget is None else max(1, min(self.max_tokens, budget - reserve))
         prefix = THINK_OPEN + "\n" + turn.transcript if turn.transcript else None
-        thinking: list[str] = []
+        texts = {"thinking": "", "answer": ""}
         state: dict[str, Any] = {}
         for d in self._call(record, turn, system, prefix=prefix, phase="thinking", max_tokens=limit, state=state):
-            if d.channel == "thinking":
-                thinking.append(d.text)
+            texts[d.channel] += d.text
             yield d
-        call = record.calls[-1]
         budget_bound = budget is not None and budget - reserve <= self.max_tokens
-        if call.finish_reason == "length" and state.get("phase") == "thinking" and budget_bound:
+        if record.calls[-1].finish_reason != "length" or not budget_bound:
+            return
+        so_far = turn.transcript + texts["thinking"]
+        if state.get("phase") == "thinking":
             # The budget ran out inside the thinking: close it gracefully and get the answer.
-            so_far = turn.transcript + "".join(thinking)
             pre = self.graceful_close.lstrip("\n") if (self.graceful_close and reserve) else ""
             if pre and not so_far.endswith("\n"):
                 pre = "\n" + pre
@@ -148,6 +148,10 @@ class OpenAICompatReasoner:
                 yield Delta(pre, "thinking", tokens=reserve)
             yield from self._call(record, turn, system, prefix=_closed_prefix(so_far + pre), phase="answer",
                                   max_tokens=self.max_tokens)
+        else:
+            # Thinking closed in time but the budget-sized limit cut the answer: let it finish.
+            yield from self._call(record, turn, system, prefix=_closed_prefix(so_far) + texts["answer"],
+                                  phase="answer", max_tokens=self.max_tokens, answer_so_far=texts["answer"])
 
     def _graceful_text(self, transcript: str, tokens_left: int | None) -> str:
         if not self.graceful_close or self.graceful_close.strip() in transcript[-len(self.graceful_close) - 8:]:
@@ -184,7 +188,7 @@ class OpenAICompatReasoner:
         return body
 
     def _call(self, record: StreamRecord, turn: Turn, system: str, *, prefix: str | None, phase: str,
-              max_tokens: int, state: dict[str, Any] | None = None) -> Iterator[Delta]:
+              max_tokens: int, state: dict[str, Any] | None = None, answer_so_far: str = "") -> Iterator[Delta]:
         state = state if state is not None else {}
         model = self._model_name()
         for _ in range(3):  # at most: as is, without rejected optional fields
@@ -192,23 +196,24 @@ class OpenAICompatReasoner:
             call = CallRecord(body=body)
             record.calls.append(call)
             try:
-                yield from self._consume(call, turn, prefix, phase, state)
+                yield from self._consume(call, turn, phase, state, turn.answer + answer_so_far)
                 return
             except _Rejected as e:
                 if not e.fields or e.fields <= self._unsupported:
-                    raise BackendError(e.message) from None
+                    raise _final(BackendError(e.message)) from None
                 self._unsupported |= e.fields
                 record.continuation = "messages" if "continue_final_message" in self._unsupported else "prefix"
         raise BackendError(f"{self.base_url} keeps rejecting the request")
 
-    def _consume(self, call: CallRecord, turn: Turn, prefix: str | None, phase: str,
-                 state: dict[str, Any]) -> Iterator[Delta]:
+    def _consume(self, call: CallRecord, turn: Turn, phase: str, state: dict[str, Any],
+                 answer_before: str) -> Iterator[Delta]:
         on = turn.mode != "off"
-        splitter = ThinkSplitter(phase, drop_thinking=not on, lstrip_answer=not (phase == "answer" and turn.answer))
+        splitter = ThinkSplitter(phase, drop_thinking=not on, lstrip_answer=not answer_before)
         pending = {"thinking": 0, "answer": 0}
         texts = {"thinking": "", "answer": ""}
         reasoning_seen = False
         stop_reason: Any = None
+        reports_stop = False  # the server says which stop matched (vLLM stop_reason, SGLang matched_stop)
 
         def out(pieces: list[tuple[str, str]]) -> Iterator[Delta]:
             for channel, text in pieces:
@@ -224,10 +229,12 @@ class OpenAICompatReasoner:
                 raise BackendError(f"malformed reply from {self._url()}: 'choices' is not a list in {_snippet(obj)}")
             for choice in choices[:1]:
                 if not isinstance(choice, dict):
-                    raise BackendError(f"malformed reply from {self._url()}: a choice is not an object: {_snippet(obj)}")
+                    raise BackendError(f"malformed reply from {self._url()}: a choice is not an object: "
+                                       f"{_snippet(obj)}")
                 delta = choice.get("delta") or choice.get("message") or {}
                 if not isinstance(delta, dict):
-                    raise BackendError(f"malformed reply from {self._url()}: 'delta' is not an object: {_snippet(obj)}")
+                    raise BackendError(f"malformed reply from {self._url()}: 'delta' is not an object: "
+                                       f"{_snippet(obj)}")
                 reasoning = delta.get("reasoning_content") or delta.get("reasoning") or delta.get("thinking")
                 content = delta.get("content")
                 if isinstance(reasoning, str) and reasoning:
@@ -253,14 +260,18 @@ class OpenAICompatReasoner:
                     yield from out(splitter.feed(content))
                 if choice.get("finish_reason"):
                     call.finish_reason = choice["finish_reason"]
+                    reports_stop = "stop_reason" in choice or "matched_stop" in choice
                     stop_reason = choice.get("stop_reason", choice.get("matched_stop"))
         yield from out(splitter.finish())
         state["phase"] = splitter.phase
         if call.finish_reason == "stop":
             # Servers strip the stop string: put the closing tag back.
             channel = splitter.phase if splitter.phase in texts else "answer"
-            context = (turn.transcript if channel == "thinking" else turn.answer) + texts[channel]
-            tag = stop_reason if stop_reason in STOP_STRINGS else _unclosed(context)
+            context = (turn.transcript if channel == "thinking" else answer_before) + texts[channel]
+            if reports_stop:  # None or a token id there means the model ended by itself
+                tag = stop_reason if stop_reason in STOP_STRINGS else None
+            else:
+                tag = _unclosed(context)
             if tag:
                 call.reappended = tag
                 pending[channel] += 1
@@ -289,8 +300,8 @@ class OpenAICompatReasoner:
             resp = httpx.get(url, headers=self._headers(), timeout=self.timeout)
             data = resp.json().get("data") if resp.status_code == 200 else None
         except (httpx.HTTPError, ValueError, AttributeError) as e:
-            raise BackendError(f"no model named and {url} could not list one ({e}): pass model= or set MMTHINK_MODEL") \
-                from e
+            raise BackendError(f"no model named and {url} could not list one ({e}): "
+                               "pass model= or set MMTHINK_MODEL") from e
         if not data or not isinstance(data, list) or not isinstance(data[0], dict) or not data[0].get("id"):
             raise BackendError(f"no model named and {url} lists none: pass model= or set MMTHINK_MODEL")
         self.model = str(data[0]["id"])
@@ -361,16 +372,22 @@ class OpenAICompatReasoner:
             return _Retryable(BackendError(f"{url} answered HTTP {code} after {self.max_retries + 1} tries: "
                                            f"{_clip(text)}"))
         if code in (401, 403):
-            return BackendError(f"{url} rejected the API key (HTTP {code}): pass api_key= or set OPENAI_API_KEY; "
-                                f"server said: {_clip(text)}")
+            msg = f"{url} rejected the API key (HTTP {code}): pass api_key= or set OPENAI_API_KEY"
+            return _final(BackendError(f"{msg}; server said: {_clip(text)}"))
         if code == 404:
-            return BackendError(f"{url} answered HTTP 404 (check that base_url ends with /v1 and the model name "
-                                f"{self.model!r} is served): {_clip(text)}")
+            msg = f"{url} answered HTTP 404 (check that base_url ends with /v1 and that {self.model!r} is served)"
+            return _final(BackendError(f"{msg}: {_clip(text)}"))
         if code in (400, 422):
             fields = {f for f in _OPTIONAL if f in text}
             if fields:
                 return _Rejected(f"{url} answered HTTP {code}: {_clip(text)}", fields)
-        return BackendError(f"{url} answered HTTP {code}: {_clip(text)}")
+        return _final(BackendError(f"{url} answered HTTP {code}: {_clip(text)}"))
+
+
+def _final(error: BackendError) -> BackendError:
+    """Mark an error that another attempt cannot fix (a wrong key, a bad request), so callers do not retry it."""
+    error.retryable = False  # type: ignore[attr-defined]
+    return error
 
 
 # ------------------------------------------------------------------------- helpers

@@ -1,0 +1,12 @@
+"""LangGraph entry point for speech requests (``langgraph.json`` lists it as "speech").
+
+Every modality runs the same embedded agent graph (modality is data), compiled without a
+checkpointer: the LangGraph server supplies its own. Input is the graph state:
+``{"request": {"text": "...", "modality": "speech"}}``, plus ``"review": true`` to pause before the
+final (resume with ``Command(resume={"action": "approve"})``). Stream mode "custom" carries each
+trace step; the final state's ``final.path`` is the artifact. See mmthink/state.py.
+"""
+
+from mmthink.graph import served_graph
+
+graph = served_graph()
