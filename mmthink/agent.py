@@ -299,46 +299,55 @@ class Agent:
             rs.result = _result(run_dir, run_id, {}, None, None, 0.0)
             return
         final_state: dict[str, Any] = {}
-        status, reason, paused = None, None, None
-        with self._saver(run_dir) as saver:
-            graph = self._compile(saver)
-            config: dict[str, Any] = {"recursion_limit": limit}
-            if saver is not None:
-                config["configurable"] = {"thread_id": run_id}
-            try:
+        status, reason, paused, bad_answer = None, None, None, None
+        try:
+            with self._saver(run_dir) as saver:
+                graph = self._compile(saver)
+                config: dict[str, Any] = {"recursion_limit": limit}
+                durability: dict[str, Any] = {}
+                if saver is not None:  # each superstep's checkpoint is on disk before the next one starts
+                    config["configurable"] = {"thread_id": run_id}
+                    durability["durability"] = "sync"
+                # a resume that cannot start (moved folder, bad state) raises and leaves the run as it was
                 inp, paused, final_state = (start, None, {}) if fresh else \
                     self._resume_input(graph, config, run_dir, start, reviewer)
-                while inp is not _DONE:
-                    for mode, chunk in graph.stream(inp, config=config, stream_mode=["custom", "values"],
-                                                    durability="sync"):
-                        if mode == "values":
-                            if "__interrupt__" not in chunk:
-                                final_state = chunk
-                        elif chunk.get("type") == "step":
-                            yield Step.from_dict(chunk["step"])
-                        elif chunk.get("type") == "token" and on_token is not None:
-                            on_token(chunk["text"], chunk["channel"])
-                    inp, paused = _DONE, _pending_review(graph, config) if saver is not None else None
-                    if paused is not None and reviewer is not None:
-                        answer = reviewer(paused)
+                try:
+                    while inp is not _DONE:
+                        for mode, chunk in graph.stream(inp, config=config, stream_mode=["custom", "values"],
+                                                        **durability):
+                            if mode == "values":
+                                if "__interrupt__" not in chunk:
+                                    final_state = chunk
+                            elif chunk.get("type") == "step":
+                                yield Step.from_dict(chunk["step"])
+                            elif chunk.get("type") == "token" and on_token is not None:
+                                on_token(chunk["text"], chunk["channel"])
+                        inp, paused = _DONE, _pending_review(graph, config) if saver is not None else None
+                        answer = reviewer(paused) if paused is not None and reviewer is not None else None
                         if answer is not None:
-                            inp, paused = Command(resume=parse_decision(answer).to_dict()), None
-            except GraphRecursionError:
-                status, reason = "stopped", "the run hit its step limit before composing"
-            except MMThinkError as e:
-                if not (run_dir / "manifest.json").exists():
-                    if fresh and saver is not None and self.checkpointer is None:
-                        saver.conn.close()
-                        remove_checkpoint(run_dir)  # bad input found by route: leave nothing behind
-                    raise
-                status, reason = "failed", str(e) or "see the error step"
-            except Exception as e:  # a bug or the disk: end the run readably, keep what was written
-                if not (run_dir / "manifest.json").exists():
-                    raise
-                status, reason = "failed", f"{type(e).__name__}: {e}"
-        if status is not None and (run_dir / "manifest.json").exists():
-            _close_failed(run_dir, status, reason)
-        RUNS.close(str(run_dir))
+                            try:
+                                inp, paused = Command(resume=parse_decision(answer).to_dict()), None
+                            except InputError as e:  # the run stays paused; the caller's answer was bad
+                                bad_answer = e
+                except GraphRecursionError:
+                    status, reason = "stopped", "the run hit its step limit before composing"
+                except MMThinkError as e:
+                    if not (run_dir / "manifest.json").exists():
+                        if fresh and saver is not None and self.checkpointer is None:
+                            saver.conn.close()
+                            remove_checkpoint(run_dir)  # bad input found by route: leave nothing behind
+                        raise
+                    status, reason = "failed", str(e) or "see the error step"
+                except Exception as e:  # a bug or the disk: end the run readably, keep what was written
+                    if not (run_dir / "manifest.json").exists():
+                        raise
+                    status, reason = "failed", f"{type(e).__name__}: {e}"
+            if status is not None and (run_dir / "manifest.json").exists():
+                _close_failed(run_dir, status, reason)
+        finally:  # also when the caller stops iterating: the run stays resumable
+            RUNS.close(str(run_dir))
+        if bad_answer is not None:
+            raise bad_answer
         if self.checkpointer is None and not self.keep_checkpoints and _status_of(run_dir) in _FINAL:
             remove_checkpoint(run_dir)  # nothing left to resume
         rs.result = _result(run_dir, run_id, final_state, AWAITING_REVIEW if paused else status, reason,
@@ -364,7 +373,7 @@ class Agent:
             if values.get("run_dir") and Path(values["run_dir"]).resolve() != run_dir.resolve():
                 raise InputError("run", f"the run was started in {values['run_dir']} and has moved since",
                                  "move it back to resume it")
-            if not snap.next:
+            if not snap.next and not snap.tasks:  # finished (a done task with saved writes is not "next")
                 return _DONE, None, values
             inp, keep = None, int(values.get("steps") or 0)
         if values:
@@ -549,11 +558,11 @@ def build_modalities(cfg: AgentConfig, image_backend: Any) -> dict[str, Modality
     sketch = SketchHandler(image_backend, ImageCritic(clip=clip))
     mods = {"image": Modality("image", {"sketch": sketch}, ImageComposer(sketch), "final_image")}
     for name in ("speech", "video"):
-        try:
+        try:  # a modality whose optional stack is not installed is simply not offered
             module = importlib.import_module(f"mmthink.steps.{name}")
+            mods[name] = module.build(cfg, image_backend, mods)
         except ImportError:
             continue
-        mods[name] = module.build(cfg, image_backend, mods)
     return mods
 
 

@@ -4,15 +4,19 @@ A run can take minutes on a GPU and hours in a batch, so nothing here may lose o
 
 * **Checkpoints** live in ``<run_dir>/.checkpoint.sqlite`` (thread id = run id). The dot name
   keeps the file out of ``.mmtrace`` zips and out of bundle verification, and it travels with
-  the run folder, so ``mmthink resume RUN_DIR`` needs nothing else.
+  the run folder, so ``mmthink resume RUN_DIR`` needs nothing else. It is deleted when the run
+  ends (succeeded, failed, stopped): there is nothing left to resume.
 * **Steps vs checkpoints**: a node appends its steps before LangGraph writes the checkpoint of
   that superstep, so a crash in between would make the resumed node append them again. Each
   checkpoint records how many steps the trace held (state key ``steps``); resuming cuts
-  ``steps.jsonl`` back to that count before the node runs again (:func:`truncate_steps`).
+  ``steps.jsonl`` back to that count before the node runs again (:func:`truncate_steps`). A node
+  whose writes LangGraph saved before the crash is not run again, and its count is kept.
 * **Guarded calls**: every render, critique and compose call runs in a worker thread with a
   timeout and a retry policy (:func:`guarded_call`); the result is validated
   (:func:`check_artifact`) so an empty file, a zero-size image or NaN / silent audio is a fault,
-  not a draft. A shared model is used by one call at a time unless it says ``thread_safe = True``.
+  not a draft. A shared model is used by one call at a time unless it says ``thread_safe = True``;
+  a call that hangs past its timeout is abandoned (Python cannot kill a thread) and gives up its
+  claim on the model, so a retry or another run can go ahead.
 """
 
 from __future__ import annotations
@@ -270,6 +274,8 @@ def guarded_write(fn: Callable[[], T], what: str) -> T:
         if is_disk_full(e):
             raise DiskFull(what, f"disk full while writing ({e.strerror or e})") from e
         raise Fault(what, f"{type(e).__name__}: {e}") from e
+    except InputError as e:  # the tool handed back something that cannot be stored (bad extension, not bytes)
+        raise Fault(what, f"the output cannot be stored: {e}") from e
 
 
 _END = object()

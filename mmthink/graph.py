@@ -636,7 +636,8 @@ def served_graph(profile: str | None = None) -> Any:
     profile = profile or os.environ.get("MMTHINK_PROFILE", "embedded")
     with _served_lock:
         if profile not in _served:
-            agent = Agent.from_profile(profile, durable=False, out_dir=os.environ.get("MMTHINK_OUT_DIR", "runs"))
+            out_dir = Path(os.environ.get("MMTHINK_OUT_DIR", "runs")).resolve()
+            agent = Agent.from_profile(profile, durable=False, out_dir=str(out_dir))
             comp = agent.components()
             comp.fixed_out_dir = True
             _served[profile] = build_graph(comp).compile()

@@ -16,7 +16,7 @@ from typing import Any, Callable, Protocol
 from .errors import InputError
 
 MODES = ("on", "off", "auto")
-_SOFT = re.compile(r"(?<![\w/])/(think|no_think)\b")
+_SOFT = re.compile(r"(?<![\w/<])/(think|no_think)\b")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 

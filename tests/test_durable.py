@@ -114,6 +114,12 @@ def test_kill_between_step_and_checkpoint_does_not_duplicate(tmp_path: Path, ref
     assert load_trace(lost_checkpoint).verify() == []
 
 
+def test_runs_without_checkpoints(tmp_path: Path, reference: Path) -> None:
+    res = faults.toy_agent(tmp_path, durable=False).run(faults.IMAGE_REQUEST, seed=faults.SEED)
+    assert res.ok and not (res.trace / CHECKPOINT_FILE).exists()
+    assert _final_bytes(res.trace) == _final_bytes(reference)
+
+
 def test_resume_by_run_id_and_refusals(tmp_path: Path) -> None:
     agent = faults.toy_agent(tmp_path)
     res = agent.run(faults.IMAGE_REQUEST, seed=faults.SEED, run_id="by-id")
@@ -384,3 +390,49 @@ def test_cli_resume_after_sigkill(tmp_path: Path, reference: Path, toy_builders:
     assert json.loads(capsys.readouterr().out)["status"] == "succeeded"
     assert faults.signature(run_dir) == faults.signature(reference)
     assert _final_bytes(run_dir) == _final_bytes(reference)
+
+
+def test_agent_resume_rebuilds_the_agent_from_the_bundle(tmp_path: Path, toy_builders: None) -> None:
+    agent = Agent.demo("image", out_dir=str(tmp_path))
+    res = agent.run(faults.IMAGE_REQUEST, seed=faults.SEED, review=True)
+    assert res.status == "awaiting_review"
+    done = Agent.resume(res.trace, decision="approve")  # no agent at hand: built from the manifest
+    assert done.ok and done.final.is_file()
+
+
+def test_a_stream_left_half_way_can_be_resumed(tmp_path: Path, reference: Path) -> None:
+    agent = faults.toy_agent(tmp_path)
+    stream = agent.stream(faults.IMAGE_REQUEST, seed=faults.SEED, run_id="left")
+    it = iter(stream)
+    for step in it:
+        if step.kind == "draft":
+            break
+    it.close()  # the caller walked away after the first draft
+    assert load_trace(tmp_path / "left").status == "running"
+    res = agent.resume(tmp_path / "left")
+    assert res.ok and faults.signature(res.trace) == faults.signature(reference)
+
+
+def test_bad_answer_from_a_reviewer_leaves_the_run_paused(tmp_path: Path) -> None:
+    agent = faults.toy_agent(tmp_path)
+    with pytest.raises(InputError) as e:
+        agent.run(faults.IMAGE_REQUEST, seed=faults.SEED, review=lambda p: "perhaps", run_id="paused")
+    assert e.value.field == "decision"
+    assert agent.resume(tmp_path / "paused", decision="approve").ok
+
+
+def test_manifest_keeps_settings_but_not_secrets(tmp_path: Path) -> None:
+    from mmthink.config import make_config
+
+    base = faults.toy_agent(tmp_path)
+    cfg = make_config("embedded", out_dir=str(tmp_path), budget_tokens=900,
+                      reasoner_options={"api_key": "sk-secret", "base_url": "http://x", "access_token": "t"})
+    agent = Agent(base.reasoner, config=cfg, modalities=base.modalities, image_backend=base.image_backend)
+    res = agent.run(faults.IMAGE_REQUEST, seed=faults.SEED)
+    manifest = load_trace(res.trace).manifest
+    text = json.dumps(manifest)
+    assert "sk-secret" not in text and '"t"' not in text
+    assert manifest["agent"]["reasoner_options"] == {"api_key": "<redacted>", "base_url": "http://x",
+                                                     "access_token": "<redacted>"}
+    assert manifest["agent"]["thinking"]["budget_tokens"] == 900
+    assert manifest["policy"]["render"]["attempts"] == 2

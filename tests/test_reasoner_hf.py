@@ -324,3 +324,14 @@ def test_off_with_markers_spelled_in_several_tokens(bare_dir):
     th, an, _, _ = split(deltas)
     assert th == "" and "secret" not in an and an.startswith("A red ball.")
     assert r.last_run.prompt.endswith("<think>\n\n</think>\n\n")
+
+
+def test_end_of_sequence_inside_thinking_becomes_a_close(qwen_dir, tok):
+    letters = Script(script_ids(tok, "short plan"))
+    quit_early = Bias([tok.eos_token_id], bonus=40.0)  # after the script, the model wants to end the turn
+    r = make(qwen_dir, letters, quit_early)
+    deltas = list(r.stream(turn(tokens_left=100)))
+    th, an, nt, _ = split(deltas)
+    assert th == "short plan" and nt == len("short plan")
+    assert r.last_run.forcing.closed and not r.last_run.forcing.forced_close
+    assert r.last_run.completion == "short plan</think>" and r.last_run.stopped == "end of sequence"

@@ -162,7 +162,10 @@ def grade(img: Any, style: StoryboardStyle, *, ink: float = 0.35) -> Any:
         k = max(1, int(style.line_weight) * max(1, round(max(w, h) / 640)))
         if k > 1:
             edges = edges.filter(ImageFilter.MaxFilter(k + 1 if k % 2 == 0 else k))
-        e = np.clip((np.asarray(edges, np.float32) - 24.0) / 64.0, 0, 1)[..., None]
+        e = np.clip((np.asarray(edges, np.float32) - 24.0) / 64.0, 0, 1)
+        b = k + 1  # the edge filter sees the picture's border as an edge: no ink there
+        e[:b], e[-b:], e[:, :b], e[:, -b:] = 0, 0, 0, 0
+        e = e[..., None]
         a *= 1.0 - ink * e
     tint = np.array(light["tint"], np.float32) / max(light["tint"])
     lum = np.clip(a @ luma, 0, 1)[..., None]

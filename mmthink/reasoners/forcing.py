@@ -225,14 +225,15 @@ class BudgetForcer:
             g = len(self.graceful_ids)
             if g and room == g and g <= self.budget // 2:
                 return self._start_forced_close(scores, graceful=True)
-        closers = self._close + self.eos_ids
-        if int(scores[0].argmax()) in closers:
-            if n < self.min_tokens and self.wait_ids and (self.budget is None or n + len(self.wait_ids) <= self.budget):
+        top = int(scores[0].argmax())
+        if top in self._close or top in self.eos_ids:  # the model wants to stop thinking
+            fits = self.budget is None or n + len(self.wait_ids) <= self.budget
+            if n < self.min_tokens and self.wait_ids and fits:
                 self.log.waits += 1
                 self.log.events.append(f"wait at {n}")
                 self._queue = self.wait_ids[1:]
                 return _force(scores, self.wait_ids[0])
-            if n >= self.min_tokens and int(scores[0].argmax()) in self.eos_ids:
+            if n >= self.min_tokens and top in self.eos_ids:
                 # Ending the sequence inside thinking would leave it unclosed: close it instead.
                 self._queue = self.close_ids[1:]
                 return _force(scores, self.close_ids[0])
