@@ -153,6 +153,8 @@ def _zone_y(g: _Group, H: int, horizon: int, rng: random.Random) -> float:
     if g.el.v == "top":
         return H * 0.2
     if g.el.v == "bottom":
+        if zone == "sky" and horizon < H:
+            return horizon - g.gh * 0.35  # low in the sky, touching the horizon
         return min(H - g.gh / 2 - 4, max(horizon, H * 0.8))
     if g.el.v == "middle":
         return H * 0.5
@@ -185,14 +187,10 @@ def _place(g: _Group, by: dict[str, _Group], W: int, H: int, horizon: int, rng: 
         if t is None or t is g or not t.placed:
             continue
         tx0, ty0, tx1, ty1 = t.box()
-        if r.kind == "left of":
-            g.x = tx0 - gap - g.gw / 2
-            if g.el.v is None:
-                g.y = t.y + (t.gh - g.gh) / 2 * (1 if kind_info(g.el.name).zone == "ground" else 0)
-        elif r.kind == "right of":
-            g.x = tx1 + gap + g.gw / 2
-            if g.el.v is None:
-                g.y = t.y + (t.gh - g.gh) / 2 * (1 if kind_info(g.el.name).zone == "ground" else 0)
+        if r.kind in ("left of", "right of"):
+            g.x = tx0 - gap - g.gw / 2 if r.kind == "left of" else tx1 + gap + g.gw / 2
+            if g.el.v is None and kind_info(g.el.name).zone != "sky":
+                g.y = t.y + (t.gh - g.gh) / 2  # stand on the same baseline as the target
         elif r.kind == "above":
             g.y = ty0 - gap - g.gh / 2
             if g.el.h is None:
