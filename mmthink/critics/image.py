@@ -290,23 +290,36 @@ def _crop(img: np.ndarray, box: tuple[int, int, int, int], shrink: float = 0.0) 
     return img[ya:max(ya + 1, yb), xa:max(xa + 1, xb)]
 
 
-def measure_color(img: np.ndarray, p: Placed, background: tuple[int, int, int] | None) -> str | None:
-    """The palette colour that the instance's foreground pixels read as."""
-    region = _crop(img, p.box, 0.15).reshape(-1, 3)
+def measure_color(img: np.ndarray, p: Placed, background: tuple[int, int, int] | None = None) -> str | None:
+    """The palette colour that the instance's foreground pixels read as.
+
+    Background pixels are told apart by comparing each pixel with colours sampled on the box's
+    border, which copes with gradients and two-tone backdrops (sky above, ground below).
+    """
+    region = _crop(img, p.box, 0.12).reshape(-1, 3)
     if region.size == 0:
         return p.color
-    bg = np.asarray(background if background is not None else np.median(_ring(img, p.box), axis=0), dtype=np.float32)
-    dist = np.linalg.norm(region - bg, axis=1)
-    fg = region[dist > 40]
-    if len(fg) < max(12, 0.05 * len(region)):
+    border = _border(img, p.box)
+    if background is not None:
+        border = np.vstack([border, np.asarray(background, np.float32)[None, :]])
+    sample = region[:: max(1, len(region) // 3000)]
+    d = np.min(np.linalg.norm(sample[:, None, :] - border[None, :, :], axis=2), axis=1)
+    fg = sample[d > 38]
+    if len(fg) < max(8, 0.04 * len(sample)):
         return p.color
-    # dominant colour: the palette entry nearest to most foreground pixels (shading spreads the mean)
     names = list(COLORS)
     pal = _lab(np.asarray([COLORS[n] for n in names], dtype=np.float32))
-    sample = fg[:: max(1, len(fg) // 2000)]
-    nearest = np.argmin(np.linalg.norm(_lab(sample)[:, None, :] - pal[None, :, :], axis=2), axis=1)
+    nearest = np.argmin(np.linalg.norm(_lab(fg)[:, None, :] - pal[None, :, :], axis=2), axis=1)
     votes = np.bincount(nearest, minlength=len(names))
     return names[int(votes.argmax())]
+
+
+def _border(img: np.ndarray, box: tuple[int, int, int, int], n: int = 48) -> np.ndarray:
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = (int(v) for v in box)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w - 1, max(x0, x1 - 1)), min(h - 1, max(y0, y1 - 1))
+    edge = np.concatenate([img[y0, x0:x1 + 1], img[y1, x0:x1 + 1], img[y0:y1 + 1, x0], img[y0:y1 + 1, x1]])
+    return edge[:: max(1, len(edge) // n)].astype(np.float32)
 
 
 def color_matches(want: str, got: str) -> bool:
