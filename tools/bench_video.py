@@ -48,7 +48,8 @@ def _frames(n: int, size: tuple[int, int]) -> tuple[list, str]:
     try:
         tool = FrameTool()
         style = storyboard_style("a short movie about space exploration", seed=1)
-        return [tool.render(parse_scene(SCENES[i % len(SCENES)][0])[0], style=style, size=size, scene_no=i + 1)
+        return [tool.render(parse_scene(SCENES[i % len(SCENES)][0])[0], style=style, quality="final", size=size,
+                            scene_no=i + 1)
                 for i in range(n)], "frame tool (embedded renderer)"
     except ImportError:
         from PIL import Image, ImageDraw

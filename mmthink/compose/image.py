@@ -29,10 +29,14 @@ class ImageComposer:
             why = "no usable sketch: the scene was planned straight from the request"
         art = self.handler.backend.render(scene, quality=self.quality, size=(ctx.request.width, ctx.request.height),
                                           seed=ctx.seed, init=init)
-        check = self.handler.critic.critique(art, scene, intent_for(ctx), prompt=ctx.request.text)
         art.meta["placed"] = [p.__dict__ for p in art.placed]
-        return art, {"ref": ref, "why": why, "scene": scene.format(), "score": check.score, "passed": check.passed,
-                     "findings": check.findings}
+        facts: dict[str, Any] = {"ref": ref, "why": why, "scene": scene.format()}
+        try:  # the final is checked once more; a broken critic must not cost the user the image
+            check = self.handler.critic.critique(art, scene, intent_for(ctx), prompt=ctx.request.text)
+            facts.update({"score": check.score, "passed": check.passed, "findings": check.findings})
+        except Exception as e:
+            facts["check_error"] = f"{type(e).__name__}: {e}"
+        return art, facts
 
     def _choose(self, final: Tag | None, ctx: RunContext) -> tuple[Scene, str | None, Any, str]:
         drafts = [d for d in ctx.drafts if d.get("tag") == "sketch" and not d.get("error")]

@@ -25,7 +25,7 @@ from ..media.frames import StoryboardStyle, style_hash
 from ..protocol import parse_scene
 from .base import Critique
 
-HISTOGRAM_BREAK = 0.9
+HISTOGRAM_BREAK = 0.95
 """Hue/saturation histogram distance (Hellinger, 0..1) to the nearest earlier frame that breaks the film."""
 SATURATION_RATIO_MAX = 2.5
 DURATION_TOLERANCE_S = 0.5
@@ -78,6 +78,7 @@ def grade_signature(frame: Any) -> dict[str, float]:
     return {"shadow_a": float(sh[:, 1].mean()), "shadow_b": float(sh[:, 2].mean()),
             "high_a": float(hl[:, 1].mean()), "high_b": float(hl[:, 2].mean()),
             "chroma": float(chroma.mean()), "L_mean": float(L.mean()), "L_std": float(L.std()),
+            "L_p99": float(np.percentile(L, 99)),
             "hist": hist.tolist()}
 
 
@@ -183,8 +184,8 @@ class VideoCritic:
         if sig["L_std"] < 4.0:
             findings.append(f"the frame is flat (lightness spread {sig['L_std']:.1f}): give it contrast")
             exposure_ok = False
-        if sig["L_mean"] < 6.0:
-            findings.append("the frame is almost black: lighten the scene")
+        if sig["L_p99"] < 25.0:
+            findings.append("the frame is almost black (nothing in it is bright): light the subject")
             exposure_ok = False
         elif sig["L_mean"] > 96.0:
             findings.append("the frame is washed out: darken the scene")

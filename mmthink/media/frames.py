@@ -61,10 +61,10 @@ LIGHTINGS: dict[str, dict[str, Any]] = {
     "dawn": {"tint": (255, 190, 150), "strength": 0.14, "contrast": 1.0, "saturation": 1.0, "vignette": 0.25},
     "day": {"tint": (255, 248, 235), "strength": 0.06, "contrast": 1.05, "saturation": 1.05, "vignette": 0.15},
     "golden hour": {"tint": (255, 200, 120), "strength": 0.16, "contrast": 1.05, "saturation": 1.1, "vignette": 0.25},
-    "dusk": {"tint": (210, 130, 180), "strength": 0.15, "contrast": 1.05, "saturation": 1.0, "vignette": 0.3},
-    "night": {"tint": (120, 140, 230), "strength": 0.16, "contrast": 1.1, "saturation": 0.95, "vignette": 0.35},
-    "neon": {"tint": (210, 90, 230), "strength": 0.12, "contrast": 1.15, "saturation": 1.2, "vignette": 0.35},
-    "noir": {"tint": (190, 190, 200), "strength": 0.08, "contrast": 1.25, "saturation": 0.35, "vignette": 0.4},
+    "dusk": {"tint": (210, 130, 180), "strength": 0.15, "contrast": 1.05, "saturation": 1.0, "vignette": 0.25},
+    "night": {"tint": (120, 140, 230), "strength": 0.16, "contrast": 1.0, "saturation": 0.95, "vignette": 0.22},
+    "neon": {"tint": (210, 90, 230), "strength": 0.12, "contrast": 1.1, "saturation": 1.2, "vignette": 0.25},
+    "noir": {"tint": (190, 190, 200), "strength": 0.08, "contrast": 1.2, "saturation": 0.35, "vignette": 0.3},
     "overcast": {"tint": (205, 215, 230), "strength": 0.12, "contrast": 0.95, "saturation": 0.8, "vignette": 0.2},
 }
 LIGHTING_WORDS: dict[str, tuple[str, ...]] = {
@@ -77,9 +77,7 @@ LIGHTING_WORDS: dict[str, tuple[str, ...]] = {
 }
 QUALITIES = ("sketch", "final")
 SHADOW_TONE = 0.35
-"""How far the darkest tones move toward the palette's key colour."""
-SHADOW_KEY_LEVEL = 0.4
-"""Brightness of that key colour in the shadows."""
+"""How far the darkest tones move toward the hue of the palette's key colour."""
 
 
 @dataclass
@@ -171,10 +169,10 @@ def grade(img: Any, style: StoryboardStyle, *, ink: float = 0.35) -> Any:
     lum = np.clip(a @ luma, 0, 1)[..., None]
     a = a * (1 - light["strength"] * lum) + a * tint * light["strength"] * lum  # highlights take the light's colour
     pal = style.palette_rgb()
-    if pal:  # split toning: shadows and ink take the storyboard's key colour
-        key = np.array(pal[0], np.float32) / 255.0 * SHADOW_KEY_LEVEL
-        ws = SHADOW_TONE * (1.0 - lum) ** 2
-        a = a * (1 - ws) + key * ws
+    if pal:  # split toning: shadows and ink lean toward the key colour's hue, without losing brightness
+        key = np.array(pal[0], np.float32) / 255.0
+        offset = key - float(key @ luma)
+        a = a + offset * (SHADOW_TONE * (1.0 - lum) ** 2)
     a *= _vignette(w, h, light["vignette"])
     return Image.fromarray(np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8))
 

@@ -123,6 +123,7 @@ class EmbeddedImageBackend:
     """See the module docstring. Deterministic for a given scene, size and seed."""
 
     name = "embedded"
+    thread_safe = True  # no shared mutable state: every call paints its own canvas
 
     def render(self, scene: Scene, *, quality: str = "sketch", size: tuple[int, int] = (768, 512), seed: int = 0,
                style: list[str] | None = None, init: ImageArtifact | None = None) -> ImageArtifact:
