@@ -106,7 +106,8 @@ class Agent:
         self.reasoner = reasoner or build_reasoner(self.config)
         self.image_backend = image_backend or build_image_backend(self.config)
         self.modalities = modalities or build_modalities(self.config, self.image_backend)
-        if system_prompt is None and self.config.reasoner in ("hf", "openai_compat"):
+        if system_prompt is None and self.config.reasoner in ("hf", "openai_compat") \
+                and not self.config.reasoner_options.get("system_prompt"):
             system_prompt = _protocol_prompt()
         self.system_prompt = system_prompt
         self.estimator = estimator

@@ -81,6 +81,8 @@ def retryable(exc: BaseException) -> bool:
     """Worth another attempt: hangs, flaky output, runtime/backend/IO errors; never bad input or a full disk."""
     if is_disk_full(exc) or isinstance(exc, InputError):
         return False
+    if getattr(exc, "retryable", True) is False:  # e.g. a 401 from a server, or missing weights
+        return False
     if isinstance(exc, (CallTimeout, InvalidOutput)):
         return True
     if isinstance(exc, OSError):
