@@ -29,7 +29,7 @@ from .errors import InputError, MMThinkError
 from .modality import Modality
 from .reasoners.base import Reasoner, describe
 from .request import Limits, Request, coerce_int
-from .thinking import MODES, ThinkingConfig
+from .thinking import DRAFTS_BY_MODALITY, MODES, ThinkingConfig
 from .trace.schema import Step
 
 Reviewer = Callable[[dict[str, Any]], "ReviewDecision | dict[str, Any] | str | None"]
@@ -210,6 +210,8 @@ class Agent:
         for k in ("budget_tokens", "max_drafts", "min_tokens", "best_of"):
             if k in over:
                 over[k] = coerce_int(k.replace("_", "-"), over[k])
+        if "max_drafts" not in over and self.config.thinking.max_drafts == ThinkingConfig().max_drafts:
+            over["max_drafts"] = DRAFTS_BY_MODALITY.get(resolved, ThinkingConfig().max_drafts)
         cfg = ThinkingConfig(**{**self.config.thinking.to_dict(), **over}).validate()
         if "max_drafts" not in over and cfg.max_drafts > self.config.limits.max_drafts:
             cfg.max_drafts = int(self.config.limits.max_drafts)  # a default never trips the cap

@@ -661,16 +661,19 @@ def _brief(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_safe(obj: Any) -> Any:
-    import json
-
-    try:
-        json.dumps(obj)
+    """Plain Python values only (numpy scalars and arrays included), so state and steps serialise anywhere."""
+    if obj is None or type(obj) in (str, int, float, bool):
         return obj
-    except TypeError:
-        if isinstance(obj, dict):
-            return {str(k): _json_safe(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return [_json_safe(v) for v in obj]
-        if hasattr(obj, "item"):
-            return obj.item()
-        return str(obj)
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
+        return _json_safe(obj.tolist())
+    if isinstance(obj, bool):
+        return bool(obj)
+    if isinstance(obj, float):  # subclasses such as numpy.float64
+        return float(obj)
+    if isinstance(obj, int):
+        return int(obj)
+    return str(obj)

@@ -29,6 +29,10 @@ def count_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
+DRAFTS_BY_MODALITY = {"image": 6, "speech": 16, "video": 28}
+"""Default draft budgets: a movie needs a frame, a narration take and music per scene."""
+
+
 @dataclass
 class ThinkingConfig:
     mode: str = "on"
