@@ -28,3 +28,19 @@ def test_video_demo_end_to_end(tmp_path):
     narration = [d for d in trace.drafts() if d.metrics.get("tag") == "draft_audio"]
     assert len(narration) >= len(table) and all(r["subtitle"] for r in table)
     assert not [s for s in trace.steps if s.kind == "error"]
+
+
+def test_heuristic_films_a_shot_list_and_will_not_invent_one(tmp_path):
+    agent = Agent.from_profile("embedded")
+    res = agent.run('scene 1: a rocket on the launch pad at dawn "We have always looked up."; '
+                    'scene 2: a castle under the moon', modality="video", out=tmp_path)
+    assert res.ok, res.reason
+    info = probe(res.final)
+    assert {s["type"] for s in info["streams"]} == {"video", "audio"}
+    trace = load_trace(res.trace)
+    tags = [d.metrics["tag"] for d in trace.drafts()]
+    assert tags.count("music") == 1 and "draft_audio" in tags
+    assert {d.metrics["attrs"]["scene"] for d in trace.drafts() if d.metrics["tag"] == "frame"} == {"1", "2"}
+    res = agent.run("please give me a short movie about space exploration", out=tmp_path)
+    assert res.status == "failed"
+    assert any("no script" in s.text for s in load_trace(res.trace).thoughts())
