@@ -7,7 +7,8 @@ peak memory are its own.
 
 Sections: cli (`mmthink --help` start-up), image (the scripted demo and a batch of free prompts:
 wall time, peak RSS, framework overhead = share of wall time outside rendering and critique),
-speech, video, reasoner, diffusion (these call the per-area bench scripts when present).
+speech and video (the scripted demos: wall time, synthesis real-time factor, encoding speed from
+tools/bench_video.py), reasoner (tools/bench_reasoner.py: streaming/stop/budget overhead vs generate).
 """
 
 from __future__ import annotations
@@ -101,6 +102,46 @@ def bench_image() -> dict:
     }
 
 
+DEMO_CHILD = r"""
+import json, sys, time
+from mmthink import Agent, load_trace
+agent = Agent.demo(sys.argv[1])
+t = time.perf_counter()
+res = agent.run(agent.reasoner.script.request, out=sys.argv[2])
+wall = time.perf_counter() - t
+tr = load_trace(res.trace)
+rtf = [s.metrics.get("rtf") for s in tr.steps if s.kind == "draft" and s.metrics.get("rtf") is not None]
+secs = [s.metrics.get("seconds") for s in tr.steps if s.kind == "final"]
+print(json.dumps({"status": res.status, "wall": wall, "drafts": len(tr.drafts()), "rtf": rtf,
+                  "final_seconds": secs[0] if secs else None}))
+"""
+
+
+def _demo(name: str) -> dict:
+    out = tempfile.mkdtemp(prefix="mmthink-bench-")
+    t = time.perf_counter()
+    proc = subprocess.run([PY, "-c", DEMO_CHILD, name, out], capture_output=True, text=True, cwd=ROOT, check=True)
+    process = time.perf_counter() - t
+    d = json.loads(proc.stdout.strip().splitlines()[-1])
+    res = {"section": f"{name} demo", "status": d["status"], "demo_run_seconds": round(d["wall"], 2),
+           "demo_process_seconds": round(process, 2), "drafts": d["drafts"], "final_media_seconds": d["final_seconds"]}
+    if d["rtf"]:
+        res["draft_synthesis_rtf_mean"] = round(sum(d["rtf"]) / len(d["rtf"]), 4)
+        res["draft_synthesis_rtf_max"] = round(max(d["rtf"]), 4)
+    return res
+
+
+def bench_speech() -> dict:
+    return _demo("speech")
+
+
+def bench_video() -> dict:
+    res = _demo("video")
+    enc = _script("bench_video.py")
+    res.update({k: v for k, v in enc.items() if k != "section"})
+    return res
+
+
 def _script(name: str, *extra: str) -> dict:
     path = ROOT / "tools" / name
     if not path.exists():
@@ -114,10 +155,9 @@ def _script(name: str, *extra: str) -> dict:
 SECTIONS = {
     "cli": bench_cli,
     "image": bench_image,
-    "speech": lambda: _script("bench_speech.py"),
-    "video": lambda: _script("bench_video.py"),
+    "speech": bench_speech,
+    "video": bench_video,
     "reasoner": lambda: _script("bench_reasoner.py"),
-    "diffusion": lambda: _script("bench_diffusion.py"),
 }
 
 
