@@ -210,10 +210,11 @@ class Agent:
         for k in ("budget_tokens", "max_drafts", "min_tokens", "best_of"):
             if k in over:
                 over[k] = coerce_int(k.replace("_", "-"), over[k])
-        if "max_drafts" not in over and self.config.thinking.max_drafts == ThinkingConfig().max_drafts:
+        user_drafts = "max_drafts" in over
+        if not user_drafts and self.config.thinking.max_drafts == ThinkingConfig().max_drafts:
             over["max_drafts"] = DRAFTS_BY_MODALITY.get(resolved, ThinkingConfig().max_drafts)
         cfg = ThinkingConfig(**{**self.config.thinking.to_dict(), **over}).validate()
-        if "max_drafts" not in over and cfg.max_drafts > self.config.limits.max_drafts:
+        if not user_drafts and cfg.max_drafts > self.config.limits.max_drafts:
             cfg.max_drafts = int(self.config.limits.max_drafts)  # a default never trips the cap
         if cfg.max_drafts > self.config.limits.max_drafts:
             raise InputError("max-drafts", f"{cfg.max_drafts} is above the limit {self.config.limits.max_drafts}",

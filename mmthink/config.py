@@ -14,7 +14,7 @@ from .request import Limits
 from .thinking import ThinkingConfig
 
 REASONERS = ("heuristic", "scripted", "hf", "openai_compat")
-IMAGE_BACKENDS = ("embedded",)
+IMAGE_BACKENDS = ("embedded", "diffusers")
 
 
 @dataclass
@@ -45,10 +45,8 @@ class AgentConfig:
             raise InputError("reasoner_model", "the hf reasoner needs a model", "a hub id or a local folder")
         if self.image_backend not in IMAGE_BACKENDS:
             raise InputError("image_backend", f"unknown backend {self.image_backend!r}",
-                             f"this version offers: {', '.join(IMAGE_BACKENDS)} (a diffusers backend is planned); "
+                             f"use one of {', '.join(IMAGE_BACKENDS)}, "
                              "or pass any object with render(scene, *, quality, size, seed) as Agent(image_backend=...)")
-        if self.clip_model:
-            raise InputError("clip_model", "CLIP alignment is not available in this version", "leave it unset")
         if self.image_backend == "diffusers" and not self.image_model:
             raise InputError("image_model", "the diffusers backend needs a model", "a hub id or a local folder")
         self.thinking.validate()
@@ -61,10 +59,13 @@ class AgentConfig:
 PROFILES: dict[str, dict[str, Any]] = {
     # Everything on the CPU, offline, from pip packages: the default.
     "embedded": {},
-    # A GPU with downloaded weights: a local reasoning model and a fast diffusion model.
+    # A GPU with downloaded weights: a local reasoning model, a fast diffusion model and a CLIP critic.
     "gpu": {
         "reasoner": "hf",
         "reasoner_model": "Qwen/Qwen3-4B",
+        "image_backend": "diffusers",
+        "image_model": "stabilityai/sd-turbo",
+        "clip_model": "openai/clip-vit-base-patch32",
     },
     # An OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, LM Studio) for the reasoner.
     "server": {

@@ -262,7 +262,8 @@ def as_fault(exc: BaseException, what: str, attempts: int = 1) -> Fault:
         return exc
     if is_disk_full(exc):
         return DiskFull(what, describe_error(exc), attempts=attempts)
-    fatal = retryable(exc)  # a deterministic error is the draft's problem, not the backend's
+    # a deterministic error is the draft's problem, not the backend's; missing weights end the run
+    fatal = bool(getattr(exc, "fatal", retryable(exc)))
     f = Fault(what, describe_error(exc), attempts=attempts, fatal=fatal)
     f.__cause__ = exc
     return f

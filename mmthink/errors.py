@@ -28,5 +28,13 @@ class BackendError(MMThinkError, RuntimeError):
     """A model or tool failed; the run records it and recovers or stops cleanly."""
 
 
+class ModelUnavailable(BackendError):
+    """Weights that are not on this machine: retrying cannot help, and no draft can succeed without them,
+    so the run stops at once with this message (which says how to provide the weights)."""
+
+    retryable = False
+    fatal = True
+
+
 class BundleError(MMThinkError):
     """A trace bundle is malformed, tampered with, or unsafe to open."""

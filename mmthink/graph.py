@@ -131,7 +131,8 @@ def _emit_token(text: str, channel: str) -> None:
 def _ctx(state: RunState, comp: Components) -> RunContext:
     req = Request.from_dict(state["request"])
     return RunContext(req, state["modality"], req.seed, Path(state["run_dir"]), list(state.get("drafts") or []),
-                      state.get("transcript", ""), RUNS.cache(state["run_dir"]))
+                      state.get("transcript", ""), RUNS.cache(state["run_dir"]),
+                      int((state.get("thinking") or {}).get("best_of") or 1))
 
 
 def _records(state: RunState) -> list[DraftRecord]:
@@ -394,10 +395,15 @@ def build_graph(comp: Components) -> StateGraph:
                 art = guarded_call(lambda: handler.render(tag, ctx), policy.render, what, model=handler,
                                    check=check, on_retry=_retry_reporter(writer, "act", what, draft_id))
                 rel = guarded_write(lambda: writer.put_asset(art.data, art.ext), f"saving draft {draft_id}")
+                parts = [Part("text", tag.body), Part(art.kind, asset=rel)]
+                for alt in art.alternatives:  # best-of-N runners-up stay in the trace, after the winner
+                    alt_rel = guarded_write(lambda: writer.put_asset(alt.data, alt.ext), f"saving draft {draft_id}")
+                    parts.append(Part(alt.kind, asset=alt_rel))
+                    _note_asset(art.meta, alt.meta.get("seed"), alt_rel)
+                _note_asset(art.meta, art.meta.get("seed"), rel)
                 ctx.cache[draft_id] = art
                 record.update({"asset": rel, "kind": art.kind, "meta": _json_safe(art.meta)})
-                _emit(writer, Step("draft", "act", f"{tag.name} {draft_id}",
-                                   [Part("text", tag.body), Part(art.kind, asset=rel)], ref=draft_id, started=started,
+                _emit(writer, Step("draft", "act", f"{tag.name} {draft_id}", parts, ref=draft_id, started=started,
                                    metrics={"tag": tag.name, "attrs": tag.attrs, **_brief(art.meta)}))
             except Fault as f:
                 if f.fatal:
@@ -654,9 +660,17 @@ def _clean_answer(text: str) -> str:
     return text.strip()
 
 
+def _note_asset(meta: dict[str, Any], seed: Any, rel: str) -> None:
+    """Tie a best-of-N candidate's file to its row in ``meta["best_of"]["candidates"]``."""
+    for cand in (meta.get("best_of") or {}).get("candidates", []):
+        if cand.get("seed") == seed and "asset" not in cand:
+            cand["asset"] = rel
+            return
+
+
 def _brief(meta: dict[str, Any]) -> dict[str, Any]:
     keep = ("backend", "quality", "size", "seed", "seconds", "sample_rate", "emotion", "ms", "timings", "model",
-            "placed", "background_rgb", "scene_no")
+            "placed", "background_rgb", "scene_no", "rtf", "best_of", "steps", "strength", "prompt", "init")
     return {k: meta[k] for k in keep if k in meta}
 
 

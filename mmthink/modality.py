@@ -27,6 +27,7 @@ class RunContext:
     drafts: list[dict[str, Any]]
     transcript: str = ""
     cache: dict[str, Any] = field(default_factory=dict)  # per-run, in-memory only
+    best_of: int = 1  # seeds rendered per draft; the critic keeps the best
 
     def read_asset(self, rel: str) -> bytes:
         path = (self.run_dir / rel).resolve()

@@ -35,6 +35,7 @@ class Artifact:
     ext: str  # "png" | "wav" | "mp4"
     meta: dict[str, Any] = field(default_factory=dict)  # JSON-safe facts: seed, size, backend, timings
     payload: Any = None  # in-memory object (PIL.Image, numpy array); never serialised
+    alternatives: list["Artifact"] = field(default_factory=list, kw_only=True)  # best-of-N runners-up, in the trace
 
 
 @dataclass
