@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--min-tokens", default=None, help="think at least this many tokens (s1 'Wait')")
         sp.add_argument("--max-drafts", default=None, help="most drafts to render before composing")
         sp.add_argument("--max-seconds", default=None, type=float, help="wall-clock budget for thinking")
+        sp.add_argument("--best-of", default=None, help="render N seeds of each sketch and keep the best (default 1)")
         sp.add_argument("--seed", default=None, help="random seed (integer)")
         sp.add_argument("--width", default=None, help="final image/video width in pixels")
         sp.add_argument("--height", default=None, help="final image/video height in pixels")
@@ -61,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", default="embedded", help="embedded (default) | gpu | server")
     r.add_argument("--reasoner", default=None, help="heuristic | hf | openai_compat (overrides the profile)")
     r.add_argument("--model", default=None, help="reasoner model id, folder or served name")
+    r.add_argument("--image-backend", default=None, help="embedded | diffusers (overrides the profile)")
+    r.add_argument("--image-model", default=None, help="diffusers pipeline: cached hub id or local folder")
+    r.add_argument("--clip-model", default=None, help="CLIP/SigLIP model for the image critic: hub id or folder")
+    r.add_argument("--device", default=None, help="cuda | mps | cpu (default: the best available)")
     run_opts(r)
 
     d = sub.add_parser("demo", help="replay a scripted demo (image, speech, video)",
@@ -143,12 +148,15 @@ def _run(args: argparse.Namespace) -> int:
             overrides["reasoner"] = args.reasoner
         if args.model:
             overrides["reasoner_model"] = args.model
+        for name in ("image_backend", "image_model", "clip_model", "device"):
+            if getattr(args, name):
+                overrides[name] = getattr(args, name)
         agent = Agent.from_profile(args.profile, **overrides)
         prompt, modality = args.prompt, args.modality
     progress = _Progress(quiet=args.quiet or args.json)
     stream = agent.stream(prompt, modality=modality, thinking=args.thinking, budget_tokens=args.budget_tokens,
                           min_tokens=args.min_tokens, max_drafts=args.max_drafts, max_seconds=args.max_seconds,
-                          seed=args.seed, width=args.width, height=args.height, out=args.out,
+                          best_of=args.best_of, seed=args.seed, width=args.width, height=args.height, out=args.out,
                           on_token=None, review=_reviewer(progress) if args.review else False)
     progress.drive(stream)
     return _report(stream.result, args, zip_it=args.zip)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -185,3 +186,34 @@ def test_clip_names_the_element_that_reads_wrong(models):
     assert all(0.0 <= v["p"] <= 1.0 for v in per.values())
     again, _ = hook(art, scene, PROMPT)
     assert again == metrics  # deterministic
+
+
+def test_storyboard_frames_share_seed_and_style_prompt(models):
+    from mmthink.media.diffusion import DiffusersImageBackend
+    from mmthink.media.frames import FrameTool, storyboard_style
+
+    style = storyboard_style("a short movie about space exploration", seed=4)
+    tool = FrameTool(DiffusersImageBackend(models["sd"], sketch_side=64))
+    a = tool.render("rocket: white, center\nsetting: launch pad", style=style, size=(96, 64), scene_no=1)
+    b = tool.render("planet: red, left\nsetting: space", style=style, size=(96, 64), scene_no=2)
+    assert a.meta["backend"] == b.meta["backend"] == "diffusers"
+    assert a.meta["seed"] == b.meta["seed"] == style.seed and a.meta["style_hash"] == b.meta["style_hash"]
+    for art in (a, b):
+        assert all(w in art.meta["prompt"] for w in style.style_words())
+        assert art.payload.size == (96, 64)
+
+
+def test_cli_runs_the_diffusers_backend_with_best_of(models, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "mmthink.cli", "run", "a red ball on the grass", "--image-backend",
+                          "diffusers", "--image-model", models["sd"], "--best-of", "2", "--max-drafts", "1",
+                          "--width", "96", "--height", "64", "--out", str(tmp_path), "--json"],
+                         capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads(out.stdout)
+    tr = load_trace(res["trace"])
+    assert tr.drafts()[0].metrics["best_of"]["n"] == 2 and tr.steps[-1].metrics["backend"] == "diffusers"
+    assert Image.open(res["final"]).size == (96, 64)

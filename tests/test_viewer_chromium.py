@@ -174,6 +174,12 @@ def bundle(tmp_path_factory: pytest.TempPathFactory, make_png: Any, make_wav: An
     w.append(Step("draft", "act", "sketch s1", [Part("text", "kite: red, top"), Part("image", asset=img1)], ref="s1"))
     w.append(Step("draft", "act", "frame f1", [Part("text", "hill: green"), Part("image", asset=img2)], ref="f1",
                   metrics={"tag": "frame"}))
+    img3, img4 = w.put_asset(make_png(96, 64, (30, 30, 200)), "png"), w.put_asset(make_png(96, 64, (90, 90, 90)), "png")
+    w.append(Step("draft", "act", "sketch s2", [Part("text", "kite: blue, top"), Part("image", asset=img3),
+                                                 Part("image", asset=img4)], ref="s2",
+                  metrics={"best_of": {"n": 2, "candidates": [
+                      {"seed": 8, "score": 0.4, "passed": False, "asset": img4, "chosen": False},
+                      {"seed": 7, "score": 0.9, "passed": True, "asset": img3, "chosen": True}]}}))
     w.append(Step("observation", "critique", "critique of s1", [Part("text", "kite found; hill missing")], ref="s1",
                   score=0.5, passed=False, metrics={"objects": 1, "nan_metric": float("nan")}))
     wav = w.put_asset(make_wav(0.6), "wav")
@@ -207,8 +213,11 @@ def test_page_loads_every_step_and_all_media(page: DevTools, bundle: Path) -> No
     assert [s["index"] for s in state["steps"]] == [str(i) for i in range(len(trace.steps))]
     for el, step in zip(state["steps"], trace.steps):
         assert f"step step-{step.kind}" in el["cls"]
-    # two drafts in the timeline + two in the at-a-glance strip; each decoded
-    assert len(state["images"]) == 4 and all(i["w"] == 96 for i in state["images"]), state["images"]
+    # three drafts in the timeline (the best-of-2 one with both candidates) + three at a glance; each decoded
+    assert len(state["images"]) == 7 and all(i["w"] == 96 for i in state["images"]), state["images"]
+    chosen = page.eval("[...document.querySelectorAll('.cand')].map(f => [f.className, f.textContent])")
+    assert [c[0] for c in chosen] == ["media media-image cand chosen", "media media-image cand"], chosen
+    assert "seed 7" in chosen[0][1] and "chosen" in chosen[0][1] and "seed 8" in chosen[1][1]
     kinds = sorted(m["tag"] for m in state["media"])
     assert kinds == ["audio", "video", "video"], state["media"]  # final step + hero
     for m in state["media"]:
@@ -235,16 +244,16 @@ def test_text_is_escaped_not_markup(page: DevTools) -> None:
 
 def test_filter_buttons_and_raw_step(page: DevTools) -> None:
     visible = "[...document.querySelectorAll('.step')].filter(e => !e.hidden && e.offsetParent !== null)"
-    for kind, n in (("thought", 1), ("draft", 3), ("observation", 2), ("error", 1)):
+    for kind, n in (("thought", 1), ("draft", 4), ("observation", 2), ("error", 1)):
         got = page.eval(f"""(() => {{
           document.querySelector('[data-filter="{kind}"]').click();
           return {visible}.map(e => e.dataset.kind); }})()""")
         assert got == [kind] * n
-    assert page.eval(f"document.querySelector('[data-filter=\"all\"]').click(); {visible}.length") == 9
-    raw = page.eval("""(() => { const d = document.querySelector('#step-4 details.raw'); d.open = true;
+    assert page.eval(f"document.querySelector('[data-filter=\"all\"]').click(); {visible}.length") == 10
+    raw = page.eval("""(() => { const d = document.querySelector('#step-5 details.raw'); d.open = true;
       return new Promise(r => setTimeout(() => r(d.querySelector('pre').textContent), 50)); })()""")
     step = json.loads(raw)
-    assert step["index"] == 4 and step["score"] == 0.5 and step["metrics"]["nan_metric"] is None
+    assert step["index"] == 5 and step["score"] == 0.5 and step["metrics"]["nan_metric"] is None
     table = page.eval("[...document.querySelectorAll('.step-final table tr')].map(r => r.children.length)")
     assert table == [4, 4, 4]
     assert page.errors() == []

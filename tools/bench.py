@@ -8,7 +8,8 @@ peak memory are its own.
 Sections: cli (`mmthink --help` start-up), image (the scripted demo and a batch of free prompts:
 wall time, peak RSS, framework overhead = share of wall time outside rendering and critique),
 speech and video (the scripted demos: wall time, synthesis real-time factor, encoding speed from
-tools/bench_video.py), reasoner (tools/bench_reasoner.py: streaming/stop/budget overhead vs generate).
+tools/bench_video.py), reasoner (tools/bench_reasoner.py: streaming/stop/budget overhead vs generate),
+diffusion (tools/bench_diffusion.py: sketch vs final step, best-of-4 batched vs sequential, tiny pipeline).
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ SECTIONS = {
     "speech": bench_speech,
     "video": bench_video,
     "reasoner": lambda: _script("bench_reasoner.py"),
+    "diffusion": lambda: _script("bench_diffusion.py"),
 }
 
 

@@ -8,13 +8,16 @@ same Praat shaping (:mod:`mmthink.media.prosody`). Emotion profiles are data in
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
+import os
 import threading
 import time
 import wave
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -163,34 +166,75 @@ class _Piper:
 
 
 class _HFSpeech:
+    """A transformers text-to-speech pipeline (a local folder or a cached hub id), loaded on first use."""
+
     def __init__(self, model: str, device: str | None) -> None:
         self.model_id = model
         self.device = device
-        self._pipe = None
+        self._pipe: Any = None
+        self._native_rate = False
         self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        """Every way loading can fail becomes a BackendError that says what to do: a path that does not exist is
+        reported as such (transformers would call it an invalid repo id), and a folder without a model raises
+        ValueError in transformers, not OSError."""
+        path = Path(self.model_id).expanduser()
+        looks_local = path.exists() or self.model_id.startswith(("/", "./", "../", "~", "\\")) \
+            or os.path.isabs(self.model_id) or self.model_id.count("/") > 1
+        if looks_local and not path.is_dir():
+            raise BackendError(f"no text-to-speech model at {str(path)!r}: the folder does not exist. "
+                               "Pass a folder saved with save_pretrained (config.json, weights, tokenizer)")
+        try:
+            from transformers import pipeline
+        except ImportError as e:
+            raise BackendError("the hf speech backend needs the 'hf' extra: pip install 'mmthink[hf]' "
+                               f"(torch, transformers): {e}") from e
+        try:
+            pipe = pipeline("text-to-speech", model=str(path) if looks_local else self.model_id,
+                            device=self.device or "cpu")
+        except (OSError, ValueError) as e:
+            raise BackendError(
+                f"cannot load text-to-speech model {self.model_id!r}: {str(e).splitlines()[0][:300]}. There is no "
+                "network here: download it on a connected machine (huggingface-cli download ID), then pass the "
+                "local folder, or set HF_HOME to a cache that holds it") from e
+        # VITS/MMS models take the speaking rate at synthesis (a length scale on the predicted durations)
+        self._native_rate = "speaking_rate" in inspect.signature(pipe.model.forward).parameters
+        return pipe
 
     def speak(self, text: str, rate: float, seed: int) -> tuple[np.ndarray, int]:
         with self._lock:
             if self._pipe is None:
-                try:
-                    from transformers import pipeline
-
-                    self._pipe = pipeline("text-to-speech", model=self.model_id, device=self.device or "cpu")
-                except OSError as e:
-                    raise BackendError(
-                        f"cannot load text-to-speech model {self.model_id!r}: {e}. There is no network here: download "
-                        "it on a connected machine (huggingface-cli download ID), then pass the local folder, or set "
-                        "HF_HOME to a cache that holds it") from e
+                self._pipe = self._load()
             import torch
 
             torch.manual_seed(seed)
-            out = self._pipe(text)
+            if self._native_rate:
+                out = self._pipe(text, forward_params={"speaking_rate": float(rate)})
+            else:
+                out = self._pipe(text)
         x = np.asarray(out["audio"], np.float32).reshape(-1)
         sr = int(out["sampling_rate"])
-        if abs(rate - 1.0) > 0.02 and x.size > 32:  # no length control in generic pipelines: resample in time
-            n = max(16, int(len(x) / rate))
-            x = np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.float32)
+        if not self._native_rate and abs(rate - 1.0) > 0.02 and x.size > 32:
+            x = _stretch(x, sr, rate)
         return x, sr
+
+
+def _stretch(x: np.ndarray, sr: int, rate: float) -> np.ndarray:
+    """Change the speaking rate keeping the pitch (Praat PSOLA), for pipelines without length control.
+
+    Resampling in time would also transpose the voice by ``rate`` (almost four semitones at 1.25) and alias
+    when speeding up, undoing the pitch the emotion's shaping asks for.
+    """
+    try:
+        import parselmouth
+        from parselmouth.praat import call
+    except ImportError as e:
+        raise BackendError("changing the rate of this model needs praat-parselmouth: "
+                           "pip install 'mmthink[embedded]'") from e
+    snd = parselmouth.Sound(np.asarray(x, dtype=np.float64), sampling_frequency=float(sr))
+    out = call(snd, "Lengthen (overlap-add)", 75.0, 600.0, 1.0 / rate)
+    return np.asarray(out.values[0], dtype=np.float32)
 
 
 class SpeechTool:

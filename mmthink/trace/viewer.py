@@ -235,7 +235,8 @@ def _step_html(d: dict[str, Any], t0: float | None, draft_index: dict[str, int])
     if kind == "draft":
         attrs = metrics.get("attrs") if isinstance(metrics.get("attrs"), dict) else {}
         facts = {**{k: v for k, v in attrs.items() if k != "id"},
-                 **{k: v for k, v in metrics.items() if k not in ("attrs", "tag")}}
+                 **{k: v for k, v in metrics.items() if k not in ("attrs", "tag", "best_of")}}
+        media = _candidates(metrics.get("best_of"), d.get("title", "")) or media
         body = f'<div class="draft-grid"><div class="draft-text">{text}{_chips(facts)}</div>{media}</div>'
     elif kind == "observation":
         body = text + _chips(metrics, skip=("findings",))
@@ -279,6 +280,24 @@ def _timeline(ds: list[dict[str, Any]], t0: float | None) -> str:
         out.append(html_)
     flush()
     return "".join(out)
+
+
+def _candidates(info: Any, label: str) -> str:
+    """Best-of-N drafts: every candidate with its seed and score, the chosen one first and marked."""
+    cands = info.get("candidates") if isinstance(info, dict) else None
+    if not isinstance(cands, list) or not cands or not all(isinstance(c, dict) for c in cands):
+        return ""
+    cells = []
+    for c in sorted(cands, key=lambda c: not c.get("chosen")):
+        rel = c.get("asset")
+        if not _asset_ok(rel):
+            continue
+        mark = " chosen" if c.get("chosen") else ""
+        cells.append(f'<figure class="media media-image cand{mark}"><a href="{esc(rel)}" target="_blank" '
+                     f'rel="noopener"><img src="{esc(rel)}" alt="{esc(label)} seed {esc(c.get("seed"))}" '
+                     f'decoding="async"></a><figcaption>seed {esc(c.get("seed"))} {_score(c.get("score"), c.get("passed"))}'
+                     f'{" · chosen" if mark else ""}</figcaption></figure>')
+    return f'<div class="cands" title="best of {len(cands)}">{"".join(cells)}</div>' if cells else ""
 
 
 def _glance(ds: list[dict[str, Any]]) -> str:
