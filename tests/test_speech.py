@@ -103,8 +103,12 @@ def test_speech_demo_end_to_end(tmp_path):
         sr, n = w.getframerate(), w.getnframes()
         pcm = np.frombuffer(w.readframes(n), "<i2").astype(np.float32) / 32768
     assert sr == 22050 and 40 <= n / sr <= 80 and np.abs(pcm).max() < 0.999
+    # each passage is heard where the timing table puts it (whisper's 30 s long-form windows sometimes drop a
+    # whole window of a long file, so the file is checked passage by passage, which is also the stricter test)
+    heard = [transcribe(pcm[int(r["start_s"] * sr):int(r["end_s"] * sr) + sr // 10], sr) for r in table]
     text = " ".join(r["text"] for r in table)
-    assert wer(text, transcribe(pcm, sr)) <= 0.15
+    assert wer(text, " ".join(heard)) <= 0.15, list(zip([r["text"] for r in table], heard))
+    assert all(wer(r["text"], h) <= 0.34 for r, h in zip(table, heard)), list(zip([r["text"] for r in table], heard))
     assert len(trace.drafts()) >= 7  # the snippet, six passages, and any redrafts
 
 

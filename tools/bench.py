@@ -45,19 +45,22 @@ t0 = time.perf_counter()
 from mmthink import Agent, load_trace
 kind, out = sys.argv[1], sys.argv[2]
 prompts = json.loads(sys.argv[3])
-agent = Agent.demo("image") if kind == "demo" else Agent.from_profile("embedded")
+agent = Agent.demo("image") if kind == "demo" else Agent.from_profile("embedded", durable=kind != "nodurable")
 t_ready = time.perf_counter()
 t = time.perf_counter()
 agent.run("a small red ball", out=out)  # first run in a process: loads the graph and compiles it
 cold = time.perf_counter() - t
 runs = []
 for p in prompts:
-    t = time.perf_counter()
+    t, t_epoch = time.perf_counter(), time.time()
     res = agent.run(p, out=out) if kind != "demo" else agent.run(agent.reasoner.script.request, out=out)
     wall = time.perf_counter() - t
     tr = load_trace(res.trace)
-    media = sum((s.ended or s.started) - s.started for s in tr.steps if s.kind in ("draft", "observation", "final"))
-    runs.append({"status": res.status, "wall": wall, "media": media, "drafts": sum(s.kind == "draft" for s in tr.steps)})
+    took = lambda kinds: sum((s.ended or s.started) - s.started for s in tr.steps if s.kind in kinds)
+    runs.append({"status": res.status, "wall": wall, "media": took(("draft", "observation", "final")),
+                 "thought": took(("thought",)), "before": tr.steps[0].started - t_epoch,
+                 "after": t_epoch + wall - (tr.steps[-1].ended or tr.steps[-1].started),
+                 "drafts": sum(s.kind == "draft" for s in tr.steps)})
 print(json.dumps({"import_and_build": t_ready - t0, "cold_first_run": cold, "runs": runs}))
 """
 
@@ -89,6 +92,10 @@ def bench_image() -> dict:
     runs = batch["runs"]
     wall = sum(r["wall"] for r in runs)
     media = sum(r["media"] for r in runs)
+    plain, _, _ = _child(["nodurable", out, json.dumps(FREE_PROMPTS)])
+    p_wall, p_media = sum(r["wall"] for r in plain["runs"]), sum(r["media"] for r in plain["runs"])
+    per = {k: round(sum(r[k] for r in runs) / len(runs) * 1000, 1) for k in ("wall", "media", "thought", "before", "after")}
+    per["between_steps"] = round(per["wall"] - per["media"] - per["thought"] - per["before"] - per["after"], 1)
     d = demo["runs"][0]
     return {
         "section": "image",
@@ -103,6 +110,8 @@ def bench_image() -> dict:
         "batch_mean_drafts": round(sum(r["drafts"] for r in runs) / len(runs), 2),
         "batch_peak_rss_mb": round(batch_peak, 1),
         "batch_overhead_share": round(max(0.0, wall - media) / wall, 4),
+        "batch_overhead_share_without_checkpoints": round(max(0.0, p_wall - p_media) / p_wall, 4),
+        "batch_ms_per_run": per,  # where a run's wall time goes: media (render+critique), the rest is framework
         "batch_succeeded": sum(r["status"] == "succeeded" for r in runs),
     }
 

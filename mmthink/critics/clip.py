@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ..errors import ModelUnavailable
 from ..media.base import ImageArtifact, Placed
 from ..protocol import Scene, normalize_name
 
@@ -34,19 +33,19 @@ class ClipScorer:
         import torch
         from transformers import AutoModel, AutoProcessor
 
-        from ..media.diffusion import pick_device
+        from ..media.diffusion import from_cache_first, pick_device
 
         self.model_id = model_id
         self.device = pick_device(device)
-        try:
-            self.processor = AutoProcessor.from_pretrained(model_id)
-            self.model = AutoModel.from_pretrained(model_id).to(self.device).eval()
-        except (OSError, ValueError) as e:
-            raise ModelUnavailable(
-                f"cannot load CLIP model {model_id!r}: it is not a local folder or in the Hugging Face cache, and "
-                f"this machine cannot download it. Download it where there is network "
-                f"(`huggingface-cli download {model_id}`), copy it here and pass clip_model=FOLDER. "
-                f"({type(e).__name__}: {str(e)[:160]})") from e
+
+        def explain(e: BaseException) -> str:
+            return (f"cannot load CLIP model {model_id!r}: it is not a local folder or in the Hugging Face cache, "
+                    f"and this machine cannot download it. Download it where there is network "
+                    f"(`huggingface-cli download {model_id}`), copy it here and pass clip_model=FOLDER. "
+                    f"({type(e).__name__}: {str(e)[:160]})")
+
+        self.processor = from_cache_first(AutoProcessor.from_pretrained, model_id, explain)
+        self.model = from_cache_first(AutoModel.from_pretrained, model_id, explain).to(self.device).eval()
         self.siglip = "siglip" in getattr(self.model.config, "model_type", "")
         self.lock = threading.Lock()
         self._torch = torch

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -177,10 +178,8 @@ def _load(model: str, device: str, dtype: Any, offload: bool, variant: str | Non
         if variant:
             kwargs["variant"] = variant
         local = Path(str(model)).expanduser()
-        try:
-            t2i = AutoPipelineForText2Image.from_pretrained(str(local) if local.exists() else str(model), **kwargs)
-        except (OSError, ValueError, EnvironmentError) as e:
-            raise ModelUnavailable(_missing(model, local, e)) from e
+        t2i = from_cache_first(AutoPipelineForText2Image.from_pretrained, str(local) if local.exists() else str(model),
+                               lambda e: _missing(model, local, e), **kwargs)
         if offload and device != "cpu":  # weights wait in RAM, each module visits the GPU while it runs
             t2i.enable_model_cpu_offload(device=device)
         else:
@@ -190,6 +189,28 @@ def _load(model: str, device: str, dtype: Any, offload: bool, variant: str | Non
         i2i.set_progress_bar_config(disable=True)
         _PIPES[key] = (t2i, i2i, threading.Lock())
         return _PIPES[key]
+
+
+def hub_offline() -> bool:
+    """Read at call time: huggingface_hub reads HF_HUB_OFFLINE once, at import."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_cache_first(load: Any, name: str, explain: Any, **kwargs: Any) -> Any:
+    """Load from a folder or the local cache without touching the network; download only where allowed.
+
+    Without this, a missing model on an offline machine spends its time in connection retries
+    before failing; with HF_HUB_OFFLINE=1 it fails at once, with ``explain(error)`` as the message.
+    """
+    try:
+        return load(name, local_files_only=True, **kwargs)
+    except (OSError, ValueError) as first:
+        if Path(name).exists() or hub_offline():
+            raise ModelUnavailable(explain(first)) from first
+    try:
+        return load(name, **kwargs)
+    except (OSError, ValueError) as e:
+        raise ModelUnavailable(explain(e)) from e
 
 
 def _dtype_keyword() -> str:
