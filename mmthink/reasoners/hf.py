@@ -22,8 +22,8 @@ from typing import Any, Iterator, Sequence
 from ..errors import BackendError, InputError
 from ..protocol import DRAFT_TAGS
 from .base import Delta, Turn
-from .forcing import (GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, WAIT, BudgetForcer, ChannelCap, ForcingLog, GuardedStop,
-                      StopFlag, ThinkSplitter)
+from .forcing import (GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, WAIT, AnyStop, BudgetForcer, ChainedProcessors, ChannelCap,
+                      ForcingLog, GuardedStop, StopFlag, ThinkSplitter)
 from .prompt import build_system_prompt
 
 STOP_STRINGS = tuple(f"</{t}>" for t in DRAFT_TAGS)
@@ -204,8 +204,8 @@ class HFReasoner:
             input_ids=input_ids, attention_mask=enc["attention_mask"].to(lm.device),
             max_new_tokens=2 * self.max_new_tokens + len(forcer.graceful_ids) + len(lm.close_ids) + 2,
             do_sample=sample,
-            logits_processor=LogitsProcessorList([*self.logits_processors, forcer]),
-            stopping_criteria=StoppingCriteriaList([lm.stop_criterion, cap, flag]),
+            logits_processor=LogitsProcessorList([ChainedProcessors([*self.logits_processors, forcer])]),
+            stopping_criteria=StoppingCriteriaList([AnyStop([flag, cap, lm.stop_criterion])]),
             streamer=_Tokens(), pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else lm.eos_ids[0],
         )
         if sample:
