@@ -121,3 +121,15 @@ def test_heuristic_speaks_quoted_text_and_is_honest_without_it(tmp_path):
     res = agent.run("write me a speech about the ocean", modality="speech", out=tmp_path)
     assert not res.ok
     assert any("cannot" in s.text or "not invent" in s.text for s in load_trace(res.trace).thoughts())
+
+
+def test_embedded_voice_is_deterministic_unless_asked_for_noise(tool):
+    text = "Tomorrow the sun will rise on a cleaner, kinder world."
+    a, b = tool.render(text, emotion="hope"), tool.render(text, emotion="hope")
+    assert a.data == b.data  # the same text and shaping give the same take: the critic measures the shaping
+    lively = SpeechTool(voice_noise=(0.667, 0.8))
+    takes = {lively.render(text, emotion="hope").data for _ in range(3)}
+    assert len(takes) > 1  # Piper's own sampling noise: no two takes alike
+    for bad in [(1.0,), (0.5, 3.0), "loud"]:
+        with pytest.raises(InputError, match="voice_noise"):
+            SpeechTool(voice_noise=bad)

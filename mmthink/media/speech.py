@@ -150,11 +150,18 @@ class _Piper:
             return cls._voice
 
     @classmethod
-    def speak(cls, text: str, rate: float) -> tuple[np.ndarray, int]:
+    def speak(cls, text: str, rate: float, noise: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, int]:
+        """``noise`` is VITS's (noise_scale, noise_w_scale). Piper's model samples that noise inside the ONNX
+        graph with no way to seed it, so any noise makes every take different: durations vary by about 2%
+        from call to call, enough to flip a rate target. At (0, 0) the voice is deterministic (the same
+        text and shaping give the same take) and the critic measures the shaping, not the sampler; the
+        word error rate on the dev set is the same (0.028 either way)."""
         from piper.config import SynthesisConfig
 
         voice = cls.voice()
-        chunks = list(voice.synthesize(text, SynthesisConfig(length_scale=1.0 / max(0.3, rate))))
+        cfg = SynthesisConfig(length_scale=1.0 / max(0.3, rate), noise_scale=float(noise[0]),
+                              noise_w_scale=float(noise[1]))
+        chunks = list(voice.synthesize(text, cfg))
         if not chunks:
             raise BackendError("the voice produced no audio for this text")
         sr = chunks[0].sample_rate
@@ -243,7 +250,9 @@ class SpeechTool:
     thread_safe = True
 
     def __init__(self, backend: str = "embedded", model: str | None = None, device: str | None = None,
-                 voice: str | None = None) -> None:
+                 voice: str | None = None, voice_noise: tuple[float, float] = (0.0, 0.0)) -> None:
+        """``voice_noise`` = (noise_scale, noise_w_scale) for the embedded voice; Piper's own defaults are
+        (0.667, 0.8): livelier, but no two takes alike (see ``_Piper.speak``)."""
         if backend not in ("embedded", "hf"):
             raise InputError("speech_backend", f"unknown backend {backend!r}", "use embedded or hf")
         if backend == "hf" and not model:
@@ -251,6 +260,13 @@ class SpeechTool:
         self.backend = backend
         self.name = backend if backend == "embedded" else f"hf:{model}"
         self._hf = _HFSpeech(model, device) if backend == "hf" else None
+        try:
+            self.voice_noise = (float(voice_noise[0]), float(voice_noise[1]))
+        except (TypeError, ValueError, IndexError):
+            raise InputError("voice_noise", f"{voice_noise!r} is not (noise_scale, noise_w_scale)",
+                             "e.g. (0.667, 0.8), Piper's defaults") from None
+        if not all(0.0 <= v <= 2.0 for v in self.voice_noise):
+            raise InputError("voice_noise", f"{voice_noise!r} is outside 0..2", "e.g. (0.667, 0.8)")
 
     def render(self, text: str, *, emotion: str = "neutral", shaping: Shaping | None = None, seed: int = 0) -> Artifact:
         from .prosody import shape_pitch
@@ -266,7 +282,7 @@ class SpeechTool:
         if self._hf is not None:
             x, sr = self._hf.speak(text, shaping.rate, seed)
         else:
-            x, sr = _Piper.speak(text, shaping.rate)
+            x, sr = _Piper.speak(text, shaping.rate, self.voice_noise)
         t1 = time.perf_counter()
         y = shape_pitch(x, sr, shift_st=shaping.pitch_shift_st, range_scale=shaping.range_scale,
                         contour=shaping.contour, depth_st=shaping.contour_depth_st)
@@ -307,10 +323,23 @@ def revise(shaping: Shaping, critique: Critique, emotion: str) -> Shaping:
         elif name == "loudness_db":
             s.gain_db += (goal - value)
     wer = critique.metrics.get("wer")
-    if wer is not None and wer > 0.15:  # intelligibility first: pull the extremes back
-        s.rate = 1.0 + (s.rate - 1.0) * 0.6
+    if wer is not None and wer > 0.15:  # intelligibility first: pull the extremes back ...
+        floor, ceiling = _rate_bounds(s.rate, targets.get("rate_rel"))
+        s.rate = min(max(1.0 + (s.rate - 1.0) * 0.6, floor), ceiling)  # ... but never out of the rate target
         s.range_scale = 1.0 + (s.range_scale - 1.0) * 0.6
+        s.contour_depth_st *= 0.7
     return s.clamp()
+
+
+def _rate_bounds(rate: float, target: dict | None) -> tuple[float, float]:
+    """The rates (this take's rate scaled) that keep a met rate target met, with the usual margin."""
+    if not target or not target.get("ok") or not target.get("value"):
+        return 0.0, float("inf")
+    value, (lo, hi) = float(target["value"]), target.get("want", [None, None])
+    m = MARGIN["rate_rel"] / 2
+    floor = rate * min(1.0, (lo + m) / value) if lo is not None else 0.0
+    ceiling = rate * max(1.0, (hi - m) / value) if hi is not None else float("inf")
+    return floor, ceiling
 
 
 MARGIN = {"pitch_st": 0.8, "slope_st_per_s": 1.0, "rate_rel": 0.05, "loudness_db": 1.0}
