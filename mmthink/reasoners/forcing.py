@@ -273,10 +273,11 @@ class StopFlag:
     def set(self) -> None:
         self.event.set()
 
-    def __call__(self, input_ids, scores, **kwargs):
-        import torch
+    def stop_now(self, input_ids, scores=None) -> bool:
+        return self.event.is_set()
 
-        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+    def __call__(self, input_ids, scores, **kwargs):
+        return _rows(input_ids, self.stop_now(input_ids))
 
 
 class ChannelCap:
@@ -286,18 +287,20 @@ class ChannelCap:
         self.forcer, self.thinking, self.answer = forcer, thinking, answer
         self.hit: str | None = None
 
-    def __call__(self, input_ids, scores, **kwargs):
-        import torch
-
+    def stop_now(self, input_ids, scores=None) -> bool:
         self.forcer.sync(input_ids)
         log = self.forcer.log
-        done = False
         if self.forcer.phase == "thinking" and not self.forcer.forcing and self.thinking is not None \
                 and log.thinking_tokens >= self.thinking:
-            done, self.hit = True, "thinking"
-        elif self.forcer.phase == "answer" and self.answer is not None and log.answer_tokens >= self.answer:
-            done, self.hit = True, "answer"
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+            self.hit = "thinking"
+            return True
+        if self.forcer.phase == "answer" and self.answer is not None and log.answer_tokens >= self.answer:
+            self.hit = "answer"
+            return True
+        return False
+
+    def __call__(self, input_ids, scores, **kwargs):
+        return _rows(input_ids, self.stop_now(input_ids))
 
 
 class GuardedStop:
@@ -311,12 +314,21 @@ class GuardedStop:
         self.inner = inner
         self.candidates = frozenset(candidate_ids)
 
-    def __call__(self, input_ids, scores, **kwargs):
-        import torch
+    def stop_now(self, input_ids, scores=None) -> bool:
+        if int(input_ids[0, -1]) not in self.candidates:
+            return False
+        return bool(self.inner(input_ids, scores).any())
 
+    def __call__(self, input_ids, scores, **kwargs):
         if int(input_ids[0, -1]) in self.candidates:
             return self.inner(input_ids, scores, **kwargs)
-        return torch.zeros((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
+        return _rows(input_ids, False)
+
+
+def _rows(input_ids, value: bool):
+    import torch
+
+    return torch.full((input_ids.shape[0],), value, dtype=torch.bool, device=input_ids.device)
 
 
 class ChainedProcessors:
@@ -337,14 +349,20 @@ class ChainedProcessors:
 
 
 class AnyStop:
-    """Several stopping criteria as one call: stop a row when any of them says so."""
+    """Several stopping criteria as one call, for one sequence: stop when any of them says so.
+
+    Criteria with a ``stop_now`` method answer with a plain bool, so a token costs one small
+    tensor instead of one per criterion. Every criterion is asked (``ChannelCap`` records which
+    cap was hit).
+    """
 
     def __init__(self, criteria: list) -> None:
         self.criteria = list(criteria)
 
     def __call__(self, input_ids, scores, **kwargs):
-        done = None
+        stop = False
         for crit in self.criteria:
-            hit = crit(input_ids, scores, **kwargs)
-            done = hit if done is None else done | hit
-        return done
+            quick = getattr(crit, "stop_now", None)
+            hit = quick(input_ids, scores) if quick is not None else bool(crit(input_ids, scores, **kwargs).any())
+            stop = stop or hit
+        return _rows(input_ids, stop)

@@ -229,8 +229,7 @@ class HFReasoner:
         pending = {"thinking": 0, "answer": 0}
         multi_close = len(lm.close_ids) if len(lm.close_ids) > 1 else 0
         multi_open = len(lm.open_ids) if len(lm.open_ids) > 1 else 0
-        shown: list[int] = []
-        offsets = [0, 0]
+        detok = _Detok(tok)
         caller_stopped = True
         try:
             while True:
@@ -245,8 +244,7 @@ class HFReasoner:
                         continue
                     if tid not in lm.marker_ids and not splitter.dropping:
                         pending[splitter.phase] += 1
-                    shown.append(tid)
-                    text = _detok(tok, shown, offsets)
+                    text = detok.add(tid)
                     if not text:
                         continue
                     before, seen = splitter.phase, splitter.markers_seen
@@ -289,6 +287,29 @@ class HFReasoner:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+class _Detok:
+    """Text added by each new token. Fast tokenizers decode incrementally (``DecodeStream``: one
+    step per token, holding back half a UTF-8 character); others re-decode a small window."""
+
+    def __init__(self, tok: Any) -> None:
+        self.tok, self.ids, self.offsets = tok, [], [0, 0]
+        self.backend = getattr(tok, "backend_tokenizer", None)
+        self.stream = None
+        if self.backend is not None:
+            try:
+                from tokenizers.decoders import DecodeStream
+
+                self.stream = DecodeStream(skip_special_tokens=False)
+            except (ImportError, TypeError):
+                self.stream = None
+
+    def add(self, tid: int) -> str:
+        if self.stream is not None:
+            return self.stream.step(self.backend, int(tid)) or ""
+        self.ids.append(int(tid))
+        return _detok(self.tok, self.ids, self.offsets)
 
 
 def _detok(tok: Any, ids: list[int], offsets: list[int]) -> str:
