@@ -15,6 +15,7 @@ from ..protocol import Element, Relation, Scene, format_tag, parse_scene
 from ..understand import ImageIntent, Wanted, parse_image_request
 from ..vocab import SIZES
 from .base import Delta, DraftRecord, Turn
+from .review_notes import apply_note, pending_note
 
 BIG = {"house", "castle", "mountain", "lighthouse", "tree", "battlecruiser", "whale", "iceberg", "table", "bridge",
        "tunnel", "wall", "ship", "train", "building", "tower", "volcano", "windmill", "dragon", "bowl", "hill",
@@ -104,6 +105,16 @@ def image_turn(turn: Turn) -> Iterator[Delta]:
         return
     last = sketches[-1]
     best = max(reversed(sketches), key=lambda d: d.score or 0.0)
+    note = pending_note(turn.transcript)
+    if note is not None:
+        yield from _follow_review(turn, note, sketches, best)
+        return
+    if last.attrs.get("for") == "review" and not last.error:  # the reviewer's change, drawn and judged
+        verdict = "every check passed" if last.passed else f"the critic still notes: {'; '.join(last.findings[:2])}"
+        yield from words(f"\n{last.id} carries the reviewer's change (score {last.score or 0:.2f}; {verdict}). "
+                         "I will render it as the final, for the reviewer to see.\n")
+        yield from answer("Here is the revised image.\n" + format_tag("final_image", {"ref": last.id}))
+        return
     if turn.force_close:
         yield from words(f"\n{turn.force_close.capitalize()}. I will stop drafting and go with {best.id}, "
                          f"the best sketch so far (score {best.score or 0:.2f}).\n")
@@ -133,6 +144,26 @@ def image_turn(turn: Turn) -> Iterator[Delta]:
     yield from words("\nLooking at the sketch: " + "; ".join(last.findings[:4] or ["it does not pass yet"]) + ".\n")
     yield from words("So: " + "; ".join(notes) + ".\n")
     yield Delta(format_tag("sketch", {"id": next_id}, scene.format()) + "\n")
+
+
+def _follow_review(turn: Turn, note: str, sketches: list[DraftRecord], best: DraftRecord) -> Iterator[Delta]:
+    """Turn a reviewer's note into scene edits on the sketch the planned final came from, and redraw it."""
+    base = next((d for d in reversed(sketches) if d.passed and not d.error), best)
+    edits = apply_note(parse_scene(base.body)[0], note)
+    heard = f"\nThe reviewer asks: \u201c{note}\u201d. "
+    if not edits.changed:
+        yield from words(heard + "I cannot turn that into a change to the picture (I understand notes such as "
+                         "'make the cup bigger', 'move the sun to the left', 'make the apples green', "
+                         f"'add a red kite', 'remove the table', 'at night'), so I keep {base.id}.\n")
+        yield from answer("Here is the image, unchanged.\n" + format_tag("final_image", {"ref": base.id}))
+        return
+    if turn.drafts_left is not None and turn.drafts_left <= 0:
+        yield from words(heard + f"The draft budget is spent, so I cannot redraw; I keep {base.id}.\n")
+        yield from answer("Here is the image, unchanged.\n" + format_tag("final_image", {"ref": base.id}))
+        return
+    skipped = f" I cannot act on: {'; '.join(repr(c) for c in edits.ignored)}." if edits.ignored else ""
+    yield from words(heard + f"Starting from {base.id}, I will {'; '.join(edits.done)}.{skipped}\n")
+    yield Delta(format_tag("sketch", {"id": f"s{len(sketches) + 1}", "for": "review"}, edits.scene.format()) + "\n")
 
 
 def _reading(intent: ImageIntent, prompt: str, scene: Scene) -> str:
