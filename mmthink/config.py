@@ -74,7 +74,11 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
-def make_config(profile: str = "embedded", **overrides: Any) -> AgentConfig:
+def make_config(profile: str = "embedded", *, limits: Limits | dict[str, Any] | None = None,
+                **overrides: Any) -> AgentConfig:
+    """``max_drafts`` (like every thinking setting) is the run's budget; caps go in ``limits``:
+    ``make_config(max_drafts=4, limits={"max_drafts": 10})``. Other ``Limits`` fields may also be
+    given directly (``max_image_side=1024``)."""
     if profile not in PROFILES:
         raise InputError("profile", f"unknown profile {profile!r}", f"use one of {', '.join(PROFILES)}")
     values = {**PROFILES[profile], **overrides}
@@ -89,6 +93,15 @@ def make_config(profile: str = "embedded", **overrides: Any) -> AgentConfig:
     cfg = AgentConfig(**values)
     if think:
         cfg.thinking = ThinkingConfig(**{**cfg.thinking.to_dict(), **think})
+    if limits is not None:
+        given = asdict(limits) if isinstance(limits, Limits) else limits
+        if not isinstance(given, dict):
+            raise InputError("limits", f"must be a Limits or a dict, got {type(limits).__name__}",
+                             'e.g. limits={"max_drafts": 10}')
+        unknown = set(given) - limit_fields
+        if unknown:
+            raise InputError(f"limits.{sorted(unknown)[0]}", "is not a limit", f"limits are: {', '.join(sorted(limit_fields))}")
+        lim.update(given)
     if lim:
-        cfg.limits = Limits(**{**asdict(cfg.limits), **lim})
+        cfg.limits = Limits(**{**asdict(cfg.limits), **lim}).validate()
     return cfg.validate()

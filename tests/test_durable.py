@@ -231,8 +231,12 @@ def test_limits_fail_before_any_work(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     agent = faults.toy_agent(out)
     cfg = make_config("embedded", out_dir=str(out), max_prompt_chars=40, max_image_side=1000,
-                      max_audio_seconds=2.0, max_video_seconds=5.0)
-    cfg.limits.max_drafts = 3  # (make_config reads max_drafts as the thinking setting)
+                      max_audio_seconds=2.0, max_video_seconds=5.0, limits={"max_drafts": 3})
+    assert cfg.limits.max_drafts == 3 and cfg.thinking.max_drafts == 6  # the cap, not the budget
+    with pytest.raises(InputError, match="limits.max_draft"):
+        make_config("embedded", limits={"max_draft": 3})
+    with pytest.raises(InputError, match="limits.max_drafts"):
+        make_config("embedded", limits={"max_drafts": 0})
     tight = Agent(faults.ScriptedReasoner("image"), modalities=agent.modalities, image_backend=agent.image_backend,
                   config=cfg)
     cases = [
