@@ -670,7 +670,7 @@ def _note_asset(meta: dict[str, Any], seed: Any, rel: str) -> None:
 
 def _brief(meta: dict[str, Any]) -> dict[str, Any]:
     keep = ("backend", "quality", "size", "seed", "seconds", "sample_rate", "emotion", "ms", "timings", "model",
-            "placed", "background_rgb", "scene_no", "rtf", "best_of", "steps", "strength", "prompt", "init")
+            "placed", "background_rgb", "scene_no", "rtf", "best_of", "steps", "strength", "prompt", "init", "duration")
     return {k: meta[k] for k in keep if k in meta}
 
 

@@ -125,7 +125,7 @@ res = agent.run(agent.reasoner.script.request, out=sys.argv[2])
 wall = time.perf_counter() - t
 tr = load_trace(res.trace)
 rtf = [s.metrics.get("rtf") for s in tr.steps if s.kind == "draft" and s.metrics.get("rtf") is not None]
-secs = [s.metrics.get("seconds") for s in tr.steps if s.kind == "final"]
+secs = [s.metrics.get("seconds") or s.metrics.get("duration") for s in tr.steps if s.kind == "final"]
 print(json.dumps({"status": res.status, "wall": wall, "drafts": len(tr.drafts()), "rtf": rtf,
                   "final_seconds": secs[0] if secs else None}))
 """

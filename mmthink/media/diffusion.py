@@ -129,17 +129,10 @@ def scene_prompt(scene: Scene, style: list[str] | None = None) -> str:
 
 # ----------------------------------------------------------------------------- devices and cache
 def pick_device(device: str | None = None) -> str:
-    """Explicit device > CUDA > Apple MPS > CPU."""
-    if device:
-        return device
-    import torch
+    """Explicit device > CUDA > Apple MPS > CPU (see :mod:`mmthink.devices`)."""
+    from ..devices import resolve_device
 
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
+    return resolve_device(device)
 
 
 def _pick_dtype(dtype: str | None, device: str, family: Family) -> Any:

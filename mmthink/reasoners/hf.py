@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from ..devices import resolve_device as _resolve_device
 from ..errors import BackendError, InputError
 from ..protocol import DRAFT_TAGS
 from .base import Delta, Turn
@@ -340,22 +341,6 @@ def _chat(lm: _Loaded, system: str, user: str, thinking: bool) -> str:
             return tok.apply_chat_template(merged, tokenize=False, add_generation_prompt=True, **kw)
         except Exception as e:
             raise BackendError(f"the chat template of this model failed: {type(e).__name__}: {e}") from e
-
-
-def _resolve_device(device: str | None) -> str:
-    if device not in (None, "", "auto"):
-        d = str(device)
-        if not d.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "npu", "hpu"):
-            raise InputError("device", f"unknown device {device!r}", "use cpu, cuda, cuda:N, mps or auto")
-        return d
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 _DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16", "float16": "float16", "half": "float16",
