@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokens", type=int, default=256, help="new tokens per run")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--hidden", type=int, default=64, help="hidden size of the tiny model")
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--device", default="cpu")
