@@ -23,7 +23,8 @@ from mmthink.reasoners.hf import HFReasoner  # noqa: E402
 from mmthink.request import Request  # noqa: E402
 from mmthink.thinking import resolve_mode, strip_soft_switches  # noqa: E402
 
-from tiny_models import PLAIN_TEMPLATE, Bias, Script, ascii_ids, build_tiny_qwen3, script_ids  # noqa: E402
+from tiny_models import (GGUF_QWEN3_HEAD_DIM, PLAIN_TEMPLATE, QWEN3_TEMPLATE, Bias, Script, ascii_ids,  # noqa: E402
+                         build_tiny_qwen3, build_tiny_qwen3_gguf, script_ids)
 
 SYSTEM = "You draw."
 
@@ -335,3 +336,119 @@ def test_end_of_sequence_inside_thinking_becomes_a_close(qwen_dir, tok):
     assert th == "short plan" and nt == len("short plan")
     assert r.last_run.forcing.closed and not r.last_run.forcing.forced_close
     assert r.last_run.completion == "short plan</think>" and r.last_run.stopped == "end of sequence"
+
+
+# ---------------------------------------------------------------------------------------- GGUF
+# The same tiny Qwen3 saved twice: as safetensors (+ tokenizer.json) and as one F32 GGUF file
+# in a folder of its own, so everything the GGUF loads (config, weights, tokenizer, template)
+# comes from the file. transformers reads a qwen3 GGUF with head_dim 128 whatever the file
+# says (see tiny_models.GGUF_QWEN3_HEAD_DIM), hence a model of its own here.
+
+@pytest.fixture(scope="module")
+def gguf_pair(tmp_path_factory):
+    pytest.importorskip("gguf")  # the `hf` extra; transformers reads GGUF through it
+    src = build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3-st"), head_dim=GGUF_QWEN3_HEAD_DIM)
+    path = build_tiny_qwen3_gguf(tmp_path_factory.mktemp("tiny-qwen3-gguf"), source=src)
+    assert [p.name for p in path.parent.iterdir()] == [path.name], "the GGUF is alone in its folder"
+    return src, path
+
+
+def gguf_forms(gguf_pair, *processors, **kw) -> list[HFReasoner]:
+    """The GGUF model loaded both ways: the file's path, and its folder with ``gguf_file``."""
+    _, path = gguf_pair
+    return [make(path, *processors, **kw), make(path.parent, *processors, gguf_file=path.name, **kw)]
+
+
+def test_gguf_loads_the_same_weights_and_logits(gguf_pair):
+    import torch
+
+    src, path = gguf_pair
+    ref = make(src).load()
+    sd_ref = ref.model.state_dict()
+    ids = torch.tensor([ref.tokenizer.encode("<|im_start|>user\ndraw a red ball<|im_end|>\n<think>\nhmm",
+                                             add_special_tokens=False)])
+    with torch.no_grad():
+        want = ref.model(ids).logits
+    for r in gguf_forms(gguf_pair):
+        lm = r.load()
+        cfg = lm.model.config
+        assert cfg.model_type == "qwen3" and cfg.num_hidden_layers == 2 and cfg.head_dim == GGUF_QWEN3_HEAD_DIM
+        assert cfg.tie_word_embeddings and lm.model.lm_head.weight.data_ptr() == \
+            lm.model.model.embed_tokens.weight.data_ptr(), "no output tensor in the file: the head is tied again"
+        sd = lm.model.state_dict()
+        assert sd.keys() == sd_ref.keys()
+        for k, v in sd.items():
+            assert v.dtype == torch.float32 and torch.equal(v, sd_ref[k]), k  # F32 in, F32 out: bit-exact
+        with torch.no_grad():
+            got = lm.model(ids).logits
+        assert got.shape == want.shape and torch.allclose(got, want, atol=1e-5, rtol=0)
+        assert lm.eos_ids == ref.eos_ids == [ref.tokenizer.convert_tokens_to_ids("<|im_end|>")]
+
+
+def test_gguf_tokenizer_round_trips_and_keeps_the_markers_whole(gguf_pair):
+    src, _ = gguf_pair
+    ref = make(src).load()
+    text = "<|im_start|>user\ncafé ☕ naïve  tabs\tand\nlines<|im_end|>\n<think>\nplan</think>\n\nanswer"
+    for r in gguf_forms(gguf_pair):
+        lm = r.load()
+        tok = lm.tokenizer
+        ids = tok.encode(text, add_special_tokens=False)
+        assert ids == ref.tokenizer.encode(text, add_special_tokens=False)
+        assert tok.decode(ids, skip_special_tokens=False) == text
+        for marker in ("<think>", "</think>", "<|im_start|>", "<|im_end|>"):
+            assert tok.encode(marker, add_special_tokens=False) == [ref.tokenizer.convert_tokens_to_ids(marker)]
+        assert len(tok) == len(ref.tokenizer) and tok.bos_token is None
+        assert (tok.eos_token, tok.pad_token) == ("<|im_end|>", "<|endoftext|>")
+        assert (lm.close_ids, lm.open_ids, lm.marker_ids) == (ref.close_ids, ref.open_ids, ref.marker_ids)
+        assert lm.hidden_ids == ref.hidden_ids, "the control tokens are hidden from the stream as with the folder"
+
+
+def test_gguf_chat_template_comes_through(gguf_pair):
+    src, _ = gguf_pair
+    ref = make(src)
+    for r in gguf_forms(gguf_pair):
+        assert r.tokenizer.chat_template == QWEN3_TEMPLATE and r.load().accepts_thinking
+        off, phase, _ = r.build_prompt(turn(mode="off"))
+        assert phase == "answer" and off.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+        assert off.count("<think>") == 1, "the template's own empty block"
+        assert off == ref.build_prompt(turn(mode="off"))[0]
+        assert r.build_prompt(turn(mode="on"))[0] == ref.build_prompt(turn(mode="on"))[0]
+
+
+def test_gguf_stops_at_closing_sketch_like_the_folder_model(gguf_pair):
+    src, _ = gguf_pair
+    first = 'Let me sketch it.\n<sketch id="s1">\nball: small, red, center\n</sketch>\nMORE TEXT'
+    runs = []
+    for r in [make(src)] + gguf_forms(gguf_pair):
+        r.max_new_tokens = 200
+        r.logits_processors = [Script(script_ids(r.tokenizer, first))]
+        deltas = list(r.stream(turn(tokens_left=500)))
+        th, an, nt, _ = split(deltas)
+        assert th.endswith("</sketch>") and "MORE" not in th and an == ""
+        assert r.last_run.stopped == "stop string" and r.last_run.prompt.endswith("<think>\n")
+        parser = StreamParser()
+        tags = [e.tag for d in deltas for e in parser.feed(d.text) if isinstance(e, TagEvent)]
+        assert [t.name for t in tags] == ["sketch"] and tags[0].body == "ball: small, red, center"
+        runs.append(([(d.text, d.channel, d.tokens) for d in deltas], r.last_run.completion_ids, r.last_run.prompt))
+    assert runs[1] == runs[0] and runs[2] == runs[0], "the GGUF model streams exactly what the folder model does"
+
+
+def test_gguf_greedy_generation_matches_the_folder_model(gguf_pair):
+    src, _ = gguf_pair
+    outs = []
+    for r in [make(src, temperature=0)] + gguf_forms(gguf_pair, temperature=0):
+        r.logits_processors = [Bias(ascii_ids(r.tokenizer))]  # random weights: steer to letters, argmax decides
+        deltas = list(r.stream(turn(tokens_left=20)))
+        outs.append((split(deltas), r.last_run.completion_ids))
+    assert outs[0][0][2] == 20 and outs[1] == outs[0] and outs[2] == outs[0]
+
+
+def test_gguf_control_tokens_do_not_leak_into_the_stream(gguf_pair):
+    src, _ = gguf_pair
+    for r in [make(src)] + gguf_forms(gguf_pair):
+        tok = r.tokenizer
+        start = tok.convert_tokens_to_ids("<|im_start|>")
+        r.logits_processors = [Script(script_ids(tok, "abc", start, "def"))]
+        th, _, nt, _ = split(list(r.stream(turn(tokens_left=7))))
+        assert th == "abcdef" and nt == 6 and start in r.last_run.completion_ids
+        assert "<|im_start|>" not in r.last_run.completion

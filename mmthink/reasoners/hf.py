@@ -406,7 +406,11 @@ def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remo
     close_ids = tok.encode(THINK_CLOSE, add_special_tokens=False)
     open_ids = tok.encode(THINK_OPEN, add_special_tokens=False)
     markers = frozenset(ids[0] for ids in (close_ids, open_ids) if len(ids) == 1)
-    hidden = frozenset(i for i in tok.all_special_ids if i not in markers)
+    # A tokenizer read from GGUF registers the file's control tokens (<|im_start|> ...) as special
+    # added tokens without listing them among its named special tokens: hide those too.
+    added = getattr(tok, "added_tokens_decoder", None) or {}
+    special = set(tok.all_special_ids) | {i for i, t in added.items() if getattr(t, "special", False)}
+    hidden = frozenset(i for i in special if i not in markers)
     return _Loaded(
         model=lm, tokenizer=tok, device=device, dtype=torch_dtype,
         accepts_thinking="enable_thinking" in template,
