@@ -95,3 +95,19 @@ def test_many_elements():
     body = "\n".join(f"thing{i}: tiny" for i in range(64))
     art = render(body, quality="sketch")
     assert len(art.placed) == 64
+
+
+@pytest.mark.parametrize("quality", ["sketch", "final"])
+def test_a_neighbour_of_things_on_a_table_stands_on_the_table_too(quality):
+    scene = parse_scene("apple x3: small, red, on table\ntable: large\ncup: small, blue, left of apple")[0]
+    art = EmbeddedImageBackend().render(scene, quality=quality, size=(768, 512), seed=0)
+    box = {p.name: p.box for p in art.placed if p.index == 0}
+    table, cup, apple = box["table"], box["cup"], box["apple"]
+    assert table[0] <= cup[0] and cup[2] <= table[2]  # over the table top, not beside it in the air
+    assert cup[2] <= apple[0]  # still left of the apples
+    assert abs(cup[3] - apple[3]) <= 0.1 * (table[3] - table[1])  # on the same surface
+    if quality == "sketch":  # the table's label does not cover the apples standing on it
+        img = np.asarray(art.payload.convert("RGB"), dtype=np.int16)
+        x0, y0, x1, y1 = apple
+        red = np.abs(img[y0:y1, x0:x1] - np.array([214, 40, 40])).sum(axis=2) < 60
+        assert red.mean() > 0.4

@@ -106,6 +106,12 @@ def _color(el, kind: str, index: int, rng: random.Random) -> tuple[str, tuple[in
     return name, COLORS.get(name, COLORS["grey"])
 
 
+def _covered(rect: tuple[float, float, float, float], boxes: list[tuple[int, int, int, int]]) -> float:
+    """Area of ``rect`` that lies over any of ``boxes`` (summed)."""
+    x0, y0, x1, y1 = rect
+    return sum(max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1])) for b in boxes)
+
+
 _FONT_CACHE: dict[int, Any] = {}
 
 
@@ -282,6 +288,11 @@ class EmbeddedImageBackend:
             font = _font(max(10, min(16, (y1 - y0) // 4)))
             tw = d.textlength(p.name, font=font)
             tx = min(max(2, (x0 + x1) / 2 - tw / 2), img.width - tw - 2)
-            ty = max(2, y0 - font.size - 3)
+            others = [q.box for q in placed if q.name != p.name]
+            # above the box, else below it, else inside its top: wherever it covers the least of the
+            # other elements (a label over an apple would change the colour the critic measures)
+            spots = [max(2, y0 - font.size - 3), min(img.height - font.size - 3, y1 + 3), y0 + 3]
+            ty = min(spots, key=lambda y: (_covered((tx - 2, y - 1, tx + tw + 2, y + font.size + 2), others),
+                                           spots.index(y)))
             d.rectangle((tx - 2, ty - 1, tx + tw + 2, ty + font.size + 2), fill=(255, 255, 250))
             d.text((tx, ty), p.name, fill=(40, 40, 50), font=font)

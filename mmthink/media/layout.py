@@ -52,6 +52,7 @@ class _Group:
     z: float = 1.0
     placed: bool = False
     extra_gap: float = 0.0  # widened gap between instances, for "between X and X"
+    rests_on: str | None = None  # a surface it stands on without saying so (beside things on a table)
 
     @property
     def gw(self) -> float:
@@ -191,6 +192,13 @@ def _place(g: _Group, by: dict[str, _Group], W: int, H: int, horizon: int, rng: 
             g.x = tx0 - gap - g.gw / 2 if r.kind == "left of" else tx1 + gap + g.gw / 2
             if g.el.v is None and kind_info(g.el.name).zone != "sky":
                 g.y = t.y + (t.gh - g.gh) / 2  # stand on the same baseline as the target
+                support = _support(t, by)
+                if support is not None and support.kind in SURFACES:  # the target stands on a table:
+                    _widen(support, g, 0.5 * gap)  # the table grows to hold this one too
+                    g.z = max(g.z, support.z + 0.5)
+                    g.rests_on = support.name
+                elif support is not None:  # on something that is no surface: stand on the ground
+                    g.y = _zone_y(g, H, horizon, rng)
         elif r.kind == "above":
             g.y = ty0 - gap - g.gh / 2
             if g.el.h is None:
@@ -244,8 +252,34 @@ def _place(g: _Group, by: dict[str, _Group], W: int, H: int, horizon: int, rng: 
         g.y = min(max(g.y, g.gh / 2 + 2), H - g.gh / 2 - 2)
 
 
+SURFACES = {"table"}
+"""Kinds that things stand on side by side; desks and counters are drawn as tables."""
+
+
+def _support(t: _Group, by: dict[str, _Group]) -> _Group | None:
+    """What ``t`` rests on ("apple: on table"), if that is placed."""
+    for r in t.el.relations:
+        if r.kind == "on":
+            s = by.get(normalize_name(r.target))
+            if s is not None and s is not t and s.placed:
+                return s
+    return None
+
+
+def _widen(s: _Group, g: _Group, pad: float) -> None:
+    """Stretch a one-piece surface sideways so that ``g`` stands on it as well."""
+    if s.n != 1:
+        return
+    sx0, _, sx1, _ = s.box()
+    gx0, _, gx1, _ = g.box()
+    x0, x1 = min(sx0, gx0 - pad), max(sx1, gx1 + pad)
+    s.w, s.x = x1 - x0, (x0 + x1) / 2
+
+
 def _intended(a: _Group, b: _Group) -> bool:
     for x, y in ((a, b), (b, a)):
+        if x.rests_on == y.name:
+            return True
         for r in x.el.relations:
             if r.kind in OVERLAP_OK and normalize_name(r.target) == y.name:
                 return True
