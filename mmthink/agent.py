@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import queue
 import re
 import time
 from contextlib import contextmanager
@@ -114,7 +115,7 @@ class Agent:
         self.checkpointer = checkpointer
         self.durable = bool(durable)
         self.keep_checkpoints = bool(keep_checkpoints)
-        self._builder = None
+        self._bare: Any = None  # the graph compiled without a checkpointer
         self._graph = None
 
     # --------------------------------------------------------------- building
@@ -159,11 +160,12 @@ class Agent:
                           system_prompt=self.system_prompt, describe=self.describe(), policy=self.policy)
 
     def _compile(self, checkpointer: Any):
-        if self._builder is None:
+        """Compiled once per agent; each run gets a shallow copy bound to its own checkpointer."""
+        if self._bare is None:
             from .graph import build_graph
 
-            self._builder = build_graph(self.components())
-        return self._builder.compile(checkpointer=checkpointer)
+            self._bare = build_graph(self.components()).compile()
+        return self._bare if checkpointer is None else self._bare.copy(update={"checkpointer": checkpointer})
 
     @property
     def graph(self):
@@ -304,6 +306,10 @@ class Agent:
             return
         final_state: dict[str, Any] = {}
         status, reason, paused, bad_answer = None, None, None, None
+        steps: queue.SimpleQueue[Step] = queue.SimpleQueue()  # written by the nodes, yielded here
+        RUNS.listen(str(run_dir), lambda step: steps.put(Step.from_dict(step.to_dict())))  # the caller's own copy
+        # tokens need LangGraph's custom stream (they come mid-node); steps do not
+        modes = ["custom", "values"] if on_token is not None else ["values"]
         try:
             with self._saver(run_dir) as saver:
                 graph = self._compile(saver)
@@ -317,15 +323,13 @@ class Agent:
                     self._resume_input(graph, config, run_dir, start, reviewer)
                 try:
                     while inp is not _DONE:
-                        for mode, chunk in graph.stream(inp, config=config, stream_mode=["custom", "values"],
-                                                        **durability):
+                        for mode, chunk in graph.stream(inp, config=config, stream_mode=modes, **durability):
                             if mode == "values":
                                 if "__interrupt__" not in chunk:
                                     final_state = chunk
-                            elif chunk.get("type") == "step":
-                                yield Step.from_dict(chunk["step"])
                             elif chunk.get("type") == "token" and on_token is not None:
                                 on_token(chunk["text"], chunk["channel"])
+                            yield from _drain(steps)
                         inp, paused = _DONE, _pending_review(graph, config) if saver is not None else None
                         answer = reviewer(paused) if paused is not None and reviewer is not None else None
                         if answer is not None:
@@ -346,9 +350,11 @@ class Agent:
                     if not (run_dir / "manifest.json").exists():
                         raise
                     status, reason = "failed", f"{type(e).__name__}: {e}"
+            yield from _drain(steps)  # what the last superstep wrote, also when it raised
             if status is not None and (run_dir / "manifest.json").exists():
                 _close_failed(run_dir, status, reason)
         finally:  # also when the caller stops iterating: the run stays resumable
+            RUNS.listen(str(run_dir), None)
             RUNS.close(str(run_dir))
         if bad_answer is not None:
             raise bad_answer
@@ -409,6 +415,14 @@ _REDACTED = "<redacted>"
 class _Resume:
     manifest: dict[str, Any]
     decision: ReviewDecision | None
+
+
+def _drain(steps: "queue.SimpleQueue[Step]") -> Iterator[Step]:
+    while True:
+        try:
+            yield steps.get_nowait()
+        except queue.Empty:
+            return
 
 
 def _pending_review(graph: Any, config: dict[str, Any]) -> dict[str, Any] | None:

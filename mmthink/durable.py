@@ -467,6 +467,11 @@ def sqlite_checkpointer(run_dir: str | Path) -> Iterator[Any]:
 
     path = checkpoint_path(run_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():  # a new run starts from an empty, set-up database (a resume keeps its own)
+        for suffix in ("-wal", "-shm", "-journal"):  # orphans of a lost database must not be replayed into this one
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        with open(path, "xb") as f:
+            f.write(_empty_checkpoint_db())
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
     # WAL without a sync per commit: a killed process loses nothing (the log is in the OS cache);
     # only a power cut could drop the last superstep, which a resume simply runs again.
@@ -478,6 +483,30 @@ def sqlite_checkpointer(run_dir: str | Path) -> Iterator[Any]:
         yield saver
     finally:
         conn.close()
+
+
+_EMPTY_DB: bytes | None = None
+
+
+def _empty_checkpoint_db() -> bytes:
+    """The bytes of a checkpoint database with its tables made and WAL on, built once per process:
+    copying them is cheaper than creating the schema in every run's file."""
+    global _EMPTY_DB
+    if _EMPTY_DB is None:
+        import tempfile
+
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        with tempfile.TemporaryDirectory(prefix="mmthink-ckpt-") as tmp:
+            p = Path(tmp) / CHECKPOINT_FILE
+            conn = sqlite3.connect(str(p))
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                SqliteSaver(conn).setup()
+            finally:
+                conn.close()
+            _EMPTY_DB = p.read_bytes()
+    return _EMPTY_DB
 
 
 def remove_checkpoint(run_dir: str | Path) -> None:

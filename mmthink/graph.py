@@ -16,6 +16,7 @@ pauses before compose (LangGraph ``interrupt``) with the draft, its critique and
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -66,6 +67,7 @@ class _Runs:
         self._lock = threading.Lock()
         self._writers: dict[str, TraceWriter] = {}
         self._caches: dict[str, dict[str, Any]] = {}
+        self._listeners: dict[str, Callable[[Step], None]] = {}
 
     def writer(self, run_dir: str) -> TraceWriter:
         with self._lock:
@@ -94,6 +96,22 @@ class _Runs:
             return 0
         return sum(1 for line in path.read_bytes().split(b"\n")[:-1] if line.strip())
 
+    def listen(self, run_dir: str, fn: Callable[[Step], None] | None) -> None:
+        """Hand every step of this run to ``fn`` as it is written (None: stop)."""
+        key = os.path.realpath(run_dir)
+        with self._lock:
+            if fn is None:
+                self._listeners.pop(key, None)
+            else:
+                self._listeners[key] = fn
+
+    def listener(self, run_dir: str) -> Callable[[Step], None] | None:
+        if not self._listeners:
+            return None
+        key = os.path.realpath(run_dir)
+        with self._lock:
+            return self._listeners.get(key)
+
     def cache(self, run_dir: str) -> dict[str, Any]:
         with self._lock:
             return self._caches.setdefault(run_dir, {})
@@ -108,8 +126,14 @@ RUNS = _Runs()
 
 
 def _emit(writer: TraceWriter, step: Step) -> Step:
-    """Append to the trace first (durable), then tell whoever is streaming."""
+    """Append to the trace first (durable), then tell whoever is streaming: the in-process agent
+    through its listener (no LangGraph custom stream needed), a served graph's client through
+    LangGraph's stream writer."""
     writer.append(step)
+    listener = RUNS.listener(str(writer.root))
+    if listener is not None:
+        listener(step)
+        return step
     try:
         from langgraph.config import get_stream_writer
 

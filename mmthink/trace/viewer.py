@@ -454,5 +454,5 @@ def render_html(manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]
 def write_viewer(root: str | Path, manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]) -> Path:
     """Write ``root/index.html`` atomically and return its path."""
     path = Path(root) / VIEWER
-    atomic_write(path, render_html(manifest, steps).encode("utf-8"))
+    atomic_write(path, render_html(manifest, steps).encode("utf-8"), sync=False)  # `mmthink view` remakes it
     return path

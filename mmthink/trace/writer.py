@@ -95,14 +95,18 @@ def dumps(obj: Any, indent: int | None = None) -> str:
     return json.dumps(jsonable(obj), ensure_ascii=False, indent=indent, allow_nan=False)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write next to the target, fsync, then rename: readers see the old file or the new one."""
+def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write next to the target, fsync, then rename: readers see the old file or the new one.
+
+    ``sync=False`` skips the fsync, for files that can be made again from the record (the viewer page).
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
