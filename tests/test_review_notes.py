@@ -16,6 +16,8 @@ SCENE = "apple x3: red, on table\ntable: brown, bottom\ncup: blue, left of apple
 
 @pytest.mark.parametrize("note, done, check", [
     ("make the cup bigger", ["make the cup large"], lambda s: s["cup"].size == "large"),
+    ("make the sun twice as large", ["make the sun large"], lambda s: s["sun"].size == "large"),
+    ("shrink the table", ["make the table small"], lambda s: s["table"].size == "small"),
     ("Move the sun to the left, and make the apples green.", ["move the sun to the left", "colour the apple green"],
      lambda s: s["sun"].h == "left" and s["apple"].colors == ["green"]),
     ("remove the cup; add a red kite at the top", ["remove the cup", "add a red kite"],

@@ -16,8 +16,9 @@ from ..understand import SETTING_WORDS, STYLE_WORDS, parse_image_request
 from ..vocab import COLORS
 
 SIZE_STEPS = ["tiny", "small", "medium", "large", "huge"]
-BIGGER = {"bigger", "larger", "huge", "enormous", "greater", "wider", "taller"}
-SMALLER = {"smaller", "tinier", "little", "shorter", "narrower"}
+BIGGER = {"bigger", "larger", "large", "big", "huge", "enormous", "greater", "wider", "taller", "twice", "double",
+          "enlarge", "grow"}
+SMALLER = {"smaller", "tinier", "little", "small", "shorter", "narrower", "half", "shrink"}
 PLACES = {"left": ("h", "left"), "right": ("h", "right"), "centre": ("h", "center"), "center": ("h", "center"),
           "middle": ("h", "center"), "top": ("v", "top"), "bottom": ("v", "bottom"), "up": ("v", "top"),
           "down": ("v", "bottom"), "foreground": ("depth", "foreground"), "front": ("depth", "foreground"),
@@ -105,7 +106,7 @@ def _apply_clause(out: NoteEdits, clause: str) -> bool:
         return _setting_or_style(scene, words, out)
     out.last = target
     did: list[str] = []
-    if BIGGER & set(words) or "bigger" in clause:
+    if BIGGER & set(words):
         if _step(target, +1):
             did.append(f"make the {target.name} {target.size}")
     elif SMALLER & set(words):
