@@ -32,7 +32,7 @@ from .durable import (Fault, FaultPolicy, ReviewDecision, check_artifact, descri
                       parse_decision, retryable, stall_guard)
 from .errors import InputError, MMThinkError
 from .modality import Modality, RunContext
-from .protocol import (ProblemEvent, StreamParser, Tag, TagEvent, TextEvent, format_observation)
+from .protocol import (ProblemEvent, StreamParser, Tag, TagEvent, format_observation)
 from .reasoners.base import DraftRecord, Reasoner, Turn
 from .request import Limits, Request
 from .state import RunState

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .vocab import COLORS, DEPTHS, HORIZONTAL, RELATIONS, SIZES, VERTICAL
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import mmthink
 from mmthink import Agent, InputError, load_trace
 
 FREE = [

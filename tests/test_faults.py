@@ -6,11 +6,9 @@ bundle that still verifies. Plus the guard, validation and decision helpers on t
 from __future__ import annotations
 
 import errno
-import io
 import json
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator
 

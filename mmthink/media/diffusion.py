@@ -136,16 +136,11 @@ def pick_device(device: str | None = None) -> str:
 
 
 def _pick_dtype(dtype: str | None, device: str, family: Family) -> Any:
-    import torch
+    from ..devices import resolve_dtype
 
-    if dtype:
-        value = getattr(torch, str(dtype).replace("torch.", ""), None)
-        if not isinstance(value, torch.dtype):
-            raise InputError("image_options.dtype", f"{dtype!r} is not a torch dtype", "use float16, bfloat16 or float32")
-        return value
-    if device.startswith("cuda"):  # FLUX was trained in bf16; fp16 overflows in its transformer
-        return torch.bfloat16 if family.name.startswith("flux") and torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float16 if device == "mps" else torch.float32
+    # FLUX was trained in bf16 (fp16 overflows in its transformer); the UNet families run in fp16
+    return resolve_dtype(dtype, device, cuda_default="bfloat16" if family.name.startswith("flux") else "float16",
+                         field="image_options.dtype")
 
 
 _PIPES: dict[tuple[str, str, str, bool], tuple[Any, Any, threading.Lock]] = {}

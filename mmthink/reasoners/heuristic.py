@@ -15,7 +15,7 @@ from ..protocol import Element, Relation, Scene, format_tag, parse_scene
 from ..understand import ImageIntent, Wanted, parse_image_request
 from ..vocab import SIZES
 from .base import Delta, DraftRecord, Turn
-from .review_notes import apply_note, pending_note
+from .review_notes import apply_note, pending_note, step_size
 
 BIG = {"house", "castle", "mountain", "lighthouse", "tree", "battlecruiser", "whale", "iceberg", "table", "bridge",
        "tunnel", "wall", "ship", "train", "building", "tower", "volcano", "windmill", "dragon", "bowl", "hill",
@@ -27,7 +27,6 @@ SPACE = {"planet", "starship", "spaceship", "nebula", "comet", "galaxy", "battle
 SEA = {"whale", "ship", "boat", "sailboat", "iceberg", "island", "lighthouse"}
 INDOOR = {"table", "cup", "book", "candle", "lamp", "vase", "mug", "chair", "guitar", "bowl", "piano", "clock",
           "computer", "bottle"}
-SIZE_STEPS = ["tiny", "small", "medium", "large", "huge"]
 
 # What a theme word makes the reasoner imagine when the request names no drawable object.
 THEMES: dict[str, str] = {
@@ -128,7 +127,7 @@ def image_turn(turn: Turn) -> Iterator[Delta]:
     elif last.passed:
         yield from words(f"\nThe critic is satisfied with {last.id} (score {last.score or 0:.2f}): every check passed. "
                          "Now the final, with full colour and light.\n")
-        yield from answer(f"Here is the image you asked for.\n" + format_tag("final_image", {"ref": last.id}))
+        yield from answer("Here is the image you asked for.\n" + format_tag("final_image", {"ref": last.id}))
         return
     else:
         scene, notes = revise_scene(parse_scene(last.body)[0], last, intent)
@@ -257,15 +256,6 @@ def _setting(intent: ImageIntent) -> list[str]:
     return setting
 
 
-def _step_size(el: Element, delta: int) -> bool:
-    cur = el.size if el.size in SIZE_STEPS else "medium"
-    i = max(0, min(len(SIZE_STEPS) - 1, SIZE_STEPS.index(cur) + delta))
-    if SIZE_STEPS[i] == el.size:
-        return False
-    el.size = SIZE_STEPS[i]
-    return True
-
-
 def _opposite(h: str | None) -> str:
     return {"left": "right", "right": "left"}.get(h or "", "right")
 
@@ -311,19 +301,19 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
                                 or want is not None and want.relation and r.kind == want.relation[0]]
                 notes.append(f"move the {name} to the {el.h}, clear of the {occ.name}")
             else:
-                _step_size(el, +1)
+                step_size(el, +1)
                 notes.append(f"make the {name} bigger")
         elif kind == "count" and el is not None:
             target = int(issue.get("want") or el.count)
             if issue.get("hidden"):
-                changed = _step_size(el, -1)
+                changed = step_size(el, -1)
                 if el.count > 2 and "in a row" not in el.extras and not any(r.kind == "in" for r in el.relations):
                     el.extras.append("in a row")
                     changed = True
                 for r in el.relations:
                     if r.kind == "in":
                         host = scene.find(r.target)
-                        if host is not None and _step_size(host, +1):
+                        if host is not None and step_size(host, +1):
                             changed = True
                             notes.append(f"enlarge the {host.name} to hold them")
                 if changed:
@@ -338,7 +328,7 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
             if "outlined" not in el.extras:
                 el.extras.append("outlined")
                 notes.append(f"outline the {name} so it stands out from the background")
-            elif _step_size(el, +1):
+            elif step_size(el, +1):
                 notes.append(f"make the {name} bigger so it stands out")
         elif kind == "relation" and el is not None:
             rel, target = issue.get("relation"), issue.get("target") or ""
@@ -359,14 +349,14 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
                     t.v = "top" if t.v != "top" else t.v
                 notes.append(f"place the {name} lower, below the {target}")
             elif rel == "in" and t is not None:
-                if _step_size(t, +1):
+                if step_size(t, +1):
                     notes.append(f"enlarge the {target} so the {name} fits inside")
             elif rel == "between":
                 el.h = "center"
                 notes.append(f"centre the {name} between the {target}s")
         elif kind == "empty":
             for e in scene.elements:
-                _step_size(e, +1)
+                step_size(e, +1)
             notes.append("make everything larger")
     return scene, notes
 

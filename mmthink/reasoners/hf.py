@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..devices import resolve_device as _resolve_device
+from ..devices import resolve_dtype as _resolve_dtype
 from ..errors import BackendError, InputError
 from ..protocol import DRAFT_TAGS
 from .base import Delta, Turn
@@ -341,27 +342,6 @@ def _chat(lm: _Loaded, system: str, user: str, thinking: bool) -> str:
             return tok.apply_chat_template(merged, tokenize=False, add_generation_prompt=True, **kw)
         except Exception as e:
             raise BackendError(f"the chat template of this model failed: {type(e).__name__}: {e}") from e
-
-
-_DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16", "float16": "float16", "half": "float16",
-           "fp32": "float32", "float32": "float32", "float": "float32"}
-
-
-def _resolve_dtype(dtype: Any, device: str) -> Any:
-    import torch
-
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    if dtype in (None, "", "auto"):
-        if device.startswith("cuda"):
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        if device.startswith("mps"):
-            return torch.float16
-        return torch.float32
-    name = _DTYPES.get(str(dtype).lower().replace("torch.", ""))
-    if name is None:
-        raise InputError("dtype", f"unknown dtype {dtype!r}", "use auto, bfloat16, float16 or float32")
-    return getattr(torch, name)
 
 
 def _how_to_get(model: str) -> str:

@@ -107,10 +107,10 @@ def _apply_clause(out: NoteEdits, clause: str) -> bool:
     out.last = target
     did: list[str] = []
     if BIGGER & set(words):
-        if _step(target, +1):
+        if step_size(target, +1):
             did.append(f"make the {target.name} {target.size}")
     elif SMALLER & set(words):
-        if _step(target, -1):
+        if step_size(target, -1):
             did.append(f"make the {target.name} {target.size}")
     colours = [w for w in words if w in COLORS]
     if colours and colours != target.colors[: len(colours)]:
@@ -135,7 +135,8 @@ def _is_relation(words: list[str], w: str) -> bool:
     return i + 1 < len(words) and words[i + 1] == "of"
 
 
-def _step(el: Element, delta: int) -> bool:
+def step_size(el: Element, delta: int) -> bool:
+    """One size word up or down; False when it is already at the end of the scale."""
     cur = el.size if el.size in SIZE_STEPS else "medium"
     i = max(0, min(len(SIZE_STEPS) - 1, SIZE_STEPS.index(cur) + delta))
     if SIZE_STEPS[i] == el.size or (el.size is None and SIZE_STEPS[i] == "medium"):
