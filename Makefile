@@ -4,14 +4,22 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench eval clean venv
+.PHONY: demo test lint bench eval clean venv
 
 demo: $(STAMP)
 	$(BIN)/mmthink demo image --out runs/
 
 test: $(STAMP)
 	-@bash tools/install_chromium.sh
+	$(MAKE) -s lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The house rules: ruff (lint + format check), mypy on the core and the trace, import-linter contracts.
+lint: $(STAMP)
+	$(BIN)/ruff check mmthink tests tools graphs
+	$(BIN)/ruff format --check mmthink tests tools graphs
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py

@@ -4,9 +4,9 @@ Every modality runs the same embedded agent graph (modality is data), compiled w
 checkpointer: the LangGraph server supplies its own. Input is the graph state:
 ``{"request": {"text": "...", "modality": "speech"}}``, plus ``"review": true`` to pause before the
 final (resume with ``Command(resume={"action": "approve"})``). Stream mode "custom" carries each
-trace step; the final state's ``final.path`` is the artifact. See mmthink/state.py.
+trace step; the final state's ``final.path`` is the artifact. See mmthink/core/state.py.
 """
 
-from mmthink.graph import served_graph
+from mmthink.serve import served_graph
 
 graph = served_graph()

@@ -20,7 +20,7 @@ _EXPORTS = {
     "Limits": "mmthink.request",
     "ThinkingConfig": "mmthink.thinking",
     "Budget": "mmthink.thinking",
-    "Critique": "mmthink.critics.base",
+    "Critique": "mmthink.modalities.base",
     "Step": "mmthink.trace.schema",
     "load_trace": "mmthink.trace.reader",
     "InputError": "mmthink.errors",
@@ -30,13 +30,13 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .agent import Agent, RunResult
-    from .critics.base import Critique
-    from .errors import InputError, MMThinkError
-    from .request import Limits, Request
-    from .thinking import Budget, ThinkingConfig
-    from .trace.reader import load_trace
-    from .trace.schema import Step
+    from mmthink.agent import Agent, RunResult
+    from mmthink.errors import InputError, MMThinkError
+    from mmthink.modalities.base import Critique
+    from mmthink.request import Limits, Request
+    from mmthink.thinking import Budget, ThinkingConfig
+    from mmthink.trace.reader import load_trace
+    from mmthink.trace.schema import Step
 
 
 def __getattr__(name: str) -> Any:

@@ -13,25 +13,29 @@ the agent from the bundle's manifest) continues a killed run from its last compl
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import queue
 import re
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from .config import AgentConfig, make_config
-from .durable import FaultPolicy, ReviewDecision, has_checkpoint, parse_decision, remove_checkpoint, truncate_steps
-from .errors import InputError, MMThinkError
-from .modality import Modality
-from .reasoners.base import Reasoner, describe
-from .request import Limits, Request, coerce_int
-from .thinking import DRAFTS_BY_MODALITY, MODES, ThinkingConfig
-from .trace.schema import Step
+from mmthink.config import AgentConfig, make_config
+from mmthink.core.checkpoints import has_checkpoint, remove_checkpoint, truncate_steps
+from mmthink.core.faults import FaultPolicy
+from mmthink.core.review import ReviewDecision, parse_decision
+from mmthink.errors import InputError, MMThinkError
+from mmthink.core.state import SAFE_ID
+from mmthink.modalities import registry
+from mmthink.modalities.base import Modality
+from mmthink.reasoners.base import Reasoner, describe
+from mmthink.request import Limits, Request, coerce_int
+from mmthink.thinking import MODES, FeatureDifficulty, ThinkingConfig
+from mmthink.trace.schema import Step
 
 Reviewer = Callable[[dict[str, Any]], "ReviewDecision | dict[str, Any] | str | None"]
 """Called with the review payload; returns approve / revise(note) / abort, or None to stay paused."""
@@ -70,7 +74,7 @@ class RunResult:
 class RunStream:
     """Iterate to get each :class:`Step` as it happens; ``result`` is set when the run ends."""
 
-    def __init__(self, gen: Callable[["RunStream"], Iterator[Step]]) -> None:
+    def __init__(self, gen: Callable[[RunStream], Iterator[Step]]) -> None:
         self.result: RunResult | None = None
         self._gen = gen(self)
 
@@ -105,35 +109,35 @@ class Agent:
         self.config.limits.validate()
         self.policy = (policy or FaultPolicy()).validate()
         self.reasoner = reasoner or build_reasoner(self.config)
+        if getattr(self.reasoner, "planners", None) == {}:  # the embedded reasoner plans with each modality's planner
+            self.reasoner.planners = registry.planners()  # type: ignore[attr-defined]
         self.image_backend = image_backend or build_image_backend(self.config)
         self.modalities = modalities or build_modalities(self.config, self.image_backend)
-        if system_prompt is None and self.config.reasoner in ("hf", "openai_compat") \
-                and not self.config.reasoner_options.get("system_prompt"):
-            system_prompt = _protocol_prompt()
         self.system_prompt = system_prompt
-        self.estimator = estimator
+        self.estimator = estimator or FeatureDifficulty(timed=tuple(s.name for s in registry.specs() if s.timed))
         self.checkpointer = checkpointer
         self.durable = bool(durable)
         self.keep_checkpoints = bool(keep_checkpoints)
         self._bare: Any = None  # the graph compiled without a checkpointer
+        self._components: Any = None
         self._graph = None
 
     # --------------------------------------------------------------- building
     @classmethod
     def from_profile(cls, profile: str = "embedded", *, policy: FaultPolicy | None = None, checkpointer: Any = None,
-                     durable: bool = True, **overrides: Any) -> "Agent":
+                     durable: bool = True, **overrides: Any) -> Agent:
         return cls(config=make_config(profile, **overrides), policy=policy, checkpointer=checkpointer,
                    durable=durable)
 
     @classmethod
     def demo(cls, name: str, *, policy: FaultPolicy | None = None, durable: bool = True,
-             **overrides: Any) -> "Agent":
+             **overrides: Any) -> Agent:
         """An agent that replays the scripted demo ``name`` (image, speech, video)."""
         return cls(config=make_config("embedded", reasoner="scripted", script=name, **overrides), policy=policy,
                    durable=durable)
 
     @classmethod
-    def for_run(cls, run: str | Path, **kwargs: Any) -> "Agent":
+    def for_run(cls, run: str | Path, **kwargs: Any) -> Agent:
         """An agent configured as the one that started ``run`` (from the manifest; secrets are not stored)."""
         run_dir = _locate(run, Path(AgentConfig().out_dir))
         manifest = _read_manifest(run_dir)
@@ -151,20 +155,26 @@ class Agent:
         cfg.out_dir = str(run_dir.parent)
         return cls(config=cfg, **kwargs)
 
-    def components(self):
+    def components(self) -> Any:
         """What the graph's nodes use: this agent's reasoner, modalities, settings and fault policy."""
-        from .graph import Components
+        from mmthink.core.context import Components
 
-        return Components(reasoner=self.reasoner, modalities=self.modalities, thinking=self.config.thinking,
-                          limits=self.config.limits, estimator=self.estimator, out_dir=Path(self.config.out_dir),
-                          system_prompt=self.system_prompt, describe=self.describe(), policy=self.policy)
+        if self._components is None:
+            self._components = Components(
+                reasoner=self.reasoner, modalities=self.modalities,
+                tags={name: registry.tagset(name) for name in self.modalities},
+                guides={name: registry.guide(name) for name in self.modalities}, detect=_detector(self.modalities),
+                validate_for=_validate_for, checks=_output_checks(), thinking=self.config.thinking, limits=self.config.limits,
+                estimator=self.estimator, out_dir=Path(self.config.out_dir), system_prompt=self.system_prompt,
+                describe=self.describe(), policy=self.policy)
+        return self._components
 
     def _compile(self, checkpointer: Any):
         """Compiled once per agent; each run gets a shallow copy bound to its own checkpointer."""
         if self._bare is None:
-            from .graph import build_graph
+            from mmthink.core.graph import build_graph
 
-            self._bare = build_graph(self.components()).compile()
+            self._bare = build_graph().compile()
         return self._bare if checkpointer is None else self._bare.copy(update={"checkpointer": checkpointer})
 
     @property
@@ -200,11 +210,11 @@ class Agent:
         """Validate everything first (bad input costs nothing, no folder is made), then run the graph lazily."""
         req = _request(request, modality=modality, seed=seed, width=width, height=height)
         req.validate(self.config.limits)
-        resolved = req.resolved_modality()
+        resolved = req.modality if req.modality != "auto" else _detector(self.modalities)(req.text)[0]
         if resolved not in self.modalities:
             raise InputError("modality", f"{resolved!r} is not available in this agent",
                              f"available: {', '.join(sorted(self.modalities))}")
-        req.validate_for(resolved, self.config.limits)
+        _validate_for(req, resolved, self.config.limits)
         if thinking is not None and thinking not in MODES:
             raise InputError("thinking", f"unknown mode {thinking!r}", "use on, off or auto")
         over = {k: v for k, v in {"budget_tokens": budget_tokens, "max_drafts": max_drafts, "min_tokens": min_tokens,
@@ -214,7 +224,7 @@ class Agent:
                 over[k] = coerce_int(k.replace("_", "-"), over[k])
         user_drafts = "max_drafts" in over
         if not user_drafts and self.config.thinking.max_drafts == ThinkingConfig().max_drafts:
-            over["max_drafts"] = DRAFTS_BY_MODALITY.get(resolved, ThinkingConfig().max_drafts)
+            over["max_drafts"] = registry.default_drafts(resolved)
         cfg = ThinkingConfig(**{**self.config.thinking.to_dict(), **over}).validate()
         if not user_drafts and cfg.max_drafts > self.config.limits.max_drafts:
             cfg.max_drafts = int(self.config.limits.max_drafts)  # a default never trips the cap
@@ -226,10 +236,10 @@ class Agent:
                              "leave durable=True or pass a checkpointer")
         if review is not False and review is not True and not callable(review):
             raise InputError("review", f"must be True, False or a callable, got {type(review).__name__}")
-        from .trace.writer import new_run_id
+        from mmthink.trace.writer import new_run_id
 
         rid = run_id or new_run_id()
-        if not _SAFE_RUN_ID.match(str(rid)) or ".." in str(rid):
+        if not SAFE_ID.match(str(rid)) or ".." in str(rid):
             raise InputError("run_id", f"{rid!r} is not safe as a folder name",
                              "use letters, digits, '.', '_' or '-' (at most 128)")
         out_dir = Path(out or self.config.out_dir).resolve()
@@ -237,7 +247,7 @@ class Agent:
             raise InputError("run_id", f"{out_dir / rid} already exists", "use a new run id, or resume that run")
         state = {"request": req.to_dict(), "thinking": cfg.to_dict(), "mode_arg": thinking, "run_id": rid,
                  "out_dir": str(out_dir), "review": bool(review)}
-        from .graph import recursion_limit
+        from mmthink.core.graph import recursion_limit
 
         limit = recursion_limit(cfg, self.config.limits)
         reviewer = review if callable(review) else None
@@ -270,7 +280,7 @@ class Agent:
         run_id = manifest.get("run_id") or run_dir.name
         thinking = ThinkingConfig(**{k: v for k, v in ((manifest.get("input") or {}).get("thinking") or {}).items()
                                      if k in ThinkingConfig.__dataclass_fields__}) if manifest else self.config.thinking
-        from .graph import recursion_limit
+        from mmthink.core.graph import recursion_limit
 
         limit = recursion_limit(thinking, self.config.limits)
         start = _Resume(manifest, decision)
@@ -285,7 +295,7 @@ class Agent:
         if self.checkpointer is not None:
             yield self.checkpointer
         elif self.durable:
-            from .durable import sqlite_checkpointer
+            from mmthink.core.checkpoints import sqlite_checkpointer
 
             with sqlite_checkpointer(run_dir) as saver:
                 yield saver
@@ -297,7 +307,7 @@ class Agent:
         from langgraph.errors import GraphRecursionError
         from langgraph.types import Command
 
-        from .graph import RUNS
+        from mmthink.core.runs import RUNS
 
         started = time.time()
         fresh = not isinstance(start, _Resume)
@@ -323,7 +333,8 @@ class Agent:
                     self._resume_input(graph, config, run_dir, start, reviewer)
                 try:
                     while inp is not _DONE:
-                        for mode, chunk in graph.stream(inp, config=config, stream_mode=modes, **durability):
+                        for mode, chunk in graph.stream(inp, config=config, stream_mode=modes, context=self.components(),
+                                                        **durability):
                             if mode == "values":
                                 if "__interrupt__" not in chunk:
                                     final_state = chunk
@@ -364,12 +375,12 @@ class Agent:
                             time.time() - started)
         rs.result.review = paused
 
-    def _resume_input(self, graph: Any, config: dict[str, Any], run_dir: Path, start: "_Resume",
+    def _resume_input(self, graph: Any, config: dict[str, Any], run_dir: Path, start: _Resume,
                       reviewer: Reviewer | None) -> tuple[Any, dict[str, Any] | None, dict[str, Any]]:
         """Where to pick up: the last checkpoint (trace cut back to it), a pending review, or the manifest's input."""
         from langgraph.types import Command
 
-        from .graph import RUNS
+        from mmthink.core.runs import RUNS
 
         RUNS.close(str(run_dir))
         snap = graph.get_state(config)
@@ -407,7 +418,6 @@ class Agent:
 
 
 _DONE = object()
-_SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _REDACTED = "<redacted>"
 
 
@@ -417,7 +427,7 @@ class _Resume:
     decision: ReviewDecision | None
 
 
-def _drain(steps: "queue.SimpleQueue[Step]") -> Iterator[Step]:
+def _drain(steps: queue.SimpleQueue[Step]) -> Iterator[Step]:
     while True:
         try:
             yield steps.get_nowait()
@@ -450,8 +460,8 @@ def _status_of(run_dir: Path) -> str | None:
 
 
 def _close_failed(run_dir: Path, status: str, reason: str | None) -> None:
-    from .graph import RUNS
-    from .trace.schema import Part
+    from mmthink.core.runs import RUNS
+    from mmthink.trace.schema import Part
 
     try:
         w = RUNS.writer(str(run_dir))
@@ -475,7 +485,7 @@ def _locate(run: str | Path, out_dir: Path) -> Path:
 
 
 def _read_manifest(run_dir: Path) -> dict[str, Any]:
-    from .errors import BundleError
+    from mmthink.errors import BundleError
 
     try:
         data = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -537,64 +547,73 @@ def _result(run_dir: Path, run_id: str, st: dict[str, Any], status: str | None, 
 
 def build_reasoner(cfg: AgentConfig) -> Reasoner:
     if cfg.reasoner == "heuristic":
-        from .reasoners.heuristic import HeuristicReasoner
+        from mmthink.reasoners.heuristic import HeuristicReasoner
 
-        return HeuristicReasoner()
+        return HeuristicReasoner(registry.planners())
     if cfg.reasoner == "scripted":
-        from .reasoners.scripted import ScriptedReasoner
+        from mmthink.reasoners.scripted import ScriptedReasoner
 
         return ScriptedReasoner(cfg.script or "image", revisers=_revisers())
     if cfg.reasoner == "hf":
-        from .reasoners.hf import HFReasoner
+        from mmthink.reasoners.hf import HFReasoner
 
         return HFReasoner(cfg.reasoner_model, device=cfg.device, **cfg.reasoner_options)
-    from .reasoners.openai_compat import OpenAICompatReasoner
+    from mmthink.reasoners.openai_compat import OpenAICompatReasoner
 
     return OpenAICompatReasoner(model=cfg.reasoner_model, **cfg.reasoner_options)
 
 
 def build_image_backend(cfg: AgentConfig) -> Any:
     if cfg.image_backend == "diffusers":
-        from .media.diffusion import DiffusersImageBackend
+        from mmthink.modalities.image.render.diffusers import DiffusersImageBackend
 
         return DiffusersImageBackend(cfg.image_model, device=cfg.device, **cfg.image_options)
-    from .media.image import EmbeddedImageBackend
+    from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
 
     return EmbeddedImageBackend()
 
 
 def build_modalities(cfg: AgentConfig, image_backend: Any) -> dict[str, Modality]:
-    from .compose.image import ImageComposer
-    from .critics.image import ImageCritic
-    from .steps.image import SketchHandler
+    """Every installed modality from the registry (one whose extra is missing is not offered)."""
+    return registry.build_modalities(cfg, image_backend)
 
-    clip = None
-    if cfg.clip_model:
-        from .critics.clip import clip_hook
 
-        clip = clip_hook(cfg.clip_model, device=cfg.device)
-    sketch = SketchHandler(image_backend, ImageCritic(clip=clip))
-    mods = {"image": Modality("image", {"sketch": sketch}, ImageComposer(sketch), "final_image")}
-    for name in ("speech", "video"):
-        try:  # a modality whose optional stack is not installed is simply not offered
-            module = importlib.import_module(f"mmthink.steps.{name}")
-            mods[name] = module.build(cfg, image_backend, mods)
-        except ImportError:
-            continue
-    return mods
+def load_demo(name: str) -> Any:
+    """A demo script (name or path): its request, modality and chain of thought."""
+    from mmthink.reasoners.scripted import load_script
+
+    return load_script(name)
 
 
 def _revisers() -> dict[str, Any]:
-    try:
-        from .steps.speech import revise_tag
-    except ImportError:
+    """How the scripted demos revise a take from its critique, where a modality offers one."""
+    if not registry.installed(registry.spec("speech")):
         return {}
-    return {"draft_audio": revise_tag}
+    return {"draft_audio": registry.service("speech", "revise_tag")}
 
 
-def _protocol_prompt() -> Callable[[str, str], str] | None:
-    try:
-        from .reasoners.prompt import build_system_prompt
-    except ImportError:
-        return None
-    return lambda modality, mode: build_system_prompt(modality, mode)
+def _detector(modalities: dict[str, Any]) -> Callable[[str], tuple[str, str]]:
+    """The registry's reading of a request, limited to what this agent offers."""
+
+    def detect(text: str) -> tuple[str, str]:
+        name, reason = registry.detect(text)
+        if name in modalities or not modalities:
+            return name, reason
+        first = next(iter(modalities))
+        return first, f"{reason}, but this agent has no {name}; making {first}"
+
+    return detect
+
+
+def _output_checks() -> dict[str, Any]:
+    """Every modality's checks per kind of file; a handler plugged in by a user gets them too."""
+    checks: dict[str, Any] = {}
+    for s in registry.specs():
+        checks.update(s.checks())
+    return checks
+
+
+def _validate_for(req: Request, modality: str, limits: Limits) -> None:
+    """The generic duration check, then the modality's own (how long the speech or film would be)."""
+    req.seconds()
+    registry.spec(modality).validate(req, limits)

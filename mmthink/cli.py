@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE, EXIT_PAUSED = 0, 1, 2, 3, 4
 
@@ -106,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.cmd:
         _parser().print_help()
         return EXIT_INPUT
-    from .errors import BundleError, InputError, MMThinkError
+    from mmthink.errors import BundleError, InputError, MMThinkError
 
     try:
         if args.cmd in ("run", "demo"):
@@ -133,12 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .agent import Agent
+    from mmthink.agent import Agent, load_demo
 
     if args.cmd == "demo":
-        from .reasoners.scripted import load_script
-
-        script = load_script(args.name)
+        script = load_demo(args.name)
         agent = Agent.demo(args.name if not Path(args.name).suffix else args.name)
         prompt = script.request
         modality = args.modality or script.modality
@@ -163,7 +162,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from .agent import Agent, _locate
+    from mmthink.agent import Agent, _locate
 
     run_dir = _locate(args.run, Path(args.out))
     decision = None
@@ -184,7 +183,7 @@ def _report(res: Any, args: argparse.Namespace, zip_it: bool) -> int:
     assert res is not None
     zipped = None
     if zip_it and res.status != "awaiting_review":
-        from .trace.reader import export_bundle
+        from mmthink.trace.reader import export_bundle
 
         zipped = export_bundle(res.trace)
     if args.json:
@@ -206,7 +205,7 @@ def _report(res: Any, args: argparse.Namespace, zip_it: bool) -> int:
     return EXIT_OK if res.ok else EXIT_FAILED
 
 
-def _reviewer(progress: "_Progress") -> Any:
+def _reviewer(progress: _Progress) -> Any:
     """Ask on the terminal; with no terminal, stay paused (the caller prints how to continue)."""
 
     def ask(payload: dict[str, Any]) -> Any:
@@ -214,8 +213,8 @@ def _reviewer(progress: "_Progress") -> Any:
             print("mmthink: the run is paused for review, but stdin is not a terminal, so nobody can be asked; "
                   "answer with `mmthink resume RUN_DIR --approve | --revise NOTE | --abort`", file=sys.stderr)
             return None
-        from .durable import parse_decision
-        from .errors import InputError
+        from mmthink.core.review import parse_decision
+        from mmthink.errors import InputError
 
         with progress.paused():
             print(_review_text(payload), file=sys.stderr)
@@ -318,12 +317,12 @@ def _summary(res: Any, zipped: Path | None) -> None:
 
 
 def _view(args: argparse.Namespace) -> int:
-    from .trace.reader import load_trace
+    from mmthink.trace.reader import load_trace
 
     trace = load_trace(args.bundle)
     page = trace.root / "index.html"
     if not page.exists():
-        from .trace.viewer import write_viewer
+        from mmthink.trace.viewer import write_viewer
 
         page = write_viewer(trace.root, trace.manifest, trace.steps)
     print(page.resolve())
@@ -335,7 +334,7 @@ def _view(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .trace.reader import load_trace
+    from mmthink.trace.reader import load_trace
 
     trace = load_trace(args.bundle, verify=False)
     problems = trace.verify()

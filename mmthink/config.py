@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .errors import InputError
-from .request import Limits
-from .thinking import ThinkingConfig
+from mmthink.errors import InputError
+from mmthink.request import Limits
+from mmthink.thinking import ThinkingConfig
 
 REASONERS = ("heuristic", "scripted", "hf", "openai_compat")
 IMAGE_BACKENDS = ("embedded", "diffusers")
@@ -36,7 +36,7 @@ class AgentConfig:
     limits: Limits = field(default_factory=Limits)
     out_dir: str = "runs"
 
-    def validate(self) -> "AgentConfig":
+    def validate(self) -> AgentConfig:
         if self.reasoner not in REASONERS:
             raise InputError("reasoner", f"unknown reasoner {self.reasoner!r}", f"use one of {', '.join(REASONERS)}")
         if self.reasoner == "scripted" and not self.script:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import InputError
+from mmthink.errors import InputError
 
 KNOWN = ("cpu", "cuda", "mps", "xpu", "npu", "hpu")
 

@@ -10,16 +10,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import InputError
+from mmthink.errors import InputError
 
-MODALITIES = ("image", "speech", "video", "auto")
-
-_SPEECH_WORDS = re.compile(r"\b(say|says|speak|speech|voice|narrat\w*|read (?:this|it) (?:aloud|out)|audio|tts|pronounce|tone)\b", re.I)
-_VIDEO_WORDS = re.compile(r"\b(movie|video|film|clip|trailer|storyboard|animation|short film|scene \d)\b", re.I)
-
-
-WORDS_PER_SECOND = 2.5
-"""A calm speaking rate, used to estimate how long a text takes to say."""
+_MODALITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 @dataclass
@@ -33,7 +26,7 @@ class Limits:
     max_drafts: int = 64
     max_steps: int = 400
 
-    def validate(self) -> "Limits":
+    def validate(self) -> Limits:
         for name, value in asdict(self).items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise InputError(f"limits.{name}", f"must be a positive number, got {value!r}")
@@ -55,19 +48,19 @@ class Request:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Request":
+    def from_dict(cls, d: dict[str, Any]) -> Request:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**known)
 
-    def validate(self, limits: Limits | None = None) -> "Request":
+    def validate(self, limits: Limits | None = None) -> Request:
         limits = limits or Limits()
         if not isinstance(self.text, str) or not self.text.strip():
             raise InputError("prompt", "is empty", "say what to make, e.g. \"a lighthouse at dusk\"")
         if len(self.text) > limits.max_prompt_chars:
             raise InputError("prompt", f"is {len(self.text)} characters, the limit is {limits.max_prompt_chars}",
                              "shorten it or raise Limits.max_prompt_chars")
-        if self.modality not in MODALITIES:
-            raise InputError("modality", f"unknown value {self.modality!r}", f"use one of {', '.join(MODALITIES)}")
+        if not isinstance(self.modality, str) or not _MODALITY_NAME.match(self.modality):
+            raise InputError("modality", f"unknown value {self.modality!r}", "name a modality, or auto")
         for name in ("width", "height"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int):
@@ -82,36 +75,13 @@ class Request:
             raise InputError("fps", f"{self.fps!r} is not an integer in 1..60", "e.g. 24")
         return self
 
-    def validate_for(self, modality: str, limits: Limits | None = None) -> "Request":
-        """Caps that depend on what is made: how long the speech or the video would be."""
-        limits = limits or Limits()
+    def seconds(self) -> float | None:
+        """How long the user asked the result to last (``options["seconds"]`` or ``["duration"]``), checked."""
         seconds = self.options.get("seconds", self.options.get("duration")) if isinstance(self.options, dict) else None
         if seconds is not None:
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
                 raise InputError("seconds", f"must be a positive number, got {seconds!r}", "e.g. 20")
-        if modality == "speech":
-            cap = limits.max_audio_seconds
-            if seconds is not None and seconds > cap:
-                raise InputError("seconds", f"{seconds:g} s of speech is over the limit of {cap:g} s",
-                                 "ask for less or raise Limits.max_audio_seconds")
-            spoken = len(re.findall(r"\w+", self.text)) / WORDS_PER_SECOND
-            if spoken > cap:
-                raise InputError("prompt", f"would take about {spoken:.0f} s to say, the limit is {cap:g} s",
-                                 "shorten the text or raise Limits.max_audio_seconds")
-        if modality == "video" and seconds is not None and seconds > limits.max_video_seconds:
-            raise InputError("seconds", f"{seconds:g} s of video is over the limit of {limits.max_video_seconds:g} s",
-                             "ask for a shorter video or raise Limits.max_video_seconds")
-        return self
-
-    def resolved_modality(self) -> str:
-        """The modality to make; "auto" is decided from the words of the request."""
-        if self.modality != "auto":
-            return self.modality
-        if _VIDEO_WORDS.search(self.text):
-            return "video"
-        if _SPEECH_WORDS.search(self.text) and not re.search(r"\b(image|picture|drawing|painting|photo)\b", self.text, re.I):
-            return "speech"
-        return "image"
+        return seconds
 
 
 def coerce_int(field_name: str, value: Any) -> int:

@@ -19,12 +19,15 @@ any ``str -> int``), else :func:`mmthink.thinking.count_tokens`; traces use thei
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from .errors import InputError
-from .protocol import parse_scene, parse_steps
-from .thinking import count_tokens
+from mmthink.core.tags import parse_steps
+from mmthink.errors import InputError
+from mmthink.modalities.image.scene import parse_scene
+from mmthink.modalities.registry import tagset
+from mmthink.thinking import count_tokens
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 DIFFICULTY_WORDS = {"easy": 0.0, "simple": 0.0, "medium": 0.5, "hard": 1.0, "difficult": 1.0}
@@ -278,8 +281,8 @@ def protocol_reward(completions: Sequence[Any], **kwargs: Any) -> list[float | N
     out: list[float | None] = []
     for c in completions:
         p = parse_completion(c)
-        tags, problems = parse_steps(p.thinking + "\n" + p.answer if p.thinking else p.answer)
-        answer_tags, _ = parse_steps(p.answer)
+        tags, problems = parse_steps(p.thinking + "\n" + p.answer if p.thinking else p.answer, tagset())
+        answer_tags, _ = parse_steps(p.answer, tagset())
         drafts = [t for t in tags if t.is_draft]
         ids = {t.id for t in drafts if t.id}
         finals = [t for t in answer_tags if t.is_final]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
-from .errors import InputError
+from mmthink.errors import InputError
 
 MODES = ("on", "off", "auto")
 _SOFT = re.compile(r"(?<![\w/<])/(think|no_think)\b")
@@ -29,10 +30,6 @@ def count_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
-DRAFTS_BY_MODALITY = {"image": 6, "speech": 16, "video": 28}
-"""Default draft budgets: a movie needs a frame, a narration take and music per scene."""
-
-
 @dataclass
 class ThinkingConfig:
     mode: str = "on"
@@ -42,7 +39,7 @@ class ThinkingConfig:
     max_seconds: float | None = 300.0
     best_of: int = 1
 
-    def validate(self) -> "ThinkingConfig":
+    def validate(self) -> ThinkingConfig:
         if self.mode not in MODES:
             raise InputError("thinking", f"unknown mode {self.mode!r}", "use on, off or auto")
         for name in ("budget_tokens", "min_tokens", "max_drafts", "best_of"):
@@ -101,6 +98,10 @@ class FeatureDifficulty:
 
     name = "features"
 
+    def __init__(self, timed: tuple[str, ...] = ()) -> None:
+        self.timed = tuple(timed)
+        """Modalities whose results unfold over time (they need planning across it)."""
+
     def estimate(self, text: str, modality: str) -> tuple[float, str]:
         low = text.lower()
         words = len(low.split())
@@ -121,7 +122,7 @@ class FeatureDifficulty:
         if re.search(r"\b(epic|cinematic|detailed|complex|battle|war|crowd|emotion\w*|speech|movie|story)\b", low):
             score += 0.35
             reasons.append("asks for a rich composition")
-        if modality in ("speech", "video"):
+        if modality in self.timed:
             score += 0.25
             reasons.append(f"{modality} needs planning over time")
         if words > 25:
@@ -177,7 +178,7 @@ class Budget:
     seconds: float = 0.0
 
     @classmethod
-    def from_config(cls, cfg: ThinkingConfig) -> "Budget":
+    def from_config(cls, cfg: ThinkingConfig) -> Budget:
         return cls(max_tokens=cfg.budget_tokens, max_drafts=cfg.max_drafts, max_seconds=cfg.max_seconds)
 
     def tick(self) -> None:
@@ -205,7 +206,7 @@ class Budget:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Budget":
+    def from_dict(cls, d: dict[str, Any]) -> Budget:
         b = cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
         return b
 

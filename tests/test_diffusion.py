@@ -16,7 +16,7 @@ from PIL import Image  # noqa: E402
 
 from mmthink import Agent  # noqa: E402
 from mmthink.errors import InputError, ModelUnavailable  # noqa: E402
-from mmthink.protocol import parse_scene  # noqa: E402
+from mmthink.modalities.image.scene import parse_scene# noqa: E402
 from mmthink.trace.reader import load_trace  # noqa: E402
 
 SCENE = "apple x3: red, on table\ntable: brown, bottom\ncup: blue, left of apple"
@@ -34,7 +34,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("tiny-models")
     yield {"sd": str(build_tiny_sd(folder)), "clip": str(build_tiny_clip(folder))}
     torch.set_num_threads(threads)
-    from mmthink.media.diffusion import clear_cache
+    from mmthink.modalities.image.render.diffusers import clear_cache
 
     clear_cache()
 
@@ -45,7 +45,7 @@ def _png(art_or_bytes) -> np.ndarray:
 
 
 def test_sketch_low_final_from_the_sketch_shared_and_deterministic(models):
-    from mmthink.media.diffusion import FAMILIES, DiffusersImageBackend
+    from mmthink.modalities.image.render.diffusers import FAMILIES, DiffusersImageBackend
 
     scene = parse_scene(SCENE)[0]
     b = DiffusersImageBackend(models["sd"], sketch_side=64)
@@ -72,7 +72,7 @@ def test_sketch_low_final_from_the_sketch_shared_and_deterministic(models):
 
 
 def test_text_mode_batch_and_family_conventions(models):
-    from mmthink.media.diffusion import DiffusersImageBackend, family_of, scene_prompt
+    from mmthink.modalities.image.render.diffusers import DiffusersImageBackend, family_of, scene_prompt
 
     scene = parse_scene(SCENE)[0]
     b = DiffusersImageBackend(models["sd"], family="turbo", sketch_mode="text")
@@ -131,7 +131,7 @@ def test_whole_graph_with_tiny_pipeline_best_of_and_clip(models, tmp_path: Path)
 
 
 def test_generated_sizes_follow_the_sketch_setting(models):
-    from mmthink.media.diffusion import DiffusersImageBackend
+    from mmthink.modalities.image.render.diffusers import DiffusersImageBackend
 
     b = DiffusersImageBackend(models["sd"], sketch_side=64, family="flux")  # FLUX sizes are multiples of 16
     assert b._gen_size((160, 96), True) == (64, 32)
@@ -162,7 +162,7 @@ def test_missing_model_fails_cleanly_with_how_to(model: str, tmp_path: Path, mon
 
 
 def test_missing_clip_model_is_reported(models, tmp_path: Path, monkeypatch) -> None:
-    from mmthink.critics.clip import clip_hook
+    from mmthink.modalities.image.clip import clip_hook
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelUnavailable, match="clip_model="):
@@ -170,8 +170,8 @@ def test_missing_clip_model_is_reported(models, tmp_path: Path, monkeypatch) -> 
 
 
 def test_clip_names_the_element_that_reads_wrong(models):
-    from mmthink.critics.clip import BACKGROUND, clip_hook
-    from mmthink.media.image import EmbeddedImageBackend
+    from mmthink.modalities.image.clip import BACKGROUND, clip_hook
+    from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
 
     scene = parse_scene(SCENE)[0]
     art = EmbeddedImageBackend().render(scene, quality="final", size=(160, 96), seed=1)
@@ -189,8 +189,8 @@ def test_clip_names_the_element_that_reads_wrong(models):
 
 
 def test_storyboard_frames_share_seed_and_style_prompt(models):
-    from mmthink.media.diffusion import DiffusersImageBackend
-    from mmthink.media.frames import FrameTool, storyboard_style
+    from mmthink.modalities.image.render.diffusers import DiffusersImageBackend
+    from mmthink.modalities.video.frames import FrameTool, storyboard_style
 
     style = storyboard_style("a short movie about space exploration", seed=4)
     tool = FrameTool(DiffusersImageBackend(models["sd"], sketch_side=64))

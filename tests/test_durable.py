@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 import faults  # noqa: E402
 
 from mmthink.agent import Agent  # noqa: E402
-from mmthink.durable import CHECKPOINT_FILE, ReviewDecision  # noqa: E402
+from mmthink.core.checkpoints import CHECKPOINT_FILE
+from mmthink.core.review import ReviewDecision
 from mmthink.errors import InputError  # noqa: E402
 from mmthink.request import Request  # noqa: E402
 from mmthink.trace.reader import load_trace  # noqa: E402
@@ -302,7 +303,7 @@ def test_runs_in_processes_do_not_interfere(tmp_path: Path, reference: Path) -> 
 
 
 def test_shared_model_is_used_by_one_call_at_a_time() -> None:
-    from mmthink.durable import CallPolicy, guarded_call, model_lock
+    from mmthink.core.faults import CallPolicy, guarded_call, model_lock
 
     class Model:
         def __init__(self) -> None:

@@ -20,10 +20,22 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import faults  # noqa: E402
 
-from mmthink.durable import (CallPolicy, CallTimeout, DiskFull, Fault, FaultPolicy, InvalidOutput,  # noqa: E402
-                             check_artifact, guarded_call, parse_decision, stall_guard, truncate_steps)
+from mmthink.core.checkpoints import truncate_steps  # noqa: E402
+from mmthink.core.faults import (CallPolicy, CallTimeout, DiskFull, Fault, FaultPolicy,  # noqa: E402
+                                 InvalidOutput, check_output, guarded_call, stall_guard)
+from mmthink.core.review import parse_decision  # noqa: E402
 from mmthink.errors import InputError  # noqa: E402
-from mmthink.media.base import Artifact, ImageArtifact  # noqa: E402
+from mmthink.modalities.base import Artifact, ImageArtifact  # noqa: E402
+from mmthink.modalities.image.checks import check_image  # noqa: E402
+from mmthink.modalities.speech.checks import check_audio  # noqa: E402
+from mmthink.modalities.video.checks import check_video  # noqa: E402
+
+_CHECKS = {"image": check_image, "audio": check_audio, "video": check_video}
+
+
+def check_artifact(art, limits=None) -> None:
+    """The checks a draft or final goes through: some bytes, then its modality's own check."""
+    check_output(art, "draft", lambda a: _CHECKS[a.kind](a, limits, "draft"))
 from mmthink.reasoners.base import Delta  # noqa: E402
 from mmthink.reasoners.scripted import ScriptedReasoner  # noqa: E402
 from mmthink.trace.reader import load_trace  # noqa: E402

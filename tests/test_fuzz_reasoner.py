@@ -22,13 +22,15 @@ import faults  # noqa: E402
 
 from mmthink.agent import Agent  # noqa: E402
 from mmthink.config import make_config  # noqa: E402
-from mmthink.durable import FaultPolicy  # noqa: E402
-from mmthink.protocol import StreamParser, parse_scene, parse_steps, strip_tags  # noqa: E402
+from mmthink.core.faults import FaultPolicy# noqa: E402
+from mmthink.core.tags import StreamParser, parse_steps, strip_tags
+from mmthink.modalities.image.scene import parse_scene
 from mmthink.reasoners.base import DraftRecord, Turn  # noqa: E402
 from mmthink.reasoners.heuristic import HeuristicReasoner  # noqa: E402
 from mmthink.reasoners.scripted import DemoScript, ScriptedReasoner  # noqa: E402
 from mmthink.request import Request  # noqa: E402
 from mmthink.trace.reader import load_trace  # noqa: E402
+from mmthink.modalities.registry import planners, tagset
 
 FRAGMENTS = [
     '<sketch id="s1">', "</sketch>", '<sketch id="../../x">', '<sketch id="/etc/passwd">', "<sketch>", "</sketch",
@@ -50,13 +52,13 @@ GRAPH = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCh
 @given(TEXT, st.integers(min_value=1, max_value=9))
 @settings(max_examples=300, deadline=None)
 def test_protocol_parser_never_raises(text: str, chunk: int) -> None:
-    tags, problems = parse_steps(text)
+    tags, problems = parse_steps(text, tagset())
     assert all(isinstance(p, str) for p in problems)
     parse_scene(text)
     for tag in tags:
         parse_scene(tag.body)
-    strip_tags(text)
-    parser = StreamParser()
+    strip_tags(text, tagset())
+    parser = StreamParser(tagset())
     events = []
     for i in range(0, len(text), chunk):
         events += parser.feed(text[i:i + chunk])
@@ -67,14 +69,14 @@ def test_protocol_parser_never_raises(text: str, chunk: int) -> None:
 @settings(max_examples=150, deadline=None)
 def test_heuristic_reasoner_never_raises(prompt: str, transcript: str, modality: str, mode: str) -> None:
     drafts = [DraftRecord(t.id or "s1", t.name, dict(t.attrs), t.body, 0.3, False, ["too small"], {}, None)
-              for t in parse_steps(transcript)[0] if t.is_draft]
+              for t in parse_steps(transcript, tagset())[0] if t.is_draft]
     turn = Turn(request=Request(text=prompt or "x", modality=modality), modality=modality, mode=mode,
                 transcript=transcript, drafts=drafts, tokens_left=500, drafts_left=3)
-    out = "".join(d.text for d in HeuristicReasoner().stream(turn))
-    parse_steps(out)
+    out = "".join(d.text for d in HeuristicReasoner(planners()).stream(turn))
+    parse_steps(out, tagset())
     forced = Turn(request=turn.request, modality=modality, mode=mode, transcript=transcript, drafts=drafts,
                   force_close="draft budget spent (3/3)")
-    "".join(d.text for d in HeuristicReasoner().stream(forced))
+    "".join(d.text for d in HeuristicReasoner(planners()).stream(forced))
 
 
 def _files(root: Path) -> set[Path]:

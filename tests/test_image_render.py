@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmthink.critics.image import measure_color
-from mmthink.media.drawables import KINDS, PAINTERS, drawable_kind
-from mmthink.media.image import EmbeddedImageBackend
-from mmthink.protocol import parse_scene
+from mmthink.modalities.image.critic import measure_color
+from mmthink.modalities.image.render.drawables import KINDS, PAINTERS, drawable_kind
+from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
+from mmthink.modalities.image.scene import parse_scene
 
 B = EmbeddedImageBackend()
 

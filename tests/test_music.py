@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mmthink.errors import InputError
-from mmthink.media.music import MOOD_SPECS, MOODS, SCALES, MusicTool, resolve_mood, synthesize
+from mmthink.modalities.video.music import MOOD_SPECS, MOODS, SCALES, MusicTool, resolve_mood, synthesize
 
 CLICK_HP_HZ = 9000.0
 CLICK_LIMIT = 2e-3
@@ -190,7 +190,7 @@ def test_musicgen_backend_joins_chunks_beyond_its_context(tiny_musicgen: str) ->
 
 
 def test_text_to_audio_pipeline_path_loops_to_length(tiny_musicgen: str) -> None:
-    from mmthink.media.music import _HFMusic
+    from mmthink.modalities.video.music import _HFMusic
 
     tool = MusicTool(backend="hf", model=tiny_musicgen)
     tool._hf = _HFMusic(tiny_musicgen, None, force_pipeline=True)  # the path taken by non-MusicGen models

@@ -3,8 +3,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmthink.protocol import (ProblemEvent, StreamParser, TagEvent, TextEvent, format_observation, format_tag,
-                              parse_scene, parse_steps, strip_tags)
+from mmthink.core.tags import ProblemEvent, StreamParser, TagEvent, TextEvent, format_observation, format_tag, parse_steps, strip_tags
+from mmthink.modalities.image.scene import parse_scene
+from mmthink.modalities.registry import tagset
 
 DEMO = '''I imagine the scene.
 <sketch id="s1">
@@ -22,7 +23,7 @@ nebula: purple glow, background
 
 
 def test_all_design_tags_parse():
-    tags, problems = parse_steps(DEMO)
+    tags, problems = parse_steps(DEMO, tagset())
     assert problems == []
     assert [t.name for t in tags] == ["sketch", "observation", "draft_audio", "frame", "music", "final_image"]
     assert tags[1].attrs == {"ref": "s1", "score": "0.58"}
@@ -31,7 +32,7 @@ def test_all_design_tags_parse():
 
 
 def test_stream_detects_close_as_it_arrives_char_by_char():
-    p = StreamParser()
+    p = StreamParser(tagset())
     seen_at = None
     for i, ch in enumerate(DEMO):
         if any(isinstance(e, TagEvent) and e.tag.name == "sketch" for e in p.feed(ch)):
@@ -41,7 +42,7 @@ def test_stream_detects_close_as_it_arrives_char_by_char():
 
 
 def test_scene_lines():
-    tags, _ = parse_steps(DEMO)
+    tags, _ = parse_steps(DEMO, tagset())
     scene, findings = parse_scene(tags[0].body)
     assert findings == []
     names = [e.name for e in scene.elements]
@@ -64,13 +65,13 @@ def test_relations_and_setting():
 
 
 def test_malformed_inputs_are_findings_not_exceptions():
-    _, problems = parse_steps("<sketch id='s1'>cat: red")
+    _, problems = parse_steps("<sketch id='s1'>cat: red", tagset())
     assert any("unclosed <sketch>" in p for p in problems)
-    _, problems = parse_steps("<sketchy id=\"x\">hi</sketchy>")
+    _, problems = parse_steps("<sketchy id=\"x\">hi</sketchy>", tagset())
     assert any("unknown tag <sketchy>" in p for p in problems)
-    _, problems = parse_steps('<sketch id="s1" =bad>cat</sketch>')
+    _, problems = parse_steps('<sketch id="s1" =bad>cat</sketch>', tagset())
     assert any("bad attribute" in p for p in problems)
-    _, problems = parse_steps("</sketch> stray")
+    _, problems = parse_steps("</sketch> stray", tagset())
     assert any("stray" in p for p in problems)
 
 
@@ -89,18 +90,18 @@ def test_bad_counts_are_clamped():
 
 def test_format_round_trip_and_escaping():
     tag = format_tag("draft_audio", {"id": "a1", "emotion": 'ho"pe'}, "text")
-    tags, problems = parse_steps(tag)
+    tags, problems = parse_steps(tag, tagset())
     assert problems == [] and tags[0].attrs["emotion"] == 'ho"pe'
     obs = format_observation("s1", 0.5, "a <b> c")
-    tags, problems = parse_steps(obs)
+    tags, problems = parse_steps(obs, tagset())
     assert problems == [] and tags[0].attrs["score"] == "0.50"
 
 
 def test_plain_angle_brackets_are_text():
-    p = StreamParser()
+    p = StreamParser(tagset())
     events = p.feed("a < b and c > d") + p.finish()
     assert all(isinstance(e, TextEvent) for e in events)
-    assert strip_tags("x <sketch id=\"s\">cat: red</sketch> y") == "x  y"
+    assert strip_tags("x <sketch id=\"s\">cat: red</sketch> y", tagset()) == "x  y"
 
 
 @settings(max_examples=200, deadline=None)
@@ -108,7 +109,7 @@ def test_plain_angle_brackets_are_text():
     "<sketch", "</sketch>", "<final_image", "/>", "<observation", "id=", "between ", " and ", "<draft_audio ",
     "</draft_audio>", "x5", "cat: red, left of dog"]), max_size=120).map("".join))
 def test_fuzz_never_raises(text):
-    p = StreamParser()
+    p = StreamParser(tagset())
     events = []
     for i in range(0, len(text), 7):
         events += p.feed(text[i:i + 7])

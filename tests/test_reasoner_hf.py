@@ -16,12 +16,13 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from mmthink.errors import BackendError, InputError  # noqa: E402
-from mmthink.protocol import StreamParser, TagEvent, format_observation  # noqa: E402
+from mmthink.core.tags import StreamParser, TagEvent, format_observation# noqa: E402
 from mmthink.reasoners.base import Delta, Reasoner, Turn  # noqa: E402
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE  # noqa: E402
 from mmthink.reasoners.hf import HFReasoner  # noqa: E402
 from mmthink.request import Request  # noqa: E402
 from mmthink.thinking import resolve_mode, strip_soft_switches  # noqa: E402
+from mmthink.modalities.registry import guide, tagset
 
 from tiny_models import (GGUF_QWEN3_HEAD_DIM, PLAIN_TEMPLATE, QWEN3_TEMPLATE, Bias, Script, ascii_ids,  # noqa: E402
                          build_tiny_qwen3, build_tiny_qwen3_gguf, script_ids)
@@ -51,6 +52,8 @@ def make(folder, *processors, **kw) -> HFReasoner:
 
 
 def turn(mode="on", text="draw a red ball", **kw) -> Turn:
+    kw.setdefault("tags", tagset())
+    kw.setdefault("guide", guide("image"))
     return Turn(request=Request(text), modality="image", mode=mode, **kw)
 
 
@@ -176,7 +179,7 @@ def test_stops_at_closing_sketch_and_resumes_the_same_chain(qwen_dir, tok):
     th, an, nt, _ = split(deltas)
     assert th.endswith("</sketch>") and "MORE" not in th and an == ""
     assert r.last_run.stopped == "stop string"
-    parser = StreamParser()
+    parser = StreamParser(tagset())
     tags = [e.tag for d in deltas for e in parser.feed(d.text) if isinstance(e, TagEvent)]
     assert [t.name for t in tags] == ["sketch"] and tags[0].body == "ball: small, red, center"
     first_prompt = r.last_run.prompt
@@ -256,7 +259,7 @@ def test_default_system_prompt_teaches_the_protocol(qwen_dir, tok):
     r = HFReasoner(str(qwen_dir), device="cpu", max_new_tokens=4, logits_processors=[Bias(ascii_ids(tok))])
     list(r.stream(turn(tokens_left=4)))
     assert "<thinking_mode>on</thinking_mode>" in r.last_run.prompt and "<sketch" in r.last_run.prompt
-    list(r.stream(Turn(request=Request("x"), modality="image", mode="on", system="CUSTOM SYSTEM", tokens_left=2)))
+    list(r.stream(turn(text="x", system="CUSTOM SYSTEM", tokens_left=2)))
     assert "CUSTOM SYSTEM" in r.last_run.prompt and "<thinking_mode>" not in r.last_run.prompt
 
 
@@ -426,7 +429,7 @@ def test_gguf_stops_at_closing_sketch_like_the_folder_model(gguf_pair):
         th, an, nt, _ = split(deltas)
         assert th.endswith("</sketch>") and "MORE" not in th and an == ""
         assert r.last_run.stopped == "stop string" and r.last_run.prompt.endswith("<think>\n")
-        parser = StreamParser()
+        parser = StreamParser(tagset())
         tags = [e.tag for d in deltas for e in parser.feed(d.text) if isinstance(e, TagEvent)]
         assert [t.name for t in tags] == ["sketch"] and tags[0].body == "ball: small, red, center"
         runs.append(([(d.text, d.channel, d.tokens) for d in deltas], r.last_run.completion_ids, r.last_run.prompt))

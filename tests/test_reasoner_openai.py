@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mmthink import paths
 from mmthink.errors import BackendError, InputError
-from mmthink.protocol import StreamParser, TagEvent
+from mmthink.core.tags import StreamParser, TagEvent
 from mmthink.reasoners.base import Delta, Reasoner, Turn, describe
 from mmthink.reasoners.difficulty import ReasonerDifficulty
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE, ThinkSplitter
@@ -28,6 +28,7 @@ from mmthink.reasoners.openai_compat import OpenAICompatReasoner
 from mmthink.reasoners.prompt import build_system_prompt
 from mmthink.request import Request
 from mmthink.thinking import resolve_mode
+from mmthink.modalities.registry import guide, tagset
 
 
 def chunk(content: str | None = None, reasoning: str | None = None, finish: str | None = None,
@@ -136,6 +137,8 @@ def reasoner(server: Server, **kw: Any) -> OpenAICompatReasoner:
 
 
 def turn(mode: str = "on", text: str = "draw a red ball", **kw: Any) -> Turn:
+    kw.setdefault("tags", tagset())
+    kw.setdefault("guide", guide("image"))
     return Turn(request=Request(text), modality="image", mode=mode, **kw)
 
 
@@ -199,7 +202,7 @@ def test_step_tags_split_across_chunks_and_the_stop_string_is_put_back(server):
     thinking, answer = split(deltas)
     assert thinking.endswith("</sketch>") and answer == ""
     assert r.last_run.calls[0].reappended == "</sketch>"
-    parser = StreamParser()
+    parser = StreamParser(tagset())
     tags = [e.tag for d in deltas for e in parser.feed(d.text) if isinstance(e, TagEvent)]
     assert [(t.name, t.id, t.body) for t in tags] == [("sketch", "s1", "ball: small, red, center")]
 
@@ -523,21 +526,21 @@ def demo_assets(tmp_path, monkeypatch):
 
 
 def test_system_prompt_teaches_the_protocol_with_the_demos(demo_assets):
-    text = build_system_prompt("image", "on")
+    text = build_system_prompt(guide("image"), "on")
     assert text.startswith("<thinking_mode>on</thinking_mode>")
     assert '<sketch id="s1">' in text and "<final_image" in text and "name [xN]: attributes" in text
     assert "Request: A red ball on a table." in text and "Say hello" not in text
     assert '<observation ref="s1"' in text, "the worked example shows where observations come back"
     assert "<think>" not in text and "</think>" not in text
-    speech = build_system_prompt("speech", "auto")
+    speech = build_system_prompt(guide("speech"), "auto")
     assert "<thinking_mode>auto</thinking_mode>" in speech and "Say hello warmly." in speech
     assert "<draft_audio" in speech and 'revise="auto"' not in speech, "script-only attributes are dropped"
-    assert "Request:" not in build_system_prompt("video", "on"), "no video demo: no example"
-    assert "Request:" not in build_system_prompt("image", "on", examples=False)
+    assert "Request:" not in build_system_prompt(guide("video"), "on"), "no video demo: no example"
+    assert "Request:" not in build_system_prompt(guide("image"), "on", examples=False)
 
 
 def test_system_prompt_off_shows_the_inline_final(demo_assets):
-    text = build_system_prompt("image", "off")
+    text = build_system_prompt(guide("image"), "off")
     assert "<thinking_mode>off</thinking_mode>" in text and "do not think" in text
     assert "<final_image>\ntable: large, brown, bottom\nball: small, red, on table\n</final_image>" in text
     assert "<sketch id=" not in text.split("Worked examples:")[1]
@@ -548,5 +551,5 @@ def test_system_prompt_rejects_bad_arguments():
         build_system_prompt("smell", "on")
     assert e.value.field == "modality"
     with pytest.raises(InputError) as e:
-        build_system_prompt("image", "maybe")
+        build_system_prompt(guide("image"), "maybe")
     assert e.value.field == "thinking"

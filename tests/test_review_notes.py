@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from mmthink import Agent
-from mmthink.protocol import parse_scene
-from mmthink.reasoners.review_notes import apply_note, pending_note
+from mmthink.modalities.image.scene import parse_scene
+from mmthink.modalities.image.review_notes import apply_note, pending_note
 from mmthink.trace.reader import load_trace
 
 SCENE = "apple x3: red, on table\ntable: brown, bottom\ncup: blue, left of apple\nsun: yellow, top, right\nsetting: kitchen"

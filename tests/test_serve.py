@@ -47,7 +47,7 @@ def _free_port() -> int:
 
 def _project(tmp: Path) -> Path:
     """A langgraph.json for the server: the repository's graphs, or the same graph with the box renderer."""
-    if importlib.util.find_spec("mmthink.media.image") is not None:
+    if importlib.util.find_spec("mmthink.modalities.image.render.embedded") is not None:
         repo = json.loads((ROOT / "langgraph.json").read_text())
         graphs = {name: str((ROOT / spec.split(":")[0]).resolve()) + ":" + spec.split(":")[1]
                   for name, spec in repo["graphs"].items()}
@@ -56,11 +56,11 @@ def _project(tmp: Path) -> Path:
             "import os, sys\n"
             f"sys.path.insert(0, {str(ROOT / 'tools')!r})\n"
             "import faults\n"
-            "from mmthink.graph import build_graph\n"
+            "from mmthink.core.graph import build_graph\n"
             "agent = faults.toy_agent(os.path.abspath(os.environ['MMTHINK_OUT_DIR']), durable=False)\n"
             "comp = agent.components()\n"
             "comp.fixed_out_dir = True\n"
-            "graph = build_graph(comp).compile()\n")
+            "graph = build_graph(served=comp).compile()\n")
         graphs = {"image": "./toy_graph.py:graph"}
     cfg = tmp / "langgraph.json"
     cfg.write_text(json.dumps({"dependencies": [str(ROOT)], "graphs": graphs, "env": {}}))

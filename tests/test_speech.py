@@ -13,10 +13,10 @@ pytest.importorskip("parselmouth")
 pytest.importorskip("faster_whisper")
 
 from mmthink import Agent, InputError, load_trace  # noqa: E402
-from mmthink.compose.speech import compose_speech  # noqa: E402
-from mmthink.critics.speech import SpeechCritic, transcribe, wer  # noqa: E402
-from mmthink.media.prosody import analyse, syllables  # noqa: E402
-from mmthink.media.speech import EMOTIONS, SpeechTool, revise, shaping_for  # noqa: E402
+from mmthink.modalities.speech.composer import compose_speech# noqa: E402
+from mmthink.modalities.speech.critic import SpeechCritic, transcribe, wer# noqa: E402
+from mmthink.modalities.speech.prosody import analyse, syllables# noqa: E402
+from mmthink.modalities.speech.tts import EMOTIONS, SpeechTool, revise, shaping_for# noqa: E402
 
 TEXT = "We still have time to heal this planet, and I believe we will."
 

@@ -22,7 +22,7 @@ sf = pytest.importorskip("soundfile")
 pytest.importorskip("parselmouth")  # the Praat shaping that follows synthesis
 
 from mmthink.errors import BackendError  # noqa: E402
-from mmthink.media.speech import NEUTRAL_DBFS, Shaping, SpeechTool, _stretch, shaping_for  # noqa: E402
+from mmthink.modalities.speech.tts import NEUTRAL_DBFS, Shaping, SpeechTool, _stretch, shaping_for# noqa: E402
 
 SR = 22050  # not VitsConfig's default (16 kHz), so the rate must come from the saved config
 HOP = 8 * 8  # samples per spectrogram frame: the product of upsample_rates below

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mmthink.understand import parse_image_request
+from mmthink.modalities.image.understanding import parse_image_request
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "image_prompts_dev.jsonl"
 if not DEV.exists():

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmthink.compose.video import Cut, MusicSpan, compose_video, plan_timing
-from mmthink.critics.video import VideoCritic, grade_signature, measure_ducking
+from mmthink.modalities.video.compositor import Cut, MusicSpan, compose_video, plan_timing
+from mmthink.modalities.video.critic import VideoCritic, grade_signature, measure_ducking
 from mmthink.errors import InputError
-from mmthink.media.base import Artifact, ImageArtifact, Placed
-from mmthink.media.ffprobe import probe, read_audio, read_frame
-from mmthink.media.frames import FrameTool, StoryboardStyle, grade, storyboard_style
-from mmthink.media.music import MusicTool, wav_bytes
-from mmthink.protocol import Scene, normalize_name, parse_scene
-from mmthink.vocab import COLORS
+from mmthink.modalities.base import Artifact, ImageArtifact, Placed
+from mmthink.modalities.video.probe import probe, read_audio, read_frame
+from mmthink.modalities.video.frames import FrameTool, StoryboardStyle, grade, storyboard_style
+from mmthink.modalities.video.music import MusicTool, wav_bytes
+from mmthink.modalities.image.scene import Scene, normalize_name, parse_scene
+from mmthink.modalities.image.vocab import COLORS
 
 SIZE = (321, 181)  # odd on purpose: the composer must round down to 320x180
 SCENES = [
@@ -60,7 +60,7 @@ class PilBackend:
 
 def _image_backend():
     try:
-        from mmthink.media.image import EmbeddedImageBackend
+        from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
     except ImportError:
         return PilBackend(), "pil stand-in"
     return EmbeddedImageBackend(), "embedded"
@@ -68,7 +68,7 @@ def _image_backend():
 
 def _narration(text: str, seed: int) -> Artifact:
     try:
-        from mmthink.media.speech import SpeechTool
+        from mmthink.modalities.speech.tts import SpeechTool
     except ImportError:
         SpeechTool = None  # noqa: N806
     if SpeechTool is not None and hasattr(SpeechTool, "render"):
@@ -378,7 +378,7 @@ def test_ducking_estimate_from_a_known_mix() -> None:
 
 
 def test_scene_span_attribute() -> None:
-    from mmthink.compose.video import scene_span
+    from mmthink.modalities.video.compositor import scene_span
 
     assert scene_span("1-3", 5) == (0, 2) and scene_span("4", 5) == (3, 3) and scene_span(None, 5) == (0, 4)
     assert scene_span("2,3", 5) == (1, 2)

@@ -5,7 +5,7 @@ import pytest
 pytest.importorskip("moviepy")
 
 from mmthink import Agent, load_trace  # noqa: E402
-from mmthink.media.ffprobe import probe  # noqa: E402
+from mmthink.modalities.video.probe import probe# noqa: E402
 
 
 def test_video_demo_end_to_end(tmp_path):

@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     import torch
 
-    from mmthink.media.diffusion import DiffusersImageBackend
-    from mmthink.protocol import parse_scene
+    from mmthink.modalities.image.render.diffusers import DiffusersImageBackend
+    from mmthink.modalities.image.scene import parse_scene
 
     if args.threads:
         torch.set_num_threads(args.threads)

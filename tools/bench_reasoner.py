@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     import torch
 
+    from mmthink.modalities import registry
     from mmthink.reasoners.base import Turn
     from mmthink.reasoners.hf import HFReasoner
     from mmthink.request import Request
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> dict:
         # Thinking is capped (not closed) at --tokens, so the reasoner decodes exactly that many tokens.
         reasoner = HFReasoner(str(folder), device=args.device, temperature=0, max_new_tokens=args.tokens,
                               system_prompt="You draw.", logits_processors=[letters])
-        turn = Turn(request=Request("draw a red ball"), modality="image", mode="on", tokens_left=None)
+        turn = Turn(request=Request("draw a red ball"), modality="image", mode="on", tokens_left=None,
+                    tags=registry.tagset("image"), guide=registry.guide("image"))
         prompt, _, _ = reasoner.build_prompt(turn)
         enc = tok(prompt, add_special_tokens=False, return_tensors="pt").to(lm.device)
 

@@ -23,9 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmthink.compose.video import Cut, compose_video  # noqa: E402
-from mmthink.media.base import Artifact  # noqa: E402
-from mmthink.media.music import MOODS, MusicTool, wav_bytes  # noqa: E402
+from mmthink.modalities.video.compositor import Cut, compose_video# noqa: E402
+from mmthink.modalities.base import Artifact# noqa: E402
+from mmthink.modalities.video.music import MOODS, MusicTool, wav_bytes  # noqa: E402
 
 SCENES = [
     ("setting: launch pad, dawn\nrocket: large, white, center\nsun: small, orange, left, top",
@@ -42,8 +42,8 @@ SCENES = [
 
 
 def _frames(n: int, size: tuple[int, int]) -> tuple[list, str]:
-    from mmthink.media.frames import FrameTool, storyboard_style
-    from mmthink.protocol import parse_scene
+    from mmthink.modalities.video.frames import FrameTool, storyboard_style
+    from mmthink.modalities.image.scene import parse_scene
 
     try:
         tool = FrameTool()
@@ -67,7 +67,7 @@ def _frames(n: int, size: tuple[int, int]) -> tuple[list, str]:
 
 def _narration(texts: list[str]) -> tuple[list[Artifact], str]:
     try:
-        from mmthink.media.speech import SpeechTool
+        from mmthink.modalities.speech.tts import SpeechTool
 
         tool = SpeechTool()
         return [tool.render(t, emotion="neutral", seed=i) for i, t in enumerate(texts)], "speech tool"

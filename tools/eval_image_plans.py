@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mmthink import Agent, load_trace  # noqa: E402
-from mmthink.critics.image import color_matches, measure_color  # noqa: E402
-from mmthink.media.base import Placed  # noqa: E402
-from mmthink.protocol import normalize_name  # noqa: E402
+from mmthink.modalities.image.critic import color_matches, measure_color# noqa: E402
+from mmthink.modalities.base import Placed# noqa: E402
+from mmthink.modalities.image.scene import normalize_name# noqa: E402
 
 
 def judge(item: dict, placed: list[Placed], img: np.ndarray, bg) -> tuple[bool, list[str]]:

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmthink.critics.speech import SpeechCritic, transcribe, wer  # noqa: E402
-from mmthink.media.speech import Shaping, SpeechTool, revise, shaping_for  # noqa: E402
+from mmthink.modalities.speech.critic import SpeechCritic, transcribe, wer# noqa: E402
+from mmthink.modalities.speech.tts import Shaping, SpeechTool, revise, shaping_for# noqa: E402
 
 
 def targets_met(c) -> bool:

@@ -39,13 +39,14 @@ if str(ROOT) not in sys.path:
 
 from mmthink.agent import Agent  # noqa: E402
 from mmthink.config import make_config  # noqa: E402
-from mmthink.critics.base import Critique  # noqa: E402
-from mmthink.durable import FaultPolicy  # noqa: E402
-from mmthink.media.base import Artifact, ImageArtifact, Placed  # noqa: E402
-from mmthink.modality import Modality, RunContext  # noqa: E402
-from mmthink.protocol import Scene, Tag, normalize_name  # noqa: E402
+from mmthink.modalities.base import Critique# noqa: E402
+from mmthink.core.faults import FaultPolicy# noqa: E402
+from mmthink.modalities.base import Artifact, ImageArtifact, Placed# noqa: E402
+from mmthink.modalities.base import Modality, RunContext# noqa: E402
+from mmthink.modalities.image.scene import Scene, normalize_name
+from mmthink.core.tags import Tag
 from mmthink.reasoners.scripted import DemoScript, ScriptedReasoner  # noqa: E402
-from mmthink.vocab import COLORS  # noqa: E402
+from mmthink.modalities.image.vocab import COLORS# noqa: E402
 
 IMAGE_REQUEST = "Please create a cinematic image of an interstellar war. It needs to be epic."
 SPEECH_SCRIPT = DemoScript(
@@ -250,7 +251,7 @@ class ToneComposer:
 def image_backend() -> Any:
     """The real embedded renderer where it is installed, else the box renderer."""
     try:
-        from mmthink.media.image import EmbeddedImageBackend
+        from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
 
         return EmbeddedImageBackend()
     except ImportError:
@@ -258,9 +259,9 @@ def image_backend() -> Any:
 
 
 def toy_modalities(backend: Any, voice: Any = None) -> dict[str, Modality]:
-    from mmthink.compose.image import ImageComposer
-    from mmthink.critics.image import ImageCritic
-    from mmthink.steps.image import SketchHandler
+    from mmthink.modalities.image.composer import ImageComposer
+    from mmthink.modalities.image.critic import ImageCritic
+    from mmthink.modalities.image.handler import SketchHandler
 
     sketch = SketchHandler(backend, ImageCritic())
     tones = ToneHandler(voice or ToneVoice())

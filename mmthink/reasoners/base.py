@@ -1,72 +1,19 @@
-"""The reasoner contract: continue a chain of thought, stopping at step tags.
+"""The one Reasoner interface (defined with the graph in mmthink.core.turn) and what every backend shares.
 
-The graph owns the chain; a reasoner only continues it. Every call gets the whole chain so
-far (observations included), which keeps reasoners stateless and makes a checkpointed run
-resumable with any backend.
+A reasoner continues a chain of thought and stops at closing step tags, the end of thinking, or
+the budget. Backends import their SDKs inside the method that needs them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Protocol, runtime_checkable
+import re
+from collections.abc import Iterator
+from typing import Any
 
-from ..request import Request
+from mmthink.core.state import DraftRecord
+from mmthink.core.turn import Delta, Reasoner, Turn
 
-
-@dataclass
-class DraftRecord:
-    """What the reasoner may know about an earlier draft: its spec and the critic's verdict."""
-
-    id: str
-    tag: str  # sketch | draft_audio | frame | music
-    attrs: dict[str, str]
-    body: str
-    score: float | None = None
-    passed: bool | None = None
-    findings: list[str] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-
-@dataclass
-class Turn:
-    """Everything a reasoner needs to write the next stretch of thought."""
-
-    request: Request
-    modality: str  # resolved: image | speech | video
-    mode: str  # resolved: on | off
-    transcript: str = ""  # thinking text so far, observations included
-    answer: str = ""  # answer text so far (after thinking closed)
-    drafts: list[DraftRecord] = field(default_factory=list)
-    tokens_left: int | None = None
-    drafts_left: int | None = None
-    min_tokens: int = 0
-    tokens_used: int = 0
-    force_close: str | None = None  # why thinking must close now (budget spent), else None
-    system: str | None = None
-    seed: int = 0
-
-    @property
-    def prompt(self) -> str:
-        return self.request.text
-
-
-@dataclass
-class Delta:
-    """A piece of streamed text. ``tokens`` is exact where the backend knows it."""
-
-    text: str
-    channel: Literal["thinking", "answer"] = "thinking"
-    tokens: int | None = None
-
-
-@runtime_checkable
-class Reasoner(Protocol):
-    name: str
-
-    def stream(self, turn: Turn) -> Iterator[Delta]:
-        """Continue the chain. The caller may stop iterating at any point (a closed tag)."""
-        ...
+__all__ = ["Delta", "DraftRecord", "Reasoner", "Turn", "answer", "describe", "words"]
 
 
 def describe(reasoner: Any) -> dict[str, Any]:
@@ -77,3 +24,17 @@ def describe(reasoner: Any) -> dict[str, Any]:
         if isinstance(v, str):
             info[attr] = v
     return info
+
+
+# ------------------------------------------------------- streaming helpers
+
+def words(text: str, size: int = 18) -> Iterator[Delta]:
+    """Stream prose a few words at a time, the way a model would."""
+    parts = re.findall(r"\S+\s*|\s+", text)
+    for i in range(0, len(parts), size):
+        yield Delta("".join(parts[i:i + size]))
+
+
+def answer(text: str) -> Iterator[Delta]:
+    for d in words(text):
+        yield Delta(d.text, channel="answer")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..request import Request
-from ..thinking import DifficultyEstimator, FeatureDifficulty
-from .base import Reasoner, Turn
+from mmthink.reasoners.base import Reasoner, Turn
+from mmthink.request import Request
+from mmthink.thinking import DifficultyEstimator, FeatureDifficulty
 
 VERDICT_PROMPT = (
     "You judge how much planning a request for {modality} needs before making it. Reply with exactly one word: "

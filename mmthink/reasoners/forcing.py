@@ -16,8 +16,8 @@ Nothing here imports torch at module import; the processors import it when first
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"

@@ -15,20 +15,31 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
-from ..devices import resolve_device as _resolve_device
-from ..devices import resolve_dtype as _resolve_dtype
-from ..errors import BackendError, InputError
-from ..protocol import DRAFT_TAGS
-from .base import Delta, Turn
-from .forcing import (GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, WAIT, AnyStop, BudgetForcer, ChainedProcessors, ChannelCap,
-                      ForcingLog, GuardedStop, StopFlag, ThinkSplitter)
-from .prompt import build_system_prompt
+from mmthink.devices import resolve_device as _resolve_device
+from mmthink.devices import resolve_dtype as _resolve_dtype
+from mmthink.errors import BackendError, InputError
+from mmthink.reasoners.base import Delta, Turn
+from mmthink.reasoners.forcing import (
+    GRACEFUL_CLOSE,
+    THINK_CLOSE,
+    THINK_OPEN,
+    WAIT,
+    AnyStop,
+    BudgetForcer,
+    ChainedProcessors,
+    ChannelCap,
+    ForcingLog,
+    GuardedStop,
+    StopFlag,
+    ThinkSplitter,
+)
+from mmthink.reasoners.prompt import build_system_prompt
 
-STOP_STRINGS = tuple(f"</{t}>" for t in DRAFT_TAGS)
 """Generation stops right after any of these, so the graph can render the draft."""
 
 _END = object()
@@ -60,7 +71,20 @@ class _Loaded:
     eos_ids: list[int]
     hidden_ids: frozenset[int]
     marker_ids: frozenset[int]
-    stop_criterion: Any
+    stops: dict[tuple[str, ...], Any]
+    """Stop-string criteria per set of closing tags (built once: the tokenizer's precomputation is slow)."""
+    comma_ids: list[int]
+
+    def stop_criteria(self, strings: tuple[str, ...]) -> list[Any]:
+        """The criterion that stops at one of ``strings`` (none when a turn names no drafting tags)."""
+        from transformers import StopStringCriteria
+
+        if not strings:
+            return []
+        if strings not in self.stops:
+            self.stops[strings] = GuardedStop(StopStringCriteria(tokenizer=self.tokenizer, stop_strings=list(strings)),
+                                              self.comma_ids)
+        return [self.stops[strings]]
 
 
 _CACHE: dict[tuple[Any, ...], _Loaded] = {}
@@ -134,7 +158,7 @@ class HFReasoner:
         the graceful sentence written when the turn forces thinking closed (may be empty).
         """
         lm = self.load()
-        system = turn.system or self.system_prompt or build_system_prompt(turn.modality, turn.mode)
+        system = turn.system or self.system_prompt or _system(turn)
         thinking = turn.mode != "off"
         base = _chat(lm, system, turn.prompt, thinking)
         opened = base.rstrip(" ").endswith(THINK_OPEN) or base.endswith(THINK_OPEN + "\n")
@@ -207,7 +231,7 @@ class HFReasoner:
             max_new_tokens=2 * self.max_new_tokens + len(forcer.graceful_ids) + len(lm.close_ids) + 2,
             do_sample=sample,
             logits_processor=LogitsProcessorList([ChainedProcessors([*self.logits_processors, forcer])]),
-            stopping_criteria=StoppingCriteriaList([AnyStop([flag, cap, lm.stop_criterion])]),
+            stopping_criteria=StoppingCriteriaList([AnyStop([flag, cap, *lm.stop_criteria(stop_strings(turn))])]),
             streamer=_Tokens(), pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else lm.eos_ids[0],
         )
         if sample:
@@ -267,10 +291,10 @@ class HFReasoner:
         finally:
             flag.set()
             thread.join()
-            self._finish_record(record, lm, forcer, cap, caller_stopped)
+            self._finish_record(record, lm, forcer, cap, caller_stopped, stop_strings(turn))
 
     def _finish_record(self, record: GenerationRecord, lm: _Loaded, forcer: BudgetForcer, cap: ChannelCap,
-                       caller_stopped: bool) -> None:
+                       caller_stopped: bool, stops: tuple[str, ...]) -> None:
         ids = record.completion_ids
         record.completion = lm.tokenizer.decode([i for i in ids if i not in lm.hidden_ids], skip_special_tokens=False)
         record.forcing = forcer.log
@@ -280,7 +304,7 @@ class HFReasoner:
             record.stopped = "caller stopped"
         elif cap.hit:
             record.stopped = f"{cap.hit} cap"
-        elif any(record.completion.endswith(s) for s in STOP_STRINGS):
+        elif any(record.completion.endswith(s) for s in stops):
             record.stopped = "stop string"
         elif ids and ids[-1] in lm.eos_ids:
             record.stopped = "end of sequence"
@@ -365,7 +389,6 @@ def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remo
     torch_dtype = _resolve_dtype(dtype, device)
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
-        from transformers.generation.stopping_criteria import StopStringCriteria
 
         kw: dict[str, Any] = {"trust_remote_code": trust_remote_code}
         if gguf_file:
@@ -395,8 +418,7 @@ def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remo
         model=lm, tokenizer=tok, device=device, dtype=torch_dtype,
         accepts_thinking="enable_thinking" in template,
         close_ids=close_ids, open_ids=open_ids, eos_ids=sorted(set(eos)), hidden_ids=hidden, marker_ids=markers,
-        stop_criterion=GuardedStop(StopStringCriteria(tokenizer=tok, stop_strings=list(STOP_STRINGS)),
-                                   _ids_with(tok, ">")),
+        stops={}, comma_ids=_ids_with(tok, ">"),
     )
 
 
@@ -413,3 +435,13 @@ def _ids(value: Any) -> list[int]:
     if isinstance(value, int):
         return [value]
     return [int(v) for v in value]
+
+
+def stop_strings(turn: Turn) -> tuple[str, ...]:
+    """Generation stops when one of the modality's drafting tags closes."""
+    return tuple(f"</{t}>" for t in turn.tags.draft)
+
+
+def _system(turn: Turn) -> str:
+    """The protocol prompt for the turn's modality (an empty one where the graph gave no guide)."""
+    return build_system_prompt(turn.guide, turn.mode) if turn.guide is not None else ""

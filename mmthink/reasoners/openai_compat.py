@@ -28,20 +28,18 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
-from ..errors import BackendError, InputError
-from ..protocol import DRAFT_TAGS
-from ..thinking import count_tokens
-from .base import Delta, Turn
-from .forcing import GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, ThinkSplitter
-from .prompt import build_system_prompt
+from mmthink.errors import BackendError, InputError
+from mmthink.reasoners.base import Delta, Turn
+from mmthink.reasoners.forcing import GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, ThinkSplitter
+from mmthink.reasoners.prompt import build_system_prompt
+from mmthink.thinking import count_tokens
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
-STOP_STRINGS = [f"</{t}>" for t in DRAFT_TAGS]
 _OPTIONAL = ("continue_final_message", "add_generation_prompt", "chat_template_kwargs", "stream_options")
-_OPEN_TAG = re.compile(r"<(" + "|".join(DRAFT_TAGS) + r")\b[^<>]*>")
 
 
 @dataclass
@@ -108,7 +106,7 @@ class OpenAICompatReasoner:
     def stream(self, turn: Turn) -> Iterator[Delta]:
         record = StreamRecord(continuation="messages" if "continue_final_message" in self._unsupported else "prefix")
         self.last_run = record
-        system = turn.system or self.system_prompt or build_system_prompt(turn.modality, turn.mode)
+        system = turn.system or self.system_prompt or _system(turn)
         if turn.mode == "off":
             yield from self._call(record, turn, system, prefix=turn.answer or None, phase="answer",
                                   max_tokens=self.max_tokens)
@@ -167,7 +165,7 @@ class OpenAICompatReasoner:
         user = f"{turn.prompt} {'/think' if on else '/no_think'}"
         messages: list[dict[str, Any]] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         body: dict[str, Any] = {"model": model, "messages": messages, "stream": True, "max_tokens": max_tokens,
-                                "temperature": self.temperature, "stop": STOP_STRINGS,
+                                "temperature": self.temperature, "stop": _stops(turn),
                                 "chat_template_kwargs": {"enable_thinking": on},
                                 "stream_options": {"include_usage": True}}
         if prefix:
@@ -269,9 +267,9 @@ class OpenAICompatReasoner:
             channel = splitter.phase if splitter.phase in texts else "answer"
             context = (turn.transcript if channel == "thinking" else answer_before) + texts[channel]
             if reports_stop:  # None or a token id there means the model ended by itself
-                tag = stop_reason if stop_reason in STOP_STRINGS else None
+                tag = stop_reason if stop_reason in _stops(turn) else None
             else:
-                tag = _unclosed(context)
+                tag = _unclosed(context, turn)
             if tag:
                 call.reappended = tag
                 pending[channel] += 1
@@ -412,10 +410,16 @@ def _closed_prefix(thinking: str) -> str:
     return THINK_OPEN + "\n" + thinking + ("" if thinking.endswith("\n") else "\n") + THINK_CLOSE + "\n\n"
 
 
-def _unclosed(text: str) -> str | None:
+def _stops(turn: Turn) -> list[str]:
+    """Generation stops when one of the modality's drafting tags closes."""
+    return [f"</{t}>" for t in turn.tags.draft]
+
+
+def _unclosed(text: str, turn: Turn) -> str | None:
     """The closing tag of the last drafting tag left open in ``text``, if any."""
     last = None
-    for m in _OPEN_TAG.finditer(text):
+    names = "|".join(re.escape(t) for t in turn.tags.draft) or r"(?!)"
+    for m in re.finditer(r"<(" + names + r")\b[^<>]*>", text):
         last = m
     if last is None or f"</{last.group(1)}" in text[last.end():]:
         return None
@@ -457,3 +461,8 @@ def _snippet(obj: Any) -> str:
 def _clip(text: str, n: int = 300) -> str:
     text = " ".join(str(text).split())
     return text[:n] + ("…" if len(text) > n else "")
+
+
+def _system(turn: Turn) -> str:
+    """The protocol prompt for the turn's modality (an empty one where the graph gave no guide)."""
+    return build_system_prompt(turn.guide, turn.mode) if turn.guide is not None else ""

@@ -10,35 +10,8 @@ from __future__ import annotations
 
 import re
 
-from ..errors import InputError
-from ..protocol import DRAFT_TAGS
-from ..vocab import COLORS, DEPTHS, HORIZONTAL, RELATIONS, SIZES, VERTICAL
-
-MODALITIES = ("image", "speech", "video")
-
-_TAGS = {
-    "image": (
-        '<sketch id="s1">\nname [xN]: attributes\n...\n</sketch>  a draft picture, one scene element per line\n'
-        '<final_image ref="s2"/>  (in the answer) the accepted sketch to render at full quality'
-    ),
-    "speech": (
-        '<draft_audio id="a1" emotion="hope">the exact words to say</draft_audio>  a spoken draft of one segment\n'
-        '<final_speech/>  (in the answer) join the accepted segments into the final recording'
-    ),
-    "video": (
-        '<frame id="f1" scene="1" seconds="4">what the shot shows: element: attributes; element: attributes</frame>'
-        '  a storyboard frame\n'
-        '<draft_audio id="a1" emotion="calm">narration for a scene</draft_audio>  a narration draft\n'
-        '<music id="m1" mood="wonder" seconds="12"></music>  background music for the whole video\n'
-        '<final_video/>  (in the answer) assemble the accepted frames, narration and music'
-    ),
-}
-
-_OFF = {
-    "image": "put the scene lines inside the final tag itself: <final_image>\nname [xN]: attributes\n</final_image>",
-    "speech": "write each segment once as <draft_audio ...>words</draft_audio>, then <final_speech/>",
-    "video": "write each frame (and the music) once, then <final_video/>",
-}
+from mmthink.core.turn import Guide
+from mmthink.errors import InputError
 
 _MODE_TEXT = {
     "on": "Thinking is on: think step by step, draft, read each observation, and revise until the draft passes.",
@@ -48,57 +21,44 @@ _MODE_TEXT = {
 }
 
 
-def build_system_prompt(modality: str, mode: str, examples: bool = True) -> str:
-    """The protocol system prompt for ``modality`` (image | speech | video) and ``mode`` (on | off | auto)."""
-    if modality not in MODALITIES:
-        raise InputError("modality", f"unknown value {modality!r}", f"use one of {', '.join(MODALITIES)}")
+def build_system_prompt(guide: Guide, mode: str, examples: bool = True) -> str:
+    """The protocol system prompt for a modality (its :class:`Guide`) and ``mode`` (on | off | auto)."""
+    if not isinstance(guide, Guide):
+        raise InputError("modality", f"no tag guide for {guide!r}", "pass the modality's Guide (registry.guide(name))")
     if mode not in _MODE_TEXT:
         raise InputError("thinking", f"unknown mode {mode!r}", "use on, off or auto")
     parts = [
         f"<thinking_mode>{mode}</thinking_mode>",
-        f"You make {_NOUN[modality]} by thinking and drafting. Inside your thinking you write drafting steps "
+        f"You make {guide.noun} by thinking and drafting. Inside your thinking you write drafting steps "
         "as tags; each closing tag stops you, the tools render the draft for real, a critic measures it, and its "
         'findings come back into your thinking as <observation ref="ID" score="0.00-1.00">findings</observation>. '
         "Never write an observation yourself: stop after the closing tag and wait for it.",
-        "Tags:\n" + _TAGS[modality],
-        _rules(modality),
-        _MODE_TEXT[mode].format(off=_OFF[modality]),
+        "Tags:\n" + guide.tags,
+        _rules(guide),
+        _MODE_TEXT[mode].format(off=guide.off),
     ]
     if examples:
-        demos = _examples(modality, mode)
+        demos = _examples(guide.modality, mode)
         if demos:
             parts.append("Worked examples:\n\n" + "\n\n".join(demos))
     return "\n\n".join(parts).strip() + "\n"
 
 
-_NOUN = {"image": "images", "speech": "speech recordings", "video": "short videos"}
-
-
-def _rules(modality: str) -> str:
+def _rules(guide: Guide) -> str:
     lines = [
         "Rules:",
         "- Give every draft a new id (s1, s2, ... / a1, a2, ... / f1, f2, ...); a revision gets a new id too.",
         "- Read each observation; if it did not pass, say what is wrong and draft again with the fix.",
         "- When a draft passes (or you run out of budget), stop thinking and write a one-sentence answer that "
         "ends with the final tag.",
+        *guide.rules,
     ]
-    if modality in ("image", "video"):
-        lines += [
-            "- Scene lines have the form `name [xN]: attributes`, one element per line "
-            "(e.g. `starfighter x5: small, silver, right`).",
-            f"- Attributes: sizes ({', '.join(SIZES)}); colours (e.g. {', '.join(list(COLORS)[:12])}); positions "
-            f"({', '.join(HORIZONTAL + VERTICAL + DEPTHS)}); relations ({', '.join(RELATIONS)}), "
-            "e.g. `left of X`, `between X and Y`. `setting:` and `style:` lines describe the backdrop and look.",
-        ]
-    if modality in ("speech", "video"):
-        lines.append("- A spoken draft holds the exact words; its emotion attribute sets the delivery "
-                     "(e.g. hope, calm, joy, sadness, anger, fear, surprise).")
     return "\n".join(lines)
 
 
 def _examples(modality: str, mode: str) -> list[str]:
     """The demo scripts that exist, this modality's first, as worked examples."""
-    from .scripted import available_scripts, load_script
+    from mmthink.reasoners.scripted import available_scripts, load_script
 
     scripts = []
     for name in available_scripts():
@@ -119,7 +79,8 @@ def _examples(modality: str, mode: str) -> list[str]:
     return out
 
 
-_DRAFT_CLOSE = re.compile(r"<(" + "|".join(DRAFT_TAGS) + r")\b([^>]*)>.*?</\1\s*>", re.S)
+_DRAFT_CLOSE = re.compile(r"<([A-Za-z_][\w-]*)\b([^>]*\bid=\"[^>]*)>.*?</\1\s*>", re.S)
+"""A drafting tag in a demo script: a paired tag with an id (finals close themselves)."""
 _ID = re.compile(r'\bid="([^"]*)"')
 _SCRIPT_ONLY = re.compile(r'\s+(?:revise|of)="[^"]*"')
 

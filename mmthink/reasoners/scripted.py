@@ -9,14 +9,24 @@ from the critique, until it passes or the draft budget runs out.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
-from ..errors import InputError
-from ..paths import asset
-from ..protocol import DRAFT_TAGS, Tag, format_tag, parse_steps
-from .base import Delta, DraftRecord, Turn
+from mmthink.core.tags import Tag, TagSet, format_tag, parse_steps
+from mmthink.errors import InputError
+from mmthink.paths import asset
+from mmthink.reasoners.base import Delta, DraftRecord, Turn
+
+_CLOSE = re.compile(r"</(?!observation\b|think\b)([A-Za-z_][\w-]*)\s*>")
+"""A closing drafting tag in a script: scripts pair only drafting tags (finals close themselves)."""
+
+
+def script_tags(text: str) -> TagSet:
+    """The tag vocabulary a script uses: paired tags draft, self-closing ones are finals."""
+    draft = tuple(dict.fromkeys(m.group(1) for m in _CLOSE.finditer(text)))
+    final = tuple(dict.fromkeys(re.findall(r"<(final_\w+)[^<>]*/>", text)))
+    return TagSet(draft=draft, final=final)
 
 ANSWER_MARK = "===answer==="
 
@@ -35,9 +45,8 @@ class DemoScript:
 
     def segments(self) -> list[str]:
         """Thinking text cut right after each closing drafting tag."""
-        pattern = re.compile(r"</(" + "|".join(DRAFT_TAGS) + r")\s*>")
         out, start = [], 0
-        for m in pattern.finditer(self.thinking):
+        for m in _CLOSE.finditer(self.thinking):
             out.append(self.thinking[start:m.end()])
             start = m.end()
         tail = self.thinking[start:]
@@ -94,7 +103,7 @@ class ScriptedReasoner:
         if turn.mode == "off" and not turn.transcript:
             yield from self._answer(turn, off=True)
             return
-        tags, _ = parse_steps(turn.transcript)
+        tags, _ = parse_steps(turn.transcript, turn.tags)
         drafts = [t for t in tags if t.is_draft]
         consumed = sum(1 for t in drafts if "of" not in t.attrs)
         if turn.force_close:
@@ -146,12 +155,13 @@ class ScriptedReasoner:
 
 
 def _ends_with_draft(segment: str) -> bool:
-    return re.search(r"</(" + "|".join(DRAFT_TAGS) + r")\s*>\s*$", segment) is not None
+    closes = list(_CLOSE.finditer(segment))
+    return bool(closes) and not segment[closes[-1].end():].strip()
 
 
 def _inline_final(script: DemoScript, answer: str) -> str:
     """With thinking off, point the final tag at the last sketch's content instead of a draft id."""
-    tags, _ = parse_steps(script.thinking)
+    tags, _ = parse_steps(script.thinking, script_tags(script.thinking))
     drafts = [t for t in tags if t.is_draft]
     m = re.search(r"<(final_\w+)\s+ref=\"([^\"]+)\"\s*/>", answer)
     if not m or not drafts:

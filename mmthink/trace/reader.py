@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import BundleError, InputError
-from .schema import SCHEMA, STEP_KINDS, Step
-from .writer import ASSETS, MANIFEST, STATUSES, STEPS, VIEWER, sha256_file
+from mmthink.errors import BundleError, InputError
+from mmthink.trace.schema import SCHEMA, STEP_KINDS, Step
+from mmthink.trace.writer import ASSETS, MANIFEST, STATUSES, STEPS, VIEWER, sha256_file
 
 MAX_ENTRIES = 10_000
 """Files a .mmtrace zip may hold."""

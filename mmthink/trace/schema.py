@@ -73,7 +73,7 @@ class Step:
         return {k: v for k, v in d.items() if v is not None and v != {} or k in ("index", "kind", "parts")}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Step":
+    def from_dict(cls, d: dict[str, Any]) -> Step:
         if d.get("kind") not in STEP_KINDS:
             raise ValueError(f"unknown step kind {d.get('kind')!r}")
         parts = [Part(**{k: v for k, v in p.items() if k in Part.__dataclass_fields__}) for p in d.get("parts", [])]

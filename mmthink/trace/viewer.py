@@ -16,13 +16,14 @@ import json
 import math
 import re
 import time
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from .schema import MIME, STEP_KINDS, Step
-from .writer import VIEWER, atomic_write, jsonable
+from mmthink.trace.schema import MIME, STEP_KINDS, Step
+from mmthink.trace.writer import VIEWER, atomic_write, jsonable
 
 _HERE = Path(__file__).resolve().parent
 _SAFE_ASSET = re.compile(r"^assets/[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")

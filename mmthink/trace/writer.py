@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import BundleError, InputError
-from .schema import MIME, SCHEMA, STEP_KINDS, Step
+from mmthink.errors import BundleError, InputError
+from mmthink.trace.schema import MIME, SCHEMA, STEP_KINDS, Step
 
 MANIFEST = "manifest.json"
 STEPS = "steps.jsonl"
@@ -164,7 +164,7 @@ class TraceWriter:
 
     # ------------------------------------------------------------------ reopen
     @classmethod
-    def resume(cls, root: str | Path) -> "TraceWriter":
+    def resume(cls, root: str | Path) -> TraceWriter:
         """Reopen a bundle to keep appending; a torn last line (crash mid-write) is cut off."""
         w = cls.__new__(cls)
         w._setup(root)
@@ -307,7 +307,7 @@ class TraceWriter:
 
     def write_viewer(self) -> Path:
         """(Re)write index.html from what is known now; also useful mid-run."""
-        from .viewer import write_viewer
+        from mmthink.trace.viewer import write_viewer
 
         with self._lock:
             return write_viewer(self.root, self.manifest, list(self.steps))

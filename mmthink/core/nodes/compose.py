@@ -1,0 +1,61 @@
+"""compose: build the final artifact from the accepted drafts with the modality's composer."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from mmthink.core.faults import Fault, guarded_call, guarded_write
+from mmthink.core.nodes.common import brief, clean_answer, components, output_check, run_context, warm_cache
+from mmthink.core.runs import RUNS, emit, finish, json_safe, retry_reporter
+from mmthink.core.state import RunState
+from mmthink.core.tags import Tag
+from mmthink.thinking import Budget
+from mmthink.trace.schema import Part, Step
+
+
+def compose(state: RunState, runtime: Any) -> dict[str, Any]:
+    """The last node: the final goes into the bundle with its own check, and the bundle is closed."""
+    comp = components(runtime)
+    writer = RUNS.writer(state["run_dir"])
+    modality = comp.modalities[state["modality"]]
+    ft = state.get("final_tag")
+    final = Tag(ft["name"], dict(ft.get("attrs") or {}), ft.get("body", ""), role="final") if ft else None
+    ctx = run_context(state, comp)
+    budget = Budget.from_dict(state["budget"])
+    started = time.time()
+    try:
+        # 1. the composer builds the final from the accepted drafts
+        warm_cache(ctx, modality)
+        check_art = output_check(comp, "compose")
+        check = (lambda r: check_art(r[0])) if check_art else None
+        art, facts = guarded_call(lambda: modality.composer.compose(final, ctx), comp.policy.compose, "compose",
+                                  model=modality.composer, check=check,
+                                  on_retry=retry_reporter(writer, "compose", "compose"))
+        # 2. save it and record the final step
+        rel = guarded_write(lambda: writer.put_asset(art.data, art.ext), "saving the final")
+        answer = clean_answer(state.get("answer", ""))
+        parts = [Part("text", answer)] if answer else []
+        parts.append(Part(art.kind, asset=rel))
+        if facts.get("table"):
+            parts.append(Part("table", rows=facts.pop("table")))
+        emit(writer, Step("final", "compose", f"final {art.kind}", parts, ref=facts.get("ref"), started=started,
+                          score=facts.get("score"), passed=facts.get("passed"),
+                          metrics=json_safe({**brief(art.meta), **facts})))
+        # 3. close the bundle
+        final_info = {"asset": rel, "kind": art.kind, "ext": art.ext, "ref": facts.get("ref")}
+        finish(writer, "succeeded", final=final_info, budget=budget.to_dict(), reason=None, answer=answer)
+        return {"final": {**final_info, "path": str((Path(state["run_dir"]) / rel).resolve())},
+                "status": "succeeded", "reason": None}
+    except Exception as e:
+        f = e if isinstance(e, Fault) else Fault("compose", f"{type(e).__name__}: {e}")
+        reason = f"compose failed: {f.cause}" if not str(f).startswith("compose") else str(f)
+        emit(writer, Step("error", "compose", "compose failed", [Part("text", reason),
+                          Part("text", traceback.format_exc(limit=4))], started=started,
+                          metrics={"fault": f.kind, "attempts": f.attempts}))
+        finish(writer, "failed", reason=reason, budget=budget.to_dict())
+        return {"status": "failed", "reason": reason}
+    finally:
+        RUNS.close(state["run_dir"])

@@ -1,0 +1,187 @@
+"""think: let the reasoner continue the chain of thought until a step tag closes, the final tag
+arrives, the turn ends, or the budget is spent (then thinking is closed: s1 budget forcing)."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from mmthink.core.context import Components
+from mmthink.core.faults import retryable, stall_guard
+from mmthink.core.nodes.common import components, records
+from mmthink.core.runs import RUNS, emit, emit_token, retry_reporter
+from mmthink.core.state import RunState
+from mmthink.core.tags import ProblemEvent, StreamParser, Tag, TagEvent, format_observation
+from mmthink.core.turn import Turn
+from mmthink.errors import MMThinkError
+from mmthink.request import Request
+from mmthink.thinking import Budget, ThinkingConfig, count_tokens, strip_soft_switches
+from mmthink.trace.schema import Part, Step
+from mmthink.trace.writer import TraceWriter
+
+MAX_IDLE_TURNS = 4
+"""Turns in a row that produce neither a draft nor a final before thinking is closed."""
+
+
+@dataclass
+class TurnOutput:
+    """What one streamed turn produced: text per channel, the first step tag, findings, why it stopped."""
+
+    texts: dict[str, str] = field(default_factory=lambda: {"thinking": "", "answer": ""})
+    tokens: int = 0
+    tag: Tag | None = None
+    tag_channel: str = "thinking"
+    problems: list[str] = field(default_factory=list)
+    over_budget: str | None = None
+    started: float = field(default_factory=time.time)
+
+
+def think(state: RunState, runtime: Any) -> dict[str, Any]:
+    """One reasoner turn, recorded as a thought step, with the tag it closed handed on."""
+    comp = components(runtime)
+    writer = RUNS.writer(state["run_dir"])
+    budget = Budget.from_dict(state["budget"])
+    # 1. close thinking when the budget is already spent
+    force = state.get("force_close")
+    spent = budget.spent()
+    if spent and not force and state["mode"] == "on":
+        force = spent
+        emit(writer, Step("decision", "think", "budget spent", [Part("text", f"{spent}: thinking is closed "
+                          "and the best draft so far will be composed.")], metrics=budget.to_dict()))
+    # 2. stream one turn (retried only when nothing was received)
+    turn = _turn(state, comp, budget, force)
+    out = _stream_with_retries(state, comp, writer, budget, turn, force)
+    if isinstance(out, dict):  # the reasoner failed: the update that closes thinking
+        return out
+    # 3. record what was thought, and hand on the tag it closed
+    update = _record(state, writer, budget, out)
+    return {**update, **_next(state, writer, budget, out, force, update["turns"])}
+
+
+def _turn(state: RunState, comp: Components, budget: Budget, force: str | None) -> Turn:
+    cfg = ThinkingConfig(**state["thinking"])
+    req = Request.from_dict(state["request"])
+    req.text = strip_soft_switches(req.text) or req.text
+    return Turn(request=req, modality=state["modality"], mode=state["mode"], transcript=state.get("transcript", ""),
+                answer=state.get("answer", ""), drafts=records(state), tokens_left=budget.tokens_left(),
+                drafts_left=budget.drafts_left(), min_tokens=cfg.min_tokens, tokens_used=budget.tokens,
+                force_close=force, seed=req.seed, tags=comp.tagset(state["modality"]),
+                guide=comp.guides.get(state["modality"]),
+                system=comp.system_prompt(state["modality"], state["mode"]) if comp.system_prompt else None)
+
+
+def _stream_with_retries(state: RunState, comp: Components, writer: TraceWriter, budget: Budget, turn: Turn,
+                         force: str | None) -> TurnOutput | dict[str, Any]:
+    policy = comp.policy.reason
+    tokens_before = budget.tokens
+    for attempt in range(1, policy.attempts + 1):
+        out = TurnOutput()
+        received = [False]
+        budget.tokens = tokens_before
+        try:
+            _stream(state, comp, budget, turn, force, out, received)
+            return out
+        except Exception as e:
+            if not received[0] and attempt < policy.attempts and retryable(e):
+                retry_reporter(writer, "think", "reasoner")(attempt, e, policy.delay(attempt))
+                time.sleep(policy.delay(attempt))
+                continue
+            if isinstance(e, MMThinkError):
+                return _fail(state, writer, budget, f"reasoner failed: {e}")
+            emit(writer, Step("error", "think", "reasoner failed", [Part("text", f"{type(e).__name__}: {e}"),
+                              Part("text", traceback.format_exc(limit=4))]))
+            return {"closed": True, "force_close": f"reasoner failed: {e}", "budget": budget.to_dict(),
+                    "turns": state.get("turns", 0) + 1}
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+def _stream(state: RunState, comp: Components, budget: Budget, turn: Turn, force: str | None, out: TurnOutput,
+            received: list[bool]) -> None:
+    """Feed the reasoner's deltas through one parser per channel; stop at the first closed step tag."""
+    parsers = {"thinking": StreamParser(turn.tags), "answer": StreamParser(turn.tags)}
+    stream = stall_guard(lambda: comp.reasoner.stream(turn), comp.policy.reason.timeout_s, "reasoner", comp.reasoner)
+    try:
+        for delta in stream:
+            received[0] = True
+            ch: str = delta.channel if delta.channel in out.texts else "thinking"
+            out.texts[ch] += delta.text
+            emit_token(delta.text, ch)
+            if ch == "thinking":
+                n = delta.tokens if delta.tokens is not None else count_tokens(delta.text)
+                out.tokens += n
+                budget.tokens += n
+            _take(parsers[ch].feed(delta.text), ch, out)
+            if out.tag is not None and (out.tag.is_draft or ch == "thinking"):
+                break
+            if ch == "thinking" and not force and state["mode"] == "on" and \
+                    budget.max_tokens is not None and budget.tokens >= budget.max_tokens:
+                out.over_budget = f"thinking-token budget spent ({budget.tokens}/{budget.max_tokens})"
+                break
+    finally:
+        stream.close()
+    if out.tag is None:
+        for ch, p in parsers.items():
+            _take(p.finish(), ch, out)
+
+
+def _take(events: list[Any], channel: str, out: TurnOutput) -> None:
+    for ev in events:
+        if isinstance(ev, ProblemEvent):
+            out.problems.append(ev.finding)
+        elif isinstance(ev, TagEvent) and (ev.tag.is_draft or ev.tag.is_final) and out.tag is None:
+            out.tag, out.tag_channel = ev.tag, channel
+
+
+def _record(state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutput) -> dict[str, Any]:
+    """The thought step (cut at the tag that ended the turn) and protocol findings, into the chain."""
+    thinking_text = out.texts["thinking"]
+    tag = out.tag
+    if tag is not None and out.tag_channel == "thinking":
+        cut = thinking_text.find(tag.raw) if tag.raw else -1
+        if cut >= 0:
+            thinking_text = thinking_text[:cut + len(tag.raw)]
+    transcript = state.get("transcript", "") + thinking_text
+    if thinking_text.strip():
+        emit(writer, Step("thought", "think", "thinking", [Part("reasoning", thinking_text)], started=out.started,
+                          metrics={"tokens": out.tokens, "tokens_total": budget.tokens,
+                                   "tokens_left": budget.tokens_left()}))
+    if out.problems:
+        note = "; ".join(out.problems[:5])
+        transcript += "\n" + format_observation("protocol", None, note) + "\n"
+        emit(writer, Step("observation", "think", "protocol findings", [Part("text", note)], ref="protocol",
+                          passed=False, metrics={"findings": out.problems}))
+    return {"turns": state.get("turns", 0) + 1, "transcript": transcript,
+            "answer": state.get("answer", "") + out.texts["answer"]}
+
+
+def _next(state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutput, force: str | None,
+          turns: int) -> dict[str, Any]:
+    """Where the turn leaves the run: a draft to render, a final, closed thinking, or another turn."""
+    tag = out.tag
+    if out.over_budget and (tag is None or tag.is_draft):
+        emit(writer, Step("decision", "think", "budget spent", [Part("text", f"{out.over_budget}: thinking is "
+                          "closed now (budget forcing); the best draft so far will be composed.")],
+                          metrics=budget.to_dict()))
+        return {"force_close": out.over_budget, "budget": budget.to_dict(), **({"closed": True} if force else {})}
+    if tag is not None and tag.is_draft:
+        if force or budget.drafts_left() == 0:
+            why = force or f"draft budget spent ({budget.drafts}/{budget.max_drafts})"
+            emit(writer, Step("decision", "think", "draft not rendered", [Part("text", f"{why}: <{tag.name} "
+                              f"id={tag.id}> is not rendered; composing the best draft so far.")]))
+            return {"force_close": why, "closed": bool(force), "budget": budget.to_dict()}
+        return {"pending": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
+                "budget": budget.to_dict()}
+    if tag is not None and tag.is_final:
+        return {"final_tag": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
+                "closed": True, "budget": budget.to_dict()}
+    # no tag: the reasoner ended its turn
+    idle = out.texts["answer"].strip() or not out.texts["thinking"].strip() or force \
+        or turns >= MAX_IDLE_TURNS + len(state.get("drafts") or [])
+    return {"closed": bool(idle), "budget": budget.to_dict()}
+
+
+def _fail(state: RunState, writer: TraceWriter, budget: Budget, reason: str) -> dict[str, Any]:
+    emit(writer, Step("error", "think", "reasoner failed", [Part("text", reason)]))
+    return {"closed": True, "force_close": reason, "budget": budget.to_dict(), "turns": state.get("turns", 0) + 1}

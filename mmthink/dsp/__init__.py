@@ -1,0 +1,1 @@
+"""Signal helpers every modality shares, one of each: resampling, WAV encoding, colour space, fonts."""

@@ -1,0 +1,1 @@
+"""Modalities: each folder holds everything about one kind of output; the registry lists them."""

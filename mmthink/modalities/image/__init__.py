@@ -1,0 +1,1 @@
+"""The image modality: everything about making image lives in this folder."""

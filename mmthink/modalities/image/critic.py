@@ -1,0 +1,351 @@
+"""The image critic: does the drawing show what was asked, and can one see it?
+
+It checks the rendered boxes and pixels against two sources of constraints: what the request
+asked for (objects, counts, colours, relations) and what the sketch itself declared. Findings
+are short sentences a reasoner can act on; ``metrics["issues"]`` carries the same facts in a
+structured form for reasoners that revise programmatically (the heuristic one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mmthink.dsp.color import srgb_to_lab
+from mmthink.modalities.base import Critique, ImageArtifact, Placed
+from mmthink.modalities.image.scene import Scene, normalize_name
+from mmthink.modalities.image.understanding import ImageIntent
+from mmthink.modalities.image.vocab import COLORS
+
+VISIBLE_MIN = 0.5  # an instance less visible than this does not count as "there"
+COUNT_VISIBLE_MIN = 0.35
+_SIMILAR = {"grey": {"gray", "silver"}, "gray": {"grey", "silver"}, "silver": {"grey", "gray", "white"},
+            "gold": {"golden", "yellow", "amber"}, "golden": {"gold", "yellow", "amber"},
+            "yellow": {"gold", "golden", "amber"}, "blue-green": {"teal", "turquoise", "cyan", "green", "blue"},
+            "teal": {"blue-green", "turquoise", "cyan"}, "purple": {"violet", "magenta"}, "violet": {"purple"},
+            "orange": {"amber", "copper"}, "white": {"ivory", "silver"}, "pink": {"magenta"}, "crimson": {"red"},
+            "red": {"crimson"}, "navy": {"blue"}, "blue": {"navy", "azure"}, "brown": {"copper", "tan"}}
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    weight: float = 1.0
+    finding: str = ""
+    issue: dict[str, Any] = field(default_factory=dict)
+
+
+ClipHook = Callable[[ImageArtifact, Scene, str], tuple[dict[str, Any], list[str]]]
+
+
+class ImageCritic:
+    """Measures a rendered image against the request's and the sketch's constraints."""
+
+    name = "image"
+
+    def __init__(self, clip: ClipHook | None = None, clip_threshold: float = 0.2) -> None:
+        self.clip = clip
+        self.clip_threshold = clip_threshold
+
+    def critique(self, art: ImageArtifact, scene: Scene, intent: ImageIntent | None = None, *,
+                 prompt: str = "", scene_findings: list[str] | None = None) -> Critique:
+        img = np.asarray(art.payload.convert("RGB") if art.payload is not None else _decode(art.data), dtype=np.float32)
+        h, w = img.shape[:2]
+        by_name: dict[str, list[Placed]] = {}
+        for p in art.placed:
+            by_name.setdefault(normalize_name(p.name), []).append(p)
+        checks: list[Check] = []
+        requested: set[str] = set()
+        for want in (intent.objects if intent else []):
+            requested.add(want.name)
+            checks.extend(self._check_wanted(want, by_name, img, art))
+        for el in scene.elements:
+            key = normalize_name(el.name)
+            insts = by_name.get(key, [])
+            if key not in requested:
+                if not insts:
+                    checks.append(Check("declared", False, 0.5, f"{el.name} was not drawn",
+                                        {"type": "missing", "element": key}))
+                for rel in el.relations:
+                    if rel.kind in ("behind", "in front of", "near"):
+                        continue
+                    ok = _relation_holds(rel.kind, insts, by_name.get(normalize_name(rel.target), []),
+                                         by_name.get(normalize_name(rel.target2 or ""), []))
+                    if ok is not None:
+                        checks.append(Check("declared relation", ok, 0.5,
+                                            "" if ok else f"{el.name} is not {rel.format()}",
+                                            {"type": "relation", "element": key, "relation": rel.kind,
+                                             "target": normalize_name(rel.target)}))
+            checks.extend(self._check_occlusion(el, insts, by_name, requested))
+        coverage = _coverage(art.placed, w, h)
+        if coverage < 0.04:
+            checks.append(Check("empty", False, 1.0,
+                                f"the picture is mostly empty ({coverage:.0%} covered): make the subject larger",
+                                {"type": "empty", "coverage": coverage}))
+        contrast = float(img.std())
+        if contrast < 12:
+            checks.append(Check("contrast", False, 1.0, f"the whole image is flat (pixel std {contrast:.1f})",
+                                {"type": "flat", "std": contrast}))
+        metrics: dict[str, Any] = {"coverage": round(coverage, 3), "pixel_std": round(contrast, 1)}
+        if self.clip is not None:
+            clip_metrics, clip_findings = self.clip(art, scene, prompt)
+            metrics.update(clip_metrics)
+            for f in clip_findings:
+                checks.append(Check("clip", False, 0.5, f, {"type": "clip"}))
+        for f in (scene_findings or []):
+            checks.append(Check("scene", False, 0.25, f, {"type": "parse"}))
+        for f in art.meta.get("layout_findings", []) or []:
+            checks.append(Check("layout", False, 0.25, str(f), {"type": "layout"}))
+        total = sum(c.weight for c in checks) or 1.0
+        score = sum(c.weight for c in checks if c.ok) / total if checks else (1.0 if art.placed else 0.0)
+        hard_fail = [c for c in checks if not c.ok and c.name not in ("scene", "layout", "clip")]
+        findings = [c.finding for c in checks if not c.ok and c.finding]
+        metrics.update({
+            "checks": len(checks),
+            "checks_passed": sum(1 for c in checks if c.ok),
+            "issues": [c.issue for c in checks if not c.ok and c.issue],
+            "requested_met": all(c.ok for c in checks if c.name.startswith("request")),
+        })
+        return Critique(score=score, passed=not hard_fail and bool(art.placed), findings=findings, metrics=metrics)
+
+    # ------------------------------------------------------------------ checks
+    def _check_wanted(self, want, by_name, img, art) -> list[Check]:
+        insts = by_name.get(want.name, [])
+        seen = [p for p in insts if p.visible >= COUNT_VISIBLE_MIN]
+        clear = [p for p in insts if p.visible >= VISIBLE_MIN]
+        out: list[Check] = []
+        if not clear:
+            if insts:
+                worst = max(insts, key=lambda p: p.visible)
+                out.append(Check("request presence", False, 2.0,
+                                 f"the {want.name} is {1 - worst.visible:.0%} hidden: bring it forward or move it clear",
+                                 {"type": "occluded", "element": want.name, "visible": round(worst.visible, 2)}))
+            else:
+                out.append(Check("request presence", False, 2.0, f"there is no {want.name} in the drawing: add it",
+                                 {"type": "missing", "element": want.name}))
+            return out
+        out.append(Check("request presence", True, 2.0))
+        if want.count > 1 or want.explicit_count or len(insts) > 1:
+            ok = len(seen) == want.count
+            hidden = len(insts) - len(seen)
+            msg = f"{len(seen)} of {want.count} {want.name}s can be seen"
+            if hidden:
+                msg += f" ({hidden} mostly hidden): spread them out or make them smaller"
+            elif len(seen) < want.count:
+                msg += f": add {want.count - len(seen)}"
+            else:
+                msg += f": remove {len(seen) - want.count}"
+            out.append(Check("request count", ok, 1.5, "" if ok else msg,
+                             {"type": "count", "element": want.name, "want": want.count, "seen": len(seen),
+                              "hidden": hidden}))
+        if want.color:
+            measured = [measure_color(img, p, art.background_rgb) for p in clear]
+            names = [m for m in measured if m]
+            ok = bool(names) and all(color_matches(want.color, m) for m in names)
+            got = ", ".join(sorted(set(names))) or "unclear"
+            out.append(Check("request colour", ok, 1.0,
+                             "" if ok else f"the {want.name} reads as {got}, not {want.color}: colour it {want.color}",
+                             {"type": "color", "element": want.name, "want": want.color, "got": got}))
+            # contrast with the surroundings: a blue whale in a blue sea disappears
+            for p in clear[:1]:
+                c = _local_contrast(img, p)
+                if c < 28:
+                    out.append(Check("request contrast", False, 0.75,
+                                     f"the {want.name} blends into what is around it (contrast {c:.0f}): "
+                                     f"change the background or outline it",
+                                     {"type": "contrast", "element": want.name, "contrast": round(c, 1)}))
+        if want.relation:
+            kind, target = want.relation
+            t1 = by_name.get(target, [])
+            t2 = by_name.get(want.relation2 or "", []) if want.relation2 else []
+            ok = _relation_holds(kind, clear, t1, t2)
+            if ok is not None:
+                phrase = f"between the {target}s" if kind == "between" and want.relation2 == target else \
+                    f"{kind} the {target}" + (f" and the {want.relation2}" if kind == "between" and want.relation2 else "")
+                out.append(Check("request relation", ok, 1.5,
+                                 "" if ok else f"the {want.name} is not {phrase}: move it",
+                                 {"type": "relation", "element": want.name, "relation": kind, "target": target,
+                                  "target2": want.relation2}))
+            elif not t1:
+                out.append(Check("request relation", False, 1.5,
+                                 f"the {want.name} should be {kind} a {target}, but there is no {target}: add it",
+                                 {"type": "missing", "element": target}))
+        return out
+
+    def _check_occlusion(self, el, insts, by_name, requested) -> list[Check]:
+        out: list[Check] = []
+        key = normalize_name(el.name)
+        if key in requested:
+            return out  # requested objects are judged above
+        for p in insts[:1] if el.count == 1 else []:
+            if p.visible < VISIBLE_MIN and p.area > 0:
+                by = _occluder(p, by_name)
+                out.append(Check("occlusion", False, 1.0,
+                                 f"{el.name} is {1 - p.visible:.0%} hidden" + (f" behind {by}" if by else ""),
+                                 {"type": "occluded", "element": key, "by": by, "visible": round(p.visible, 2)}))
+        if el.count > 1 and insts:
+            seen = sum(1 for p in insts if p.visible >= COUNT_VISIBLE_MIN)
+            if seen < len(insts):
+                out.append(Check("occlusion", False, 0.5,
+                                 f"{len(insts) - seen} of {len(insts)} {el.name}s are mostly hidden",
+                                 {"type": "count", "element": key, "want": el.count, "seen": seen,
+                                  "hidden": len(insts) - seen}))
+        return out
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _decode(data: bytes):
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _center(ps: list[Placed]) -> tuple[float, float] | None:
+    if not ps:
+        return None
+    return float(np.mean([p.center[0] for p in ps])), float(np.mean([p.center[1] for p in ps]))
+
+
+def _relation_holds(kind: str, a: list[Placed], t1: list[Placed], t2: list[Placed]) -> bool | None:
+    """Judge a relation from box centres (image y grows downward). None when it cannot be judged."""
+    ca, cb = _center(a), _center(t1)
+    if ca is None or cb is None:
+        return None
+    if kind == "left of":
+        return ca[0] < cb[0]
+    if kind == "right of":
+        return ca[0] > cb[0]
+    if kind == "above":
+        return ca[1] < cb[1]
+    if kind in ("below", "under"):
+        return ca[1] > cb[1]
+    if kind == "on":
+        return ca[1] < cb[1] and any(_hoverlap(p, q) for p in a for q in t1)
+    if kind == "in":
+        return all(any(_inside(p, q) for q in t1) for p in a)
+    if kind == "between":
+        if t2 and t2 is not t1 and t2 != t1:
+            xs = sorted([cb[0], _center(t2)[0]])  # type: ignore[index]
+        elif len(t1) >= 2:
+            xs = sorted([min(p.center[0] for p in t1), max(p.center[0] for p in t1)])
+        else:
+            return None
+        return all(xs[0] < p.center[0] < xs[1] for p in a)
+    if kind == "near":
+        x0 = min(p.box[0] for p in a + t1)
+        x1 = max(p.box[2] for p in a + t1)
+        span = max(1.0, float(x1 - x0))
+        return abs(ca[0] - cb[0]) < 0.9 * span
+    if kind in ("behind", "in front of"):
+        za = max(p.z for p in a)
+        zb = max(p.z for p in t1)
+        return za < zb if kind == "behind" else za > zb
+    return None
+
+
+def _hoverlap(p: Placed, q: Placed) -> bool:
+    return min(p.box[2], q.box[2]) > max(p.box[0], q.box[0])
+
+
+def _inside(p: Placed, q: Placed) -> bool:
+    cx, cy = p.center
+    return q.box[0] <= cx <= q.box[2] and q.box[1] <= cy <= q.box[3]
+
+
+def _occluder(p: Placed, by_name: dict[str, list[Placed]]) -> str | None:
+    best, best_area = None, 0
+    for name, ps in by_name.items():
+        for q in ps:
+            if q is p or q.z <= p.z:
+                continue
+            ix = min(p.box[2], q.box[2]) - max(p.box[0], q.box[0])
+            iy = min(p.box[3], q.box[3]) - max(p.box[1], q.box[1])
+            if ix > 0 and iy > 0 and ix * iy > best_area:
+                best, best_area = name, ix * iy
+    return best
+
+
+def _coverage(placed: list[Placed], w: int, h: int) -> float:
+    if not placed or w * h == 0:
+        return 0.0
+    mask = np.zeros((h, w), dtype=bool)
+    for p in placed:
+        x0, y0, x1, y1 = (max(0, int(v)) for v in p.box)
+        mask[y0:min(h, y1), x0:min(w, x1)] = True
+    return float(mask.mean())
+
+
+def _crop(img: np.ndarray, box: tuple[int, int, int, int], shrink: float = 0.0) -> np.ndarray:
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = box
+    dx, dy = (x1 - x0) * shrink, (y1 - y0) * shrink
+    xa, ya = int(max(0, x0 + dx)), int(max(0, y0 + dy))
+    xb, yb = int(min(w, x1 - dx)), int(min(h, y1 - dy))
+    return img[ya:max(ya + 1, yb), xa:max(xa + 1, xb)]
+
+
+def measure_color(img: np.ndarray, p: Placed, background: tuple[int, int, int] | None = None) -> str | None:
+    """The palette colour that the instance's foreground pixels read as.
+
+    Background pixels are told apart by comparing each pixel with colours sampled on the box's
+    border, which copes with gradients and two-tone backdrops (sky above, ground below).
+    """
+    region = _crop(img, p.box, 0.12).reshape(-1, 3)
+    if region.size == 0:
+        return p.color
+    border = _border(img, p.box)
+    if background is not None:
+        border = np.vstack([border, np.asarray(background, np.float32)[None, :]])
+    sample = region[:: max(1, len(region) // 3000)]
+    d = np.min(np.linalg.norm(sample[:, None, :] - border[None, :, :], axis=2), axis=1)
+    fg = sample[d > 38]
+    if len(fg) < max(8, 0.04 * len(sample)):
+        return p.color
+    names = list(COLORS)
+    pal = _lab(np.asarray([COLORS[n] for n in names], dtype=np.float32))
+    nearest = np.argmin(np.linalg.norm(_lab(fg)[:, None, :] - pal[None, :, :], axis=2), axis=1)
+    votes = np.bincount(nearest, minlength=len(names))
+    return names[int(votes.argmax())]
+
+
+def _border(img: np.ndarray, box: tuple[int, int, int, int], n: int = 48) -> np.ndarray:
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = (int(v) for v in box)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w - 1, max(x0, x1 - 1)), min(h - 1, max(y0, y1 - 1))
+    edge = np.concatenate([img[y0, x0:x1 + 1], img[y1, x0:x1 + 1], img[y0:y1 + 1, x0], img[y0:y1 + 1, x1]])
+    return edge[:: max(1, len(edge) // n)].astype(np.float32)
+
+
+def color_matches(want: str, got: str) -> bool:
+    return want == got or got in _SIMILAR.get(want, set()) or want in _SIMILAR.get(got, set())
+
+
+def _ring(img: np.ndarray, box: tuple[int, int, int, int], pad: int = 12) -> np.ndarray:
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = (int(v) for v in box)
+    xa, ya, xb, yb = max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+    outer = img[ya:yb, xa:xb].reshape(-1, 3)
+    return outer if len(outer) else img.reshape(-1, 3)
+
+
+def _local_contrast(img: np.ndarray, p: Placed) -> float:
+    inner = _crop(img, p.box, 0.25).reshape(-1, 3)
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = (int(v) for v in p.box)
+    pad = max(6, int(0.15 * max(x1 - x0, y1 - y0)))
+    strips = [img[max(0, y0 - pad):max(0, y0), max(0, x0):min(w, x1)],
+              img[min(h, y1):min(h, y1 + pad), max(0, x0):min(w, x1)],
+              img[max(0, y0):min(h, y1), max(0, x0 - pad):max(0, x0)],
+              img[max(0, y0):min(h, y1), min(w, x1):min(w, x1 + pad)]]
+    ring = np.concatenate([s.reshape(-1, 3) for s in strips if s.size]) if any(s.size for s in strips) else inner
+    return float(np.linalg.norm(_lab(inner.mean(axis=0, keepdims=True)) - _lab(ring.mean(axis=0, keepdims=True))))
+
+
+_lab = srgb_to_lab

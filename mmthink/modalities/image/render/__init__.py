@@ -1,0 +1,1 @@
+"""Image renderers: the embedded procedural painter (layout + drawables) and diffusers."""

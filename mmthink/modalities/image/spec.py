@@ -1,0 +1,93 @@
+"""The image modality's facts for the registry: sketches drafted in the scene language, one final image."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mmthink.modalities.spec import ModalitySpec
+
+
+def _build(cfg: Any, image_backend: Any, mods: dict[str, Any]) -> Any:
+    from mmthink.modalities.base import Modality
+    from mmthink.modalities.image.composer import ImageComposer
+    from mmthink.modalities.image.critic import ImageCritic
+    from mmthink.modalities.image.handler import SketchHandler
+
+    clip = None
+    if cfg.clip_model:
+        from mmthink.modalities.image.clip import clip_hook
+
+        clip = clip_hook(cfg.clip_model, device=cfg.device)
+    sketch = SketchHandler(image_backend, ImageCritic(clip=clip))
+    return Modality("image", {"sketch": sketch}, ImageComposer(sketch), "final_image")
+
+
+def _planner(turn: Any) -> Iterator[Any]:
+    from mmthink.modalities.image.planner import image_turn
+
+    return image_turn(turn)
+
+
+def _services() -> dict[str, Any]:
+    """What storyboards borrow: the scene language, the planner, the sketch handler, the critic."""
+    from mmthink.modalities.image import planner, scene, understanding, vocab
+    from mmthink.modalities.image.critic import ImageCritic
+    from mmthink.modalities.image.handler import SketchHandler, restore_image
+
+    return {"restore_image": restore_image, "guide_rules": lambda: _guide().rules, "parse_scene": scene.parse_scene, "Scene": scene.Scene, "COLORS": vocab.COLORS,
+            "plan_scene": planner.plan_scene, "revise_scene": planner.revise_scene,
+            "parse_request": understanding.parse_image_request, "SketchHandler": SketchHandler,
+            "ImageCritic": ImageCritic,
+            "embedded_backend": _embedded_backend}
+
+
+def _embedded_backend() -> Any:
+    from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
+
+    return EmbeddedImageBackend()
+
+
+
+def _checks() -> dict[str, Any]:
+    from mmthink.modalities.image.checks import check_image
+
+    return {"image": check_image}
+
+
+def _guide() -> Any:
+    from mmthink.core.turn import Guide
+    from mmthink.modalities.image.vocab import COLORS, DEPTHS, HORIZONTAL, RELATIONS, SIZES, VERTICAL
+
+    return Guide(
+        modality="image", noun="images",
+        tags=('<sketch id="s1">\nname [xN]: attributes\n...\n</sketch>  a draft picture, one scene element per line\n'
+              '<final_image ref="s2"/>  (in the answer) the accepted sketch to render at full quality'),
+        off="put the scene lines inside the final tag itself: <final_image>\nname [xN]: attributes\n</final_image>",
+        rules=(scene_rule(), attribute_rule(COLORS, SIZES, HORIZONTAL + VERTICAL + DEPTHS, RELATIONS)))
+
+
+def scene_rule() -> str:
+    return ("- Scene lines have the form `name [xN]: attributes`, one element per line "
+            "(e.g. `starfighter x5: small, silver, right`).")
+
+
+def attribute_rule(colors: Any, sizes: Any, positions: Any, relations: Any) -> str:
+    return (f"- Attributes: sizes ({', '.join(sizes)}); colours (e.g. {', '.join(list(colors)[:12])}); positions "
+            f"({', '.join(positions)}); relations ({', '.join(relations)}), "
+            "e.g. `left of X`, `between X and Y`. `setting:` and `style:` lines describe the backdrop and look.")
+
+
+IMAGE = ModalitySpec(
+    name="image",
+    draft_tags=("sketch",),
+    final_tag="final_image",
+    default_drafts=6,
+    requires=("PIL",),
+    extra="(core install)",
+    build=_build,
+    planner=_planner,
+    guide=_guide,
+    checks=_checks,
+    services=_services,
+)

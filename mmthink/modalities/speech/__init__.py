@@ -1,0 +1,1 @@
+"""The speech modality: everything about making speech lives in this folder."""

@@ -1,0 +1,1 @@
+"""The video modality: everything about making video lives in this folder."""

@@ -1,0 +1,76 @@
+"""The video modality's facts for the registry: storyboard frames, music and narration, one final film."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from mmthink.errors import InputError
+from mmthink.modalities.registry import service
+from mmthink.modalities.spec import ModalitySpec
+
+_VIDEO_WORDS = re.compile(r"\b(movie|video|film|clip|trailer|storyboard|animation|short film|scene \d)\b", re.I)
+
+
+def _detect(text: str) -> str | None:
+    m = _VIDEO_WORDS.search(text)
+    return f"the request asks for moving pictures ({m.group(0)!r})" if m else None
+
+
+def _validate(req: Any, limits: Any) -> None:
+    seconds = req.seconds()
+    if seconds is not None and seconds > limits.max_video_seconds:
+        raise InputError("seconds", f"{seconds:g} s of video is over the limit of {limits.max_video_seconds:g} s",
+                         "ask for a shorter video or raise Limits.max_video_seconds")
+
+
+def _build(cfg: Any, image_backend: Any, mods: dict[str, Any]) -> Any:
+    from mmthink.modalities.video.handler import build
+
+    return build(cfg, image_backend, mods)
+
+
+def _planner(turn: Any) -> Iterator[Any]:
+    from mmthink.modalities.video.planner import video_turn
+
+    return video_turn(turn)
+
+
+
+def _checks() -> dict[str, Any]:
+    from mmthink.modalities.video.checks import check_video
+
+    return {"video": check_video}
+
+
+def _guide() -> Any:
+    from mmthink.core.turn import Guide
+
+    image = service("image", "guide_rules")()
+    return Guide(
+        modality="video", noun="short videos",
+        tags=('<frame id="f1" scene="1" seconds="4">what the shot shows: element: attributes; element: attributes'
+              '</frame>  a storyboard frame\n'
+              '<draft_audio id="a1" emotion="calm">narration for a scene</draft_audio>  a narration draft\n'
+              '<music id="m1" mood="wonder" seconds="12"></music>  background music for the whole video\n'
+              '<final_video/>  (in the answer) assemble the accepted frames, narration and music'),
+        off="write each frame (and the music) once, then <final_video/>",
+        rules=(*image, service("speech", "emotion_rule")))
+
+
+VIDEO = ModalitySpec(
+    name="video",
+    draft_tags=("frame", "music", "draft_audio"),
+    final_tag="final_video",
+    default_drafts=28,
+    requires=("numpy", "moviepy", "imageio_ffmpeg"),
+    extra="embedded",
+    build=_build,
+    planner=_planner,
+    guide=_guide,
+    checks=_checks,
+    timed=True,
+    detect=_detect,
+    validate=_validate,
+)

@@ -1,1 +1,0 @@
-"""Adapters between step tags and the tools/critics that render and judge them, one module per modality."""
