@@ -45,6 +45,7 @@ class Turn:
     force_close: str | None = None  # why thinking must close now (budget spent), else None
     system: str | None = None
     seed: int = 0
+    deadline: float | None = None  # epoch seconds (time.time()) at which the call is cut: the run's max_seconds
 
     @property
     def prompt(self) -> str:
@@ -76,4 +77,7 @@ def describe(reasoner: Any) -> dict[str, Any]:
         v = getattr(reasoner, attr, None)
         if isinstance(v, str):
             info[attr] = v
+    facts = getattr(reasoner, "facts", None)
+    if callable(facts):  # what the backend found out about its server: continuation used, context size
+        info.update({k: v for k, v in facts().items() if k not in info})
     return info
