@@ -12,15 +12,15 @@ import socket
 import time
 
 import pytest
-
 from llama_like_server import CHATML_TEMPLATE, LlamaLikeServer, render
+from tiny_models import QWEN3_TEMPLATE
+
 from mmthink.durable import retryable
 from mmthink.errors import BackendError, ContextOverflow, DeadlineReached, InputError
 from mmthink.reasoners import servers
 from mmthink.reasoners.base import Delta, Turn, describe
 from mmthink.reasoners.openai_compat import OpenAICompatReasoner
 from mmthink.request import Request
-from tiny_models import QWEN3_TEMPLATE
 
 SYSTEM = "You draw."
 

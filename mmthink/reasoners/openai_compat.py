@@ -115,7 +115,8 @@ class OpenAICompatReasoner:
         if extra_body is not None and not isinstance(extra_body, dict):
             raise InputError("extra_body", f"must be a dict, got {type(extra_body).__name__}")
         if server_kind not in servers.SERVER_KINDS:
-            raise InputError("server_kind", f"unknown value {server_kind!r}", f"use one of {', '.join(servers.SERVER_KINDS)}")
+            raise InputError("server_kind", f"unknown value {server_kind!r}",
+                             f"use one of {', '.join(servers.SERVER_KINDS)}")
         if tokenizer is not None and (not isinstance(tokenizer, str) or not tokenizer.strip()):
             raise InputError("tokenizer", f"must be a tokenizer folder or hub id, got {tokenizer!r}",
                              "e.g. tokenizer='Qwen/Qwen3-0.6B'")
@@ -182,8 +183,8 @@ class OpenAICompatReasoner:
             models = self._get_json(self._url("/models"), required=True)
             root = servers.server_root(self.base_url)
             props = self._get_json(root + "/props")
-            version = self._get_json(root + "/api/version") if not (isinstance(props, dict) and "chat_template" in props) \
-                else None
+            is_llama = isinstance(props, dict) and "chat_template" in props
+            version = None if is_llama else self._get_json(root + "/api/version")
             info = servers.remember(servers.identify(servers.ServerInfo(self.base_url), models, props, version))
         self._info = info
         if not self.model:
