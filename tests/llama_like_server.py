@@ -14,6 +14,7 @@ What it reproduces, because mmthink must cope with each:
 - ``/v1/models`` (``owned_by: "me"``), llama.cpp's ``/props`` (``chat_template``, ``n_ctx``,
   ``default_generation_settings.n_ctx``; ``props=False`` answers 404 like servers without it),
   and ``/v1/completions`` with a raw prompt;
+- (``strict=True`` only) the OpenAI API's HTTP 400 for request fields it does not know;
 - ``seed`` is read.
 
 The "model" writes the next scripted text (``server.replies``) or, asked to count, continues the
@@ -83,6 +84,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         srv = self.server
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        unknown = [f for f in ("continue_final_message", "add_generation_prompt", "chat_template_kwargs")
+                   if f in body]
+        if srv.strict and unknown:  # the OpenAI API's answer to fields it does not know
+            self._json(400, {"error": {"message": f"Unrecognized request argument supplied: {unknown[0]}",
+                                       "type": "invalid_request_error", "param": None, "code": None}})
+            srv.log.append({"method": "POST", "path": self.path, "body": body, "prompt": None})
+            return
         if self.path == "/v1/chat/completions":
             messages = body.get("messages") or []
             if srv.honour_prefix and body.get("continue_final_message") and messages \
@@ -201,10 +209,11 @@ class LlamaLikeServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, *, template: str = CHATML_TEMPLATE, n_ctx: int = 2048, props: bool = True,
-                 honour_prefix: bool = False, model_id: str = "qwen2.5-0.5b-instruct-q4_k_m.gguf") -> None:
+                 honour_prefix: bool = False, strict: bool = False,
+                 model_id: str = "qwen2.5-0.5b-instruct-q4_k_m.gguf") -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.template, self.n_ctx, self.props = template, n_ctx, props
-        self.honour_prefix, self.model_id = honour_prefix, model_id
+        self.honour_prefix, self.strict, self.model_id = honour_prefix, strict, model_id
         self.replies: list[dict[str, Any]] = []
         self.log: list[dict[str, Any]] = []
         self._lock = threading.Lock()

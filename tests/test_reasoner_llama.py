@@ -261,6 +261,19 @@ def test_auto_finds_a_server_that_honours_the_prefix(make_server):
     assert srv.posts[-1]["prompt"].endswith("<think>\nEarlier thought.\n"), "the server continued it"
 
 
+def test_auto_on_a_server_that_rejects_the_prefix_fields(make_server):
+    srv = make_server(props=False, strict=True)
+    srv.replies.append({"text": "Going on."})
+    r = reasoner(srv)
+    deltas = list(r.stream(turn(transcript="Earlier thought.\n", tokens_left=100)))
+    assert split(deltas)[0] == "Going on." and r.last_run.continuation == "messages"
+    # the probe (refused), the call (chat_template_kwargs refused: the server names one field at a time), the call
+    assert len(srv.posts) == 3 and "Unrecognized" not in json.dumps(srv.posts[2]["body"])
+    assert not {"continue_final_message", "chat_template_kwargs"} & set(srv.posts[2]["body"])
+    list(r.stream(turn(transcript="More.\n", tokens_left=100)))
+    assert len(srv.posts) == 4, "learnt once: the next turn is one request"
+
+
 @pytest.mark.parametrize("kind,want", [("llama_cpp", "completions"), ("openai", "messages"), ("vllm", "prefix")])
 def test_server_kind_overrides_detection(llama, kind, want):
     r = reasoner(llama, server_kind=kind)

@@ -170,9 +170,11 @@ class OpenAICompatReasoner:
             out["continuation_why"] = self.continuation_why
         if self._template is not None:
             out["chat_template_from"] = self._template.source
-        switches = self._switches_known() if self._info is not None else None
-        if switches is not None:
-            out["soft_switches"] = switches
+        if self._info is not None:
+            try:
+                out["soft_switches"] = self._switches_known()
+            except BackendError:  # a tokenizer= that cannot be read: the first call reports it
+                pass
         return out
 
     def _server(self) -> servers.ServerInfo:
@@ -234,20 +236,31 @@ class OpenAICompatReasoner:
         import httpx
 
         url = self._url()
-        try:
-            with httpx.Client(timeout=self._timeout(None)) as client:
-                resp = client.post(url, json=servers.probe_body(self._model_name()), headers=self._headers())
-        except httpx.HTTPError as e:
-            raise self._transport_error(e, url, started=False) from e
-        if resp.status_code in (400, 422) and any(f in resp.text for f in _OPTIONAL[:2]):
-            self._unsupported |= {f for f in _OPTIONAL[:2] if f in resp.text}
-            return False
-        if resp.status_code >= 400:
-            raise self._http_error(resp, url)
-        try:
-            return servers.probe_honoured(resp.json())
-        except ValueError:
-            return False
+        body = servers.probe_body(self._model_name())
+        for _ in range(2):  # as is, then without optional fields the server rejected
+            for key in self._unsupported:
+                body.pop(key, None)
+            try:
+                with httpx.Client(timeout=self._timeout(None)) as client:
+                    resp = client.post(url, json=body, headers=self._headers())
+            except httpx.HTTPError as e:
+                raise self._transport_error(e, url, started=False) from e
+            if resp.status_code in (400, 422):
+                named = {f for f in _OPTIONAL if f in resp.text}
+                if named & {"continue_final_message", "add_generation_prompt"}:
+                    self._unsupported |= named | {"continue_final_message", "add_generation_prompt"}
+                    return False  # it refuses the prefix fields: no prefix continuation
+                if named - self._unsupported:
+                    self._unsupported |= named
+                    continue
+            if resp.status_code >= 400:
+                err = self._http_error(resp, url)
+                raise err if isinstance(err, BackendError) else BackendError(str(err), retryable=False)
+            try:
+                return servers.probe_honoured(resp.json())
+            except ValueError:
+                return False
+        raise BackendError(f"{url} keeps rejecting the continuation probe", retryable=False)
 
     def _get_json(self, url: str, required: bool = False) -> Any:
         import httpx
