@@ -14,12 +14,12 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from tiny_models import Bias, Script, ascii_ids, build_tiny_qwen3, build_tokenizer, script_ids  # noqa: E402
+
 from mmthink.errors import DeadlineReached  # noqa: E402
 from mmthink.reasoners.base import Turn  # noqa: E402
 from mmthink.reasoners.hf import HFReasoner  # noqa: E402
 from mmthink.request import Request  # noqa: E402
-
-from tiny_models import Bias, Script, ascii_ids, build_tiny_qwen3, build_tokenizer, script_ids  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -298,8 +298,8 @@ class OpenAICompatReasoner:
                 pre = self._graceful_text(turn.transcript, turn.tokens_left)
                 if pre:
                     yield Delta(pre, "thinking", tokens=count_tokens(pre))
-            prefix = _closed_prefix(turn.transcript + pre) + turn.answer
-            yield from self._call(record, turn, system, prefix=prefix, phase="answer", max_tokens=self.max_tokens)
+            closed = _closed_prefix(turn.transcript + pre) + turn.answer
+            yield from self._call(record, turn, system, prefix=closed, phase="answer", max_tokens=self.max_tokens)
             return
         budget = turn.tokens_left
         reserve = 0

@@ -87,12 +87,12 @@ def _hub(model: str, gguf_file: str | None) -> Located:
     wanted = gguf_file or "config.json"
     try:
         from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # transformers brings it; without it only local folders load
-        try_to_load_from_cache = None
-    if try_to_load_from_cache is not None:
+
         hit = try_to_load_from_cache(model, wanted, cache_dir=cache_dir)
-        if isinstance(hit, str):
-            return Located(model, gguf_file, True, cache_dir)
+    except ImportError:  # transformers brings it; without it nothing is cached
+        hit = None
+    if isinstance(hit, str):
+        return Located(model, gguf_file, True, cache_dir)
     why = hub_unreachable()
     if why is None:
         return Located(model, gguf_file, False, cache_dir)  # downloads, with transformers' progress bars
