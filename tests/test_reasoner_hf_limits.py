@@ -94,3 +94,14 @@ def test_a_cached_hub_id_loads_offline(qwen_dir, tmp_path, monkeypatch):
     r.logits_processors = [Bias(ascii_ids(r.tokenizer))]
     deltas = list(r.stream(turn(tokens_left=4)))
     assert sum(d.tokens or 0 for d in deltas if d.channel == "thinking") == 4
+
+
+def test_an_empty_turn_is_a_retryable_error(qwen_dir):
+    r = HFReasoner(str(qwen_dir), device="cpu", system_prompt="You draw.", max_new_tokens=8)
+    tok = r.tokenizer
+    r.logits_processors = [Bias([tok.eos_token_id], bonus=1e4)]  # the model ends its answer at once
+    from mmthink.errors import BackendError
+
+    with pytest.raises(BackendError, match="generated nothing") as e:
+        list(r.stream(Turn(request=Request("draw a red ball"), modality="image", mode="off")))
+    assert e.value.retryable is True and r.last_run.stopped == "end of sequence"

@@ -290,6 +290,9 @@ class HFReasoner:
             self._finish_record(record, lm, forcer, cap, caller_stopped, clock.hit)
         if clock.hit:
             raise _deadline_error(self.model)
+        if not pre and not record.completion.strip():
+            raise BackendError(f"{self.model} generated nothing this turn (stopped: {record.stopped}): an empty turn",
+                               retryable=True)
 
     def _finish_record(self, record: GenerationRecord, lm: _Loaded, forcer: BudgetForcer, cap: ChannelCap,
                        caller_stopped: bool, deadline_hit: bool = False) -> None:
