@@ -556,3 +556,33 @@ def test_system_prompt_rejects_bad_arguments():
     with pytest.raises(InputError) as e:
         build_system_prompt("image", "maybe")
     assert e.value.field == "thinking"
+
+
+# -------------------------------------------------------------- context overflow shapes
+
+OVERFLOWS = [
+    # llama.cpp's own server: HTTP 400 with the sizes as fields
+    ({"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error", "n_prompt_tokens": 4200, "n_ctx": 4096}}, 4096, 4200),
+    # vLLM
+    ({"object": "error", "message": "This model's maximum context length is 8192 tokens. However, you requested "
+      "9000 tokens (8000 in the messages, 1000 in the completion). Please reduce the length of the messages or "
+      "completion.", "type": "BadRequestError", "code": 400}, 8192, 8000),
+    # llama-cpp-python outside a stream
+    ({"error": {"message": "This model's maximum context length is 2048 tokens. However, you requested 2172 tokens "
+                "(2148 in the messages, 24 in the completion). Please reduce the length of the messages or "
+                "completion.", "type": "invalid_request_error", "param": "messages",
+                "code": "context_length_exceeded"}}, 2048, 2148),
+]
+
+
+@pytest.mark.parametrize("body,ctx,prompt", OVERFLOWS)
+def test_context_overflow_answers_are_final_and_name_both_sizes(server, body, ctx, prompt):
+    from mmthink.errors import ContextOverflow
+
+    server.replies.append({"status": 400, "body": json.dumps(body)})
+    with pytest.raises(ContextOverflow) as e:
+        list(reasoner(server).stream(turn()))
+    assert (e.value.context_size, e.value.prompt_tokens) == (ctx, prompt) and e.value.retryable is False
+    assert f"the prompt is {prompt} tokens and the server's context window is {ctx} tokens" in str(e.value)
+    assert len(server.posts) == 1
