@@ -17,7 +17,7 @@ pytest.importorskip("transformers")
 from tiny_models import Bias, Script, ascii_ids, build_tiny_qwen3, build_tokenizer, script_ids  # noqa: E402
 
 from mmthink.errors import DeadlineReached  # noqa: E402
-from mmthink.reasoners.base import Turn  # noqa: E402
+from mmthink.reasoners.base import Turn, last_turn  # noqa: E402
 from mmthink.reasoners.hf import HFReasoner  # noqa: E402
 from mmthink.request import Request  # noqa: E402
 
@@ -81,6 +81,7 @@ def test_a_stop_inside_a_merged_token_is_a_stop_at_the_tag(merged_dir):
     thinking = "".join(d.text for d in r.stream(turn(tokens_left=500)) if d.channel == "thinking")
     assert merged in r.last_run.completion_ids and "MORE" not in thinking
     assert r.last_run.stopped == "stop string" and r.last_run.stop_tag == "</sketch>"
+    assert last_turn(r) == {"stopped": "stop string", "stop_tag": "</sketch>"}
 
 
 def test_a_cached_hub_id_loads_offline(qwen_dir, tmp_path, monkeypatch):

@@ -322,3 +322,13 @@ def test_a_deadline_already_past_sends_nothing(llama):
     r = reasoner(llama)
     deltas, err = collect(r.stream(turn(deadline=time.time() - 1)))
     assert isinstance(err, DeadlineReached) and llama.posts == []
+
+
+def test_last_turn_summarises_the_call_for_the_trace(llama):
+    from mmthink.reasoners.base import last_turn
+
+    llama.replies.append({"text": 'It passed.\n<sketch id="s2">\nball: blue\n</sketch>'})
+    r = reasoner(llama)
+    assert last_turn(r) == {}
+    list(r.stream(turn(transcript=TRANSCRIPT, tokens_left=500)))
+    assert last_turn(r) == {"stopped": "stop string", "stop_tag": "</sketch>", "continuation": "completions"}
