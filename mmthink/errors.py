@@ -25,7 +25,18 @@ class InputError(MMThinkError, ValueError):
 
 
 class BackendError(MMThinkError, RuntimeError):
-    """A model or tool failed; the run records it and recovers or stops cleanly."""
+    """A model or tool failed; the run records it and recovers or stops cleanly.
+
+    ``retryable=False`` marks an error that another attempt cannot fix (a wrong key, a prompt
+    over the context window); ``retryable=True`` one that another attempt may well fix (a
+    stream cut short). Unmarked errors are left to the caller's judgement
+    (:func:`mmthink.core.faults.retryable` reads the attribute).
+    """
+
+    def __init__(self, *args: object, retryable: bool | None = None) -> None:
+        super().__init__(*args)
+        if retryable is not None:
+            self.retryable = retryable
 
 
 class ModelUnavailable(BackendError):
@@ -34,6 +45,27 @@ class ModelUnavailable(BackendError):
 
     retryable = False
     fatal = True
+
+
+class ContextOverflow(BackendError):
+    """The prompt does not fit the server's context window: the same prompt fails again, so it is final."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, context_size: int | None = None, prompt_tokens: int | None = None) -> None:
+        super().__init__(message)
+        self.context_size = context_size
+        self.prompt_tokens = prompt_tokens
+
+
+class DeadlineReached(BackendError):
+    """A reasoner call was cut at the run's deadline (``max_seconds``); what streamed before it stands."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, deadline: float | None = None) -> None:
+        super().__init__(message)
+        self.deadline = deadline
 
 
 class BundleError(MMThinkError):

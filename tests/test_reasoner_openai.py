@@ -25,6 +25,7 @@ from mmthink.reasoners.base import Delta, Reasoner, Turn, describe
 from mmthink.reasoners.difficulty import ReasonerDifficulty
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE, ThinkSplitter
 from mmthink.reasoners.openai_compat import OpenAICompatReasoner
+from mmthink.reasoners import servers
 from mmthink.reasoners.prompt import build_system_prompt
 from mmthink.request import Request
 from mmthink.thinking import resolve_mode
@@ -126,11 +127,12 @@ def server():
 def clean_env(monkeypatch):
     for k in ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_API_KEY", "MMTHINK_MODEL"):
         monkeypatch.delenv(k, raising=False)
+    servers.forget()  # a later test's server may get an earlier one's port
 
 
 def reasoner(server: Server, **kw: Any) -> OpenAICompatReasoner:
     kw.setdefault("model", "tiny")
-    kw.setdefault("backoff", 0.01)
+    kw.setdefault("server_kind", "vllm")  # this server honours continue_final_message (no probe needed)
     kw.setdefault("timeout", 5)
     kw.setdefault("system_prompt", "You draw.")
     return OpenAICompatReasoner(base_url=server.url, **kw)
@@ -168,7 +170,7 @@ def test_reasoning_content_and_what_is_sent(server):
     assert body["model"] == "tiny" and body["stream"] is True
     assert body["chat_template_kwargs"] == {"enable_thinking": True}
     assert body["messages"][0] == {"role": "system", "content": "You draw."}
-    assert body["messages"][1] == {"role": "user", "content": "draw a red ball /think"}
+    assert body["messages"][1] == {"role": "user", "content": "draw a red ball"}, "no switch for a model not known to read it"
     assert len(body["messages"]) == 2, "a fresh chain sends no assistant prefix"
     assert "</sketch>" in body["stop"] and "</draft_audio>" in body["stop"]
     assert r.last_run.calls[0].usage == {"completion_tokens": 5}
@@ -267,7 +269,7 @@ def test_off_mode_sends_the_switches_and_drops_any_thinking(server):
     assert split(deltas) == ("", "A red ball.") and no_markers(deltas)
     body = server.posts[0]["body"]
     assert body["chat_template_kwargs"] == {"enable_thinking": False}
-    assert body["messages"][1]["content"].endswith("/no_think")
+    assert body["messages"][1]["content"] == "draw a red ball", "the model 'tiny' is not known to read /no_think"
     assert r.last_run.calls[0].dropped_reasoning_chunks == 1
 
 
@@ -322,19 +324,20 @@ def test_force_close_answers_at_once(server):
 # ------------------------------------------------------------------------ errors
 
 
-def test_500_then_success_is_retried(server):
+def test_500_is_one_attempt_and_marked_retryable(server):
     server.replies += [{"status": 500, "body": "boom"}, sse(chunk("ok"), chunk(finish="stop"))]
     r = reasoner(server)
-    deltas = list(r.stream(turn(mode="off")))
-    assert split(deltas) == ("", "ok") and len(server.posts) == 2
-    assert r.last_run.calls[0].attempts == 2
+    with pytest.raises(BackendError, match="HTTP 500: boom") as e:
+        list(r.stream(turn(mode="off")))
+    assert e.value.retryable is True and len(server.posts) == 1, "retries belong to the graph"
+    assert split(list(r.stream(turn(mode="off")))) == ("", "ok"), "the caller's next attempt succeeds"
 
 
-def test_429_is_retried_then_gives_up_with_the_status(server):
+def test_429_is_one_attempt_and_marked_retryable(server):
     server.replies += [{"status": 429, "body": "slow down", "headers": {"Retry-After": "0"}}] * 3
-    with pytest.raises(BackendError, match="HTTP 429"):
-        list(reasoner(server, max_retries=2).stream(turn(mode="off")))
-    assert len(server.posts) == 3
+    with pytest.raises(BackendError, match="HTTP 429") as e:
+        list(reasoner(server).stream(turn(mode="off")))
+    assert len(server.posts) == 1 and e.value.retryable is True
 
 
 def test_hang_times_out_with_a_clear_error(server):
@@ -365,7 +368,7 @@ def test_error_event_mid_stream(server):
 def test_401_is_not_retried_and_names_the_key(server):
     server.replies += [{"status": 401, "body": json.dumps({"error": {"message": "bad key"}})}] * 4
     with pytest.raises(BackendError, match="OPENAI_API_KEY") as e:
-        list(reasoner(server, api_key="sk-wrong", max_retries=3).stream(turn()))
+        list(reasoner(server, api_key="sk-wrong").stream(turn()))
     assert len(server.posts) == 1 and "sk-wrong" not in str(e.value)
     assert e.value.retryable is False, "the graph must not retry it either"
 
@@ -377,12 +380,12 @@ def test_other_4xx_quotes_the_server(server):
     assert len(server.posts) == 1
 
 
-def test_connection_refused_is_retried_then_explained():
+def test_connection_refused_is_explained_with_the_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    r = OpenAICompatReasoner(model="m", base_url=f"http://127.0.0.1:{port}/v1", max_retries=1, backoff=0.01, timeout=2)
-    with pytest.raises(BackendError, match="cannot reach .*is the server running"):
+    r = OpenAICompatReasoner(model="m", base_url=f"http://127.0.0.1:{port}/v1", timeout=2)
+    with pytest.raises(BackendError, match=f"cannot reach http://127.0.0.1:{port}/v1/models .*is the server running"):
         list(r.stream(turn()))
 
 
@@ -408,13 +411,16 @@ def test_environment_fallbacks_and_the_key_header(server, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
     monkeypatch.setenv("MMTHINK_MODEL", "env-model")
-    r = OpenAICompatReasoner(backoff=0.01)
+    r = OpenAICompatReasoner()
     assert r.base_url == server.url and r.model == "env-model"
     list(r.stream(turn(mode="off")))
     assert server.posts[0]["headers"]["Authorization"] == "Bearer sk-env"
     assert server.posts[0]["body"]["model"] == "env-model"
     assert "sk-env" not in repr(r) and "sk-env" not in json.dumps(describe(r))
-    assert describe(r) == {"name": "openai_compat", "model": "env-model", "base_url": server.url}
+    facts = describe(r)
+    assert {k: facts[k] for k in ("name", "model", "base_url")} == {"name": "openai_compat", "model": "env-model",
+                                                                     "base_url": server.url}
+    assert facts["server_kind"] == "auto" and facts["server_detected"] == "openai"
 
 
 def test_openai_api_base_is_also_read(server, monkeypatch):
@@ -423,7 +429,7 @@ def test_openai_api_base_is_also_read(server, monkeypatch):
 
 
 def test_model_is_taken_from_the_server_when_not_named(server):
-    r = OpenAICompatReasoner(base_url=server.url, backoff=0.01)
+    r = OpenAICompatReasoner(base_url=server.url)
     list(r.stream(turn(mode="off")))
     assert r.model == "served-model" and server.posts[0]["body"]["model"] == "served-model"
     assert server.log[0]["path"] == "/v1/models"
@@ -553,3 +559,33 @@ def test_system_prompt_rejects_bad_arguments():
     with pytest.raises(InputError) as e:
         build_system_prompt(guide("image"), "maybe")
     assert e.value.field == "thinking"
+
+
+# -------------------------------------------------------------- context overflow shapes
+
+OVERFLOWS = [
+    # llama.cpp's own server: HTTP 400 with the sizes as fields
+    ({"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error", "n_prompt_tokens": 4200, "n_ctx": 4096}}, 4096, 4200),
+    # vLLM
+    ({"object": "error", "message": "This model's maximum context length is 8192 tokens. However, you requested "
+      "9000 tokens (8000 in the messages, 1000 in the completion). Please reduce the length of the messages or "
+      "completion.", "type": "BadRequestError", "code": 400}, 8192, 8000),
+    # llama-cpp-python outside a stream
+    ({"error": {"message": "This model's maximum context length is 2048 tokens. However, you requested 2172 tokens "
+                "(2148 in the messages, 24 in the completion). Please reduce the length of the messages or "
+                "completion.", "type": "invalid_request_error", "param": "messages",
+                "code": "context_length_exceeded"}}, 2048, 2148),
+]
+
+
+@pytest.mark.parametrize("body,ctx,prompt", OVERFLOWS)
+def test_context_overflow_answers_are_final_and_name_both_sizes(server, body, ctx, prompt):
+    from mmthink.errors import ContextOverflow
+
+    server.replies.append({"status": 400, "body": json.dumps(body)})
+    with pytest.raises(ContextOverflow) as e:
+        list(reasoner(server).stream(turn()))
+    assert (e.value.context_size, e.value.prompt_tokens) == (ctx, prompt) and e.value.retryable is False
+    assert f"the prompt is {prompt} tokens and the server's context window is {ctx} tokens" in str(e.value)
+    assert len(server.posts) == 1

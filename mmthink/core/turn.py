@@ -48,6 +48,8 @@ class Turn:
     force_close: str | None = None  # why thinking must close now (budget spent), else None
     system: str | None = None
     seed: int = 0
+    deadline: float | None = None
+    """Epoch seconds (time.time()) at which the call is cut: the run's max_seconds."""
     tags: TagSet = field(default_factory=TagSet)
     """The modality's tag vocabulary: what a reasoner may write and where it must stop."""
     guide: Guide | None = None

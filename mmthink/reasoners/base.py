@@ -13,7 +13,7 @@ from typing import Any
 from mmthink.core.state import DraftRecord
 from mmthink.core.turn import Delta, Reasoner, Turn
 
-__all__ = ["Delta", "DraftRecord", "Reasoner", "Turn", "answer", "describe", "words"]
+__all__ = ["Delta", "DraftRecord", "Reasoner", "Turn", "answer", "describe", "last_turn", "words"]
 
 
 def describe(reasoner: Any) -> dict[str, Any]:
@@ -23,7 +23,27 @@ def describe(reasoner: Any) -> dict[str, Any]:
         v = getattr(reasoner, attr, None)
         if isinstance(v, str):
             info[attr] = v
+    facts = getattr(reasoner, "facts", None)
+    if callable(facts):  # what the backend found out about its server: continuation used, context size
+        info.update({k: v for k, v in facts().items() if k not in info})
     return info
+
+
+def last_turn(reasoner: Any) -> dict[str, Any]:
+    """What a model reasoner recorded about its last ``stream`` call, for the trace step of that turn:
+    ``stopped`` (stop string | end of sequence | length | ... | deadline), ``stop_tag`` and, for servers,
+    ``continuation`` (prefix | completions | messages). Empty for reasoners that record nothing."""
+    run = getattr(reasoner, "last_run", None)
+    out: dict[str, Any] = {}
+    for attr in ("stopped", "stop_tag", "continuation"):
+        v = getattr(run, attr, None)
+        if isinstance(v, str) and v:
+            out[attr] = v
+    if "stop_tag" not in out and run is not None and getattr(run, "calls", None):
+        tag = getattr(run.calls[-1], "stop_tag", None)
+        if tag:
+            out["stop_tag"] = tag
+    return out
 
 
 # ------------------------------------------------------- streaming helpers

@@ -366,3 +366,46 @@ class AnyStop:
             hit = quick(input_ids, scores) if quick is not None else bool(crit(input_ids, scores, **kwargs).any())
             stop = stop or hit
         return _rows(input_ids, stop)
+
+
+class LiteralDrop:
+    """Remove fixed strings from a text stream, wherever the chunks split them.
+
+    Used for the ``/think`` / ``/no_think`` soft switches: a model that was sent one sometimes
+    writes it back, and it must never reach the thought or the answer. Text that might be the
+    start of a dropped string is held back until it is certain.
+    """
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        self.literals = sorted({s for s in literals if s}, key=len, reverse=True)
+        self._buf = ""
+
+    def feed(self, text: str) -> str:
+        self._buf += text
+        return self._drain(final=False)
+
+    def finish(self) -> str:
+        return self._drain(final=True)
+
+    def _drain(self, final: bool) -> str:
+        out = []
+        while self._buf:
+            hits = [(i, s) for s in self.literals if (i := self._buf.find(s)) >= 0]
+            if hits:
+                i, s = min(hits, key=lambda h: (h[0], -len(h[1])))
+                out.append(self._buf[:i])
+                self._buf = self._buf[i + len(s):]
+                continue
+            keep = 0 if final else self._partial()
+            out.append(self._buf[: len(self._buf) - keep])
+            self._buf = self._buf[len(self._buf) - keep:]
+            break
+        return "".join(out)
+
+    def _partial(self) -> int:
+        longest = max((len(s) for s in self.literals), default=0)
+        for n in range(min(len(self._buf), longest - 1), 0, -1):
+            tail = self._buf[-n:]
+            if any(s.startswith(tail) for s in self.literals):
+                return n
+        return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 
 from mmthink.devices import resolve_device as _resolve_device
 from mmthink.devices import resolve_dtype as _resolve_dtype
-from mmthink.errors import BackendError, InputError
+from mmthink.errors import BackendError, DeadlineReached, InputError
 from mmthink.reasoners.base import Delta, Turn
 from mmthink.reasoners.forcing import (
     GRACEFUL_CLOSE,
@@ -39,8 +40,8 @@ from mmthink.reasoners.forcing import (
     ThinkSplitter,
 )
 from mmthink.reasoners.prompt import build_system_prompt
+from mmthink.reasoners.weights import locate, looks_local
 
-"""Generation stops right after any of these, so the graph can render the draft."""
 
 _END = object()
 
@@ -55,7 +56,8 @@ class GenerationRecord:
     completion_ids: list[int] = field(default_factory=list)
     thinking_tokens: int = 0  # exact, from the tokenizer (markers not counted)
     answer_tokens: int = 0
-    stopped: str = ""  # stop string | end of sequence | thinking cap | answer cap | caller stopped | length
+    stopped: str = ""  # stop string | end of sequence | thinking cap | answer cap | caller stopped | deadline | length
+    stop_tag: str | None = None  # the drafting tag's closing string generation stopped at
     forcing: ForcingLog | None = None
 
 
@@ -189,6 +191,10 @@ class HFReasoner:
 
     # --------------------------------------------------------------- streaming
     def stream(self, turn: Turn) -> Iterator[Delta]:
+        """Continue the chain; at ``turn.deadline`` generation stops and :class:`DeadlineReached` is raised
+        after what was generated (a prompt being encoded is not interrupted)."""
+        if turn.deadline is not None and time.time() >= turn.deadline:
+            raise _deadline_error(self.model)
         lm = self.load()
         tok = lm.tokenizer
         prompt, phase, pre = self.build_prompt(turn)
@@ -210,6 +216,7 @@ class HFReasoner:
         think_cap = None if budget is not None and budget <= self.max_new_tokens else self.max_new_tokens
         cap = ChannelCap(forcer, thinking=think_cap, answer=self.max_new_tokens)
         flag = StopFlag()
+        clock = _Deadline(turn.deadline)
         items: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
         class _Tokens(BaseStreamer):
@@ -231,7 +238,8 @@ class HFReasoner:
             max_new_tokens=2 * self.max_new_tokens + len(forcer.graceful_ids) + len(lm.close_ids) + 2,
             do_sample=sample,
             logits_processor=LogitsProcessorList([ChainedProcessors([*self.logits_processors, forcer])]),
-            stopping_criteria=StoppingCriteriaList([AnyStop([flag, cap, *lm.stop_criteria(stop_strings(turn))])]),
+            stopping_criteria=StoppingCriteriaList([AnyStop([flag, cap, *lm.stop_criteria(stop_strings(turn))]
+                                                            + ([clock] if turn.deadline is not None else []))]),
             streamer=_Tokens(), pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else lm.eos_ids[0],
         )
         if sample:
@@ -291,20 +299,30 @@ class HFReasoner:
         finally:
             flag.set()
             thread.join()
-            self._finish_record(record, lm, forcer, cap, caller_stopped, stop_strings(turn))
+            self._finish_record(record, lm, forcer, cap, caller_stopped, stop_strings(turn), clock.hit)
+        if clock.hit:
+            raise _deadline_error(self.model)
+        if not pre and not record.completion.strip():
+            raise BackendError(f"{self.model} generated nothing this turn (stopped: {record.stopped}): an empty turn",
+                               retryable=True)
 
     def _finish_record(self, record: GenerationRecord, lm: _Loaded, forcer: BudgetForcer, cap: ChannelCap,
-                       caller_stopped: bool, stops: tuple[str, ...]) -> None:
+                       caller_stopped: bool, stops: tuple[str, ...] = (), deadline_hit: bool = False) -> None:
         ids = record.completion_ids
         record.completion = lm.tokenizer.decode([i for i in ids if i not in lm.hidden_ids], skip_special_tokens=False)
         record.forcing = forcer.log
         record.thinking_tokens = forcer.log.thinking_tokens
         record.answer_tokens = forcer.log.answer_tokens
+        shown = [i for i in ids if i not in lm.hidden_ids]
+        last = lm.tokenizer.decode(shown[-1:], skip_special_tokens=False) if shown else ""
+        record.stop_tag = _stop_tag(record.completion, last, stops)
         if caller_stopped:
             record.stopped = "caller stopped"
+        elif deadline_hit:
+            record.stopped = "deadline"
         elif cap.hit:
             record.stopped = f"{cap.hit} cap"
-        elif any(record.completion.endswith(s) for s in stops):
+        elif record.stop_tag:
             record.stopped = "stop string"
         elif ids and ids[-1] in lm.eos_ids:
             record.stopped = "end of sequence"
@@ -313,6 +331,39 @@ class HFReasoner:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+class _Deadline:
+    """Stopping criterion: stop at ``deadline`` (epoch seconds), and remember that it did."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline, self.hit = deadline, False
+
+    def stop_now(self, input_ids: Any = None, scores: Any = None) -> bool:
+        if self.deadline is not None and time.time() >= self.deadline:
+            self.hit = True
+        return self.hit
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.stop_now(), dtype=torch.bool, device=input_ids.device)
+
+
+def _stop_tag(completion: str, last: str, stops: Sequence[str]) -> str | None:
+    """The stop string that ends inside the last token's text: that token may carry more after it
+    (``</sketch>`` and a newline in one piece), which is still a stop at the tag, not a length stop."""
+    start = len(completion) - len(last)
+    for stop in stops:
+        i = completion.rfind(stop)
+        if i >= 0 and i + len(stop) > start:
+            return stop
+    return None
+
+
+def _deadline_error(model: str) -> DeadlineReached:
+    return DeadlineReached(f"the run's time limit (max_seconds) was reached: generation with {model} was cut "
+                           "there; what was generated before it is kept")
 
 
 class _Detok:
@@ -369,28 +420,22 @@ def _chat(lm: _Loaded, system: str, user: str, thinking: bool) -> str:
 
 
 def _how_to_get(model: str) -> str:
+    if looks_local(model):
+        return "check the files in that folder (config.json and the weights, or a .gguf with gguf_file=...)"
     return (f"download the weights on a connected machine (`hf download {model}`), then pass the local folder "
             "as model=..., or set HF_HOME to a Hugging Face cache that already holds them")
 
 
 def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remote_code: bool) -> _Loaded:
-    path = Path(model).expanduser()
-    if gguf_file is None and model.endswith(".gguf"):
-        path, gguf_file = path.parent, path.name
-        model = str(path)
-    looks_local = path.exists() or model.startswith(("/", "./", "../", "~", "\\")) or os.path.isabs(model) \
-        or model.count("/") > 1
-    if looks_local and not path.exists():
-        raise BackendError(f"no model at {model!r}: {_how_to_get(model)}")
-    if gguf_file and looks_local and not (path / gguf_file).is_file():
-        raise BackendError(f"no GGUF file {gguf_file!r} in {model!r}: "
-                           "pass the folder that holds it, or the file's path")
-    src = str(path) if looks_local else model
+    found = locate(model, gguf_file)  # fails at once, with the fix, when the weights are not here
+    src, gguf_file = found.source, found.gguf_file
     torch_dtype = _resolve_dtype(dtype, device)
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        kw: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+        kw: dict[str, Any] = {"trust_remote_code": trust_remote_code, "local_files_only": found.local_only}
+        if found.cache_dir:
+            kw["cache_dir"] = found.cache_dir
         if gguf_file:
             kw["gguf_file"] = gguf_file
         tok = AutoTokenizer.from_pretrained(src, **kw)

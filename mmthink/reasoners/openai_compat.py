@@ -1,22 +1,28 @@
 """Any OpenAI-compatible chat endpoint as a reasoner (vLLM, SGLang, Ollama, llama.cpp, LM Studio).
 
-Streams ``/chat/completions`` over server-sent events with httpx. Thinking arrives either as
-a separate ``reasoning_content`` (vLLM, SGLang, DeepSeek) or ``reasoning`` (Ollama, OpenRouter)
-field, or inline as ``<think>...</think>`` in the content (split across chunks in any way);
-both become the thinking channel, and the markers never reach the caller.
+Streams ``/chat/completions`` (or ``/completions``, see below) over server-sent events with
+httpx. Thinking arrives either as a separate ``reasoning_content`` (vLLM, SGLang, DeepSeek) or
+``reasoning`` (Ollama, OpenRouter) field, or inline as ``<think>...</think>`` in the content
+(split across chunks in any way); both become the thinking channel, and the markers never reach
+the caller.
 
-Thinking on/off is sent two ways: ``chat_template_kwargs: {"enable_thinking": ...}`` (vLLM,
-SGLang) and the ``/think`` / ``/no_think`` soft switch in the user message (Qwen3 models on
-servers that ignore template kwargs).
+Thinking on/off is sent as ``chat_template_kwargs: {"enable_thinking": ...}`` (vLLM, SGLang),
+and as the ``/think`` / ``/no_think`` soft switch in the user message only for models whose chat
+template knows it (Qwen3 hybrids, SmolLM3; see :mod:`.chat_template`); a switch the model writes
+back is removed from its output.
 
-Continuing a chain: the chain so far goes back as a final assistant message that the server
-continues (``continue_final_message: true, add_generation_prompt: false`` for vLLM; llama.cpp
-and Ollama continue a trailing assistant message by themselves). A server that rejects those
-fields is retried once without them, and from then on the chain is sent as an assistant turn
-followed by a user turn asking to continue (the ``messages`` fallback: less exact, since the
-model starts a new turn). Note that Qwen3's own template renders an empty think block before
-a trailing assistant message that has not closed its thinking; serve Qwen3 with a template
-that does not (or use the ``hf`` reasoner) for exact mid-thought continuation.
+Continuing a chain: how depends on the server (see :mod:`.servers`): a trailing assistant
+message the server continues (``prefix``), the model's chat template rendered on our side and
+sent to ``/v1/completions`` (``completions``: llama.cpp, which ignores the prefix fields), or an
+assistant turn plus a user turn asking to go on (``messages``: less exact). ``server_kind``
+names the server, or ``"auto"`` finds out once per server; :meth:`facts` says what is used.
+
+One turn is one HTTP attempt: retries belong to the caller (the graph's fault policy). Errors say
+whether another attempt can help (``retryable``): a stream that ends without a finish reason, an
+error event inside the stream, a turn with no tokens, 429/5xx and connection failures are
+retryable; a wrong key, a prompt over the context window (:class:`~mmthink.errors.ContextOverflow`,
+naming both sizes) and the run's deadline (:class:`~mmthink.errors.DeadlineReached`,
+``turn.deadline``) are not.
 
 Budget: ``max_tokens`` is the thinking tokens left. If the server stops for length inside the
 thinking, a second call closes the thinking with a short graceful sentence and gets the answer.
@@ -27,19 +33,24 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmthink.errors import BackendError, InputError
+from mmthink.errors import BackendError, ContextOverflow, DeadlineReached, InputError
+from mmthink.reasoners import servers
 from mmthink.reasoners.base import Delta, Turn
-from mmthink.reasoners.forcing import GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, ThinkSplitter
+from mmthink.reasoners.chat_template import ChatTemplate, model_knows_soft_switches, template_from_tokenizer
+from mmthink.reasoners.forcing import GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, LiteralDrop, ThinkSplitter
 from mmthink.reasoners.prompt import build_system_prompt
 from mmthink.thinking import count_tokens
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
-_OPTIONAL = ("continue_final_message", "add_generation_prompt", "chat_template_kwargs", "stream_options")
+SOFT_SWITCHES = (" /no_think", " /think", "/no_think", "/think")
+_OPTIONAL = ("continue_final_message", "add_generation_prompt", "chat_template_kwargs", "stream_options", "seed")
 
 
 @dataclass
@@ -47,8 +58,10 @@ class CallRecord:
     """One HTTP call: the body sent (the key travels in a header, never here) and what came back."""
 
     body: dict[str, Any]
-    attempts: int = 0
+    path: str = "/chat/completions"
     finish_reason: str | None = None
+    stopped: str = ""  # stop string | end of sequence | length | caller stopped | deadline | error | <finish_reason>
+    stop_tag: str | None = None  # the drafting tag's closing string the call stopped at
     usage: dict[str, Any] | None = None
     thinking_chunks: int = 0
     answer_chunks: int = 0
@@ -59,53 +72,218 @@ class CallRecord:
 @dataclass
 class StreamRecord:
     calls: list[CallRecord] = field(default_factory=list)
-    continuation: str = "prefix"
+    continuation: str | None = None  # prefix | completions | messages; None when the turn continued nothing
+
+    @property
+    def stopped(self) -> str:
+        """Why the turn's last call ended (see :attr:`CallRecord.stopped`)."""
+        return self.calls[-1].stopped if self.calls else ""
 
 
 class OpenAICompatReasoner:
     """See the module docstring. Arguments fall back to OPENAI_BASE_URL (or OPENAI_API_BASE),
-    OPENAI_API_KEY and MMTHINK_MODEL; with no model named, the server's only model is used."""
+    OPENAI_API_KEY and MMTHINK_MODEL; with no model named, the server's only model is used.
+
+    ``server_kind``: auto | llama_cpp | vllm | sglang | ollama | openai (how to continue a chain);
+    ``tokenizer``: a tokenizer folder or cached hub id whose chat template renders ``/completions``
+    prompts when the server publishes none; ``soft_switches``: force the ``/think`` switches on or
+    off (None: only for templates that know them); ``connect_timeout``: seconds to reach the server.
+    """
 
     name = "openai_compat"
 
     def __init__(self, model: str | None = None, base_url: str | None = None, api_key: str | None = None, *,
-                 timeout: float = 60, max_retries: int = 3, backoff: float = 0.5,
+                 timeout: float = 60, connect_timeout: float = 5.0, server_kind: str = "auto",
+                 tokenizer: str | None = None, soft_switches: bool | None = None,
                  extra_body: dict[str, Any] | None = None, max_tokens: int = 1024, temperature: float = 0.6,
-                 system_prompt: str | None = None, graceful_close: str | None = GRACEFUL_CLOSE) -> None:
+                 system_prompt: str | None = None, graceful_close: str | None = GRACEFUL_CLOSE,
+                 max_retries: Any = None, backoff: Any = None) -> None:
         url = base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
         if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
             raise InputError("base_url", f"{url!r} is not an http(s) URL", "e.g. http://localhost:8000/v1")
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-            raise InputError("timeout", f"must be a positive number of seconds, got {timeout!r}", "e.g. 60")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InputError("max_retries", f"must be 0 or more, got {max_retries!r}", "e.g. 3")
-        if not isinstance(backoff, (int, float)) or backoff < 0:
-            raise InputError("backoff", f"must be 0 or more seconds, got {backoff!r}", "e.g. 0.5")
+        for name, value in (("max_retries", max_retries), ("backoff", backoff)):
+            if value is not None:
+                raise InputError(name, "the reasoner makes one HTTP attempt per turn; retries belong to the run",
+                                 "drop it and set the fault policy's reason attempts (policy.reason.attempts)")
+        for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise InputError(name, f"must be a positive number of seconds, got {value!r}", "e.g. 60")
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
             raise InputError("max_tokens", f"must be a positive integer, got {max_tokens!r}", "e.g. 1024")
         if extra_body is not None and not isinstance(extra_body, dict):
             raise InputError("extra_body", f"must be a dict, got {type(extra_body).__name__}")
+        if server_kind not in servers.SERVER_KINDS:
+            raise InputError("server_kind", f"unknown value {server_kind!r}",
+                             f"use one of {', '.join(servers.SERVER_KINDS)}")
+        if tokenizer is not None and (not isinstance(tokenizer, str) or not tokenizer.strip()):
+            raise InputError("tokenizer", f"must be a tokenizer folder or hub id, got {tokenizer!r}",
+                             "e.g. tokenizer='Qwen/Qwen3-0.6B'")
+        if soft_switches not in (None, True, False):
+            raise InputError("soft_switches", f"must be true, false or None, got {soft_switches!r}",
+                             "None appends them only for chat templates that know them")
         self.base_url = url.rstrip("/")
         self.model = model or os.environ.get("MMTHINK_MODEL") or None
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
         self.timeout = float(timeout)
-        self.max_retries = max_retries
-        self.backoff = float(backoff)
+        self.connect_timeout = float(connect_timeout)
+        self.server_kind = server_kind
+        self.tokenizer = tokenizer
+        self.soft_switches = soft_switches
         self.extra_body = dict(extra_body or {})
         self.max_tokens = max_tokens
         self.temperature = float(temperature)
         self.system_prompt = system_prompt
         self.graceful_close = graceful_close
+        self.continuation: str | None = None  # decided at the first continuation (or by prepare())
+        self.continuation_why = ""
+        self._template: ChatTemplate | None = None
+        self._info: servers.ServerInfo | None = None
         self._unsupported: set[str] = set()
         self.last_run: StreamRecord | None = None
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatReasoner(model={self.model!r}, base_url={self.base_url!r})"
 
+    # ------------------------------------------------------------------ server
+    def prepare(self) -> dict[str, Any]:
+        """Find out now (not at the first continuation) what the server is and how chains continue.
+
+        Fails within ``connect_timeout`` seconds, naming the URL, when the server cannot be reached.
+        Returns :meth:`facts`.
+        """
+        self._server()
+        self._decide_continuation()
+        return self.facts()
+
+    def facts(self) -> dict[str, Any]:
+        """What the trace should say about this backend: server kind, continuation, context size."""
+        out: dict[str, Any] = {"server_kind": self.server_kind}
+        if self._info is not None:
+            out["server_detected"] = self._info.kind
+            out["server_identified_by"] = self._info.identified_by
+            if self._info.context_size:
+                out["context_size"] = self._info.context_size
+        if self.continuation:
+            out["continuation"] = self.continuation
+            out["continuation_why"] = self.continuation_why
+        if self._template is not None:
+            out["chat_template_from"] = self._template.source
+        if self._info is not None:
+            try:
+                out["soft_switches"] = self._switches_known()
+            except BackendError:  # a tokenizer= that cannot be read: the first call reports it
+                pass
+        return out
+
+    def _server(self) -> servers.ServerInfo:
+        if self._info is not None:
+            return self._info
+        info = servers.cached(self.base_url)
+        if info is None:
+            models = self._get_json(self._url("/models"), required=True)
+            root = servers.server_root(self.base_url)
+            props = self._get_json(root + "/props")
+            is_llama = isinstance(props, dict) and "chat_template" in props
+            version = None if is_llama else self._get_json(root + "/api/version")
+            info = servers.remember(servers.identify(servers.ServerInfo(self.base_url), models, props, version))
+        self._info = info
+        if not self.model:
+            if not info.models:
+                raise BackendError(f"no model named and {self._url('/models')} lists none: pass model= or set "
+                                   "MMTHINK_MODEL", retryable=False)
+            self.model = info.models[0]
+        return info
+
+    def _chat_template(self) -> ChatTemplate | None:
+        if self._template is None:
+            if self.tokenizer:
+                self._template = template_from_tokenizer(self.tokenizer)
+            elif self._info is not None and self._info.template is not None:
+                self._template = self._info.template
+        return self._template
+
+    def _switches_known(self) -> bool:
+        if self.soft_switches is not None:
+            return self.soft_switches
+        template = self._chat_template()
+        if template is not None:
+            return template.knows_soft_switches
+        return model_knows_soft_switches(self.model)
+
+    def _decide_continuation(self) -> str:
+        if self.continuation:
+            return self.continuation
+        info = self._server()
+        template = self._chat_template()
+        choice, why = servers.decide(info, self.server_kind, template)
+        if choice is None:
+            if info.prefix_honoured is None:
+                info.prefix_honoured = self._probe()
+            if info.prefix_honoured:
+                choice, why = "prefix", "the server continued a half-written assistant message (probe)"
+            elif template is not None:
+                choice, why = "completions", ("the server ignores a trailing assistant message (probe): the chat "
+                                              f"template ({template.source}) is rendered on our side")
+            else:
+                choice, why = "messages", ("the server ignores a trailing assistant message (probe) and no chat "
+                                           "template is known (pass tokenizer=...): continued as a new turn")
+        self.continuation, self.continuation_why = choice, why
+        return choice
+
+    def _probe(self) -> bool:
+        import httpx
+
+        url = self._url()
+        body = servers.probe_body(self._model_name())
+        for _ in range(2):  # as is, then without optional fields the server rejected
+            for key in self._unsupported:
+                body.pop(key, None)
+            try:
+                with httpx.Client(timeout=self._timeout(None)) as client:
+                    resp = client.post(url, json=body, headers=self._headers())
+            except httpx.HTTPError as e:
+                raise self._transport_error(e, url, started=False) from e
+            if resp.status_code in (400, 422):
+                named = {f for f in _OPTIONAL if f in resp.text}
+                if named & {"continue_final_message", "add_generation_prompt"}:
+                    self._unsupported |= named | {"continue_final_message", "add_generation_prompt"}
+                    return False  # it refuses the prefix fields: no prefix continuation
+                if named - self._unsupported:
+                    self._unsupported |= named
+                    continue
+            if resp.status_code >= 400:
+                err = self._http_error(resp, url)
+                raise err if isinstance(err, BackendError) else BackendError(str(err), retryable=False)
+            try:
+                return servers.probe_honoured(resp.json())
+            except ValueError:
+                return False
+        raise BackendError(f"{url} keeps rejecting the continuation probe", retryable=False)
+
+    def _get_json(self, url: str, required: bool = False) -> Any:
+        import httpx
+
+        try:
+            with httpx.Client(timeout=self._timeout(None)) as client:
+                resp = client.get(url, headers=self._headers())
+        except httpx.HTTPError as e:
+            if required:
+                raise self._transport_error(e, url, started=False) from e
+            return None
+        if resp.status_code >= 400:
+            if required and resp.status_code in (401, 403):
+                raise self._http_error(resp, url)
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            return None
+
     # ------------------------------------------------------------------ stream
     def stream(self, turn: Turn) -> Iterator[Delta]:
-        record = StreamRecord(continuation="messages" if "continue_final_message" in self._unsupported else "prefix")
+        record = StreamRecord()
         self.last_run = record
+        self._server()
         system = turn.system or self.system_prompt or _system(turn)
         if turn.mode == "off":
             yield from self._call(record, turn, system, prefix=turn.answer or None, phase="answer",
@@ -118,8 +296,8 @@ class OpenAICompatReasoner:
                 pre = self._graceful_text(turn.transcript, turn.tokens_left)
                 if pre:
                     yield Delta(pre, "thinking", tokens=count_tokens(pre))
-            prefix = _closed_prefix(turn.transcript + pre) + turn.answer
-            yield from self._call(record, turn, system, prefix=prefix, phase="answer", max_tokens=self.max_tokens)
+            closed = _closed_prefix(turn.transcript + pre) + turn.answer
+            yield from self._call(record, turn, system, prefix=closed, phase="answer", max_tokens=self.max_tokens)
             return
         budget = turn.tokens_left
         reserve = 0
@@ -160,48 +338,77 @@ class OpenAICompatReasoner:
         return text
 
     # ------------------------------------------------------------------- calls
-    def _body(self, turn: Turn, system: str, prefix: str | None, max_tokens: int, model: str) -> dict[str, Any]:
+    def _user_text(self, turn: Turn) -> str:
+        if not self._switches_known():
+            return turn.prompt
+        return f"{turn.prompt} {'/think' if turn.mode != 'off' else '/no_think'}"
+
+    def _request(self, turn: Turn, system: str, prefix: str | None, max_tokens: int,
+                 model: str) -> tuple[str, dict[str, Any]]:
+        """The path and body of one call."""
         on = turn.mode != "off"
-        user = f"{turn.prompt} {'/think' if on else '/no_think'}"
+        user = self._user_text(turn)
         messages: list[dict[str, Any]] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        body: dict[str, Any] = {"model": model, "messages": messages, "stream": True, "max_tokens": max_tokens,
-                                "temperature": self.temperature, "stop": _stops(turn),
-                                "chat_template_kwargs": {"enable_thinking": on},
-                                "stream_options": {"include_usage": True}}
-        if prefix:
-            if "continue_final_message" in self._unsupported:
-                # The messages fallback: the chain so far as an assistant turn, then ask to go on.
+        common: dict[str, Any] = {"model": model, "stream": True, "max_tokens": max_tokens,
+                                  "temperature": self.temperature, "stop": _stops(turn), "seed": turn.seed,
+                                  "stream_options": {"include_usage": True}}
+        path = "/chat/completions"
+        if prefix and self.continuation == "completions":
+            template = self._chat_template()
+            assert template is not None  # "completions" is only chosen with a template
+            path = "/completions"
+            base = template.render(messages, add_generation_prompt=True, enable_thinking=on)
+            if prefix.startswith(THINK_OPEN) and base.rstrip().endswith(THINK_OPEN):
+                base = base.rstrip()[: -len(THINK_OPEN)]  # the template opened the block: ours replaces it
+            body = {**common, "prompt": base + prefix}
+        else:
+            body = {**common, "messages": messages, "chat_template_kwargs": {"enable_thinking": on}}
+            if prefix and self.continuation == "messages":
+                # The chain so far as an assistant turn, then ask to go on (the trace says "messages").
                 plain = prefix.replace(THINK_OPEN, "").replace(THINK_CLOSE, "").strip()
                 messages.append({"role": "assistant", "content": plain})
                 ask = ("Continue your reasoning exactly where it stopped; any observation above came from the "
                        "tools." if THINK_CLOSE not in prefix else "Continue your answer exactly where it stopped.")
-                messages.append({"role": "user", "content": ask + (" /think" if on else " /no_think")})
-            else:
+                if self._switches_known():
+                    ask += " /think" if on else " /no_think"
+                messages.append({"role": "user", "content": ask})
+            elif prefix:
                 messages.append({"role": "assistant", "content": prefix})
-                body["continue_final_message"] = True
-                body["add_generation_prompt"] = False
+                if self.server_kind != "ollama":  # Ollama continues it natively
+                    body["continue_final_message"] = True
+                    body["add_generation_prompt"] = False
         body.update(self.extra_body)
         for key in self._unsupported:
             body.pop(key, None)
-        return body
+        return path, body
 
     def _call(self, record: StreamRecord, turn: Turn, system: str, *, prefix: str | None, phase: str,
               max_tokens: int, state: dict[str, Any] | None = None, answer_so_far: str = "") -> Iterator[Delta]:
         state = state if state is not None else {}
         model = self._model_name()
-        for _ in range(3):  # at most: as is, without rejected optional fields
-            body = self._body(turn, system, prefix, max_tokens, model)
-            call = CallRecord(body=body)
+        if prefix:
+            record.continuation = self._decide_continuation()
+        for _ in range(3):  # at most: as is, without rejected optional fields (a negotiation, not a retry)
+            path, body = self._request(turn, system, prefix, max_tokens, model)
+            call = CallRecord(body=body, path=path)
             record.calls.append(call)
             try:
                 yield from self._consume(call, turn, phase, state, turn.answer + answer_so_far)
                 return
             except _Rejected as e:
                 if not e.fields or e.fields <= self._unsupported:
-                    raise _final(BackendError(e.message)) from None
+                    raise BackendError(e.message, retryable=False) from None
                 self._unsupported |= e.fields
-                record.continuation = "messages" if "continue_final_message" in self._unsupported else "prefix"
-        raise BackendError(f"{self.base_url} keeps rejecting the request")
+                if "continue_final_message" in e.fields and self.continuation == "prefix":
+                    if self._info is not None:
+                        self._info.prefix_honoured = False
+                    template = self._chat_template()
+                    self.continuation = "completions" if template is not None else "messages"
+                    self.continuation_why = "the server rejected continue_final_message" + (
+                        f": the chat template ({template.source}) is rendered on our side" if template else
+                        " and no chat template is known (pass tokenizer=...): continued as a new turn")
+                    record.continuation = self.continuation
+        raise BackendError(f"{self.base_url} keeps rejecting the request", retryable=False)
 
     def _consume(self, call: CallRecord, turn: Turn, phase: str, state: dict[str, Any],
                  answer_before: str) -> Iterator[Delta]:
@@ -209,59 +416,90 @@ class OpenAICompatReasoner:
         splitter = ThinkSplitter(phase, drop_thinking=not on, lstrip_answer=not answer_before)
         pending = {"thinking": 0, "answer": 0}
         texts = {"thinking": "", "answer": ""}
+        drops = {ch: LiteralDrop(SOFT_SWITCHES) for ch in texts} if self._switches_known() else None
         reasoning_seen = False
         stop_reason: Any = None
         reports_stop = False  # the server says which stop matched (vLLM stop_reason, SGLang matched_stop)
+        url = self._url(call.path)
 
-        def out(pieces: list[tuple[str, str]]) -> Iterator[Delta]:
+        def out(pieces: list[tuple[str, str]], final: bool = False) -> Iterator[Delta]:
             for channel, text in pieces:
+                if drops is not None:
+                    text = drops[channel].feed(text) + (drops[channel].finish() if final else "")
+                if not text:
+                    continue
                 texts[channel] += text
                 yield Delta(text, channel, tokens=pending[channel])  # type: ignore[arg-type]
                 pending[channel] = 0
 
-        for obj in self._events(call):
-            if obj.get("usage"):
-                call.usage = obj["usage"]
-            choices = obj.get("choices") or []
-            if not isinstance(choices, list):
-                raise BackendError(f"malformed reply from {self._url()}: 'choices' is not a list in {_snippet(obj)}")
-            for choice in choices[:1]:
-                if not isinstance(choice, dict):
-                    raise BackendError(f"malformed reply from {self._url()}: a choice is not an object: "
-                                       f"{_snippet(obj)}")
-                delta = choice.get("delta") or choice.get("message") or {}
-                if not isinstance(delta, dict):
-                    raise BackendError(f"malformed reply from {self._url()}: 'delta' is not an object: "
-                                       f"{_snippet(obj)}")
-                reasoning = delta.get("reasoning_content") or delta.get("reasoning") or delta.get("thinking")
-                content = delta.get("content")
-                if isinstance(reasoning, str) and reasoning:
-                    if not on:
-                        call.dropped_reasoning_chunks += 1
-                    else:
-                        reasoning_seen = True
-                        call.thinking_chunks += 1
-                        pending["thinking"] += 1
-                        text = reasoning.replace(THINK_OPEN, "").replace(THINK_CLOSE, "")
-                        if text:
-                            yield from out([("thinking", text)])
-                if isinstance(content, str) and content:
-                    if reasoning_seen and splitter.phase == "thinking":
-                        # The server splits reasoning off, so content is the answer.
-                        yield from out(splitter.close_thinking())
-                    if not splitter.dropping:
-                        pending[splitter.phase] += 1
-                        if splitter.phase == "thinking":
-                            call.thinking_chunks += 1
+        completed = False
+        try:
+            for obj in self._events(call, turn.deadline):
+                if obj.get("usage"):
+                    call.usage = obj["usage"]
+                choices = obj.get("choices") or []
+                if not isinstance(choices, list):
+                    raise BackendError(f"malformed reply from {url}: 'choices' is not a list in {_snippet(obj)}")
+                for choice in choices[:1]:
+                    if not isinstance(choice, dict):
+                        raise BackendError(f"malformed reply from {url}: a choice is not an object: {_snippet(obj)}")
+                    delta = choice.get("delta") or choice.get("message") or {}
+                    if not isinstance(delta, dict):
+                        raise BackendError(f"malformed reply from {url}: 'delta' is not an object: {_snippet(obj)}")
+                    reasoning = delta.get("reasoning_content") or delta.get("reasoning") or delta.get("thinking")
+                    content = delta.get("content")
+                    if content is None and isinstance(choice.get("text"), str):  # /completions
+                        content = choice["text"]
+                    if isinstance(reasoning, str) and reasoning:
+                        if not on:
+                            call.dropped_reasoning_chunks += 1
                         else:
-                            call.answer_chunks += 1
-                    yield from out(splitter.feed(content))
-                if choice.get("finish_reason"):
-                    call.finish_reason = choice["finish_reason"]
-                    reports_stop = "stop_reason" in choice or "matched_stop" in choice
-                    stop_reason = choice.get("stop_reason", choice.get("matched_stop"))
-        yield from out(splitter.finish())
+                            reasoning_seen = True
+                            call.thinking_chunks += 1
+                            pending["thinking"] += 1
+                            text = reasoning.replace(THINK_OPEN, "").replace(THINK_CLOSE, "")
+                            if text:
+                                yield from out([("thinking", text)])
+                    if isinstance(content, str) and content:
+                        if reasoning_seen and splitter.phase == "thinking":
+                            # The server splits reasoning off, so content is the answer.
+                            yield from out(splitter.close_thinking())
+                        if not splitter.dropping:
+                            pending[splitter.phase] += 1
+                            if splitter.phase == "thinking":
+                                call.thinking_chunks += 1
+                            else:
+                                call.answer_chunks += 1
+                        yield from out(splitter.feed(content))
+                    if choice.get("finish_reason"):
+                        call.finish_reason = choice["finish_reason"]
+                        reports_stop = "stop_reason" in choice or "matched_stop" in choice
+                        stop_reason = choice.get("stop_reason", choice.get("matched_stop"))
+            completed = True
+        except DeadlineReached:
+            call.stopped = "deadline"
+            raise
+        except _Rejected:
+            call.stopped = "rejected"
+            raise
+        except BackendError:
+            call.stopped = "error"
+            raise
+        finally:
+            if not completed and not call.stopped:
+                call.stopped = "caller stopped"
+        pieces = splitter.finish()
         state["phase"] = splitter.phase
+        if drops is not None:
+            for channel in texts:  # flush what the soft-switch filter held back
+                pieces.append((channel, ""))
+        yield from out(pieces, final=True)
+        if call.finish_reason is None:
+            call.stopped = "error"
+            raise BackendError(f"{url}: the stream ended without a finish_reason after {call.thinking_chunks} "
+                               f"thinking and {call.answer_chunks} answer chunks (the server cut the reply short; "
+                               "llama-cpp-python does so when another request arrives)", retryable=True)
+        call.stopped = {"stop": "end of sequence", "length": "length"}.get(call.finish_reason, call.finish_reason)
         if call.finish_reason == "stop":
             # Servers strip the stop string: put the closing tag back.
             channel = splitter.phase if splitter.phase in texts else "answer"
@@ -271,9 +509,16 @@ class OpenAICompatReasoner:
             else:
                 tag = _unclosed(context, turn)
             if tag:
-                call.reappended = tag
+                call.reappended = call.stop_tag = tag
+                call.stopped = "stop string"
                 pending[channel] += 1
-                yield from out([(channel, tag)])
+                texts[channel] += tag
+                yield Delta(tag, channel, tokens=pending[channel])  # type: ignore[arg-type]
+                pending[channel] = 0
+        if not any(texts.values()) and not call.dropped_reasoning_chunks and call.finish_reason != "length":
+            call.stopped = "error"
+            raise BackendError(f"{url} returned no tokens (finish_reason {call.finish_reason!r}): an empty turn",
+                               retryable=True)
         for channel, n in pending.items():
             if n:
                 yield Delta("", channel, tokens=n)  # type: ignore[arg-type]
@@ -288,121 +533,183 @@ class OpenAICompatReasoner:
             h["Authorization"] = f"Bearer {self._api_key}"
         return h
 
+    def _timeout(self, deadline: float | None) -> Any:
+        import httpx
+
+        read = self.timeout
+        if deadline is not None:
+            left = deadline - time.time()
+            if left <= 0:
+                raise _deadline_error(self._url(), deadline)
+            read = min(read, left + 0.05)
+        return httpx.Timeout(read, connect=min(self.connect_timeout, read))
+
     def _model_name(self) -> str:
         if self.model:
             return self.model
-        import httpx
-
-        url = self._url("/models")
-        try:
-            resp = httpx.get(url, headers=self._headers(), timeout=self.timeout)
-            data = resp.json().get("data") if resp.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, AttributeError) as e:
-            raise BackendError(f"no model named and {url} could not list one ({e}): "
-                               "pass model= or set MMTHINK_MODEL") from e
-        if not data or not isinstance(data, list) or not isinstance(data[0], dict) or not data[0].get("id"):
-            raise BackendError(f"no model named and {url} lists none: pass model= or set MMTHINK_MODEL")
-        self.model = str(data[0]["id"])
+        self._server()
+        assert self.model
         return self.model
 
-    def _events(self, call: CallRecord) -> Iterator[dict[str, Any]]:
-        """Parsed JSON objects of the reply, retrying before the first byte on 429/5xx/connection errors."""
+    def _events(self, call: CallRecord, deadline: float | None) -> Iterator[dict[str, Any]]:
+        """Parsed JSON objects of the reply; the stream is cut at ``deadline`` (epoch seconds)."""
         import httpx
 
-        url = self._url()
-        attempt = 0
-        while True:
-            call.attempts = attempt + 1
-            started = False
-            try:
-                with httpx.Client(timeout=self.timeout) as client:
-                    with client.stream("POST", url, json=call.body, headers=self._headers()) as resp:
-                        if resp.status_code >= 400:
-                            resp.read()
-                            err = self._http_error(resp)
-                            if isinstance(err, _Retryable) and attempt < self.max_retries:
-                                self._sleep(attempt, resp.headers.get("retry-after"))
-                                attempt += 1
-                                continue
-                            raise err.final() if isinstance(err, _Retryable) else err
-                        if "text/event-stream" not in resp.headers.get("content-type", "text/event-stream"):
-                            resp.read()
-                            yield _parse_json(resp.text, url)
-                            return
-                        for payload in _sse(resp.iter_lines()):
-                            if payload.strip() == "[DONE]":
-                                return
-                            started = True
-                            obj = _parse_json(payload, url)
-                            if isinstance(obj.get("error"), (dict, str)):
-                                err = obj["error"]
-                                msg = err.get("message", err) if isinstance(err, dict) else err
-                                raise BackendError(f"{url} reported an error mid-stream: {str(msg)[:300]}")
-                            yield obj
+        url = self._url(call.path)
+        started = False
+        watchdog: _Watchdog | None = None
+        try:
+            with httpx.Client(timeout=self._timeout(deadline)) as client:
+                with client.stream("POST", url, json=call.body, headers=self._headers()) as resp:
+                    if resp.status_code >= 400:
+                        resp.read()
+                        raise self._http_error(resp, url)
+                    if deadline is not None:
+                        watchdog = _Watchdog(resp, deadline)
+                    if "text/event-stream" not in resp.headers.get("content-type", "text/event-stream"):
+                        resp.read()
+                        yield _parse_json(resp.text, url)
                         return
-            except httpx.ConnectTimeout as e:
-                raise BackendError(f"could not connect to {url} within {self.timeout:g} s") from e
-            except httpx.TimeoutException as e:
-                raise BackendError(f"no response from {url} within {self.timeout:g} s") from e
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
-                if started:
-                    raise BackendError(f"{url} dropped the connection mid-reply: {e}") from e
-                if attempt < self.max_retries:
-                    self._sleep(attempt, None)
-                    attempt += 1
-                    continue
-                raise BackendError(f"cannot reach {url} ({type(e).__name__}: {e}); is the server running? "
-                                   "Set base_url= or OPENAI_BASE_URL") from e
+                    for payload in _sse(resp.iter_lines()):
+                        if deadline is not None and time.time() >= deadline:
+                            raise _deadline_error(url, deadline)
+                        if payload.strip() == "[DONE]":
+                            return
+                        started = True
+                        obj = _parse_json(payload, url)
+                        if isinstance(obj.get("error"), (dict, str)) or obj.get("object") == "error":
+                            raise _stream_error(obj, url, self.base_url, self._info)
+                        yield obj
+                    if deadline is not None and watchdog is not None and watchdog.fired:
+                        raise _deadline_error(url, deadline)
+        except httpx.HTTPError as e:
+            if deadline is not None and (time.time() >= deadline - 0.05 or (watchdog and watchdog.fired)):
+                raise _deadline_error(url, deadline) from e
+            raise self._transport_error(e, url, started) from e
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
 
-    def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = self.backoff * (2 ** attempt)
-        if retry_after:
-            try:
-                delay = max(delay, min(float(retry_after), 30.0))
-            except ValueError:
-                pass
-        time.sleep(delay)
+    def _transport_error(self, e: Exception, url: str, started: bool) -> BackendError:
+        import httpx
 
-    def _http_error(self, resp: Any) -> Exception:
-        url, code = self._url(), resp.status_code
+        if isinstance(e, httpx.ConnectTimeout):
+            return BackendError(f"could not connect to {url} within {self.connect_timeout:g} s; is the server "
+                                "running? Set base_url= or OPENAI_BASE_URL", retryable=True)
+        if isinstance(e, httpx.TimeoutException):
+            return BackendError(f"no response from {url} within {self.timeout:g} s", retryable=True)
+        if started:
+            return BackendError(f"{url} dropped the connection mid-reply: {e}", retryable=True)
+        return BackendError(f"cannot reach {url} ({type(e).__name__}: {e}); is the server running? "
+                            "Set base_url= or OPENAI_BASE_URL", retryable=True)
+
+    def _http_error(self, resp: Any, url: str) -> Exception:
+        code = resp.status_code
         text = resp.text
         if code == 429 or code >= 500:
-            return _Retryable(BackendError(f"{url} answered HTTP {code} after {self.max_retries + 1} tries: "
-                                           f"{_clip(text)}"))
+            return BackendError(f"{url} answered HTTP {code}: {_clip(text)}", retryable=True)
         if code in (401, 403):
             msg = f"{url} rejected the API key (HTTP {code}): pass api_key= or set OPENAI_API_KEY"
-            return _final(BackendError(f"{msg}; server said: {_clip(text)}"))
+            return BackendError(f"{msg}; server said: {_clip(text)}", retryable=False)
         if code == 404:
             msg = f"{url} answered HTTP 404 (check that base_url ends with /v1 and that {self.model!r} is served)"
-            return _final(BackendError(f"{msg}: {_clip(text)}"))
-        if code in (400, 422):
+            return BackendError(f"{msg}: {_clip(text)}", retryable=False)
+        if code in (400, 413, 422):
+            overflow = _overflow(_error_obj(text), text, self.base_url, self._info)
+            if overflow is not None:
+                return overflow
             fields = {f for f in _OPTIONAL if f in text}
             if fields:
                 return _Rejected(f"{url} answered HTTP {code}: {_clip(text)}", fields)
-        return _final(BackendError(f"{url} answered HTTP {code}: {_clip(text)}"))
-
-
-def _final(error: BackendError) -> BackendError:
-    """Mark an error that another attempt cannot fix (a wrong key, a bad request), so callers do not retry it."""
-    error.retryable = False  # type: ignore[attr-defined]
-    return error
+        return BackendError(f"{url} answered HTTP {code}: {_clip(text)}", retryable=False)
 
 
 # ------------------------------------------------------------------------- helpers
-
-
-class _Retryable(Exception):
-    def __init__(self, error: BackendError) -> None:
-        self.error = error
-
-    def final(self) -> BackendError:
-        return self.error
 
 
 class _Rejected(Exception):
     def __init__(self, message: str, fields: set[str]) -> None:
         super().__init__(message)
         self.message, self.fields = message, fields
+
+
+class _Watchdog:
+    """Cut a streamed reply at the deadline, even while a read is blocked: shut the socket down."""
+
+    def __init__(self, resp: Any, deadline: float) -> None:
+        self.resp = resp
+        self.fired = False
+        self.timer = threading.Timer(max(0.0, deadline - time.time()), self._fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        stream = self.resp.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+def _deadline_error(url: str, deadline: float) -> DeadlineReached:
+    when = time.strftime("%H:%M:%S", time.localtime(deadline))
+    return DeadlineReached(f"the run's time limit (max_seconds) was reached at {when}: the call to {url} was cut "
+                           "there; what streamed before it is kept", deadline=deadline)
+
+
+def _error_obj(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+_LLAMA_CPP_PY = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
+_OPENAI_STYLE = re.compile(r"maximum context length is (\d+) tokens.*?requested (\d+) tokens"
+                           r"(?: \((\d+) in the messages)?", re.S | re.I)
+_GENERIC = re.compile(r"context (?:length|window|size)|exceeds? the available context", re.I)
+
+
+def _overflow(obj: Any, text: str, base_url: str, info: servers.ServerInfo | None) -> ContextOverflow | None:
+    """A context-window error, in any of the shapes servers use, as a final error naming both sizes."""
+    err = obj.get("error", obj) if isinstance(obj, dict) else {}
+    if not isinstance(err, dict):
+        err = {"message": str(err)}
+    message = str(err.get("message") or text)
+    ctx = prompt = None
+    if (m := _LLAMA_CPP_PY.search(message)) is not None:  # llama-cpp-python, in the stream
+        prompt, ctx = int(m.group(1)), int(m.group(2))
+    elif (m := _OPENAI_STYLE.search(message)) is not None:  # vLLM, llama-cpp-python's 400
+        ctx = int(m.group(1))
+        prompt = int(m.group(3)) if m.group(3) else None
+    elif isinstance(err.get("n_ctx"), int) or err.get("type") == "exceed_context_size_error":  # llama.cpp server
+        ctx, prompt = err.get("n_ctx"), err.get("n_prompt_tokens")
+    elif not _GENERIC.search(message):
+        return None
+    if ctx is None and info is not None:
+        ctx = info.context_size
+    sizes = (f"the prompt is {prompt} tokens" if prompt else "the prompt is too long") + \
+        (f" and the server's context window is {ctx} tokens" if ctx else " for the server's context window")
+    return ContextOverflow(
+        f"{sizes} ({base_url}; server said: {_clip(message, 200)}). Start the server with a larger context "
+        "(llama.cpp: --ctx-size N; llama_cpp.server: --n_ctx N; vLLM: --max-model-len N) or shorten the "
+        "system prompt", context_size=ctx, prompt_tokens=prompt)
+
+
+def _stream_error(obj: dict[str, Any], url: str, base_url: str, info: servers.ServerInfo | None) -> BackendError:
+    """An error event inside an HTTP 200 stream: a context overflow is final, anything else retryable."""
+    overflow = _overflow(obj, json.dumps(obj), base_url, info)
+    if overflow is not None:
+        return overflow
+    err = obj.get("error", obj.get("message"))
+    msg = err.get("message", err) if isinstance(err, dict) else err
+    return BackendError(f"{url} reported an error mid-stream: {str(msg)[:300]}", retryable=True)
 
 
 def _closed_prefix(thinking: str) -> str:
@@ -448,9 +755,10 @@ def _parse_json(payload: str, url: str) -> dict[str, Any]:
     try:
         obj = json.loads(payload)
     except json.JSONDecodeError as e:
-        raise BackendError(f"malformed reply from {url}: {e.msg} in {payload[:120]!r}") from None
+        raise BackendError(f"malformed reply from {url}: {e.msg} in {payload[:120]!r}", retryable=True) from None
     if not isinstance(obj, dict):
-        raise BackendError(f"malformed reply from {url}: expected a JSON object, got {payload[:120]!r}")
+        raise BackendError(f"malformed reply from {url}: expected a JSON object, got {payload[:120]!r}",
+                           retryable=True)
     return obj
 
 
