@@ -318,32 +318,40 @@ def _summary(res: Any, zipped: Path | None) -> None:
 
 
 def _view(args: argparse.Namespace) -> int:
-    from .trace.reader import load_trace
+    """Never the bundle's own index.html: a page rendered from verified data, in a folder mmthink owns."""
+    from .errors import BundleError
+    from .trace.terminal import printable
+    from .trace.view import view_bundle
 
-    trace = load_trace(args.bundle)
-    page = trace.root / "index.html"
-    if not page.exists():
-        from .trace.viewer import write_viewer
-
-        page = write_viewer(trace.root, trace.manifest, trace.steps)
-    print(page.resolve())
+    try:
+        page = view_bundle(args.bundle)
+    except BundleError as e:
+        print(f"mmthink: bad bundle: {printable(e)}", file=sys.stderr)
+        return EXIT_BUNDLE
+    print(printable(page))
     if args.open:
         import webbrowser
 
-        webbrowser.open(page.resolve().as_uri())
+        webbrowser.open(page.as_uri())
     return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .trace.reader import load_trace
+    """Every file checked in one streaming pass (a zip read in place); messages are terminal-safe."""
+    from .errors import BundleError
+    from .trace.reader import verify_bundle
+    from .trace.terminal import printable
 
-    trace = load_trace(args.bundle, verify=False)
-    problems = trace.verify()
-    if problems:
-        for p in problems:
-            print(f"problem: {p}", file=sys.stderr)
+    try:
+        report = verify_bundle(args.bundle)
+    except BundleError as e:
+        print(f"mmthink: bad bundle: {printable(e)}", file=sys.stderr)
         return EXIT_BUNDLE
-    print(f"ok: {len(trace.steps)} steps, status {trace.manifest.get('status')}")
+    if not report.ok:
+        for p in report.problems:
+            print(f"problem: {printable(p)}", file=sys.stderr)
+        return EXIT_BUNDLE
+    print(f"ok: {report.steps} steps, status {printable(report.status)}")
     return EXIT_OK
 
 

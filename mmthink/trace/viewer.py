@@ -1,6 +1,8 @@
-"""The static page that replays a run: ``index.html`` next to the bundle's assets.
+"""The static page that replays a run: ``render(manifest, steps)`` gives the HTML as a string.
 
-Rendered here, in Python, so the page reads fine with scripts off and every step is in the
+This module writes nothing and imports nothing but the schema and the JSON sanitiser: the writer
+puts the page next to a run's assets, and ``mmthink view`` puts a fresh one in a folder of its
+own. Rendered here, in Python, so the page reads fine with scripts off and every step is in the
 DOM as ``<div class="step step-<kind>" data-index=N>``; a small inline script only filters and
 shows raw JSON. Everything from the trace is escaped, media are referenced by relative path,
 and a Content-Security-Policy lets nothing but the page's own script run and nothing load
@@ -21,11 +23,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from .jsonio import jsonable, script_safe
 from .schema import MIME, STEP_KINDS, Step
-from .writer import VIEWER, atomic_write, jsonable
 
 _HERE = Path(__file__).resolve().parent
-_SAFE_ASSET = re.compile(r"^assets/[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")
+VIEWABLE = ("png", "jpg", "jpeg", "gif", "webp", "wav", "mp3", "ogg", "mp4", "webm", "json")
+"""Asset extensions the page links to or embeds; never html or svg, which could carry a script."""
+_SAFE_ASSET = re.compile(r"^assets/[0-9a-f]{64}\.(?:" + "|".join(VIEWABLE) + r")$")
 _TAG = re.compile(r"<(/?)([A-Za-z_][\w\-]*)((?:\s+[^<>]*?)?)\s*(/?)>")
 _KIND_LABEL = {"thought": "thought", "draft": "draft", "observation": "observation", "decision": "decision",
                "final": "final", "error": "error"}
@@ -70,7 +74,7 @@ def fmt_value(v: Any) -> str:
 
 
 def _asset_ok(rel: Any) -> bool:
-    return isinstance(rel, str) and bool(_SAFE_ASSET.match(rel)) and ".." not in rel
+    return isinstance(rel, str) and bool(_SAFE_ASSET.fullmatch(rel))
 
 
 def _dict(step: Step | dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +226,7 @@ def _step_html(d: dict[str, Any], t0: float | None, draft_index: dict[str, int])
     ref_html = ""
     if ref:
         target = draft_index.get(str(ref))
-        ref_html = (f'<a class="ref" href="#step-{target}">{esc(ref)}</a>' if target is not None and target != idx
+        ref_html = (f'<a class="ref" href="#step-{esc(target)}">{esc(ref)}</a>' if target is not None and target != idx
                     else f'<span class="ref">{esc(ref)}</span>')
     head = (f'<header class="step-head"><span class="idx">#{esc(idx)}</span>'
             f'<span class="kind kind-{kind}">{_KIND_LABEL[kind]}</span>'
@@ -420,16 +424,18 @@ def _toolbar(ds: list[dict[str, Any]], has_strip: bool) -> str:
 
 
 # --------------------------------------------------------------------------- page
-def render_html(manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]) -> str:
-    """The whole page as one string: no external URLs, media by relative ``assets/`` path."""
+def render(manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]) -> str:
+    """The whole page as one string: no external URLs, media by relative ``assets/`` path.
+
+    Pure: it reads ``viewer.css``/``viewer.js`` from the package and nothing else, writes nothing.
+    """
     css, js = _static()
-    m = jsonable(manifest or {})
-    ds = [_dict(s) for s in steps]
+    m = jsonable(manifest) if isinstance(manifest, dict) else {}
+    ds = [_dict(s) for s in steps if isinstance(s, (Step, dict))]
     starts = [d["started"] for d in ds if isinstance(d.get("started"), (int, float))]
     t0 = min(starts) if starts else None
     timeline = _timeline(ds, t0)
-    payload = json.dumps({"manifest": m, "steps": ds}, ensure_ascii=False, allow_nan=False)
-    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    payload = script_safe({"manifest": m, "steps": ds})
     script_hash = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode()
     csp = ("default-src 'none'; img-src 'self' file: data: blob:; media-src 'self' file: blob:; "
            f"style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'")
@@ -451,8 +457,5 @@ def render_html(manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]
             f"<script>{js}</script>\n</body></html>\n")
 
 
-def write_viewer(root: str | Path, manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]) -> Path:
-    """Write ``root/index.html`` atomically and return its path."""
-    path = Path(root) / VIEWER
-    atomic_write(path, render_html(manifest, steps).encode("utf-8"), sync=False)  # `mmthink view` remakes it
-    return path
+render_html = render
+"""The earlier name of :func:`render`."""
