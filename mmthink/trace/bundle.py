@@ -153,7 +153,7 @@ class FolderSource:
         """Open a file the inventory listed; a link put there since is refused by ``O_NOFOLLOW``."""
         path = self.root.joinpath(*name.split("/"))
         try:
-            if (self.root / ASSETS).is_symlink():
+            if name.startswith(ASSETS + "/") and (self.root / ASSETS).is_symlink():
                 raise OSError("the assets folder is a link")
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
             if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -201,7 +201,7 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
         return f"has a name longer than {MAX_NAME} characters"
     if name.startswith("/") or _DRIVE.match(name):
         return "is an absolute path"
-    parts = name.rstrip("/").split("/")
+    parts = (name[:-1] if name.endswith("/") else name).split("/")  # one trailing "/" marks a folder
     if ".." in parts:
         return "climbs out with '..'"
     if any(p in ("", ".") for p in parts):
@@ -282,6 +282,7 @@ class ZipSource:
             if len(tops) != 1:
                 raise BundleError(f"{path}: the zip holds no {MANIFEST} at its top or in one top folder")
             prefix = tops[0] + "/"
+        self.folders = sorted(i.filename.rstrip("/") for i in infos if i.is_dir())
         return {i.filename: i for i in infos if not i.is_dir()}, prefix
 
     def inventory(self, problems: Problems, max_entries: int = MAX_ENTRIES) -> dict[str, int]:
@@ -297,6 +298,11 @@ class ZipSource:
                 problems.add(f"unknown file {rel!r}: not part of a {SCHEMA} bundle (remove it)")
                 continue
             files[rel] = info.file_size
+        for name in self.folders:
+            rel = name[len(self.prefix):] if (name + "/").startswith(self.prefix) else name
+            if (name + "/") == self.prefix or rel == ASSETS or any(p.startswith(".") for p in rel.split("/")):
+                continue
+            problems.add(f"unknown folder {rel!r}: not part of a {SCHEMA} bundle (remove it)")
         return files
 
     def open(self, name: str) -> IO[bytes]:
@@ -322,7 +328,7 @@ def open_source(path: Path, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX
 
 
 # --------------------------------------------------------------------------- reading data
-_READ_ERRORS = (OSError, zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, NotImplementedError)
+READ_ERRORS = (OSError, zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, NotImplementedError)
 
 
 def read_manifest(src: Source, files: dict[str, int]) -> dict[str, Any]:
@@ -331,7 +337,7 @@ def read_manifest(src: Source, files: dict[str, int]) -> dict[str, Any]:
     try:
         with src.open(MANIFEST) as f:
             manifest = read_json_file(f)
-    except (ValueError, *_READ_ERRORS) as e:
+    except (ValueError, *READ_ERRORS) as e:
         raise BundleError(f"{src.label}: unreadable {MANIFEST} ({e})") from None
     if not isinstance(manifest, dict):
         raise BundleError(f"{src.label}: {MANIFEST} is not a JSON object")
@@ -362,7 +368,7 @@ def iter_steps(src: Source, files: dict[str, int], running: bool,
                     problems.add(f"{STEPS}: line {no}: bad step ({e})")
                     continue
                 yield no, step
-    except _READ_ERRORS as e:
+    except READ_ERRORS as e:
         problems.add(f"{STEPS}: could not be read to the end ({e})")
 
 
@@ -439,7 +445,7 @@ class Checker:
                 except BundleError as e:
                     self.problems.add(str(e))
                     continue
-                except _READ_ERRORS as e:
+                except READ_ERRORS as e:
                     self.problems.add(f"{name}: could not be read ({e})")
                     continue
                 if got != want:
@@ -462,6 +468,8 @@ def check(src: Source, *, keep_steps: bool = False, hash_assets: bool = True) ->
     """One streaming pass over ``src``: fatal damage raises BundleError, the rest is counted in ``problems``."""
     problems = Problems()
     files = src.inventory(problems)
+    if MANIFEST not in files and problems:  # say why (a link, say) rather than only that it is missing
+        raise BundleError(f"{src.label}: no readable {MANIFEST}: " + "; ".join(problems.lines()))
     manifest = read_manifest(src, files)
     checker = Checker(files, manifest, problems)
     checker.check_manifest()

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import BundleError, InputError
-from .bundle import (MAX_BYTES, MAX_ENTRIES, MAX_RATIO, MAX_TOTAL_RATIO, RATIO_FLOOR, Checker, FolderSource,
+from .bundle import (READ_ERRORS, MAX_BYTES, MAX_ENTRIES, MAX_RATIO, MAX_TOTAL_RATIO, RATIO_FLOOR, Checker, FolderSource,
                      Problems, ZipSource, asset_rel_problem, check, layout_problem, open_source)
 from .schema import ASSETS, MANIFEST, STEP_KINDS, STEPS, VIEWER, Step
 from .writer import sha256_file
@@ -216,8 +216,9 @@ def load_trace(path: str | Path, verify: bool = True, dest: str | Path | None = 
                 shutil.rmtree(out, ignore_errors=True)
             else:
                 _empty(out)
-            if isinstance(e, OSError):
-                raise BundleError(f"{src}: could not be unpacked into {out} ({e.strerror or e})") from None
+            if isinstance(e, READ_ERRORS):
+                why = e.strerror if isinstance(e, OSError) and e.strerror else e
+                raise BundleError(f"{src}: could not be unpacked into {out} ({why})") from None
             raise
     finally:
         zsrc.close()
