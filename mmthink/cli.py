@@ -319,9 +319,9 @@ def _summary(res: Any, zipped: Path | None) -> None:
 
 def _view(args: argparse.Namespace) -> int:
     """Never the bundle's own index.html: a page rendered from verified data, in a folder mmthink owns."""
-    from .errors import BundleError
-    from .trace.terminal import printable
-    from .trace.view import view_bundle
+    from mmthink.errors import BundleError
+    from mmthink.trace.terminal import printable
+    from mmthink.trace.view import view_bundle
 
     try:
         page = view_bundle(args.bundle)
@@ -338,9 +338,9 @@ def _view(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     """Every file checked in one streaming pass (a zip read in place); messages are terminal-safe."""
-    from .errors import BundleError
-    from .trace.reader import verify_bundle
-    from .trace.terminal import printable
+    from mmthink.errors import BundleError
+    from mmthink.trace.reader import verify_bundle
+    from mmthink.trace.terminal import printable
 
     try:
         report = verify_bundle(args.bundle)

@@ -57,8 +57,9 @@ def tmpdir_watch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 # --------------------------------------------------------------------------- bombs
-def test_many_small_bombs_are_refused_before_anything_is_written(tmp_path: Path, good_zip: Path,
-                                                                tmpdir_watch: Path) -> None:
+def test_many_small_bombs_are_refused_before_anything_is_written(
+    tmp_path: Path, good_zip: Path, tmpdir_watch: Path
+) -> None:
     # each entry stays under the one-entry floor; together they expand about 500 times
     zeros = [(f"run/assets/{i:064x}.wav", bytes(900 * 1024)) for i in range(40)]
     z = _with(good_zip, tmp_path / "bomb.mmtrace", zeros)
@@ -84,7 +85,7 @@ def _counted_zip(entries: int, zip64: bool) -> bytes:
         zf.writestr("run/manifest.json", b"{}")
     data = buf.getvalue()
     at = data.rfind(b"PK\x05\x06")
-    sig, disk, cd_disk, n_disk, n_total, cd_size, cd_off, clen = struct.unpack("<4s4H2LH", data[at:at + 22])
+    sig, disk, cd_disk, n_disk, n_total, cd_size, cd_off, clen = struct.unpack("<4s4H2LH", data[at : at + 22])
     if not zip64:
         return data[:at] + struct.pack("<4s4H2LH", sig, disk, cd_disk, entries, entries, cd_size, cd_off, 0)
     rec_at = at
@@ -95,8 +96,9 @@ def _counted_zip(entries: int, zip64: bool) -> bytes:
 
 
 @pytest.mark.parametrize("zip64", [False, True])
-def test_entry_count_is_read_before_the_directory_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            zip64: bool) -> None:
+def test_entry_count_is_read_before_the_directory_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64: bool
+) -> None:
     z = tmp_path / "many.mmtrace"
     z.write_bytes(_counted_zip(60_000 if not zip64 else 400_000, zip64))
 
@@ -116,13 +118,17 @@ def test_a_real_zip_with_too_many_entries(tmp_path: Path, good_zip: Path) -> Non
 
 
 # --------------------------------------------------------------------------- odd entries
-@pytest.mark.parametrize("extra, why", [
-    ([("run/assets", b"a file where the folder is")], "both a file and a folder"),
-    ([("run/" + "a" * 300, b"x")], "longer than 255"),
-    ([("run/manifest.json/x", b"x")], "both a file and a folder"),
-])
-def test_odd_entries_are_a_bundle_error_not_a_traceback(tmp_path: Path, good_zip: Path, extra: Any, why: str,
-                                                        tmpdir_watch: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "extra, why",
+    [
+        ([("run/assets", b"a file where the folder is")], "both a file and a folder"),
+        ([("run/" + "a" * 300, b"x")], "longer than 255"),
+        ([("run/manifest.json/x", b"x")], "both a file and a folder"),
+    ],
+)
+def test_odd_entries_are_a_bundle_error_not_a_traceback(
+    tmp_path: Path, good_zip: Path, extra: Any, why: str, tmpdir_watch: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     z = _with(good_zip, tmp_path / "odd.mmtrace", extra)
     for cmd in ("verify", "view"):
         assert main([cmd, str(z)]) == 3
@@ -140,8 +146,11 @@ def test_cli_gives_exit_3_and_no_traceback(tmp_path: Path, good_zip: Path) -> No
 
 
 def test_unknown_entries_are_reported(tmp_path: Path, good_zip: Path) -> None:
-    z = _with(good_zip, tmp_path / "extra.mmtrace", [("run/page.html", b"<script>x</script>"),
-                                                      ("elsewhere.txt", b"hi"), ("run/.private", b"writer's")])
+    z = _with(
+        good_zip,
+        tmp_path / "extra.mmtrace",
+        [("run/page.html", b"<script>x</script>"), ("elsewhere.txt", b"hi"), ("run/.private", b"writer's")],
+    )
     report = verify_bundle(z)
     assert report.count == 2
     assert any("unknown file 'page.html'" in p for p in report.problems)
@@ -149,8 +158,9 @@ def test_unknown_entries_are_reported(tmp_path: Path, good_zip: Path) -> None:
 
 
 # --------------------------------------------------------------------------- temp copies
-def test_no_temp_copies_on_any_path(tmp_path: Path, good_zip: Path, tmpdir_watch: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_temp_copies_on_any_path(
+    tmp_path: Path, good_zip: Path, tmpdir_watch: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tampered = tmp_path / "tampered.mmtrace"
     with zipfile.ZipFile(good_zip) as src, zipfile.ZipFile(tampered, "w") as dst:
         for info in src.infolist():
@@ -178,8 +188,9 @@ def test_loaded_zip_owns_its_temp_folder(tmp_path: Path, good_zip: Path, tmpdir_
 
 
 # --------------------------------------------------------------------------- fuzzing
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_damaged_zips_give_a_bundle_error_or_load(tmp_path: Path, good_zip: Path, data: st.DataObject) -> None:
     raw = bytearray(good_zip.read_bytes())
@@ -200,8 +211,9 @@ def test_damaged_zips_give_a_bundle_error_or_load(tmp_path: Path, good_zip: Path
         pass
 
 
-_names = st.lists(st.text(alphabet="ab./\\:\x00-_", min_size=0, max_size=12).map(lambda s: "run/" + s),
-                  min_size=1, max_size=6)
+_names = st.lists(
+    st.text(alphabet="ab./\\:\x00-_", min_size=0, max_size=12).map(lambda s: "run/" + s), min_size=1, max_size=6
+)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -44,12 +44,21 @@ def make_bundle(root: Path, lines: int, bad: bool = False) -> Path:
     with open(root / "steps.jsonl", "w", encoding="utf-8") as f:
         for i in range(lines):
             if bad:
-                f.write('{"index": %d, "kind": "thought", "parts": ["hello"]}\n' % i)
+                f.write(json.dumps({"index": i, "kind": "thought", "parts": ["hello"]}) + "\n")
                 continue
-            s = Step("draft", "act", f"sketch s{i}", [Part("text", f"kite {i}: red, large, top left"),
-                                                      Part("image", asset=assets[i % 4], mime="image/png")],
-                     ref=f"s{i}", score=0.5, passed=True, metrics={"objects": 3, "ratio": 0.25}, started=1.0,
-                     ended=2.0, index=i)
+            s = Step(
+                "draft",
+                "act",
+                f"sketch s{i}",
+                [Part("text", f"kite {i}: red, large, top left"), Part("image", asset=assets[i % 4], mime="image/png")],
+                ref=f"s{i}",
+                score=0.5,
+                passed=True,
+                metrics={"objects": 3, "ratio": 0.25},
+                started=1.0,
+                ended=2.0,
+                index=i,
+            )
             f.write(json.dumps(s.to_dict()) + "\n")
     m = json.loads((root / "manifest.json").read_text())
     m.update(status="succeeded", steps=0 if bad else lines)
@@ -59,10 +68,12 @@ def make_bundle(root: Path, lines: int, bad: bool = False) -> Path:
 
 def measure(bundle: Path) -> dict[str, object]:
     """Run ``mmthink verify`` in a child; its peak RSS is the largest of all children so far, so one per process."""
-    code = ("import resource, subprocess, sys, time; t = time.time(); "
-            "p = subprocess.run([sys.executable, '-m', 'mmthink.cli', 'verify', sys.argv[1]], capture_output=True, "
-            "text=True); r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-            "print(p.returncode, round(time.time() - t, 1), r, len(p.stderr.splitlines()))")
+    code = (
+        "import resource, subprocess, sys, time; t = time.time(); "
+        "p = subprocess.run([sys.executable, '-m', 'mmthink.cli', 'verify', sys.argv[1]], capture_output=True, "
+        "text=True); r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(p.returncode, round(time.time() - t, 1), r, len(p.stderr.splitlines()))"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code, str(bundle)], capture_output=True, text=True, env=env, check=True)
     rc, secs, kib, errs = out.stdout.split()
@@ -80,12 +91,16 @@ def main(argv: list[str] | None = None) -> int:
         zipped = export_bundle(good, work / "good.mmtrace")
         base = measure(make_bundle(work / "tiny", 10))
         print(f"baseline (10 steps): exit {base['exit']}, peak {base['peak_mib']} MiB")
-        for name, path, size in (("folder", good, (good / "steps.jsonl").stat().st_size),
-                                 ("all lines bad", bad, (bad / "steps.jsonl").stat().st_size),
-                                 ("zip", zipped, zipped.stat().st_size)):
+        for name, path, size in (
+            ("folder", good, (good / "steps.jsonl").stat().st_size),
+            ("all lines bad", bad, (bad / "steps.jsonl").stat().st_size),
+            ("zip", zipped, zipped.stat().st_size),
+        ):
             r = measure(path)
-            print(f"{name}: {args.lines} lines, {size / 1e6:.0f} MB, exit {r['exit']}, {r['seconds']} s, "
-                  f"peak {r['peak_mib']} MiB, {r['stderr_lines']} stderr lines")
+            print(
+                f"{name}: {args.lines} lines, {size / 1e6:.0f} MB, exit {r['exit']}, {r['seconds']} s, "
+                f"peak {r['peak_mib']} MiB, {r['stderr_lines']} stderr lines"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -542,8 +542,10 @@ def hostile_bundle_rows(ref: Path, work: Path) -> list[dict[str, Any]]:
 
     def refused(drill: str, target: Path, want: str, cmd: str = "verify", max_lines: int = 21) -> dict[str, Any]:
         r = _cli_measured([cmd, str(target)], work, drill.split(":")[0].replace(" ", "-") + str(len(rows)))
-        ok = r["rc"] == 3 and r["clean"] and want in r["err"] and r["err"].count("\n") <= max_lines and not r["tmp_left"]
-        first = (r["err"].strip().splitlines() or [""])[0].replace(f"{target}: ", "").replace("mmthink: bad bundle: ", "")
+        lines = r["err"].count("\n")
+        ok = r["rc"] == 3 and r["clean"] and want in r["err"] and lines <= max_lines and not r["tmp_left"]
+        first = (r["err"].strip().splitlines() or [""])[0].replace(f"{target}: ", "")
+        first = first.replace("mmthink: bad bundle: ", "")
         row(drill, ok, f"exit {r['rc']}, {r['err'].count(chr(10))} stderr line(s), peak {r['mib']} MiB: {first[:70]}")
         return r
 

@@ -26,13 +26,14 @@ import stat
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
-from ..errors import BundleError
-from .jsonio import iter_lines, loads, read_json_file
-from .schema import ASSETS, MANIFEST, SCHEMA, STATUSES, STEPS, VIEWER, Step
+from mmthink.errors import BundleError
+from mmthink.trace.jsonio import iter_lines, loads, read_json_file
+from mmthink.trace.schema import ASSETS, MANIFEST, SCHEMA, STATUSES, STEPS, VIEWER, Step
 
 MAX_ENTRIES = 10_000
 """Entries a .mmtrace zip may hold (files in a folder bundle, too)."""
@@ -85,8 +86,17 @@ def asset_rel_problem(rel: Any) -> str | None:
     if not isinstance(rel, str):
         return f"asset reference {rel!r} is not a string"
     pure = PurePosixPath(rel)
-    if (not rel or "\\" in rel or "\x00" in rel or pure.is_absolute() or _DRIVE.match(rel)
-            or ".." in pure.parts or len(pure.parts) != 2 or pure.parts[0] != ASSETS or rel != pure.as_posix()):
+    if (
+        not rel
+        or "\\" in rel
+        or "\x00" in rel
+        or pure.is_absolute()
+        or _DRIVE.match(rel)
+        or ".." in pure.parts
+        or len(pure.parts) != 2
+        or pure.parts[0] != ASSETS
+        or rel != pure.as_posix()
+    ):
         return f"unsafe asset path {rel!r}: it must be {ASSETS}/<name>"
     return None
 
@@ -119,9 +129,9 @@ class FolderSource:
         while stack:
             rel_dir, folder = stack.pop()
             try:
-                entries = sorted(os.scandir(folder), key=lambda e: e.name)
-            except OSError as e:
-                problems.add(f"{rel_dir or '.'}: cannot list the folder ({e.strerror})")
+                entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            except OSError as err:
+                problems.add(f"{rel_dir or '.'}: cannot list the folder ({err.strerror})")
                 continue
             for e in entries:
                 seen += 1
@@ -177,9 +187,9 @@ def _eocd_count(path: Path) -> tuple[int, int]:
         at = tail.rfind(b"PK\x05\x06")
         if at < 0 or len(tail) - at < 22:
             raise BundleError(f"{path}: neither a bundle folder nor a .mmtrace zip (no zip directory at its end)")
-        _, _, _, _, count, cd_size, _, _ = struct.unpack("<4s4H2LH", tail[at:at + 22])
+        _, _, _, _, count, cd_size, _, _ = struct.unpack("<4s4H2LH", tail[at : at + 22])
         if count == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: the real numbers are in the zip64 record
-            loc = tail[at - 20:at] if at >= 20 else b""
+            loc = tail[at - 20 : at] if at >= 20 else b""
             if len(loc) != 20 or loc[:4] != b"PK\x06\x07":
                 raise BundleError(f"{path}: a damaged zip64 directory")
             _, _, rec_at, _ = struct.unpack("<4sLQL", loc)
@@ -240,8 +250,9 @@ class ZipSource:
             self.zf.close()
             raise
 
-    def _check(self, infos: list[zipfile.ZipInfo], max_entries: int,
-               max_bytes: int) -> tuple[dict[str, zipfile.ZipInfo], str]:
+    def _check(
+        self, infos: list[zipfile.ZipInfo], max_entries: int, max_bytes: int
+    ) -> tuple[dict[str, zipfile.ZipInfo], str]:
         path = self.path
         if len(infos) > max_entries:
             raise BundleError(f"{path}: {len(infos)} entries, more than the {max_entries} a bundle may hold")
@@ -268,8 +279,10 @@ class ZipSource:
             if total > max_bytes:
                 raise BundleError(f"{path}: entry {info.filename!r} takes the bundle past {max_bytes} bytes")
             if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
-                raise BundleError(f"{path}: entry {info.filename!r} expands {info.file_size} bytes from "
-                                  f"{info.compress_size}: a zip bomb")
+                raise BundleError(
+                    f"{path}: entry {info.filename!r} expands {info.file_size} bytes from "
+                    f"{info.compress_size}: a zip bomb"
+                )
         both = files & folders
         if both:
             raise BundleError(f"{path}: entry {sorted(both)[0]!r} is both a file and a folder")
@@ -291,7 +304,7 @@ class ZipSource:
             if not name.startswith(self.prefix):
                 problems.add(f"unknown file {name!r} outside the bundle folder {self.prefix!r}")
                 continue
-            rel = name[len(self.prefix):]
+            rel = name[len(self.prefix) :]
             if any(p.startswith(".") for p in rel.split("/")):
                 continue  # private files of a writer; never opened
             if "/" in rel and rel.split("/")[0] != ASSETS or rel.count("/") > 1:
@@ -299,7 +312,7 @@ class ZipSource:
                 continue
             files[rel] = info.file_size
         for name in self.folders:
-            rel = name[len(self.prefix):] if (name + "/").startswith(self.prefix) else name
+            rel = name[len(self.prefix) :] if (name + "/").startswith(self.prefix) else name
             if (name + "/") == self.prefix or rel == ASSETS or any(p.startswith(".") for p in rel.split("/")):
                 continue
             problems.add(f"unknown folder {rel!r}: not part of a {SCHEMA} bundle (remove it)")
@@ -344,8 +357,7 @@ def read_manifest(src: Source, files: dict[str, int]) -> dict[str, Any]:
     return manifest
 
 
-def iter_steps(src: Source, files: dict[str, int], running: bool,
-               problems: Problems) -> Iterator[tuple[int, Step]]:
+def iter_steps(src: Source, files: dict[str, int], running: bool, problems: Problems) -> Iterator[tuple[int, Step]]:
     """``(line number, step)`` for each good line; bad and torn lines go to ``problems``."""
     if STEPS not in files:
         problems.add(f"{STEPS} is missing")

@@ -19,8 +19,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects accepted in a bundle (a real step is about 6 deep)."""
@@ -92,8 +93,13 @@ def dumps(obj: Any, indent: int | None = None, nulled: list[str] | None = None) 
 def script_safe(obj: Any) -> str:
     """JSON text that can sit inside an HTML ``<script>`` element: no ``<``, ``>`` or ``&`` in it."""
     text = json.dumps(jsonable(obj), ensure_ascii=False, allow_nan=False)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 # --------------------------------------------------------------------------- reading

@@ -17,14 +17,39 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import BundleError, InputError
-from .bundle import (READ_ERRORS, MAX_BYTES, MAX_ENTRIES, MAX_RATIO, MAX_TOTAL_RATIO, RATIO_FLOOR, Checker, FolderSource,
-                     Problems, ZipSource, asset_rel_problem, check, layout_problem, open_source)
-from .schema import ASSETS, MANIFEST, STEP_KINDS, STEPS, VIEWER, Step
-from .writer import sha256_file
+from mmthink.errors import BundleError, InputError
+from mmthink.trace.bundle import (
+    MAX_BYTES,
+    MAX_ENTRIES,
+    MAX_RATIO,
+    MAX_TOTAL_RATIO,
+    RATIO_FLOOR,
+    READ_ERRORS,
+    Checker,
+    FolderSource,
+    Problems,
+    ZipSource,
+    asset_rel_problem,
+    check,
+    layout_problem,
+    open_source,
+)
+from mmthink.trace.schema import ASSETS, MANIFEST, STEP_KINDS, VIEWER, Step
+from mmthink.trace.writer import sha256_file
 
-__all__ = ["MAX_BYTES", "MAX_ENTRIES", "MAX_RATIO", "MAX_TOTAL_RATIO", "RATIO_FLOOR", "Report", "Trace",
-           "export_bundle", "load_trace", "sha256_file", "verify_bundle"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_ENTRIES",
+    "MAX_RATIO",
+    "MAX_TOTAL_RATIO",
+    "RATIO_FLOOR",
+    "Report",
+    "Trace",
+    "export_bundle",
+    "load_trace",
+    "sha256_file",
+    "verify_bundle",
+]
 
 
 @dataclass
@@ -104,7 +129,7 @@ class Trace:
             shutil.rmtree(self.owned, ignore_errors=True)
             self.owned = None
 
-    def __enter__(self) -> "Trace":
+    def __enter__(self) -> Trace:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -128,8 +153,11 @@ class Report:
 
 def _bundle_arg(path: Any) -> Path:
     if not isinstance(path, (str, os.PathLike)) or not str(path):
-        raise InputError("bundle", f"must be a path, got {type(path).__name__} {path!r}"[:120],
-                         "give a run folder or a .mmtrace file")
+        raise InputError(
+            "bundle",
+            f"must be a path, got {type(path).__name__} {path!r}"[:120],
+            "give a run folder or a .mmtrace file",
+        )
     src = Path(path)
     if not src.exists():
         raise InputError("bundle", f"{src} does not exist", "give a run folder or a .mmtrace file")
@@ -149,8 +177,9 @@ def verify_bundle(path: str | Path, *, max_entries: int = MAX_ENTRIES, max_bytes
         checked = check(src)
     finally:
         src.close()
-    return Report(src_path, checked.manifest.get("status"), checked.step_count, checked.problems.lines(),
-                  checked.problems.count)
+    return Report(
+        src_path, checked.manifest.get("status"), checked.step_count, checked.problems.lines(), checked.problems.count
+    )
 
 
 def _refuse(src: Path, problems: Problems) -> BundleError:
@@ -178,8 +207,14 @@ def _extract(src: ZipSource, out: Path) -> Path:
     return root
 
 
-def load_trace(path: str | Path, verify: bool = True, dest: str | Path | None = None, *,
-               max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> Trace:
+def load_trace(
+    path: str | Path,
+    verify: bool = True,
+    dest: str | Path | None = None,
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_bytes: int = MAX_BYTES,
+) -> Trace:
     """Open a bundle folder or a ``.mmtrace`` zip.
 
     A zip is checked in place first (entry count, names, sizes and compression ratios, and with
@@ -259,8 +294,11 @@ def export_bundle(run_dir: str | Path, dest: str | Path | None = None) -> Path:
                 rel = p.relative_to(root)
                 if p.is_symlink() or not p.is_file() or any(part.startswith(".") for part in rel.parts):
                     continue  # links are never exported; dot files are interrupted writes
-                zf.write(p, f"{root.name}/{rel.as_posix()}",
-                         compress_type=zipfile.ZIP_STORED if p.suffix.lower() in stored else zipfile.ZIP_DEFLATED)
+                zf.write(
+                    p,
+                    f"{root.name}/{rel.as_posix()}",
+                    compress_type=zipfile.ZIP_STORED if p.suffix.lower() in stored else zipfile.ZIP_DEFLATED,
+                )
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -25,8 +25,14 @@ STATUSES = ("running",) + FINAL_STATUSES
 StepKind = Literal["thought", "draft", "observation", "decision", "final", "error"]
 STEP_KINDS: tuple[str, ...] = ("thought", "draft", "observation", "decision", "final", "error")
 PartType = Literal["text", "reasoning", "image", "audio", "video", "table"]
-MIME = {"png": "image/png", "jpg": "image/jpeg", "wav": "audio/wav", "mp3": "audio/mpeg", "mp4": "video/mp4",
-        "json": "application/json"}
+MIME = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "mp4": "video/mp4",
+    "json": "application/json",
+}
 
 
 @dataclass
@@ -85,7 +91,7 @@ class Step:
         return {k: v for k, v in d.items() if v is not None and v != {} or k in ("index", "kind", "parts")}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Step":
+    def from_dict(cls, d: dict[str, Any]) -> Step:
         """A step from its JSON form; a ValueError names the first field of the wrong type."""
         if not isinstance(d, dict):
             raise ValueError(f"a step must be an object, got {_type(d)}")
@@ -121,8 +127,15 @@ class Step:
 
 
 def _type(v: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
-            int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+        int: "a number",
+        float: "a number",
+    }.get(type(v), type(v).__name__)
 
 
 def _short(v: Any) -> str:
@@ -178,6 +191,10 @@ def _part(p: Any, i: int) -> Part:
     rows = p.get("rows")
     if rows is not None and not isinstance(rows, list):
         raise ValueError(f"{where}.rows must be a list, got {_type(rows)}")
-    return Part(type=kind, text=_opt_text(p.get("text"), f"{where}.text"),
-                asset=_opt_text(p.get("asset"), f"{where}.asset"), mime=_opt_text(p.get("mime"), f"{where}.mime"),
-                rows=rows)
+    return Part(
+        type=kind,
+        text=_opt_text(p.get("text"), f"{where}.text"),
+        asset=_opt_text(p.get("asset"), f"{where}.asset"),
+        mime=_opt_text(p.get("mime"), f"{where}.mime"),
+        rows=rows,
+    )

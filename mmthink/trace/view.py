@@ -20,11 +20,11 @@ import stat
 import tempfile
 from pathlib import Path
 
-from ..errors import BundleError, MMThinkError
-from .bundle import ASSET_NAME, check, open_source
-from .reader import _bundle_arg, _refuse
-from .schema import ASSETS, VIEWER
-from .viewer import VIEWABLE, render
+from mmthink.errors import BundleError, MMThinkError
+from mmthink.trace.bundle import ASSET_NAME, check, open_source
+from mmthink.trace.reader import _bundle_arg, _refuse
+from mmthink.trace.schema import ASSETS, VIEWER
+from mmthink.trace.viewer import VIEWABLE, render
 
 VIEW_DIR_ENV = "MMTHINK_VIEW_DIR"
 
@@ -63,8 +63,9 @@ def views_home() -> Path:
             tried.append(f"{c} ({e.strerror or e})")
         if env:  # a folder the user named must work; do not silently write elsewhere
             break
-    raise MMThinkError(f"no folder to write the viewer page in: tried {'; '.join(tried)} "
-                       f"(set {VIEW_DIR_ENV} to a folder you own)")
+    raise MMThinkError(
+        f"no folder to write the viewer page in: tried {'; '.join(tried)} (set {VIEW_DIR_ENV} to a folder you own)"
+    )
 
 
 def _slot(bundle: Path) -> str:

@@ -19,13 +19,37 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import BundleError, InputError
-from . import viewer
-from .jsonio import dumps, jsonable, loads, read_json_file
-from .schema import ASSETS, FINAL_STATUSES, MANIFEST, MIME, SCHEMA, STATUSES, STEP_KINDS, STEPS, VIEWER, Step
+from mmthink.errors import BundleError, InputError
+from mmthink.trace import viewer
+from mmthink.trace.jsonio import dumps, jsonable, loads, read_json_file
+from mmthink.trace.schema import (
+    ASSETS,
+    FINAL_STATUSES,
+    MANIFEST,
+    MIME,
+    SCHEMA,
+    STATUSES,
+    STEP_KINDS,
+    STEPS,
+    VIEWER,
+    Step,
+)
 
-__all__ = ["ASSETS", "FINAL_STATUSES", "MANIFEST", "STATUSES", "STEPS", "VIEWER", "TraceWriter", "atomic_write",
-           "dumps", "jsonable", "new_run_id", "sha256_file", "write_viewer"]
+__all__ = [
+    "ASSETS",
+    "FINAL_STATUSES",
+    "MANIFEST",
+    "STATUSES",
+    "STEPS",
+    "VIEWER",
+    "TraceWriter",
+    "atomic_write",
+    "dumps",
+    "jsonable",
+    "new_run_id",
+    "sha256_file",
+    "write_viewer",
+]
 
 _EXT_RE = re.compile(r"^[a-z0-9]{1,8}$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -41,8 +65,9 @@ def new_run_id(prefix: str = "") -> str:
     """
     global _last_us
     if prefix and not _PREFIX_RE.match(prefix):
-        raise InputError("prefix", f"{prefix!r} is not safe in a folder name",
-                         "use letters, digits, '.', '_' or '-' (at most 64)")
+        raise InputError(
+            "prefix", f"{prefix!r} is not safe in a folder name", "use letters, digits, '.', '_' or '-' (at most 64)"
+        )
     with _id_lock:
         now_us = max(time.time_ns() // 1000, _last_us + 1)
         _last_us = now_us
@@ -97,11 +122,18 @@ def _utc_iso(t: float) -> str:
 class TraceWriter:
     """Appends steps and assets to ``root`` as a run goes, and writes the viewer at the end."""
 
+    root: Path
+    steps: list[Step]
+    manifest: dict[str, Any]
+
     def __init__(self, root: str | Path, manifest: dict[str, Any] | None = None) -> None:
         self._setup(root)
         if (self.root / MANIFEST).exists() or (self.root / STEPS).exists():
-            raise InputError("root", f"{self.root} already holds a trace bundle",
-                             "reopen it with TraceWriter.resume(root) or use a new run id")
+            raise InputError(
+                "root",
+                f"{self.root} already holds a trace bundle",
+                "reopen it with TraceWriter.resume(root) or use a new run id",
+            )
         if manifest is not None and not isinstance(manifest, dict):
             raise InputError("manifest", f"must be a dict, got {type(manifest).__name__}")
         (self.root / ASSETS).mkdir(parents=True, exist_ok=True)
@@ -119,12 +151,12 @@ class TraceWriter:
     def _setup(self, root: str | Path) -> None:
         self.root = Path(root)
         self._lock = threading.RLock()
-        self.steps: list[Step] = []
-        self.manifest: dict[str, Any] = {}
+        self.steps = []
+        self.manifest = {}
 
     # ------------------------------------------------------------------ reopen
     @classmethod
-    def resume(cls, root: str | Path) -> "TraceWriter":
+    def resume(cls, root: str | Path) -> TraceWriter:
         """Reopen a bundle to keep appending; a torn last line (crash mid-write) is cut off."""
         w = cls.__new__(cls)
         w._setup(root)
@@ -144,7 +176,8 @@ class TraceWriter:
         dropped = w._load_steps()
         if dropped:
             w.manifest.setdefault("repairs", []).append(
-                f"{_utc_iso(time.time())}: dropped a torn last line of {STEPS} ({dropped} bytes) on resume")
+                f"{_utc_iso(time.time())}: dropped a torn last line of {STEPS} ({dropped} bytes) on resume"
+            )
             w._write_manifest()
         return w
 
@@ -201,8 +234,12 @@ class TraceWriter:
         digest = hashlib.sha256(data).hexdigest()
         rel = f"{ASSETS}/{digest}.{ext}"
         path = self.root / rel
-        if (path.is_file() and not path.is_symlink() and path.stat().st_size == len(data)
-                and sha256_file(path) == digest):
+        if (
+            path.is_file()
+            and not path.is_symlink()
+            and path.stat().st_size == len(data)
+            and sha256_file(path) == digest
+        ):
             return rel
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, data)
