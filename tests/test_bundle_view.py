@@ -357,3 +357,11 @@ def test_printable_never_lets_a_control_through(text: str) -> None:
     assert all(c.isprintable() for c in shown)
     if text.isprintable() and len(text) < 1000:
         assert shown == text
+
+
+def test_a_missing_path_with_escapes_is_exit_2_and_terminal_safe(
+    tmp_path: Path, views: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for cmd in ("verify", "view"):
+        code, out, err = _cli(capsys, cmd, str(tmp_path / "no\x1b[2Jsuch"))
+        assert code == 2 and "does not exist" in err and _raw_controls(out + err) == [], repr(err)
