@@ -26,12 +26,12 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from mmthink.errors import BundleError
+from mmthink.errors import BundleError, InputError
 from mmthink.trace.jsonio import iter_lines, loads, read_json_file
 from mmthink.trace.schema import ASSETS, MANIFEST, SCHEMA, STATUSES, STEPS, VIEWER, Step
 
@@ -331,6 +331,25 @@ class ZipSource:
 Source = FolderSource | ZipSource
 
 
+def bundle_path(path: Any) -> Path:
+    """``path`` as a Path to something that exists; an InputError (exit 2) otherwise."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise InputError(
+            "bundle",
+            f"must be a path, got {type(path).__name__} {path!r}"[:120],
+            "give a run folder or a .mmtrace file",
+        )
+    src = Path(path)
+    if not src.exists():
+        raise InputError("bundle", f"{src} does not exist", "give a run folder or a .mmtrace file")
+    return src
+
+
+def refusal(src: Path, problems: Problems) -> BundleError:
+    """One BundleError naming the first problems found in ``src`` and their count."""
+    return BundleError(f"{src}: {problems.count} problem(s): " + "; ".join(problems.lines()))
+
+
 def open_source(path: Path, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> Source:
     """A folder or a zip; anything else is a :class:`BundleError`."""
     if path.is_dir():
@@ -496,12 +515,3 @@ def check(src: Source, *, keep_steps: bool = False, hash_assets: bool = True) ->
     problems.add_uncounted(line_problems.count - len(line_problems.items))
     checker.finish(src if hash_assets else None, line_problems.count)
     return Checked(manifest, files, kept, checker.steps, problems, line_problems.lines())
-
-
-def referenced(manifest: dict[str, Any], steps: Iterable[Step]) -> set[str]:
-    """Every asset the manifest and the steps point at."""
-    out = {rel for s in steps for rel in s.assets()}
-    final = manifest.get("final")
-    if isinstance(final, dict) and isinstance(final.get("asset"), str):
-        out.add(final["asset"])
-    return out

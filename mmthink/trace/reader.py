@@ -30,9 +30,11 @@ from mmthink.trace.bundle import (
     Problems,
     ZipSource,
     asset_rel_problem,
+    bundle_path,
     check,
     layout_problem,
     open_source,
+    refusal,
 )
 from mmthink.trace.schema import ASSETS, MANIFEST, STEP_KINDS, VIEWER, Step
 from mmthink.trace.writer import sha256_file
@@ -151,19 +153,6 @@ class Report:
         return self.count == 0
 
 
-def _bundle_arg(path: Any) -> Path:
-    if not isinstance(path, (str, os.PathLike)) or not str(path):
-        raise InputError(
-            "bundle",
-            f"must be a path, got {type(path).__name__} {path!r}"[:120],
-            "give a run folder or a .mmtrace file",
-        )
-    src = Path(path)
-    if not src.exists():
-        raise InputError("bundle", f"{src} does not exist", "give a run folder or a .mmtrace file")
-    return src
-
-
 def verify_bundle(path: str | Path, *, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> Report:
     """Check a folder or a ``.mmtrace`` zip in one streaming pass, writing nothing anywhere.
 
@@ -171,7 +160,7 @@ def verify_bundle(path: str | Path, *, max_entries: int = MAX_ENTRIES, max_bytes
     only the first problems are kept as sentences. Damage that leaves nothing to check (no
     manifest, a zip bomb, not a zip) raises :class:`BundleError`.
     """
-    src_path = _bundle_arg(path)
+    src_path = bundle_path(path)
     src = open_source(src_path, max_entries, max_bytes)
     try:
         checked = check(src)
@@ -182,15 +171,11 @@ def verify_bundle(path: str | Path, *, max_entries: int = MAX_ENTRIES, max_bytes
     )
 
 
-def _refuse(src: Path, problems: Problems) -> BundleError:
-    return BundleError(f"{src}: {problems.count} problem(s): " + "; ".join(problems.lines()))
-
-
 def _load_folder(root: Path, verify: bool, label: Path) -> Trace:
     source = FolderSource(root.resolve())
     checked = check(source, keep_steps=True, hash_assets=verify)
     if verify and checked.problems:
-        raise _refuse(label, checked.problems)
+        raise refusal(label, checked.problems)
     return Trace(root, checked.manifest, checked.steps or [], checked.line_problems)
 
 
@@ -223,7 +208,7 @@ def load_trace(
     (``close()`` or a ``with`` block removes it). Whatever goes wrong, nothing unpacked is left behind.
     With ``verify`` every problem found raises one :class:`BundleError` listing the first of them.
     """
-    src = _bundle_arg(path)
+    src = bundle_path(path)
     if src.is_dir():
         return _load_folder(src, verify, src)
     zsrc = ZipSource(src, max_entries, max_bytes) if src.is_file() else open_source(src)
@@ -232,7 +217,7 @@ def load_trace(
         if verify:
             checked = check(zsrc)
             if checked.problems:
-                raise _refuse(src, checked.problems)
+                raise refusal(src, checked.problems)
         made = dest is None
         if dest is None:
             out = Path(tempfile.mkdtemp(prefix="mmtrace-"))

@@ -21,8 +21,7 @@ import tempfile
 from pathlib import Path
 
 from mmthink.errors import BundleError, MMThinkError
-from mmthink.trace.bundle import ASSET_NAME, check, open_source
-from mmthink.trace.reader import _bundle_arg, _refuse
+from mmthink.trace.bundle import ASSET_NAME, bundle_path, check, open_source, refusal
 from mmthink.trace.schema import ASSETS, VIEWER
 from mmthink.trace.viewer import VIEWABLE, render
 
@@ -80,12 +79,12 @@ def view_bundle(path: str | Path, home: str | Path | None = None) -> Path:
     Raises :class:`BundleError` if the bundle has any problem (nothing is written then), and
     :class:`MMThinkError` if the page cannot be written (disk full, read-only).
     """
-    src_path = _bundle_arg(path)
+    src_path = bundle_path(path)
     src = open_source(src_path)
     try:
         checked = check(src, keep_steps=True)
         if checked.problems:
-            raise _refuse(src_path, checked.problems)
+            raise refusal(src_path, checked.problems)
         base = _own_folder(Path(home)) if home is not None else views_home()
         final = base / _slot(src_path)
         try:
