@@ -317,33 +317,54 @@ def _summary(res: Any, zipped: Path | None) -> None:
 
 
 def _view(args: argparse.Namespace) -> int:
-    from mmthink.trace.reader import load_trace
+    """Never the bundle's own index.html: a page rendered from verified data, in a folder mmthink owns."""
+    from mmthink.errors import MMThinkError
+    from mmthink.trace.terminal import printable
+    from mmthink.trace.view import view_bundle
 
-    trace = load_trace(args.bundle)
-    page = trace.root / "index.html"
-    if not page.exists():
-        from mmthink.trace.viewer import write_viewer
-
-        page = write_viewer(trace.root, trace.manifest, trace.steps)
-    print(page.resolve())
+    try:
+        page = view_bundle(args.bundle)
+    except MMThinkError as e:
+        return _bundle_failure(e)
+    print(printable(page))
     if args.open:
         import webbrowser
 
-        webbrowser.open(page.resolve().as_uri())
+        webbrowser.open(page.as_uri())
     return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from mmthink.trace.reader import load_trace
+    """Every file checked in one streaming pass (a zip read in place); messages are terminal-safe."""
+    from mmthink.errors import MMThinkError
+    from mmthink.trace.reader import verify_bundle
+    from mmthink.trace.terminal import printable
 
-    trace = load_trace(args.bundle, verify=False)
-    problems = trace.verify()
-    if problems:
-        for p in problems:
-            print(f"problem: {p}", file=sys.stderr)
+    try:
+        report = verify_bundle(args.bundle)
+    except MMThinkError as e:
+        return _bundle_failure(e)
+    if not report.ok:
+        for p in report.problems:
+            print(f"problem: {printable(p)}", file=sys.stderr)
         return EXIT_BUNDLE
-    print(f"ok: {len(trace.steps)} steps, status {trace.manifest.get('status')}")
+    print(f"ok: {report.steps} steps, status {printable(report.status)}")
     return EXIT_OK
+
+
+def _bundle_failure(e: Exception) -> int:
+    """One terminal-safe line for an error about a bundle (its names come from whoever made it)."""
+    from mmthink.errors import BundleError, InputError
+    from mmthink.trace.terminal import printable
+
+    if isinstance(e, BundleError):
+        print(f"mmthink: bad bundle: {printable(e)}", file=sys.stderr)
+        return EXIT_BUNDLE
+    if isinstance(e, InputError):
+        print(f"mmthink: error: {printable(e)}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"mmthink: {printable(e)}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

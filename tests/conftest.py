@@ -13,6 +13,14 @@ from typing import Callable
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_view_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`mmthink view` pages go to a folder of the test session, never the user's cache."""
+    import os
+
+    os.environ.setdefault("MMTHINK_VIEW_DIR", str(tmp_path_factory.mktemp("views")))
+
+
 def _png(width: int = 64, height: int = 48, colour: tuple[int, int, int] = (40, 110, 200)) -> bytes:
     from PIL import Image, ImageDraw
 

@@ -462,6 +462,10 @@ class Drills:
         self.rows.append({"drill": "tampered bundle", "ok": detected, "lost": 0, "dup": 0, "verify_fail": 0,
                           "detail": "tampering detected by load_trace" if detected else "NOT detected"})
 
+    def hostile_bundles(self) -> None:
+        """Bundles made to hurt the reader (see ``hostile_bundle_rows``), built from the reference run."""
+        self.rows += hostile_bundle_rows(self.ref, self.work / "hostile")
+
     def close(self) -> None:
         for f in self._hung:
             f.release.set()
@@ -470,6 +474,158 @@ class Drills:
 def _sum(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"lost": sum(r["lost"] for r in rows), "dup": sum(r["dup"] for r in rows),
             "verify": [v for r in rows for v in r["verify"]]}
+
+
+# ------------------------------------------------------------------ hostile bundles
+def _raw_zip(path: Path, entries: list[tuple[str, bytes, int, int, int]]) -> Path:
+    """A zip written field by field: ``(name, stored bytes, crc32, uncompressed size, method)`` each.
+
+    Lets a drill build what ``zipfile`` will not: one deflated block reused for hundreds of bomb
+    entries, or 400,000 entries, in a second.
+    """
+    central, off = [], 0
+    with open(path, "wb") as f:
+        for name, data, crc, size, method in entries:
+            n = name.encode()
+            head = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 0, crc, len(data), size, len(n), 0)
+            f.write(head + n + data)
+            central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 0, crc, len(data),
+                                       size, len(n), 0, 0, 0, 0, 0o100644 << 16, off) + n)
+            off += len(head) + len(n) + len(data)
+        cd = b"".join(central)
+        f.write(cd)
+        count = len(entries)
+        if count > 0xFFFF:  # zip64 end records carry the real count
+            f.write(struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(cd), off))
+            f.write(struct.pack("<4sLQL", b"PK\x06\x07", 0, off + len(cd), 1))
+            count = 0xFFFF
+        f.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(cd), off, 0))
+    return path
+
+
+def _bundle_entries(root: Path, top: str = "run") -> list[tuple[str, bytes, int, int, int]]:
+    return [(f"{top}/{p.relative_to(root).as_posix()}", p.read_bytes(), zlib.crc32(p.read_bytes()),
+             p.stat().st_size, 0) for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+
+
+def _cli_measured(args: list[str], work: Path, name: str) -> dict[str, Any]:
+    """``python -m mmthink.cli ARGS`` with its own temp and view folders; exit code, output, peak memory."""
+    tmp, views = work / f"tmp-{name}", work / "views"
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(tmp), "MMTHINK_VIEW_DIR": str(views), "PYTHONPATH": str(ROOT)}
+    out_f, err_f, rss_f = work / f"{name}.out", work / f"{name}.err", work / f"{name}.rss"
+    # a small wrapper starts the CLI: Linux counts the RSS of the process a child was forked from in
+    # the child's peak, so forking straight from this (large) process would overstate it
+    wrap = ("import resource, subprocess, sys; rc = subprocess.call([sys.executable, '-m', 'mmthink.cli', "
+            "*sys.argv[2:]]); open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN)"
+            ".ru_maxrss)); sys.exit(rc)")
+    with open(out_f, "wb") as o, open(err_f, "wb") as e:
+        rc = subprocess.call([sys.executable, "-c", wrap, str(rss_f), *args], stdout=o, stderr=e, env=env)
+    out, err = out_f.read_text("utf-8", "replace"), err_f.read_text("utf-8", "replace")
+    raw = [c for c in out + err if not (c.isprintable() or c == "\n")]
+    return {"rc": rc, "out": out, "err": err, "mib": round(int(rss_f.read_text()) / 1024, 1),
+            "clean": not raw and "Traceback" not in err, "tmp_left": len(list(tmp.iterdir()))}
+
+
+def hostile_bundle_rows(ref: Path, work: Path) -> list[dict[str, Any]]:
+    """One row per hostile bundle: the reader must refuse it (exit 3, one clear message, no traceback,
+    nothing raw on the terminal, no temp copy) or, for ``view``, render its own page and never the bundle's."""
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+
+    def row(drill: str, ok: bool, detail: str) -> None:
+        rows.append({"drill": drill, "ok": bool(ok), "lost": 0, "dup": 0, "verify_fail": 0, "detail": detail})
+
+    def copy(name: str) -> Path:
+        dst = work / name
+        shutil.copytree(ref, dst, ignore=shutil.ignore_patterns(".*"))
+        return dst
+
+    def refused(drill: str, target: Path, want: str, cmd: str = "verify", max_lines: int = 21) -> dict[str, Any]:
+        r = _cli_measured([cmd, str(target)], work, drill.split(":")[0].replace(" ", "-") + str(len(rows)))
+        lines = r["err"].count("\n")
+        ok = r["rc"] == 3 and r["clean"] and want in r["err"] and lines <= max_lines and not r["tmp_left"]
+        first = (r["err"].strip().splitlines() or [""])[0].replace(f"{target}: ", "")
+        first = first.replace("mmthink: bad bundle: ", "")
+        row(drill, ok, f"exit {r['rc']}, {r['err'].count(chr(10))} stderr line(s), peak {r['mib']} MiB: {first[:70]}")
+        return r
+
+    # the viewer and verify
+    b = copy("scripted")
+    (b / "index.html").write_text("<script>window.__owned = 1</script>", encoding="utf-8")
+    r = _cli_measured(["view", str(b)], work, "scripted")
+    page = Path(r["out"].strip())
+    fresh = r["rc"] == 0 and page.is_file() and b.resolve() not in page.resolve().parents
+    row("bundle: a scripted index.html (view)", fresh and "__owned" not in page.read_text("utf-8"),
+        f"exit {r['rc']}, page rendered at {page.parent.name}/index.html, bundle page not used")
+    for name in ("steps.jsonl", "manifest.json"):
+        b = copy("link-" + name)
+        (b / name).rename(work / ("outside-" + name))
+        os.symlink(work / ("outside-" + name), b / name)
+        refused(f"bundle: {name} is a symlink", b, f"{name} is a symlink")
+    b = copy("unknown")
+    (b / "page.html").write_text("<script>x</script>")
+    refused("bundle: an unknown file", b, "unknown file 'page.html'")
+    b = copy("escapes")
+    (b / "assets" / "x\x1b[2J\x1b]0;owned\x07.png").write_bytes(b"x")
+    refused("bundle: escape codes in an asset name", b, "\\x1b[2J")
+    from mmthink.trace.viewer import render
+
+    page_html = render({}, [{"index": '1"><script>alert(1)</script>', "kind": "draft", "ref": "s1", "parts": []},
+                            {"index": 1, "kind": "observation", "ref": "s1", "parts": []}])
+    row("viewer: a draft index in an href", page_html.count("<script") == 2 and "&quot;&gt;&lt;script" in page_html,
+        "escaped in the href; the page has only its own two scripts")
+
+    # zips
+    base = _bundle_entries(ref)
+    zeros = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = zeros.compress(bytes(8 * 1024**2)) + zeros.flush()
+    crc = zlib.crc32(bytes(8 * 1024**2))
+    bomb = _raw_zip(work / "bomb.mmtrace", base + [(f"run/assets/{i:064x}.wav", block, crc, 8 * 1024**2, 8)
+                                                   for i in range(511)])
+    r = refused("zip: 511 entries of 8 MiB zeros", bomb, "a zip bomb")
+    rows[-1]["detail"] = f"{bomb.stat().st_size / 1e6:.1f} MB file refused, nothing written; " + rows[-1]["detail"]
+    many = _raw_zip(work / "many.mmtrace", base + [(f"run/{i:07d}", b"", 0, 0, 0) for i in range(400_000)])
+    refused("zip: 400,000 entries", many, f"{len(base) + 400_000} entries, more than the 10000")
+    refused("zip: a file that is also a folder", _raw_zip(work / "ff.mmtrace", base + [("run/assets", b"x",
+                                                                                          zlib.crc32(b"x"), 1, 0)]),
+            "both a file and a folder")
+    refused("zip: a 300-byte name", _raw_zip(work / "long.mmtrace", base + [("run/" + "a" * 300, b"", 0, 0, 0)]),
+            "longer than 255")
+    good = _raw_zip(work / "good.mmtrace", base)
+    bad = _raw_zip(work / "bad.mmtrace", [(n, d[:-1] + b"!" if "/assets/" in n else d, zlib.crc32(
+        d[:-1] + b"!" if "/assets/" in n else d), s, m) for n, d, _, s, m in base])
+    left, codes = 0, []
+    for z in (good, bad):
+        for cmd in ("verify", "view"):
+            r = _cli_measured([cmd, str(z)], work, f"temp-{z.stem}-{cmd}")
+            left += r["tmp_left"]
+            codes.append(r["rc"])
+    row("zip: temp copies after verify/view (ok and refused)", codes == [0, 0, 3, 3] and left == 0,
+        f"exit codes {codes}, {left} file(s) left in the temp folder")
+
+    # the loader
+    def with_line(name: str, line: bytes) -> Path:
+        b = copy(name)
+        with open(b / "steps.jsonl", "ab") as f:
+            f.write(line + b"\n")
+        return b
+
+    refused("loader: 100,000 nested arrays", with_line("deep", b"[" * 100_000 + b"]" * 100_000), "nested more than 64")
+    refused('loader: a step whose parts are ["hello"]', with_line("hello", b'{"index": 99, "kind": "thought", '
+                                                                          b'"parts": ["hello"]}'),
+            "parts[0] must be an object")
+    refused("loader: an object as an asset", with_line("obj", b'{"index": 99, "kind": "draft", "parts": '
+                                                               b'[{"type": "image", "asset": {"a": 1}}]}'),
+            "parts[0].asset must be a string")
+    refused("loader: NaN and Infinity literals", with_line("nan", b'{"index": 99, "kind": "thought", "parts": [], '
+                                                                   b'"score": NaN, "started": Infinity}'),
+            "NaN is not JSON")
+    b = copy("million")
+    with open(b / "steps.jsonl", "ab") as f:
+        f.write(b'{"index": 1, "kind": "thought", "parts": ["hello"]}\n' * 1_000_000)
+    refused("loader: 1,000,000 bad lines", b, "and 999980 more problem(s) not listed")
+    return rows
 
 
 def run_matrix(work: Path) -> dict[str, Any]:
@@ -492,6 +648,7 @@ def run_matrix(work: Path) -> dict[str, Any]:
         d.threads()
         d.processes()
         d.tamper()
+        d.hostile_bundles()
     finally:
         d.close()
     rows = d.rows

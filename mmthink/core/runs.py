@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mmthink.core.faults import Fault, describe_error
+from mmthink.trace.jsonio import jsonable
 from mmthink.trace.schema import Part, Step
 from mmthink.trace.writer import TraceWriter
 
@@ -145,19 +146,5 @@ def finish(writer: TraceWriter, status: str, **fields: Any) -> None:
 
 
 def json_safe(obj: Any) -> Any:
-    """Plain Python values only (numpy scalars and arrays included), so state and steps serialise anywhere."""
-    if obj is None or type(obj) in (str, int, float, bool):
-        return obj
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if hasattr(obj, "tolist"):  # numpy scalars and arrays
-        return json_safe(obj.tolist())
-    if isinstance(obj, bool):
-        return bool(obj)
-    if isinstance(obj, float):  # subclasses such as numpy.float64
-        return float(obj)
-    if isinstance(obj, int):
-        return int(obj)
-    return str(obj)
+    """Plain JSON values for the state and the trace: the one sanitiser (NaN and infinities become null)."""
+    return jsonable(obj)

@@ -2,16 +2,15 @@
 
 A bundle is data from elsewhere: loading parses JSON only (no pickle, no code), refuses any
 path that would land outside the bundle, refuses zip bombs before writing a byte, and checks
-every asset against the sha256 in its name so a tampered image or recording is caught.
+every asset against the sha256 in its name so a tampered image or recording is caught. The
+file-level work (walking a folder without following links, reading a zip in place, the
+streaming checks) is in :mod:`mmthink.trace.bundle`; this module holds the public API.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
-import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -19,84 +18,79 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mmthink.errors import BundleError, InputError
-from mmthink.trace.schema import SCHEMA, STEP_KINDS, Step
-from mmthink.trace.writer import ASSETS, MANIFEST, STATUSES, STEPS, VIEWER, sha256_file
+from mmthink.trace.bundle import (
+    MAX_BYTES,
+    MAX_ENTRIES,
+    MAX_RATIO,
+    MAX_TOTAL_RATIO,
+    RATIO_FLOOR,
+    READ_ERRORS,
+    Checker,
+    FolderSource,
+    Problems,
+    ZipSource,
+    asset_rel_problem,
+    bundle_path,
+    check,
+    layout_problem,
+    open_source,
+    refusal,
+)
+from mmthink.trace.schema import ASSETS, MANIFEST, STEP_KINDS, VIEWER, Step
+from mmthink.trace.writer import sha256_file
 
-MAX_ENTRIES = 10_000
-"""Files a .mmtrace zip may hold."""
-MAX_BYTES = 4 * 1024**3
-"""Uncompressed bytes a .mmtrace zip may expand to, all entries together."""
-MAX_RATIO = 200
-"""Largest compression ratio accepted for entries above ``RATIO_FLOOR`` bytes (deflate bombs)."""
-RATIO_FLOOR = 8 * 1024**2
-
-_ASSET_NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
-_DRIVE = re.compile(r"^[A-Za-z]:")
+__all__ = [
+    "MAX_BYTES",
+    "MAX_ENTRIES",
+    "MAX_RATIO",
+    "MAX_TOTAL_RATIO",
+    "RATIO_FLOOR",
+    "Report",
+    "Trace",
+    "export_bundle",
+    "load_trace",
+    "sha256_file",
+    "verify_bundle",
+]
 
 
 @dataclass
 class Trace:
-    """A loaded bundle: the manifest, the steps in order, and where the files are."""
+    """A loaded bundle: the manifest, the steps in order, and where the files are.
+
+    A zip loaded without ``dest`` is unpacked into a temporary folder this object owns; ``close()``
+    (or a ``with`` block) removes it.
+    """
 
     root: Path
     manifest: dict[str, Any]
     steps: list[Step]
-    line_problems: list[str] = field(default_factory=list)  # step lines that could not be read
+    line_problems: list[str] = field(default_factory=list)  # step lines that could not be read (capped)
+    owned: Path | None = field(default=None, repr=False)  # a temporary folder to remove on close()
 
     def verify(self) -> list[str]:
-        """Everything wrong with the bundle, as sentences; empty when it is intact."""
-        problems: list[str] = []
-        schema = self.manifest.get("schema")
-        if schema != SCHEMA:
-            problems.append(f"{MANIFEST}: unknown schema {schema!r} (expected {SCHEMA!r})")
-        status = self.manifest.get("status")
-        if status not in STATUSES:
-            problems.append(f"{MANIFEST}: unknown status {status!r}")
-        problems += self.line_problems
-        for i, s in enumerate(self.steps):
-            if s.index != i:
-                problems.append(f"{STEPS}: step {i} carries index {s.index!r}")
-        count = self.manifest.get("steps")
-        if status != "running" and not self.line_problems and isinstance(count, int) and count != len(self.steps):
-            problems.append(f"{MANIFEST}: says {count} steps, {STEPS} holds {len(self.steps)}")
-
-        referenced: dict[str, list[str]] = {}
+        """Everything wrong with the bundle, as sentences (the first 20 and a count); empty when intact."""
+        src = FolderSource(self.root.resolve())
+        problems = Problems()
+        files = src.inventory(problems)
+        checker = Checker(files, self.manifest, problems)
+        checker.check_manifest()
+        for p in self.line_problems:
+            problems.add(p)
         for s in self.steps:
-            for rel in s.assets():
-                referenced.setdefault(rel, []).append(f"step {s.index}")
-        final = self.manifest.get("final")
-        if isinstance(final, dict) and final.get("asset"):
-            referenced.setdefault(str(final["asset"]), []).append("manifest final")
-        for rel, users in referenced.items():
-            where = ", ".join(users)
-            try:
-                path = self.asset_path(rel)
-            except BundleError as e:
-                problems.append(f"{e} (used by {where})")
-                continue
-            if not path.is_file():
-                problems.append(f"missing asset {rel} (used by {where})")
-
-        adir = self.root / ASSETS
-        if adir.is_symlink():
-            problems.append(f"{ASSETS}/ is a symlink")
-        elif adir.is_dir():
-            for p in sorted(adir.iterdir()):
-                if p.name.startswith("."):
-                    continue  # an interrupted atomic write; never referenced
-                problems += _check_asset(p)
-        return problems
+            checker.step(s)
+        checker.finish(src, len(self.line_problems))
+        return problems.lines()
 
     def asset_path(self, rel: str) -> Path:
         """The file behind ``assets/...``; refuses anything that would leave the assets folder."""
-        rel = str(rel)
+        why = asset_rel_problem(rel)
+        if why:
+            raise BundleError(why)
         pure = PurePosixPath(rel)
-        if (not rel or "\\" in rel or "\x00" in rel or pure.is_absolute() or _DRIVE.match(rel)
-                or ".." in pure.parts or len(pure.parts) != 2 or pure.parts[0] != ASSETS):
-            raise BundleError(f"unsafe asset path {rel!r}: it must be {ASSETS}/<name>")
         adir = self.root.resolve() / ASSETS  # the folder itself must not be a link either
         path = self.root / ASSETS / pure.parts[1]
-        if path.is_symlink() or path.resolve().parent != adir:
+        if path.is_symlink() or (self.root / ASSETS).is_symlink() or path.resolve().parent != adir:
             raise BundleError(f"asset {rel!r} is a link or points outside {ASSETS}/")
         return path
 
@@ -127,163 +121,103 @@ class Trace:
 
     @property
     def viewer_path(self) -> Path:
+        """The bundle's own page. Made by its writer: open it only for your own runs (``mmthink view``
+        renders a fresh page from verified data instead)."""
         return self.root / VIEWER
 
+    def close(self) -> None:
+        """Remove the temporary folder a zip was unpacked into (nothing for a folder or a given ``dest``)."""
+        if self.owned is not None:
+            shutil.rmtree(self.owned, ignore_errors=True)
+            self.owned = None
 
-def _check_asset(p: Path) -> list[str]:
-    rel = f"{ASSETS}/{p.name}"
-    if p.is_symlink():
-        return [f"{rel} is a symlink"]
-    if not p.is_file():
-        return [f"{rel} is not a regular file"]
-    m = _ASSET_NAME.match(p.name)
-    if not m:
-        return [f"{rel}: name is not <sha256>.<ext>"]
-    digest = sha256_file(p)
-    if digest != m.group(1):
-        return [f"{rel}: hash mismatch (content sha256 {digest[:12]}…), the file was changed"]
-    return []
+    def __enter__(self) -> Trace:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
-def _read_steps(path: Path, running: bool) -> tuple[list[Step], list[str]]:
-    steps: list[Step] = []
-    problems: list[str] = []
-    if not path.is_file():
-        return steps, [f"{STEPS} is missing"]
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    tail = lines.pop()
-    if tail.strip():
-        if not running:
-            problems.append(f"{STEPS}: torn last line ({len(tail)} bytes without a newline)")
-        # a running writer may be mid-line: the partial line is simply not there yet
-    for no, raw in enumerate(lines, 1):
-        if not raw.strip():
+@dataclass
+class Report:
+    """What ``verify_bundle`` found: the first problems as sentences and how many there were."""
+
+    path: Path
+    status: Any
+    steps: int
+    problems: list[str]
+    count: int
+
+    @property
+    def ok(self) -> bool:
+        return self.count == 0
+
+
+def verify_bundle(path: str | Path, *, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> Report:
+    """Check a folder or a ``.mmtrace`` zip in one streaming pass, writing nothing anywhere.
+
+    Memory stays bounded whatever the size of ``steps.jsonl``: one line is held at a time and
+    only the first problems are kept as sentences. Damage that leaves nothing to check (no
+    manifest, a zip bomb, not a zip) raises :class:`BundleError`.
+    """
+    src_path = bundle_path(path)
+    src = open_source(src_path, max_entries, max_bytes)
+    try:
+        checked = check(src)
+    finally:
+        src.close()
+    return Report(
+        src_path, checked.manifest.get("status"), checked.step_count, checked.problems.lines(), checked.problems.count
+    )
+
+
+def _load_folder(root: Path, verify: bool, label: Path) -> Trace:
+    source = FolderSource(root.resolve())
+    checked = check(source, keep_steps=True, hash_assets=verify)
+    if verify and checked.problems:
+        raise refusal(label, checked.problems)
+    return Trace(root, checked.manifest, checked.steps or [], checked.line_problems)
+
+
+def _extract(src: ZipSource, out: Path) -> Path:
+    """Write the bundle's known files (never an unknown or private one) under ``out``; returns the root."""
+    root = out.joinpath(*src.prefix.rstrip("/").split("/")) if src.prefix else out
+    (root / ASSETS).mkdir(parents=True, exist_ok=True)
+    for name in sorted(src.inventory(Problems())):
+        if layout_problem(name):
             continue
-        try:
-            d = json.loads(raw)
-            if not isinstance(d, dict):
-                raise ValueError(f"expected an object, got {type(d).__name__}")
-            steps.append(Step.from_dict(d))
-        except (ValueError, TypeError, KeyError) as e:
-            problems.append(f"{STEPS}: line {no}: bad step ({e})")
-    return steps, problems
+        target = root.joinpath(*name.split("/"))
+        with src.open(name) as fin, open(target, "xb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+    return root
 
 
-def _open_folder(root: Path) -> Trace:
-    mpath = root / MANIFEST
-    if not mpath.is_file():
-        raise BundleError(f"{root}: no {MANIFEST}; this is not a trace bundle")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise BundleError(f"{mpath}: unreadable manifest ({e})") from None
-    if not isinstance(manifest, dict):
-        raise BundleError(f"{mpath}: the manifest is not a JSON object")
-    steps, problems = _read_steps(root / STEPS, manifest.get("status") == "running")
-    return Trace(root, manifest, steps, problems)
-
-
-# ------------------------------------------------------------------------ zip files
-def _entry_problem(info: zipfile.ZipInfo) -> str | None:
-    name = info.filename
-    if not name or "\x00" in name or "\\" in name:
-        return "has a backslash or NUL in its name"
-    if name.startswith("/") or _DRIVE.match(name):
-        return "is an absolute path"
-    parts = name.rstrip("/").split("/")
-    if ".." in parts:
-        return "climbs out with '..'"
-    if any(p in ("", ".") for p in parts):
-        return "has an empty or '.' path component"
-    mode = info.external_attr >> 16
-    kind = stat.S_IFMT(mode)
-    if kind == stat.S_IFLNK:
-        return "is a symbolic link"
-    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-        return "is not a regular file or folder"
-    if info.flag_bits & 0x1:
-        return "is encrypted"
-    return None
-
-
-def _safe_extract(zpath: Path, dest: Path, max_entries: int, max_bytes: int) -> None:
-    """Check every entry first, then stream them out with counted bytes; nothing lands outside ``dest``."""
-    try:
-        zf = zipfile.ZipFile(zpath)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise BundleError(f"{zpath}: not a readable zip ({e})") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > max_entries:
-            raise BundleError(f"{zpath}: {len(infos)} entries, more than the {max_entries} a bundle may hold")
-        seen: set[str] = set()
-        total = 0
-        for info in infos:
-            why = _entry_problem(info)
-            if why:
-                raise BundleError(f"{zpath}: entry {info.filename!r} {why}; refusing to open it")
-            key = info.filename.rstrip("/")
-            if key in seen:
-                raise BundleError(f"{zpath}: entry {info.filename!r} appears twice")
-            seen.add(key)
-            total += info.file_size
-            if total > max_bytes:
-                raise BundleError(f"{zpath}: entry {info.filename!r} takes the bundle past {max_bytes} bytes")
-            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
-                raise BundleError(f"{zpath}: entry {info.filename!r} expands {info.file_size} bytes from "
-                                  f"{info.compress_size}: a zip bomb")
-        droot = dest.resolve()
-        written = 0
-        for info in infos:
-            target = (dest / info.filename).resolve()
-            if target != droot and droot not in target.parents:
-                raise BundleError(f"{zpath}: entry {info.filename!r} would land outside {dest}")
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with zf.open(info) as src, open(target, "xb") as out:
-                    left = info.file_size
-                    while True:
-                        chunk = src.read(1 << 20)
-                        if not chunk:
-                            break
-                        left -= len(chunk)
-                        written += len(chunk)
-                        if left < 0 or written > max_bytes:
-                            raise BundleError(f"{zpath}: entry {info.filename!r} is larger than it declares")
-                        out.write(chunk)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError) as e:
-                raise BundleError(f"{zpath}: entry {info.filename!r} could not be read ({e})") from None
-
-
-def _find_root(dest: Path) -> Path:
-    if (dest / MANIFEST).is_file():
-        return dest
-    subs = [p for p in dest.iterdir() if p.is_dir() and (p / MANIFEST).is_file()]
-    if len(subs) == 1:
-        return subs[0]
-    raise BundleError(f"the zip holds no {MANIFEST} at its top or in one top folder")
-
-
-def load_trace(path: str | Path, verify: bool = True, dest: str | Path | None = None, *,
-               max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> Trace:
+def load_trace(
+    path: str | Path,
+    verify: bool = True,
+    dest: str | Path | None = None,
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_bytes: int = MAX_BYTES,
+) -> Trace:
     """Open a bundle folder or a ``.mmtrace`` zip.
 
-    A zip is unpacked into ``dest`` (which must be empty or absent) or else into a new
-    temporary folder that is left in place so the viewer and the assets stay usable.
-    With ``verify`` every problem found raises one :class:`BundleError` listing them all.
+    A zip is checked in place first (entry count, names, sizes and compression ratios, and with
+    ``verify`` every line and asset hash) and only then unpacked, into ``dest`` (which must be
+    empty or absent) or else into a new temporary folder owned by the returned :class:`Trace`
+    (``close()`` or a ``with`` block removes it). Whatever goes wrong, nothing unpacked is left behind.
+    With ``verify`` every problem found raises one :class:`BundleError` listing the first of them.
     """
-    src = Path(path)
-    if not src.exists():
-        raise InputError("bundle", f"{src} does not exist", "give a run folder or a .mmtrace file")
+    src = bundle_path(path)
     if src.is_dir():
-        trace = _open_folder(src)
-    else:
-        if not zipfile.is_zipfile(src):
-            raise BundleError(f"{src}: neither a bundle folder nor a .mmtrace zip")
+        return _load_folder(src, verify, src)
+    zsrc = ZipSource(src, max_entries, max_bytes) if src.is_file() else open_source(src)
+    assert isinstance(zsrc, ZipSource)
+    try:
+        if verify:
+            checked = check(zsrc)
+            if checked.problems:
+                raise refusal(src, checked.problems)
         made = dest is None
         if dest is None:
             out = Path(tempfile.mkdtemp(prefix="mmtrace-"))
@@ -293,19 +227,21 @@ def load_trace(path: str | Path, verify: bool = True, dest: str | Path | None = 
                 raise InputError("dest", f"{out} is not an empty folder", "give a new or empty folder to unpack into")
             out.mkdir(parents=True, exist_ok=True)
         try:
-            _safe_extract(src, out, max_entries, max_bytes)
-            trace = _open_folder(_find_root(out))
-        except BaseException:
+            root = _extract(zsrc, out)
+            trace = _load_folder(root, False, src)
+            trace.owned = out if made else None
+            return trace
+        except BaseException as e:
             if made:
                 shutil.rmtree(out, ignore_errors=True)
             else:
                 _empty(out)
+            if isinstance(e, READ_ERRORS):
+                why = e.strerror if isinstance(e, OSError) and e.strerror else e
+                raise BundleError(f"{src}: could not be unpacked into {out} ({why})") from None
             raise
-    if verify:
-        problems = trace.verify()
-        if problems:
-            raise BundleError(f"{src}: {len(problems)} problem(s): " + "; ".join(problems))
-    return trace
+    finally:
+        zsrc.close()
 
 
 def _empty(folder: Path) -> None:
@@ -343,8 +279,11 @@ def export_bundle(run_dir: str | Path, dest: str | Path | None = None) -> Path:
                 rel = p.relative_to(root)
                 if p.is_symlink() or not p.is_file() or any(part.startswith(".") for part in rel.parts):
                     continue  # links are never exported; dot files are interrupted writes
-                zf.write(p, f"{root.name}/{rel.as_posix()}",
-                         compress_type=zipfile.ZIP_STORED if p.suffix.lower() in stored else zipfile.ZIP_DEFLATED)
+                zf.write(
+                    p,
+                    f"{root.name}/{rel.as_posix()}",
+                    compress_type=zipfile.ZIP_STORED if p.suffix.lower() in stored else zipfile.ZIP_DEFLATED,
+                )
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,6 +1,8 @@
-"""The static page that replays a run: ``index.html`` next to the bundle's assets.
+"""The static page that replays a run: ``render(manifest, steps)`` gives the HTML as a string.
 
-Rendered here, in Python, so the page reads fine with scripts off and every step is in the
+This module writes nothing and imports nothing but the schema and the JSON sanitiser: the writer
+puts the page next to a run's assets, and ``mmthink view`` puts a fresh one in a folder of its
+own. Rendered here, in Python, so the page reads fine with scripts off and every step is in the
 DOM as ``<div class="step step-<kind>" data-index=N>``; a small inline script only filters and
 shows raw JSON. Everything from the trace is escaped, media are referenced by relative path,
 and a Content-Security-Policy lets nothing but the page's own script run and nothing load
@@ -22,16 +24,30 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from mmthink.trace.jsonio import jsonable, script_safe
 from mmthink.trace.schema import MIME, STEP_KINDS, Step
-from mmthink.trace.writer import VIEWER, atomic_write, jsonable
 
 _HERE = Path(__file__).resolve().parent
-_SAFE_ASSET = re.compile(r"^assets/[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")
+VIEWABLE = ("png", "jpg", "jpeg", "gif", "webp", "wav", "mp3", "ogg", "mp4", "webm", "json")
+"""Asset extensions the page links to or embeds; never html or svg, which could carry a script."""
+_SAFE_ASSET = re.compile(r"^assets/[0-9a-f]{64}\.(?:" + "|".join(VIEWABLE) + r")$")
 _TAG = re.compile(r"<(/?)([A-Za-z_][\w\-]*)((?:\s+[^<>]*?)?)\s*(/?)>")
-_KIND_LABEL = {"thought": "thought", "draft": "draft", "observation": "observation", "decision": "decision",
-               "final": "final", "error": "error"}
-_FILTERS = (("all", "All"), ("thought", "Thoughts"), ("draft", "Drafts"), ("observation", "Observations"),
-            ("decision", "Decisions"), ("error", "Errors"))
+_KIND_LABEL = {
+    "thought": "thought",
+    "draft": "draft",
+    "observation": "observation",
+    "decision": "decision",
+    "final": "final",
+    "error": "error",
+}
+_FILTERS = (
+    ("all", "All"),
+    ("thought", "Thoughts"),
+    ("draft", "Drafts"),
+    ("observation", "Observations"),
+    ("decision", "Decisions"),
+    ("error", "Errors"),
+)
 _MEDIA = ("image", "audio", "video")
 
 
@@ -71,12 +87,17 @@ def fmt_value(v: Any) -> str:
 
 
 def _asset_ok(rel: Any) -> bool:
-    return isinstance(rel, str) and bool(_SAFE_ASSET.match(rel)) and ".." not in rel
+    return isinstance(rel, str) and bool(_SAFE_ASSET.fullmatch(rel))
+
+
+def _obj(v: Any) -> dict[str, Any]:
+    """``v`` if it is a JSON object, else an empty one: a field of the wrong type shows as absent."""
+    return v if isinstance(v, dict) else {}
 
 
 def _dict(step: Step | dict[str, Any]) -> dict[str, Any]:
     d = step.to_dict() if isinstance(step, Step) else dict(step)
-    return jsonable(d)
+    return _obj(jsonable(d))
 
 
 # --------------------------------------------------------------------------- pieces
@@ -86,8 +107,8 @@ def highlight_tags(text: str) -> str:
     pos = 0
     open_name: str | None = None
     for m in _TAG.finditer(text):
-        closing, name, attrs, selfclose = m.group(1), m.group(2), m.group(3), m.group(4)
-        chunk = esc(text[pos:m.start()])
+        closing, name, _attrs, selfclose = m.group(1), m.group(2), m.group(3), m.group(4)
+        chunk = esc(text[pos : m.start()])
         out.append(f'<span class="tag-body">{chunk}</span>' if open_name and chunk else chunk)
         cls = re.sub(r"[^a-z0-9_-]", "", name.lower())
         out.append(f'<span class="tag tag-{cls}">{esc(m.group(0))}</span>')
@@ -107,14 +128,20 @@ def _media(kind: str, rel: Any, label: str = "", big: bool = False) -> str:
     src = esc(rel)
     cls = "media big" if big else "media"
     if kind == "image":
-        return (f'<figure class="{cls} media-image"><a href="{src}" target="_blank" rel="noopener">'
-                f'<img src="{src}" alt="{esc(label or "image draft")}" decoding="async"></a></figure>')
+        return (
+            f'<figure class="{cls} media-image"><a href="{src}" target="_blank" rel="noopener">'
+            f'<img src="{src}" alt="{esc(label or "image draft")}" decoding="async"></a></figure>'
+        )
     if kind == "audio":
-        return (f'<figure class="{cls} media-audio"><audio controls preload="metadata" src="{src}"></audio>'
-                f'<figcaption><a href="{src}" download>download</a></figcaption></figure>')
+        return (
+            f'<figure class="{cls} media-audio"><audio controls preload="metadata" src="{src}"></audio>'
+            f'<figcaption><a href="{src}" download>download</a></figcaption></figure>'
+        )
     if kind == "video":
-        return (f'<figure class="{cls} media-video"><video controls preload="metadata" playsinline src="{src}">'
-                f'</video><figcaption><a href="{src}" download>download</a></figcaption></figure>')
+        return (
+            f'<figure class="{cls} media-video"><video controls preload="metadata" playsinline src="{src}">'
+            f'</video><figcaption><a href="{src}" download>download</a></figcaption></figure>'
+        )
     return f'<div class="missing">cannot show {esc(kind)}: <a href="{src}">{src}</a></div>'
 
 
@@ -123,11 +150,18 @@ def _table(rows: Any) -> str:
         return '<p class="muted">(empty table)</p>'
     cols: list[str] = []
     for r in rows:
-        for k in (r.keys() if isinstance(r, dict) else ["value"]):
+        for k in r.keys() if isinstance(r, dict) else ["value"]:
             if k not in cols:
                 cols.append(str(k))
-    numeric = {c for c in cols if all(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
-                                      for r in rows if isinstance(r, dict) and r.get(c) is not None)}
+    numeric = {
+        c
+        for c in cols
+        if all(
+            isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
+            for r in rows
+            if isinstance(r, dict) and r.get(c) is not None
+        )
+    }
     head = "".join(f'<th class="num">{esc(c)}</th>' if c in numeric else f"<th>{esc(c)}</th>" for c in cols)
     body = []
     for r in rows:
@@ -147,9 +181,11 @@ def _score(score: Any, passed: Any) -> str:
     if isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score):
         pct = max(0.0, min(1.0, float(score))) * 100
         tone = "good" if pct >= 75 else "mid" if pct >= 50 else "bad"
-        out.append(f'<span class="score score-{tone}" title="score {score:.3f}"><span class="bar">'
-                   f'<span class="fill" style="width:{pct:.0f}%"></span></span>'
-                   f'<span class="val">{score:.2f}</span></span>')
+        out.append(
+            f'<span class="score score-{tone}" title="score {score:.3f}"><span class="bar">'
+            f'<span class="fill" style="width:{pct:.0f}%"></span></span>'
+            f'<span class="val">{score:.2f}</span></span>'
+        )
     if passed is True:
         out.append('<span class="badge pass">pass</span>')
     elif passed is False:
@@ -160,8 +196,12 @@ def _score(score: Any, passed: Any) -> str:
 def _chips(metrics: dict[str, Any], skip: Iterable[str] = (), limit: int = 10) -> str:
     chips = []
     for k, v in metrics.items():
-        if k in skip or v is None or isinstance(v, (dict, list)) and not (
-                isinstance(v, list) and len(v) <= 6 and all(isinstance(x, (int, float, str)) for x in v)):
+        if (
+            k in skip
+            or v is None
+            or isinstance(v, (dict, list))
+            and not (isinstance(v, list) and len(v) <= 6 and all(isinstance(x, (int, float, str)) for x in v))
+        ):
             continue
         chips.append(f'<span class="chip"><span class="k">{esc(k)}</span> {esc(fmt_value(v))}</span>')
         if len(chips) >= limit:
@@ -212,31 +252,38 @@ def _is_image_draft(d: dict[str, Any]) -> bool:
     return d.get("kind") == "draft" and any(isinstance(p, dict) and p.get("type") == "image" for p in parts)
 
 
-def _step_html(d: dict[str, Any], t0: float | None, draft_index: dict[str, int]) -> str:
-    kind = d.get("kind") if d.get("kind") in STEP_KINDS else "error"
+def _step_html(d: dict[str, Any], t0: float | None, draft_index: dict[str, Any]) -> str:
+    kind = str(d.get("kind")) if d.get("kind") in STEP_KINDS else "error"
     idx = d.get("index")
     started, ended = d.get("started"), d.get("ended")
     took = ended - started if isinstance(started, (int, float)) and isinstance(ended, (int, float)) else None
     at = started - t0 if t0 is not None and isinstance(started, (int, float)) else None
-    metrics = d.get("metrics") if isinstance(d.get("metrics"), dict) else {}
+    metrics = _obj(d.get("metrics"))
     ref = d.get("ref")
     ref_html = ""
     if ref:
         target = draft_index.get(str(ref))
-        ref_html = (f'<a class="ref" href="#step-{target}">{esc(ref)}</a>' if target is not None and target != idx
-                    else f'<span class="ref">{esc(ref)}</span>')
-    head = (f'<header class="step-head"><span class="idx">#{esc(idx)}</span>'
-            f'<span class="kind kind-{kind}">{_KIND_LABEL[kind]}</span>'
-            f'<span class="title">{esc(d.get("title") or kind)}</span>{ref_html}'
-            f'<span class="grow"></span>{_score(d.get("score"), d.get("passed"))}'
-            f'<span class="node" title="graph node">{esc(d.get("node"))}</span>'
-            f'<span class="time" title="step time (ended - started); +offset from the first step">'
-            f'{esc(fmt_seconds(took))}{f" · +{esc(fmt_seconds(at))}" if at is not None else ""}</span></header>')
+        ref_html = (
+            f'<a class="ref" href="#step-{esc(target)}">{esc(ref)}</a>'
+            if target is not None and target != idx
+            else f'<span class="ref">{esc(ref)}</span>'
+        )
+    head = (
+        f'<header class="step-head"><span class="idx">#{esc(idx)}</span>'
+        f'<span class="kind kind-{kind}">{_KIND_LABEL[kind]}</span>'
+        f'<span class="title">{esc(d.get("title") or kind)}</span>{ref_html}'
+        f'<span class="grow"></span>{_score(d.get("score"), d.get("passed"))}'
+        f'<span class="node" title="graph node">{esc(d.get("node"))}</span>'
+        f'<span class="time" title="step time (ended - started); +offset from the first step">'
+        f"{esc(fmt_seconds(took))}{f' · +{esc(fmt_seconds(at))}' if at is not None else ''}</span></header>"
+    )
     text, media = _parts(d, kind)
     if kind == "draft":
-        attrs = metrics.get("attrs") if isinstance(metrics.get("attrs"), dict) else {}
-        facts = {**{k: v for k, v in attrs.items() if k != "id"},
-                 **{k: v for k, v in metrics.items() if k not in ("attrs", "tag", "best_of")}}
+        attrs = _obj(metrics.get("attrs"))
+        facts = {
+            **{k: v for k, v in attrs.items() if k != "id"},
+            **{k: v for k, v in metrics.items() if k not in ("attrs", "tag", "best_of")},
+        }
         media = _candidates(metrics.get("best_of"), d.get("title", "")) or media
         body = f'<div class="draft-grid"><div class="draft-text">{text}{_chips(facts)}</div>{media}</div>'
     elif kind == "observation":
@@ -250,20 +297,25 @@ def _step_html(d: dict[str, Any], t0: float | None, draft_index: dict[str, int])
         body = media + text + (_chips(metrics) if kind in ("decision", "final") else "")
     extra = ""
     if metrics:
-        extra += (f'<details class="metrics"><summary>metrics</summary>'
-                  f'<pre>{esc(json.dumps(metrics, ensure_ascii=False, indent=2))}</pre></details>')
+        extra += (
+            f'<details class="metrics"><summary>metrics</summary>'
+            f"<pre>{esc(json.dumps(metrics, ensure_ascii=False, indent=2))}</pre></details>"
+        )
     extra += '<details class="raw" data-raw="1"><summary>raw step</summary><pre></pre></details>'
     data_ref = f' data-ref="{esc(ref)}"' if ref else ""
-    return (f'<div class="step step-{kind}" id="step-{esc(idx)}" data-index="{esc(idx)}" data-kind="{kind}"{data_ref}>'
-            f'{head}<div class="step-body">{body}</div><div class="step-foot">{extra}</div></div>')
+    return (
+        f'<div class="step step-{kind}" id="step-{esc(idx)}" data-index="{esc(idx)}" data-kind="{kind}"{data_ref}>'
+        f'{head}<div class="step-body">{body}</div><div class="step-foot">{extra}</div></div>'
+    )
 
 
 def _timeline(ds: list[dict[str, Any]], t0: float | None) -> str:
-    draft_index = {}
+    draft_index: dict[str, Any] = {}
     for d in ds:
         if d.get("kind") == "draft" and d.get("ref") is not None:
             draft_index[str(d["ref"])] = d.get("index")
-    out, group = [], []
+    out: list[str] = []
+    group: list[str] = []
 
     def flush() -> None:
         if len(group) > 1:
@@ -294,10 +346,13 @@ def _candidates(info: Any, label: str) -> str:
         if not _asset_ok(rel):
             continue
         mark = " chosen" if c.get("chosen") else ""
-        cells.append(f'<figure class="media media-image cand{mark}"><a href="{esc(rel)}" target="_blank" '
-                     f'rel="noopener"><img src="{esc(rel)}" alt="{esc(label)} seed {esc(c.get("seed"))}" '
-                     f'decoding="async"></a><figcaption>seed {esc(c.get("seed"))} {_score(c.get("score"), c.get("passed"))}'
-                     f'{" · chosen" if mark else ""}</figcaption></figure>')
+        cells.append(
+            f'<figure class="media media-image cand{mark}"><a href="{esc(rel)}" target="_blank" '
+            f'rel="noopener"><img src="{esc(rel)}" alt="{esc(label)} seed {esc(c.get("seed"))}" '
+            f'decoding="async"></a><figcaption>seed {esc(c.get("seed"))} '
+            f"{_score(c.get('score'), c.get('passed'))}"
+            f"{' · chosen' if mark else ''}</figcaption></figure>"
+        )
     return f'<div class="cands" title="best of {len(cands)}">{"".join(cells)}</div>' if cells else ""
 
 
@@ -315,13 +370,17 @@ def _glance(ds: list[dict[str, Any]]) -> str:
         if not _asset_ok(rel):
             continue
         sc, ok = scores.get(str(d.get("ref")), (None, None))
-        cards.append(f'<a class="thumb" href="#step-{esc(d.get("index"))}">'
-                     f'<img src="{esc(rel)}" alt="{esc(d.get("title"))}" decoding="async">'
-                     f'<span class="cap"><span>{esc(d.get("ref") or d.get("title"))}</span>{_score(sc, ok)}</span></a>')
+        cards.append(
+            f'<a class="thumb" href="#step-{esc(d.get("index"))}">'
+            f'<img src="{esc(rel)}" alt="{esc(d.get("title"))}" decoding="async">'
+            f'<span class="cap"><span>{esc(d.get("ref") or d.get("title"))}</span>{_score(sc, ok)}</span></a>'
+        )
     if len(cards) < 2:
         return ""
-    return (f'<section class="glance card"><h2>Drafts at a glance <span class="muted">({len(cards)})</span></h2>'
-            f'<div class="thumbs">{"".join(cards)}</div></section>')
+    return (
+        f'<section class="glance card"><h2>Drafts at a glance <span class="muted">({len(cards)})</span></h2>'
+        f'<div class="thumbs">{"".join(cards)}</div></section>'
+    )
 
 
 def _meter(label: str, used: Any, limit: Any, fmt: Any = str) -> str:
@@ -330,11 +389,15 @@ def _meter(label: str, used: Any, limit: Any, fmt: Any = str) -> str:
     if isinstance(limit, (int, float)) and limit > 0:
         pct = min(100.0, 100.0 * used / limit)
         tone = "bad" if pct >= 100 else "mid" if pct >= 80 else "good"
-        return (f'<div class="meter"><span class="ml">{esc(label)}</span><span class="bar">'
-                f'<span class="fill fill-{tone}" style="width:{pct:.0f}%"></span></span>'
-                f'<span class="mv">{esc(fmt(used))} / {esc(fmt(limit))}</span></div>')
-    return (f'<div class="meter"><span class="ml">{esc(label)}</span><span class="bar"></span>'
-            f'<span class="mv">{esc(fmt(used))} <span class="muted">(no limit)</span></span></div>')
+        return (
+            f'<div class="meter"><span class="ml">{esc(label)}</span><span class="bar">'
+            f'<span class="fill fill-{tone}" style="width:{pct:.0f}%"></span></span>'
+            f'<span class="mv">{esc(fmt(used))} / {esc(fmt(limit))}</span></div>'
+        )
+    return (
+        f'<div class="meter"><span class="ml">{esc(label)}</span><span class="bar"></span>'
+        f'<span class="mv">{esc(fmt(used))} <span class="muted">(no limit)</span></span></div>'
+    )
 
 
 def _describe(v: Any) -> str:
@@ -346,114 +409,147 @@ def _describe(v: Any) -> str:
 
 
 def _header(m: dict[str, Any], ds: list[dict[str, Any]]) -> str:
-    req = m.get("request") if isinstance(m.get("request"), dict) else {}
+    req = _obj(m.get("request"))
     text = req.get("text") or m.get("prompt") or "(no request text)"
     status = str(m.get("status") or "unknown")
-    th = m.get("thinking") if isinstance(m.get("thinking"), dict) else {}
+    th = _obj(m.get("thinking"))
     mode = th.get("resolved") or th.get("mode") or "?"
     asked = th.get("mode")
-    budget = m.get("budget") if isinstance(m.get("budget"), dict) else {}
-    timings = m.get("timings") if isinstance(m.get("timings"), dict) else {}
+    budget = _obj(m.get("budget"))
+    timings = _obj(m.get("timings"))
     total = timings.get("seconds")
     if total is None and ds:
         starts = [d["started"] for d in ds if isinstance(d.get("started"), (int, float))]
         ends = [d["ended"] for d in ds if isinstance(d.get("ended"), (int, float))]
         total = max(ends) - min(starts) if starts and ends else None
-    facts = [("Thinking", f"{mode}" + (f" (asked: {asked})" if asked and asked != mode else "")
-              + (f" — {th['reason']}" if th.get("reason") else "")),
-             ("Reasoner", _describe(m.get("reasoner")))]
+    facts: list[tuple[str, Any]] = [
+        (
+            "Thinking",
+            f"{mode}"
+            + (f" (asked: {asked})" if asked and asked != mode else "")
+            + (f" — {th['reason']}" if th.get("reason") else ""),
+        ),
+        ("Reasoner", _describe(m.get("reasoner"))),
+    ]
     backends = m.get("backends")
     if isinstance(backends, dict):
         facts.append(("Backends", ", ".join(f"{k}: {v}" for k, v in backends.items() if v)))
     size = f"{req['width']}×{req['height']}" if req.get("width") and req.get("height") else ""
-    facts += [("Seed", m.get("seed", req.get("seed"))), ("Output", size),
-              ("Created", m.get("created")), ("Total time", fmt_seconds(total))]
+    facts += [
+        ("Seed", m.get("seed", req.get("seed"))),
+        ("Output", size),
+        ("Created", m.get("created")),
+        ("Total time", fmt_seconds(total)),
+    ]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts if v not in (None, ""))
-    meters = (_meter("thinking tokens", budget.get("tokens"), budget.get("max_tokens"))
-              + _meter("drafts", budget.get("drafts"), budget.get("max_drafts"))
-              + _meter("seconds", budget.get("seconds"), budget.get("max_seconds"), lambda s: f"{s:.1f}"))
+    meters = (
+        _meter("thinking tokens", budget.get("tokens"), budget.get("max_tokens"))
+        + _meter("drafts", budget.get("drafts"), budget.get("max_drafts"))
+        + _meter("seconds", budget.get("seconds"), budget.get("max_seconds"), lambda s: f"{s:.1f}")
+    )
     reason = m.get("reason")
     alert = f'<div class="alert alert-{esc(status)}">{esc(reason)}</div>' if reason else ""
-    return (f'<header class="run card"><div class="brand"><span class="logo">mm</span>think trace'
-            f'<span class="runid">{esc(m.get("run_id"))}</span></div>'
-            f'<h1 class="request">{esc(text)}</h1>'
-            f'<div class="badges"><span class="badge status status-{esc(status)}">{esc(status)}</span>'
-            f'<span class="badge">{esc(m.get("modality") or req.get("modality") or "?")}</span>'
-            f'<span class="badge think-{esc(mode)}">thinking {esc(mode)}</span>'
-            f'<span class="badge">{len(ds)} steps</span></div>{alert}'
-            f'<div class="header-grid"><dl class="facts">{dl}</dl>'
-            f'<div class="budget"><h3>Budget used</h3>{meters or "<p class=muted>not recorded</p>"}</div>'
-            '</div></header>')
+    return (
+        f'<header class="run card"><div class="brand"><span class="logo">mm</span>think trace'
+        f'<span class="runid">{esc(m.get("run_id"))}</span></div>'
+        f'<h1 class="request">{esc(text)}</h1>'
+        f'<div class="badges"><span class="badge status status-{esc(status)}">{esc(status)}</span>'
+        f'<span class="badge">{esc(m.get("modality") or req.get("modality") or "?")}</span>'
+        f'<span class="badge think-{esc(mode)}">thinking {esc(mode)}</span>'
+        f'<span class="badge">{len(ds)} steps</span></div>{alert}'
+        f'<div class="header-grid"><dl class="facts">{dl}</dl>'
+        f'<div class="budget"><h3>Budget used</h3>{meters or "<p class=muted>not recorded</p>"}</div>'
+        "</div></header>"
+    )
 
 
 def _hero(m: dict[str, Any], ds: list[dict[str, Any]]) -> str:
-    final = m.get("final") if isinstance(m.get("final"), dict) else None
+    final: dict[str, Any] | None = m.get("final") if isinstance(m.get("final"), dict) else None
     if not final or not final.get("asset"):
         if m.get("status") == "running":
-            return ('<section class="hero card"><p class="muted">This run is still going '
-                    '(or stopped without finishing).</p></section>')
+            return (
+                '<section class="hero card"><p class="muted">This run is still going '
+                "(or stopped without finishing).</p></section>"
+            )
         return ""
     kind = final.get("kind") or MIME.get(str(final["asset"]).rsplit(".", 1)[-1], "/").split("/")[0]
     step = next((d for d in reversed(ds) if d.get("kind") == "final"), None)
     link = f' <a href="#step-{esc(step.get("index"))}">final step ↓</a>' if step else ""
     answer = m.get("answer")
     cap = f'<p class="answer">{esc(answer)}</p>' if answer else ""
-    return (f'<section class="hero card"><h2>Final {esc(kind)}{link}</h2>'
-            f'{_media(str(kind), final.get("asset"), "final artifact", big=True)}{cap}</section>')
+    return (
+        f'<section class="hero card"><h2>Final {esc(kind)}{link}</h2>'
+        f"{_media(str(kind), final.get('asset'), 'final artifact', big=True)}{cap}</section>"
+    )
 
 
 def _toolbar(ds: list[dict[str, Any]], has_strip: bool) -> str:
     counts = {k: 0 for k in STEP_KINDS}
     for d in ds:
-        counts[d.get("kind") if d.get("kind") in counts else "error"] += 1
+        counts[str(d.get("kind")) if d.get("kind") in counts else "error"] += 1
     btns = []
     for key, label in _FILTERS:
         n = len(ds) if key == "all" else counts[key]
         if key in ("decision", "error") and not n:
             continue
         pressed = "true" if key == "all" else "false"
-        btns.append(f'<button type="button" data-filter="{key}" aria-pressed="{pressed}">{label} '
-                    f'<span class="count">{n}</span></button>')
-    strip = ('<label class="toggle"><input type="checkbox" id="strip-toggle" checked> image drafts side by side</label>'
-             if has_strip else "")
-    return (f'<nav class="toolbar" aria-label="filter steps"><div class="filters">{"".join(btns)}</div>'
-            f'<div class="tools">{strip}<button type="button" id="expand-all">expand details</button></div></nav>')
+        btns.append(
+            f'<button type="button" data-filter="{key}" aria-pressed="{pressed}">{label} '
+            f'<span class="count">{n}</span></button>'
+        )
+    strip = (
+        '<label class="toggle"><input type="checkbox" id="strip-toggle" checked> image drafts side by side</label>'
+        if has_strip
+        else ""
+    )
+    return (
+        f'<nav class="toolbar" aria-label="filter steps"><div class="filters">{"".join(btns)}</div>'
+        f'<div class="tools">{strip}<button type="button" id="expand-all">expand details</button></div></nav>'
+    )
 
 
 # --------------------------------------------------------------------------- page
-def render_html(manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]) -> str:
-    """The whole page as one string: no external URLs, media by relative ``assets/`` path."""
+def render(manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]) -> str:
+    """The whole page as one string: no external URLs, media by relative ``assets/`` path.
+
+    Pure: it reads ``viewer.css``/``viewer.js`` from the package and nothing else, writes nothing.
+    """
     css, js = _static()
-    m = jsonable(manifest or {})
-    ds = [_dict(s) for s in steps]
+    m = _obj(jsonable(manifest) if isinstance(manifest, dict) else {})
+    ds = [_dict(s) for s in steps if isinstance(s, (Step, dict))]
     starts = [d["started"] for d in ds if isinstance(d.get("started"), (int, float))]
     t0 = min(starts) if starts else None
     timeline = _timeline(ds, t0)
-    payload = json.dumps({"manifest": m, "steps": ds}, ensure_ascii=False, allow_nan=False)
-    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    payload = script_safe({"manifest": m, "steps": ds})
     script_hash = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode()
-    csp = ("default-src 'none'; img-src 'self' file: data: blob:; media-src 'self' file: blob:; "
-           f"style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'")
-    req = m.get("request") if isinstance(m.get("request"), dict) else {}
+    csp = (
+        "default-src 'none'; img-src 'self' file: data: blob:; media-src 'self' file: blob:; "
+        f"style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
+    )
+    req = _obj(m.get("request"))
     title = str(req.get("text") or m.get("run_id") or "trace")
     title = title if len(title) <= 80 else title[:77] + "…"
     generated = datetime.fromtimestamp(time.time(), timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    body = (_header(m, ds) + _hero(m, ds) + _glance(ds) + _toolbar(ds, '<div class="strip">' in timeline)
-            + f'<main class="timeline" id="timeline">{timeline or "<p class=muted>No steps yet.</p>"}</main>'
-            + f'<footer class="foot">schema {esc(m.get("schema"))} · {len(ds)} steps · page written {esc(generated)}'
-              ' · open <code>steps.jsonl</code> and <code>manifest.json</code> for the raw record</footer>')
-    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{esc(csp)}\">"
-            "<meta name=\"color-scheme\" content=\"light dark\">"
-            f"<title>{esc(title)} · mmthink trace</title><style>{css}</style></head>\n"
-            f"<body class=\"strip-on\">{body}\n"
-            f"<script type=\"application/json\" id=\"trace-data\">{payload}</script>\n"
-            f"<script>{js}</script>\n</body></html>\n")
+    body = (
+        _header(m, ds)
+        + _hero(m, ds)
+        + _glance(ds)
+        + _toolbar(ds, '<div class="strip">' in timeline)
+        + f'<main class="timeline" id="timeline">{timeline or "<p class=muted>No steps yet.</p>"}</main>'
+        + f'<footer class="foot">schema {esc(m.get("schema"))} · {len(ds)} steps · page written {esc(generated)}'
+        " · open <code>steps.jsonl</code> and <code>manifest.json</code> for the raw record</footer>"
+    )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">'
+        '<meta name="color-scheme" content="light dark">'
+        f"<title>{esc(title)} · mmthink trace</title><style>{css}</style></head>\n"
+        f'<body class="strip-on">{body}\n'
+        f'<script type="application/json" id="trace-data">{payload}</script>\n'
+        f"<script>{js}</script>\n</body></html>\n"
+    )
 
 
-def write_viewer(root: str | Path, manifest: dict[str, Any], steps: Iterable[Step | dict[str, Any]]) -> Path:
-    """Write ``root/index.html`` atomically and return its path."""
-    path = Path(root) / VIEWER
-    atomic_write(path, render_html(manifest, steps).encode("utf-8"), sync=False)  # `mmthink view` remakes it
-    return path
+render_html = render
+"""The earlier name of :func:`render`."""

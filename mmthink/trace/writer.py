@@ -8,10 +8,7 @@ after a crash and drops a torn last line instead of refusing to continue.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
-import math
 import os
 import re
 import secrets
@@ -23,14 +20,36 @@ from pathlib import Path
 from typing import Any
 
 from mmthink.errors import BundleError, InputError
-from mmthink.trace.schema import MIME, SCHEMA, STEP_KINDS, Step
+from mmthink.trace import viewer
+from mmthink.trace.jsonio import dumps, jsonable, loads, read_json_file
+from mmthink.trace.schema import (
+    ASSETS,
+    FINAL_STATUSES,
+    MANIFEST,
+    MIME,
+    SCHEMA,
+    STATUSES,
+    STEP_KINDS,
+    STEPS,
+    VIEWER,
+    Step,
+)
 
-MANIFEST = "manifest.json"
-STEPS = "steps.jsonl"
-ASSETS = "assets"
-VIEWER = "index.html"
-FINAL_STATUSES = ("succeeded", "failed", "stopped")
-STATUSES = ("running",) + FINAL_STATUSES
+__all__ = [
+    "ASSETS",
+    "FINAL_STATUSES",
+    "MANIFEST",
+    "STATUSES",
+    "STEPS",
+    "VIEWER",
+    "TraceWriter",
+    "atomic_write",
+    "dumps",
+    "jsonable",
+    "new_run_id",
+    "sha256_file",
+    "write_viewer",
+]
 
 _EXT_RE = re.compile(r"^[a-z0-9]{1,8}$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -46,53 +65,15 @@ def new_run_id(prefix: str = "") -> str:
     """
     global _last_us
     if prefix and not _PREFIX_RE.match(prefix):
-        raise InputError("prefix", f"{prefix!r} is not safe in a folder name",
-                         "use letters, digits, '.', '_' or '-' (at most 64)")
+        raise InputError(
+            "prefix", f"{prefix!r} is not safe in a folder name", "use letters, digits, '.', '_' or '-' (at most 64)"
+        )
     with _id_lock:
         now_us = max(time.time_ns() // 1000, _last_us + 1)
         _last_us = now_us
     stamp = datetime.fromtimestamp(now_us // 1_000_000, timezone.utc).strftime("%Y%m%d-%H%M%S")
     rid = f"{stamp}-{now_us % 1_000_000:06d}-{secrets.token_hex(3)}"
     return f"{prefix}-{rid}" if prefix else rid
-
-
-def jsonable(obj: Any) -> Any:
-    """A copy of ``obj`` that ``json.dumps`` accepts and browsers' ``JSON.parse`` too.
-
-    Metrics come from numpy and friends; a trace must never crash a run because a value is a
-    float32, and NaN/Infinity are not JSON, so they become null.
-    """
-    if obj is None or isinstance(obj, (bool, str, int)):
-        return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return jsonable(dataclasses.asdict(obj))
-    if isinstance(obj, (bytes, bytearray, memoryview)):
-        return f"<{len(obj)} bytes>"
-    item = getattr(obj, "item", None)  # numpy scalars
-    if callable(item):
-        try:
-            return jsonable(item())
-        except (TypeError, ValueError):
-            pass
-    tolist = getattr(obj, "tolist", None)  # numpy arrays
-    if callable(tolist):
-        try:
-            return jsonable(tolist())
-        except (TypeError, ValueError):
-            pass
-    return str(obj)
-
-
-def dumps(obj: Any, indent: int | None = None) -> str:
-    return json.dumps(jsonable(obj), ensure_ascii=False, indent=indent, allow_nan=False)
 
 
 def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
@@ -111,6 +92,10 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+_write_page = atomic_write  # the page is written by this binding, so a test that replaces atomic_write
+# to fail asset writes (a full disk) reaches assets and the manifest, as before the viewer moved here
 
 
 def sha256_file(path: Path) -> str:
@@ -137,11 +122,18 @@ def _utc_iso(t: float) -> str:
 class TraceWriter:
     """Appends steps and assets to ``root`` as a run goes, and writes the viewer at the end."""
 
+    root: Path
+    steps: list[Step]
+    manifest: dict[str, Any]
+
     def __init__(self, root: str | Path, manifest: dict[str, Any] | None = None) -> None:
         self._setup(root)
         if (self.root / MANIFEST).exists() or (self.root / STEPS).exists():
-            raise InputError("root", f"{self.root} already holds a trace bundle",
-                             "reopen it with TraceWriter.resume(root) or use a new run id")
+            raise InputError(
+                "root",
+                f"{self.root} already holds a trace bundle",
+                "reopen it with TraceWriter.resume(root) or use a new run id",
+            )
         if manifest is not None and not isinstance(manifest, dict):
             raise InputError("manifest", f"must be a dict, got {type(manifest).__name__}")
         (self.root / ASSETS).mkdir(parents=True, exist_ok=True)
@@ -159,8 +151,8 @@ class TraceWriter:
     def _setup(self, root: str | Path) -> None:
         self.root = Path(root)
         self._lock = threading.RLock()
-        self.steps: list[Step] = []
-        self.manifest: dict[str, Any] = {}
+        self.steps = []
+        self.manifest = {}
 
     # ------------------------------------------------------------------ reopen
     @classmethod
@@ -170,7 +162,8 @@ class TraceWriter:
         w._setup(root)
         path = w.root / MANIFEST
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
+            with open(path, "rb") as f:
+                manifest = read_json_file(f)
         except FileNotFoundError:
             raise BundleError(f"{w.root}: no {MANIFEST}; this is not a trace bundle") from None
         except (OSError, ValueError) as e:
@@ -183,7 +176,8 @@ class TraceWriter:
         dropped = w._load_steps()
         if dropped:
             w.manifest.setdefault("repairs", []).append(
-                f"{_utc_iso(time.time())}: dropped a torn last line of {STEPS} ({dropped} bytes) on resume")
+                f"{_utc_iso(time.time())}: dropped a torn last line of {STEPS} ({dropped} bytes) on resume"
+            )
             w._write_manifest()
         return w
 
@@ -201,17 +195,17 @@ class TraceWriter:
             if not raw.strip():
                 continue
             try:
-                d = json.loads(raw)
+                d = loads(raw)
             except ValueError as e:
                 if no == len(lines) and not tail:
                     # the newline reached the disk but the line did not: still a torn last write
                     tail, good_end = raw + b"\n", len(data) - len(raw) - 1
                     break
-                raise BundleError(f"{path}: line {no} is not JSON ({e}); repair the bundle by hand") from None
+                raise BundleError(f"{path}: line {no} is not valid ({e}); repair the bundle by hand") from None
             self.steps.append(_step(d, f"{path}: line {no}"))
         if tail:
             try:
-                d = json.loads(tail)
+                d = loads(tail)
             except ValueError:
                 d = None
             if isinstance(d, dict):  # a whole step whose newline was lost: keep it
@@ -240,8 +234,12 @@ class TraceWriter:
         digest = hashlib.sha256(data).hexdigest()
         rel = f"{ASSETS}/{digest}.{ext}"
         path = self.root / rel
-        if (path.is_file() and not path.is_symlink() and path.stat().st_size == len(data)
-                and sha256_file(path) == digest):
+        if (
+            path.is_file()
+            and not path.is_symlink()
+            and path.stat().st_size == len(data)
+            and sha256_file(path) == digest
+        ):
             return rel
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, data)
@@ -258,7 +256,12 @@ class TraceWriter:
             step.index = len(self.steps)
             if step.ended is None:
                 step.ended = time.time()
-            line = (dumps(step.to_dict()) + "\n").encode("utf-8")
+            nulled: list[str] = []
+            clean = jsonable(step.to_dict(), nulled)
+            if nulled:  # NaN/Infinity are written as null; say which, so "not measured" stays distinguishable
+                step.nulled = sorted(set(step.nulled) | set(nulled))
+                clean["nulled"] = step.nulled
+            line = (dumps(clean) + "\n").encode("utf-8")
             path = self.root / STEPS
             with open(path, "ab") as f:
                 start = f.tell()
@@ -307,14 +310,23 @@ class TraceWriter:
 
     def write_viewer(self) -> Path:
         """(Re)write index.html from what is known now; also useful mid-run."""
-        from mmthink.trace.viewer import write_viewer
-
         with self._lock:
             return write_viewer(self.root, self.manifest, list(self.steps))
 
     def _write_manifest(self) -> None:
         self.manifest["steps"] = len(self.steps)
-        atomic_write(self.root / MANIFEST, (dumps(self.manifest, indent=2) + "\n").encode("utf-8"))
+        nulled: list[str] = []
+        clean = jsonable({k: v for k, v in self.manifest.items() if k != "nulled"}, nulled)
+        if nulled:
+            clean["nulled"] = self.manifest["nulled"] = sorted(set(self.manifest.get("nulled") or []) | set(nulled))
+        atomic_write(self.root / MANIFEST, (dumps(clean, indent=2) + "\n").encode("utf-8"))
 
     def __repr__(self) -> str:
         return f"TraceWriter({str(self.root)!r}, steps={len(self.steps)}, status={self.manifest.get('status')!r})"
+
+
+def write_viewer(root: str | Path, manifest: dict[str, Any], steps: list[Step]) -> Path:
+    """Write ``root/index.html`` (the page :func:`viewer.render` gives) atomically and return its path."""
+    path = Path(root) / VIEWER
+    _write_page(path, viewer.render(manifest, steps).encode("utf-8"), sync=False)  # `mmthink view` remakes it
+    return path
