@@ -30,6 +30,7 @@ from mmthink.core.faults import FaultPolicy
 from mmthink.core.review import ReviewDecision, parse_decision
 from mmthink.errors import InputError, MMThinkError
 from mmthink.core.state import SAFE_ID
+from mmthink.core.status import FINISHED
 from mmthink.modalities import registry
 from mmthink.modalities.base import Modality
 from mmthink.reasoners.base import Reasoner, describe
@@ -41,16 +42,17 @@ Reviewer = Callable[[dict[str, Any]], "ReviewDecision | dict[str, Any] | str | N
 """Called with the review payload; returns approve / revise(note) / abort, or None to stay paused."""
 
 AWAITING_REVIEW = "awaiting_review"
-_FINAL = ("succeeded", "failed", "stopped")
+_FINAL = FINISHED
 _SECRET = re.compile(r"(^|_)(key|token|secret|password|passwd|auth|authorization|credentials?)$", re.I)
 
 
 @dataclass
 class RunResult:
-    """What a run produced. ``final`` is None when the run failed; the bundle is always there.
+    """What a run produced. ``final`` is None unless the status is succeeded or unmet; the bundle is always there.
 
-    ``status`` is succeeded, failed, stopped, or awaiting_review (paused: ``review`` holds the
-    payload; continue with ``agent.resume(result.trace, decision=...)``).
+    ``status`` (see :mod:`mmthink.core.status`): succeeded, unmet (a final that falls short: ``findings``
+    say how), refused (``reason`` says what can do it), failed, stopped, or awaiting_review (paused:
+    ``review`` holds the payload; continue with ``agent.resume(result.trace, decision=...)``).
     """
 
     run_id: str
@@ -65,6 +67,8 @@ class RunResult:
     seconds: float = 0.0
     steps: int = 0
     review: dict[str, Any] | None = None
+    findings: list[str] = field(default_factory=list)
+    """Why a delivered final falls short (unmet), and what was dropped or stood in."""
 
     @property
     def ok(self) -> bool:
@@ -540,7 +544,8 @@ def _result(run_dir: Path, run_id: str, st: dict[str, Any], status: str | None, 
         reason=reason or manifest.get("reason") or st.get("reason"),
         mode=st.get("mode") or (manifest.get("thinking") or {}).get("resolved"),
         modality=st.get("modality") or manifest.get("modality"), answer=manifest.get("answer", ""),
-        budget=manifest.get("budget", {}), seconds=seconds, steps=steps)
+        budget=manifest.get("budget", {}), seconds=seconds, steps=steps,
+        findings=list(manifest.get("findings") or []))
 
 
 # ----------------------------------------------------------------- builders

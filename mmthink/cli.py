@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE, EXIT_PAUSED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE, EXIT_PAUSED, EXIT_UNMET, EXIT_REFUSED = 0, 1, 2, 3, 4, 5, 6
+EXIT_BY_STATUS = {"succeeded": EXIT_OK, "unmet": EXIT_UNMET, "refused": EXIT_REFUSED,
+                  "awaiting_review": EXIT_PAUSED}
+"""Every other status (failed, stopped) exits 1."""
 
 EPILOG = """examples:
   mmthink run "three red apples on a table, a blue cup to the left of them" --out runs/
@@ -26,8 +29,13 @@ EPILOG = """examples:
   mmthink view runs/<run-id>           # prints the viewer path (add --open to open a browser)
   mmthink verify runs/<run-id>.mmtrace
 
-exit codes: 0 succeeded, 1 run failed or stopped (bundle kept), 2 bad input, 3 bad bundle,
-            4 paused for review"""
+exit codes: 0 succeeded: the final passed its critique and came from the reasoner's own accepted drafts
+            1 the run failed or was stopped (its bundle is kept and verifies)
+            2 bad input (one line names the field and the fix; nothing was written)
+            3 a bundle that cannot be opened or verified
+            4 paused for review (resume with --approve, --revise NOTE or --abort)
+            5 unmet: a final was delivered but falls short (the findings say how)
+            6 refused: this reasoner cannot make what was asked (the reason says what can)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -202,7 +210,7 @@ def _report(res: Any, args: argparse.Namespace, zip_it: bool) -> int:
                   f"  mmthink resume {res.trace} --revise \"what to change\"\n  mmthink resume {res.trace} --abort",
                   file=sys.stderr)
         return EXIT_PAUSED
-    return EXIT_OK if res.ok else EXIT_FAILED
+    return EXIT_BY_STATUS.get(res.status, EXIT_FAILED)
 
 
 def _reviewer(progress: _Progress) -> Any:
@@ -303,13 +311,19 @@ def _next_label(step: Any) -> str:
 def _summary(res: Any, zipped: Path | None) -> None:
     from rich.console import Console
 
-    console = Console()
-    colour = "green" if res.ok else "red"
-    console.print(f"[{colour}]{res.status}[/] in {res.seconds:.1f} s, {res.steps} steps, thinking {res.mode}")
+    console = Console(soft_wrap=True)  # paths stay on one line, also when piped
+    colour = {"succeeded": "green", "unmet": "yellow", "refused": "yellow"}.get(res.status, "red")
+    console.print(f"[{colour}]{res.status}[/] in {res.seconds:.1f} s, {res.steps} steps, thinking {res.mode}",
+                  highlight=False)
     if res.final:
-        console.print(f"final:  {res.final}")
-    if res.reason:
-        console.print(f"reason: {res.reason}")
+        console.print(f"final:  {res.final}", highlight=False, markup=False)
+    findings = list(getattr(res, "findings", None) or [])
+    if findings:
+        console.print("falls short:", highlight=False)
+        for f in findings:
+            console.print(f"  - {f}", highlight=False, markup=False)
+    elif res.reason:
+        console.print(f"reason: {res.reason}", highlight=False, markup=False)
     console.print(f"trace:  {res.trace}")
     console.print(f"viewer: {res.trace / 'index.html'}")
     if zipped:

@@ -97,7 +97,9 @@ def test_whole_graph_with_tiny_pipeline_best_of_and_clip(models, tmp_path: Path)
     agent = Agent.from_profile("embedded", image_backend="diffusers", image_model=models["sd"],
                                clip_model=models["clip"], image_options={"sketch_side": 64, "final_steps": 6})
     res = agent.run(PROMPT, out=tmp_path, best_of=3, max_drafts=2, width=160, height=96, seed=11)
-    assert res.ok, res.reason
+    # a random tiny pipeline cannot draw what was asked: the run delivers, and says it falls short
+    assert res.status in ("succeeded", "unmet") and res.final is not None, res.reason
+    assert res.status == "succeeded" or any("critique" in f for f in res.findings)
     tr = load_trace(res.trace)
     assert tr.verify() == []
     drafts = tr.drafts()
@@ -212,7 +214,7 @@ def test_cli_runs_the_diffusers_backend_with_best_of(models, tmp_path: Path) -> 
                           "diffusers", "--image-model", models["sd"], "--best-of", "2", "--max-drafts", "1",
                           "--width", "96", "--height", "64", "--out", str(tmp_path), "--json"],
                          capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode in (0, 5), out.stderr[-2000:]  # 5: unmet (a random tiny pipeline draws noise)
     res = json.loads(out.stdout)
     tr = load_trace(res["trace"])
     assert tr.drafts()[0].metrics["best_of"]["n"] == 2 and tr.steps[-1].metrics["backend"] == "diffusers"

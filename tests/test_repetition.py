@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmthink.reasoners.repetition import RepetitionGuard, find_repetition
+from mmthink.core.repetition import RepetitionGuard, find_repetition
 
 LOOP = "I need to draw a red ball on the table."
 

@@ -57,7 +57,9 @@ def test_heuristic_follows_a_review_note_end_to_end(tmp_path: Path) -> None:
     payloads: list[dict] = []
     res = Agent.from_profile("embedded").run("three red apples on a table, a blue cup to the left of them",
                                              out=tmp_path, review=lambda p: payloads.append(p) or next(answers))
-    assert res.ok, res.reason
+    # the reviewer moved the cup right of the apples: approved, delivered, and honestly short of the request
+    assert res.status == "unmet" and res.final is not None
+    assert any("not left of the apple" in f for f in res.findings), res.findings
     tr = load_trace(res.trace)
     drafts = tr.drafts()
     redrawn = drafts[-1]

@@ -29,6 +29,8 @@ from mmthink.thinking import ThinkingConfig
 
 
 def after_think(state: RunState) -> str:
+    if state.get("refused"):
+        return "compose"
     if state.get("closed"):
         return "review" if state.get("review") else "compose"
     return "act" if state.get("pending") else "think"

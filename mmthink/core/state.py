@@ -105,8 +105,10 @@ class RunState(InputState, total=False):
     """Review decisions so far: {"action", "note"}."""
     steps: int
     """Steps in steps.jsonl when this checkpoint was taken."""
+    refused: str | None
+    """The reasoner's statement that it cannot do this request (what can): the run ends refused."""
     status: str
-    """running, then succeeded / failed / stopped."""
+    """running, then one of mmthink.core.status.FINISHED."""
     reason: str | None
     """Why the run ended the way it did (failures, stops)."""
     final: dict[str, Any] | None

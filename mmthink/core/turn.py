@@ -67,6 +67,8 @@ class Delta:
     text: str
     channel: Literal["thinking", "answer"] = "thinking"
     tokens: int | None = None
+    refusal: bool = False
+    """This text says the reasoner cannot do the request, and what can: the run ends ``refused``."""
 
 
 @runtime_checkable

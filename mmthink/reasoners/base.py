@@ -13,7 +13,7 @@ from typing import Any
 from mmthink.core.state import DraftRecord
 from mmthink.core.turn import Delta, Reasoner, Turn
 
-__all__ = ["Delta", "DraftRecord", "Reasoner", "Turn", "answer", "describe", "last_turn", "words"]
+__all__ = ["Delta", "DraftRecord", "Reasoner", "Turn", "answer", "describe", "last_turn", "refuse", "words"]
 
 
 def describe(reasoner: Any) -> dict[str, Any]:
@@ -58,3 +58,9 @@ def words(text: str, size: int = 18) -> Iterator[Delta]:
 def answer(text: str) -> Iterator[Delta]:
     for d in words(text):
         yield Delta(d.text, channel="answer")
+
+
+def refuse(text: str) -> Iterator[Delta]:
+    """Say plainly that this reasoner cannot make what was asked, and what can: the run ends refused."""
+    for d in words(text):
+        yield Delta(d.text, channel="answer", refusal=True)

@@ -19,7 +19,8 @@ MANIFEST = "manifest.json"
 STEPS = "steps.jsonl"
 ASSETS = "assets"
 VIEWER = "index.html"
-FINAL_STATUSES = ("succeeded", "failed", "stopped")
+FINAL_STATUSES = ("succeeded", "unmet", "refused", "failed", "stopped")
+"""How a run can end (mmthink.core.status says what each means)."""
 STATUSES = ("running",) + FINAL_STATUSES
 
 StepKind = Literal["thought", "draft", "observation", "decision", "final", "error"]

@@ -24,7 +24,8 @@ def act(state: RunState, runtime: Any) -> dict[str, Any]:
     modality = comp.modalities[state["modality"]]
     drafts = list(state.get("drafts") or [])
     draft_id = safe_draft_id(tag.id, tag.name, len(drafts) + 1)
-    if any(d["id"] == draft_id for d in drafts):
+    if any(d["id"] == draft_id for d in drafts):  # a reused id is a revision of that draft, under a new id
+        tag.attrs.setdefault("of", draft_id)
         draft_id = f"{draft_id}.{len(drafts) + 1}"
     tag.attrs["id"] = draft_id
     record = DraftRecord(draft_id, tag.name, tag.attrs, tag.body)

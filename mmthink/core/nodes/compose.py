@@ -11,6 +11,7 @@ from mmthink.core.faults import Fault, guarded_call, guarded_write
 from mmthink.core.nodes.common import brief, clean_answer, components, output_check, run_context, warm_cache
 from mmthink.core.runs import RUNS, emit, finish, json_safe, retry_reporter
 from mmthink.core.state import RunState
+from mmthink.core.status import REFUSED, judge_final
 from mmthink.core.tags import Tag
 from mmthink.thinking import Budget
 from mmthink.trace.schema import Part, Step
@@ -20,6 +21,8 @@ def compose(state: RunState, runtime: Any) -> dict[str, Any]:
     """The last node: the final goes into the bundle with its own check, and the bundle is closed."""
     comp = components(runtime)
     writer = RUNS.writer(state["run_dir"])
+    if state.get("refused"):
+        return _refuse(state, writer)
     modality = comp.modalities[state["modality"]]
     ft = state.get("final_tag")
     final = Tag(ft["name"], dict(ft.get("attrs") or {}), ft.get("body", ""), role="final") if ft else None
@@ -41,14 +44,19 @@ def compose(state: RunState, runtime: Any) -> dict[str, Any]:
         parts.append(Part(art.kind, asset=rel))
         if facts.get("table"):
             parts.append(Part("table", rows=facts.pop("table")))
+        verdict = judge_final(facts, list(state.get("drafts") or []), state.get("mode") or "on",
+                              state.get("force_close"))
         emit(writer, Step("final", "compose", f"final {art.kind}", parts, ref=facts.get("ref"), started=started,
                           score=facts.get("score"), passed=facts.get("passed"),
-                          metrics=json_safe({**brief(art.meta), **facts})))
-        # 3. close the bundle
+                          metrics=json_safe({**brief(art.meta), **facts, "status": verdict.status,
+                                             "status_findings": verdict.findings})))
+        # 3. close the bundle with the status the final earned
         final_info = {"asset": rel, "kind": art.kind, "ext": art.ext, "ref": facts.get("ref")}
-        finish(writer, "succeeded", final=final_info, budget=budget.to_dict(), reason=None, answer=answer)
+        reason = "; ".join(verdict.findings) or None
+        finish(writer, verdict.status, final=final_info, budget=budget.to_dict(), reason=reason, answer=answer,
+               findings=verdict.findings)
         return {"final": {**final_info, "path": str((Path(state["run_dir"]) / rel).resolve())},
-                "status": "succeeded", "reason": None}
+                "status": verdict.status, "reason": reason}
     except Exception as e:
         f = e if isinstance(e, Fault) else Fault("compose", f"{type(e).__name__}: {e}")
         reason = f"compose failed: {f.cause}" if not str(f).startswith("compose") else str(f)
@@ -59,3 +67,11 @@ def compose(state: RunState, runtime: Any) -> dict[str, Any]:
         return {"status": "failed", "reason": reason}
     finally:
         RUNS.close(state["run_dir"])
+
+
+def _refuse(state: RunState, writer: Any) -> dict[str, Any]:
+    """The reasoner said it cannot make this: no final, and the reason says what can."""
+    reason = str(state.get("refused"))
+    emit(writer, Step("decision", "compose", "refused", [Part("text", reason)], metrics={"status": REFUSED}))
+    finish(writer, REFUSED, reason=reason, budget=state.get("budget"))
+    return {"status": REFUSED, "reason": reason}

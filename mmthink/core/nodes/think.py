@@ -10,12 +10,13 @@ from typing import Any
 
 from mmthink.core.context import Components
 from mmthink.core.faults import retryable, stall_guard
+from mmthink.core.repetition import Repetition, RepetitionGuard
 from mmthink.core.nodes.common import components, records
 from mmthink.core.runs import RUNS, emit, emit_token, retry_reporter
 from mmthink.core.state import RunState
 from mmthink.core.tags import ProblemEvent, StreamParser, Tag, TagEvent, format_observation
 from mmthink.core.turn import Turn
-from mmthink.errors import MMThinkError
+from mmthink.errors import DeadlineReached, MMThinkError
 from mmthink.request import Request
 from mmthink.thinking import Budget, ThinkingConfig, count_tokens, strip_soft_switches
 from mmthink.trace.schema import Part, Step
@@ -35,6 +36,10 @@ class TurnOutput:
     tag_channel: str = "thinking"
     problems: list[str] = field(default_factory=list)
     over_budget: str | None = None
+    refusal: str = ""
+    repetition: Repetition | None = None
+    written_observations: list[str] = field(default_factory=list)
+    """Observation tags the reasoner wrote itself: they are dropped (only the tools write observations)."""
     started: float = field(default_factory=time.time)
 
 
@@ -55,16 +60,19 @@ def think(state: RunState, runtime: Any) -> dict[str, Any]:
     out = _stream_with_retries(state, comp, writer, budget, turn, force)
     if isinstance(out, dict):  # the reasoner failed: the update that closes thinking
         return out
-    # 3. record what was thought, and hand on the tag it closed
+    # 3. record what was thought, and hand on the tag it closed (or say why not)
     update = _record(state, writer, budget, out)
-    return {**update, **_next(state, writer, budget, out, force, update["turns"])}
+    nxt = _next(state, writer, budget, out, force, update["turns"])
+    held = _hold_open(state, writer, budget, update, nxt, force)
+    return {**update, **nxt, **held}
 
 
 def _turn(state: RunState, comp: Components, budget: Budget, force: str | None) -> Turn:
     cfg = ThinkingConfig(**state["thinking"])
     req = Request.from_dict(state["request"])
     req.text = strip_soft_switches(req.text) or req.text
-    return Turn(request=req, modality=state["modality"], mode=state["mode"], transcript=state.get("transcript", ""),
+    deadline = budget.started + budget.max_seconds if budget.max_seconds is not None else None
+    return Turn(deadline=deadline, request=req, modality=state["modality"], mode=state["mode"], transcript=state.get("transcript", ""),
                 answer=state.get("answer", ""), drafts=records(state), tokens_left=budget.tokens_left(),
                 drafts_left=budget.drafts_left(), min_tokens=cfg.min_tokens, tokens_used=budget.tokens,
                 force_close=force, seed=req.seed, tags=comp.tagset(state["modality"]),
@@ -83,8 +91,11 @@ def _stream_with_retries(state: RunState, comp: Components, writer: TraceWriter,
         try:
             _stream(state, comp, budget, turn, force, out, received)
             return out
+        except DeadlineReached:  # the call was cut at max_seconds: keep what came, close thinking
+            out.over_budget = "time budget spent (max_seconds reached during the call)"
+            return out
         except Exception as e:
-            if not received[0] and attempt < policy.attempts and retryable(e):
+            if attempt < policy.attempts and retryable(e):  # the turn is thrown away and asked again
                 retry_reporter(writer, "think", "reasoner")(attempt, e, policy.delay(attempt))
                 time.sleep(policy.delay(attempt))
                 continue
@@ -101,12 +112,15 @@ def _stream(state: RunState, comp: Components, budget: Budget, turn: Turn, force
             received: list[bool]) -> None:
     """Feed the reasoner's deltas through one parser per channel; stop at the first closed step tag."""
     parsers = {"thinking": StreamParser(turn.tags), "answer": StreamParser(turn.tags)}
+    guard = RepetitionGuard()
     stream = stall_guard(lambda: comp.reasoner.stream(turn), comp.policy.reason.timeout_s, "reasoner", comp.reasoner)
     try:
         for delta in stream:
             received[0] = True
             ch: str = delta.channel if delta.channel in out.texts else "thinking"
             out.texts[ch] += delta.text
+            if delta.refusal:
+                out.refusal += delta.text
             emit_token(delta.text, ch)
             if ch == "thinking":
                 n = delta.tokens if delta.tokens is not None else count_tokens(delta.text)
@@ -114,6 +128,13 @@ def _stream(state: RunState, comp: Components, budget: Budget, turn: Turn, force
                 budget.tokens += n
             _take(parsers[ch].feed(delta.text), ch, out)
             if out.tag is not None and (out.tag.is_draft or ch == "thinking"):
+                break
+            if ch == "thinking" and (rep := guard.feed(delta.text)) is not None:
+                out.repetition = rep  # a looping turn ends here; the loop is kept once
+                out.texts["thinking"] = guard.text[:rep.keep]
+                break
+            if turn.deadline is not None and time.time() >= turn.deadline:
+                out.over_budget = "time budget spent (max_seconds)"
                 break
             if ch == "thinking" and not force and state["mode"] == "on" and \
                     budget.max_tokens is not None and budget.tokens >= budget.max_tokens:
@@ -130,6 +151,8 @@ def _take(events: list[Any], channel: str, out: TurnOutput) -> None:
     for ev in events:
         if isinstance(ev, ProblemEvent):
             out.problems.append(ev.finding)
+        elif isinstance(ev, TagEvent) and ev.tag.role == "observation":
+            out.written_observations.append(ev.tag.raw)
         elif isinstance(ev, TagEvent) and (ev.tag.is_draft or ev.tag.is_final) and out.tag is None:
             out.tag, out.tag_channel = ev.tag, channel
 
@@ -142,6 +165,13 @@ def _record(state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutpu
         cut = thinking_text.find(tag.raw) if tag.raw else -1
         if cut >= 0:
             thinking_text = thinking_text[:cut + len(tag.raw)]
+    for raw in out.written_observations:
+        thinking_text = thinking_text.replace(raw, "")
+    if out.written_observations:
+        out.problems.append("observations come from the tools: the one you wrote was removed; stop after a closing "
+                            "tag and wait for the real one")
+    if out.repetition is not None:
+        out.problems.append(out.repetition.finding)
     transcript = state.get("transcript", "") + thinking_text
     if thinking_text.strip():
         emit(writer, Step("thought", "think", "thinking", [Part("reasoning", thinking_text)], started=out.started,
@@ -160,6 +190,9 @@ def _next(state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutput,
           turns: int) -> dict[str, Any]:
     """Where the turn leaves the run: a draft to render, a final, closed thinking, or another turn."""
     tag = out.tag
+    if out.refusal.strip():
+        emit(writer, Step("decision", "think", "refused", [Part("text", out.refusal.strip())]))
+        return {"refused": out.refusal.strip(), "closed": True, "budget": budget.to_dict()}
     if out.over_budget and (tag is None or tag.is_draft):
         emit(writer, Step("decision", "think", "budget spent", [Part("text", f"{out.over_budget}: thinking is "
                           "closed now (budget forcing); the best draft so far will be composed.")],
@@ -174,12 +207,51 @@ def _next(state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutput,
         return {"pending": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
                 "budget": budget.to_dict()}
     if tag is not None and tag.is_final:
+        problem = None if force or state["mode"] != "on" else _final_problem(tag, state)
+        if problem and turns < MAX_IDLE_TURNS + len(state.get("drafts") or []):
+            emit(writer, Step("observation", "think", "final not accepted", [Part("text", problem)], ref="protocol",
+                              passed=False))
+            return {"transcript_add": "\n" + format_observation("protocol", None, problem) + "\n",
+                    "budget": budget.to_dict()}
         return {"final_tag": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
                 "closed": True, "budget": budget.to_dict()}
     # no tag: the reasoner ended its turn
     idle = out.texts["answer"].strip() or not out.texts["thinking"].strip() or force \
         or turns >= MAX_IDLE_TURNS + len(state.get("drafts") or [])
     return {"closed": bool(idle), "budget": budget.to_dict()}
+
+
+def _final_problem(tag: Tag, state: RunState) -> str | None:
+    """A final tag must rest on this run's drafts when thinking is on: say what is wrong, or None."""
+    usable = [d for d in state.get("drafts") or [] if not d.get("error") and d.get("asset")]
+    ids = ", ".join(f"{d['id']} ({'passed' if d.get('passed') else 'did not pass'})" for d in usable[-6:])
+    ref = tag.attrs.get("ref")
+    if not usable and not tag.body.strip():
+        return (f"<{tag.name}> came before any draft: thinking is on, so draft first and read the observation, "
+                "then name the draft you accept")
+    if ref and ref not in {d["id"] for d in usable}:
+        return f"<{tag.name} ref=\"{ref}\"> names no draft of this run; the drafts are: {ids or 'none'}"
+    return None
+
+
+def _hold_open(state: RunState, writer: TraceWriter, budget: Budget, update: dict[str, Any],
+               nxt: dict[str, Any], force: str | None) -> dict[str, Any]:
+    """s1 budget forcing's other half: thinking that ends before ``min_tokens`` gets "Wait" and goes on.
+    Also folds an observation the turn produced into the chain of thought."""
+    extra: dict[str, Any] = {}
+    transcript = update["transcript"] + nxt.pop("transcript_add", "")
+    min_tokens = int((state.get("thinking") or {}).get("min_tokens") or 0)
+    closing = nxt.get("closed") or nxt.get("final_tag")
+    patience = update["turns"] < MAX_IDLE_TURNS + len(state.get("drafts") or [])
+    if closing and patience and not force and not nxt.get("refused") and state["mode"] == "on" \
+            and budget.tokens < min_tokens and not budget.spent():
+        emit(writer, Step("decision", "think", "wait", [Part("text", f"thinking ended at {budget.tokens} tokens, "
+                          f"before the minimum of {min_tokens}: \"Wait\" is appended and thinking goes on")],
+                          metrics=budget.to_dict()))
+        transcript += "\nWait,"
+        extra = {"closed": False, "final_tag": None}
+    extra["transcript"] = transcript
+    return extra
 
 
 def _fail(state: RunState, writer: TraceWriter, budget: Budget, reason: str) -> dict[str, Any]:

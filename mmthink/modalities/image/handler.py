@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 from typing import Any
 
@@ -13,6 +14,9 @@ from mmthink.modalities.image.scene import parse_scene
 from mmthink.modalities.image.understanding import ImageIntent, parse_image_request
 
 SKETCH_LONG_SIDE = 512
+
+_TEMPLATE = re.compile(r"^\s*(name\s*(\[xN\])?\s*:\s*attributes|\.\.\.|…)\s*$", re.I | re.M)
+"""Lines copied from the protocol's tag reference instead of written for the request."""
 
 
 def sketch_size(width: int, height: int, long_side: int = SKETCH_LONG_SIDE) -> tuple[int, int]:
@@ -36,6 +40,9 @@ class SketchHandler:
         self.quality = quality
 
     def render(self, tag: Tag, ctx: RunContext) -> ImageArtifact:
+        if _TEMPLATE.search(tag.body):
+            raise ValueError("this is the template from the instructions, not a scene: write the request's own "
+                             "things, one per line, e.g. 'cat: small, orange, left'")
         scene, findings = parse_scene(tag.body)
         if not scene.elements:
             raise ValueError("the sketch has no element lines: write one element per line as 'name [xN]: attributes'")

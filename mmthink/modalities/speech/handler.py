@@ -26,6 +26,8 @@ class SpeechHandler:
     def render(self, tag: Tag, ctx: RunContext) -> Artifact:
         from mmthink.modalities.speech.tts import shaping_for
 
+        if not any(ch.isalnum() for ch in tag.body):
+            raise ValueError("the draft has no words to say: put the exact words between the tags")
         emotion = tag.attrs.get("emotion", "neutral")
         shaping = shaping_for(emotion, {k: v for k, v in tag.attrs.items() if k in SHAPING_ATTRS})
         return self.tool.render(tag.body, emotion=emotion, shaping=shaping, seed=ctx.draft_seed(tag.id or ""))

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from mmthink.core.tags import format_tag
-from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, words
+from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, refuse, words
 
 EMOTION_WORDS = {
     "happy": ("joyful", "joyfully", "happily", "happy", "cheerful", "cheerfully", "excited", "excitedly", "glad"),
@@ -50,7 +50,8 @@ def speech_turn(turn: Turn) -> Iterator[Delta]:
                          "needs a language model, which this embedded reasoner is not, so I will not invent one. "
                          "Put the words in quotes, e.g. say \"we did it\" joyfully, or run with a model reasoner "
                          "(--profile gpu or --profile server).\n")
-        yield from answer("I can only speak text given in quotes; this request has none, so there is no audio.")
+        yield from refuse("The embedded reasoner speaks only text given in quotes, and this request has none. To have "
+                           "words written for you, run with a model reasoner (--reasoner hf or openai_compat).")
         return
     if turn.mode == "off":
         yield from answer("Here it is.\n" + format_tag("final_speech", {"emotion": emotion}, " ".join(passages)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mmthink.core.tags import format_tag
 from mmthink.modalities.registry import service
-from mmthink.reasoners.base import Delta, Turn, answer, words
+from mmthink.reasoners.base import Delta, Turn, answer, refuse, words
 
 _SHOT = re.compile(r"(?:scene|shot)\s*(\d+)\s*[:.\-–]\s*(.+?)(?=(?:[;\n]\s*)?(?:scene|shot)\s*\d+\s*[:.\-–]|$)",
                    re.IGNORECASE | re.DOTALL)
@@ -64,7 +64,8 @@ def video_turn(turn: Turn) -> Iterator[Delta]:
                          "story needs a language model, which this embedded reasoner is not, so I will not invent "
                          "one. Give the shots, e.g. scene 1: a rocket on the launch pad at dawn \"We have always "
                          "looked up.\"; scene 2: ... - or run with a model reasoner (--profile gpu or server).\n")
-        yield from answer("I can only film a shot list given in the request; this one has none, so there is no video.")
+        yield from refuse("The embedded reasoner films only a shot list given in the request, and this one has none. "
+                           "To have a story written for you, run with a model reasoner (--reasoner hf or openai_compat).")
         return
     if turn.mode == "off":
         turn = Turn(**{**turn.__dict__, "mode": "on"})  # a movie cannot be made in one shot; drafting is the work
