@@ -168,7 +168,8 @@ class Agent:
                 reasoner=self.reasoner, modalities=self.modalities,
                 tags={name: registry.tagset(name) for name in self.modalities},
                 guides={name: registry.guide(name) for name in self.modalities}, detect=_detector(self.modalities),
-                validate_for=_validate_for, checks=_output_checks(), thinking=self.config.thinking, limits=self.config.limits,
+                validate_for=_validate_for, checks=_output_checks(),
+                default_drafts={name: registry.default_drafts(name) for name in self.modalities}, thinking=self.config.thinking, limits=self.config.limits,
                 estimator=self.estimator, out_dir=Path(self.config.out_dir), system_prompt=self.system_prompt,
                 describe=self.describe(), policy=self.policy)
         return self._components
@@ -281,6 +282,9 @@ class Agent:
             raise InputError("run", "this agent keeps no checkpoints", "resume with an agent that has durable=True")
         if not manifest and not (self.checkpointer is not None or has_checkpoint(run_dir)):
             raise InputError("run", f"{run_dir} holds neither a bundle nor a checkpoint", "nothing to resume")
+        if decision is not None and manifest.get("status") in _FINAL:
+            raise InputError("decision", f"the run already ended ({manifest.get('status')}); there is no review "
+                             "to answer", "start a new run, e.g. with the note added to the request")
         run_id = manifest.get("run_id") or run_dir.name
         thinking = ThinkingConfig(**{k: v for k, v in ((manifest.get("input") or {}).get("thinking") or {}).items()
                                      if k in ThinkingConfig.__dataclass_fields__}) if manifest else self.config.thinking
@@ -308,6 +312,14 @@ class Agent:
 
     def _drive(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,
                on_token: Callable[[str, str], None] | None, reviewer: Reviewer | None) -> Iterator[Step]:
+        """Hold the run folder (one writer per run) for as long as the run, resume or review goes on."""
+        from mmthink.core.lock import run_lock
+
+        with run_lock(run_dir, fresh=not isinstance(start, _Resume)):
+            yield from self._drive_locked(rs, run_dir, run_id, start, limit, on_token, reviewer)
+
+    def _drive_locked(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,
+                      on_token: Callable[[str, str], None] | None, reviewer: Reviewer | None) -> Iterator[Step]:
         from langgraph.errors import GraphRecursionError
         from langgraph.types import Command
 
@@ -358,7 +370,11 @@ class Agent:
                     if not (run_dir / "manifest.json").exists():
                         if fresh and saver is not None and self.checkpointer is None:
                             saver.conn.close()
-                            remove_checkpoint(run_dir)  # bad input found by route: leave nothing behind
+                        if fresh:  # bad input found by route: leave nothing behind
+                            from mmthink.core.lock import remove_lock
+
+                            remove_lock(run_dir)
+                            remove_checkpoint(run_dir)
                         raise
                     status, reason = "failed", str(e) or "see the error step"
                 except Exception as e:  # a bug or the disk: end the run readably, keep what was written
@@ -403,6 +419,9 @@ class Agent:
             inp, keep = None, int(values.get("steps") or 0)
         if values:
             pending = _pending_review(graph, config)
+            if pending is None and start.decision is not None:
+                raise InputError("decision", "the run is not paused for review, so there is nothing to approve, "
+                                 "revise or abort", "resume it without a decision")
             if pending is not None:
                 answer = start.decision if start.decision is not None else (reviewer(pending) if reviewer else None)
                 if answer is None:

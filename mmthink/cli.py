@@ -1,8 +1,8 @@
 """mmthink command line: run a request, replay a demo, open a trace bundle.
 
-Exit codes: 0 the run succeeded; 1 the run failed or stopped (its bundle is still written);
-2 bad input (a one-line reason names the field); 3 a bundle could not be opened or verified;
-4 the run is paused for review (continue it with ``mmthink resume RUN_DIR --approve``).
+Exit codes (``mmthink --help`` lists them): 0 succeeded; 1 failed or stopped (its bundle is still written);
+2 bad input (a one-line reason names the field); 3 a bundle could not be opened or verified; 4 paused for
+review; 5 unmet (a final that falls short); 6 refused; 7 another process is writing that run folder.
 Heavy modules load only inside the command that needs them, so ``--help`` is instant.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE, EXIT_PAUSED, EXIT_UNMET, EXIT_REFUSED = 0, 1, 2, 3, 4, 5, 6
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE, EXIT_PAUSED, EXIT_UNMET, EXIT_REFUSED, EXIT_BUSY = range(8)
 EXIT_BY_STATUS = {"succeeded": EXIT_OK, "unmet": EXIT_UNMET, "refused": EXIT_REFUSED,
                   "awaiting_review": EXIT_PAUSED}
 """Every other status (failed, stopped) exits 1."""
@@ -35,7 +35,8 @@ exit codes: 0 succeeded: the final passed its critique and came from the reasone
             3 a bundle that cannot be opened or verified
             4 paused for review (resume with --approve, --revise NOTE or --abort)
             5 unmet: a final was delivered but falls short (the findings say how)
-            6 refused: this reasoner cannot make what was asked (the reason says what can)"""
+            6 refused: this reasoner cannot make what was asked (the reason says what can)
+            7 busy: another process is writing that run folder (one writer per run); nothing was done"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.cmd:
         _parser().print_help()
         return EXIT_INPUT
-    from mmthink.errors import BundleError, InputError, MMThinkError
+    from mmthink.errors import BundleError, InputError, MMThinkError, RunBusy
 
     try:
         if args.cmd in ("run", "demo"):
@@ -132,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BundleError as e:
         print(f"mmthink: bad bundle: {e}", file=sys.stderr)
         return EXIT_BUNDLE
+    except RunBusy as e:
+        print(f"mmthink: busy: {e}", file=sys.stderr)
+        return EXIT_BUSY
     except MMThinkError as e:
         print(f"mmthink: {e}", file=sys.stderr)
         return EXIT_FAILED

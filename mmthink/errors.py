@@ -70,3 +70,9 @@ class DeadlineReached(BackendError):
 
 class BundleError(MMThinkError):
     """A trace bundle is malformed, tampered with, or unsafe to open."""
+
+
+class RunBusy(MMThinkError):
+    """Another process is writing this run folder (a run, a resume or a review decision): one writer per run.
+
+    The CLI exits 7 for it; nothing was written by the refused call."""

@@ -235,3 +235,23 @@ def test_compose_failure_keeps_the_bundle(tmp_path: Path) -> None:
     update = compose(s, rt)
     assert update["status"] == "failed" and "nothing accepted" in update["reason"]
     assert load_trace(tmp_path / "r1").status == "failed"
+
+
+def test_a_served_graph_keeps_clients_in_their_lane(tmp_path: Path) -> None:
+    """A client sets the request, thinking and review only: run ids, folders and limits are the server's."""
+    from mmthink.agent import Agent
+    from mmthink.core.graph import build_graph
+    from mmthink.errors import InputError
+
+    comp = Agent.from_profile("embedded", durable=False, out_dir=str(tmp_path / "served")).components()
+    comp.fixed_out_dir = True
+    graph = build_graph(served=comp).compile()
+    evil = tmp_path / "elsewhere"
+    out = graph.invoke({"request": {"text": "a red kite", "modality": "image"}, "run_id": "../../x",
+                        "run_dir": str(evil), "out_dir": str(evil)})
+    assert out["status"] in ("succeeded", "unmet") and not evil.exists()
+    assert Path(out["run_dir"]).parent == tmp_path / "served" and out["run_id"] != "../../x"
+    with pytest.raises(InputError, match="max_drafts"):
+        graph.invoke({"request": {"text": "a red kite", "modality": "image"}, "thinking": {"max_drafts": 1000}})
+    speech = graph.invoke({"request": {"text": 'say "we did it" joyfully', "modality": "speech"}})
+    assert speech["thinking"]["max_drafts"] == 16, "a served speech run gets the speech draft budget"

@@ -41,6 +41,8 @@ class Components:
     """Modality-specific input checks (how long the result would last), run at route."""
     checks: dict[str, Callable[[Any, Limits, str], None]] = field(default_factory=dict)
     """artifact kind -> the check its modality registered (raises InvalidOutput for unusable output)."""
+    default_drafts: dict[str, int] = field(default_factory=dict)
+    """name -> the draft budget a run of that modality gets when the caller sets none."""
     thinking: ThinkingConfig = field(default_factory=ThinkingConfig)
     limits: Limits = field(default_factory=Limits)
     estimator: DifficultyEstimator | None = None

@@ -23,7 +23,7 @@ from mmthink.core.nodes.review import review
 from mmthink.core.nodes.route import route
 from mmthink.core.nodes.think import MAX_IDLE_TURNS, think
 from mmthink.core.runs import RUNS
-from mmthink.core.state import InputState, RunState
+from mmthink.core.state import InputState, RunState, ServedInput
 from mmthink.request import Limits
 from mmthink.thinking import ThinkingConfig
 
@@ -52,7 +52,10 @@ def after_review(state: RunState) -> str:
 def build_graph(served: Components | None = None) -> StateGraph[Any, Any, Any, Any]:
     """The uncompiled graph. ``served``: the context for a LangGraph server, whose clients send none
     (a server would build the context schema from a client's input, so a served graph declares none)."""
-    g = StateGraph(RunState, context_schema=None if served is not None else Components, input_schema=InputState)
+    if served is not None:
+        g = StateGraph(RunState, input_schema=ServedInput)
+    else:
+        g = StateGraph(RunState, context_schema=Components, input_schema=InputState)
     for name, fn in (("route", route), ("think", think), ("act", act), ("critique", critique),
                      ("review", review), ("compose", compose)):
         g.add_node(name, _node(fn, served))

@@ -72,6 +72,15 @@ class InputState(TypedDict, total=False):
     """Pause before compose for a person's approve / revise / abort."""
 
 
+class ServedInput(TypedDict, total=False):
+    """What a client of a served graph may set: the server chooses run ids and folders."""
+
+    request: dict[str, Any]
+    thinking: dict[str, Any]
+    mode_arg: str | None
+    review: bool
+
+
 class RunState(InputState, total=False):
     """Everything a run keeps between nodes; set by the nodes, never by a caller."""
 

@@ -21,9 +21,9 @@ def route(state: RunState, runtime: Any) -> dict[str, Any]:
     if state.get("run_dir") and (Path(state["run_dir"]) / "manifest.json").exists() and state.get("budget"):
         return {}  # resumed: already routed
     # 1. check the request and settings
-    req = Request.from_dict(state["request"]).validate(comp.limits)
-    cfg = ThinkingConfig(**{**comp.thinking.to_dict(), **(state.get("thinking") or {})}).validate()
+    req = Request.from_dict(_dict(state.get("request"), "request")).validate(comp.limits)
     modality, why = resolve_modality(req, comp)
+    cfg = thinking_config(state, comp, modality)
     decision = resolve_mode(state.get("mode_arg"), req.text, cfg.mode, modality, comp.estimator)
     run_id = state.get("run_id") or new_run_id()
     if not SAFE_ID.match(run_id):
@@ -68,3 +68,27 @@ def resolve_modality(req: Request, comp: Any) -> tuple[str, str]:
     if comp.validate_for is not None:
         comp.validate_for(req, modality, comp.limits)
     return modality, why
+
+
+def thinking_config(state: RunState, comp: Any, modality: str) -> ThinkingConfig:
+    """The agent's thinking settings, the caller's overrides, the modality's default draft budget; capped."""
+    given = _dict(state.get("thinking"), "thinking")
+    unknown = sorted(set(given) - set(ThinkingConfig.__dataclass_fields__))
+    if unknown:
+        raise InputError(f"thinking.{unknown[0]}", "is not a thinking setting",
+                         f"use {', '.join(ThinkingConfig.__dataclass_fields__)}")
+    cfg = ThinkingConfig(**{**comp.thinking.to_dict(), **given}).validate()
+    if "max_drafts" not in given and modality in comp.default_drafts:
+        cfg.max_drafts = min(comp.default_drafts[modality], int(comp.limits.max_drafts))
+    if cfg.max_drafts > comp.limits.max_drafts:
+        raise InputError("thinking.max_drafts", f"{cfg.max_drafts} is above the limit {comp.limits.max_drafts}",
+                         "lower it or raise Limits.max_drafts")
+    return cfg
+
+
+def _dict(value: Any, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(name, f"must be an object, got {type(value).__name__}")
+    return value
