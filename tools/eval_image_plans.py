@@ -7,6 +7,11 @@ from the pixels) and relative position (from the drawn boxes' centres). The judg
 bundle the run wrote, never the critic's verdict.
 
     python tools/eval_image_plans.py ../shared/data/image_prompts_dev.jsonl [--out runs/eval] [--json]
+        [--reasoner heuristic|hf|openai_compat] [--model M] [--option key=value ...]
+
+Evaluations count ``succeeded`` only: ``final_succeeded`` is the share of prompts whose final met every
+constraint *and* whose run earned ``succeeded``; ``statuses`` counts each status, and ``own_plans`` how
+many finals the reasoner planned itself (not a fallback planner).
 """
 
 from __future__ import annotations
@@ -74,9 +79,9 @@ def _placed(metrics: dict) -> list[Placed]:
     return out
 
 
-def evaluate(path: Path, out: Path, seed: int = 0, max_drafts: int = 6) -> dict:
+def evaluate(path: Path, out: Path, seed: int = 0, max_drafts: int = 6, agent: Agent | None = None) -> dict:
     items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    agent = Agent.from_profile("embedded")
+    agent = agent or Agent.from_profile("embedded")
     rows = []
     t0 = time.time()
     for item in items:
@@ -84,7 +89,8 @@ def evaluate(path: Path, out: Path, seed: int = 0, max_drafts: int = 6) -> dict:
         trace = load_trace(res.trace)
         drafts = [s for s in trace.steps if s.kind == "draft"]
         finals = [s for s in trace.steps if s.kind == "final"]
-        row = {"prompt": item["prompt"], "tag": item.get("tag"), "drafts": len(drafts), "status": res.status}
+        row = {"prompt": item["prompt"], "tag": item.get("tag"), "drafts": len(drafts), "status": res.status,
+               "own_plan": bool(finals) and not finals[0].metrics.get("fallback")}
         for label, step in (("first", drafts[0] if drafts else None), ("final", finals[0] if finals else None)):
             if step is None:
                 row[label], row[label + "_fails"] = False, ["no image"]
@@ -96,8 +102,15 @@ def evaluate(path: Path, out: Path, seed: int = 0, max_drafts: int = 6) -> dict:
             row[label], row[label + "_fails"] = ok, fails
         rows.append(row)
     n = len(rows) or 1
+    statuses: dict[str, int] = {}
+    for r in rows:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     return {"prompts": len(rows), "first_sketch": sum(r["first"] for r in rows) / n,
-            "final": sum(r["final"] for r in rows) / n, "mean_drafts": sum(r["drafts"] for r in rows) / n,
+            "final": sum(r["final"] for r in rows) / n,
+            "final_succeeded": sum(r["final"] and r["status"] == "succeeded" for r in rows) / n,
+            "final_own_plan": sum(r["final"] and r["own_plan"] for r in rows) / n,
+            "own_plans": sum(r["own_plan"] for r in rows), "statuses": statuses,
+            "mean_drafts": sum(r["drafts"] for r in rows) / n,
             "seconds": round(time.time() - t0, 2), "rows": rows}
 
 
@@ -107,19 +120,27 @@ def main() -> int:
     ap.add_argument("--out", default=None, help="where bundles go (default: a temporary folder)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print only the JSON summary")
+    ap.add_argument("--reasoner", default="heuristic", help="heuristic (default), hf or openai_compat")
+    ap.add_argument("--model", default=None, help="the reasoner's model (hub id, folder, GGUF, or server model)")
+    ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="a reasoner option, e.g. base_url=http://127.0.0.1:8080/v1 or gguf_file=model.gguf")
     args = ap.parse_args()
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mmthink-eval-"))
-    report = evaluate(Path(args.prompts), out, seed=args.seed)
+    options = dict(o.split("=", 1) for o in args.option)
+    agent = Agent.from_profile("embedded", reasoner=args.reasoner, reasoner_model=args.model,
+                               reasoner_options=options) if args.reasoner != "heuristic" else None
+    report = evaluate(Path(args.prompts), out, seed=args.seed, agent=agent)
     if not args.json:
         from rich.console import Console
         from rich.table import Table
 
         t = Table(title=f"image plans on {Path(args.prompts).name}")
-        for col in ("prompt", "drafts", "first sketch", "final", "final failures"):
+        for col in ("prompt", "drafts", "first sketch", "final", "status", "final failures"):
             t.add_column(col)
         for r in report["rows"]:
             t.add_row(r["prompt"], str(r["drafts"]), "✓" if r["first"] else "✗ " + "; ".join(r["first_fails"]),
-                      "✓" if r["final"] else "✗", "; ".join(r["final_fails"]))
+                      "✓" if r["final"] else "✗", r["status"] + ("" if r["own_plan"] else " (fallback)"),
+                      "; ".join(r["final_fails"]))
         Console().print(t)
     summary = {k: v for k, v in report.items() if k != "rows"}
     print(json.dumps(summary))
