@@ -1,4 +1,4 @@
-"""Missing weights fail at once with the fix for what was asked (hf reasoner, mmthink.reasoners.weights).
+"""Missing weights fail at once with the fix for what was asked (hf reasoner, mmthink.weights).
 
 Nothing here needs the network: the hub is either switched off (HF_HUB_OFFLINE) or pointed at a
 port where nothing listens, and the Hugging Face cache is an empty folder of the test's own.
@@ -13,7 +13,7 @@ import pytest
 
 from mmthink.errors import BackendError, ModelUnavailable
 from mmthink.reasoners.hf import HFReasoner
-from mmthink.reasoners.weights import locate
+from mmthink.weights import locate
 
 
 @pytest.fixture(autouse=True)

@@ -52,6 +52,7 @@ def after_review(state: RunState) -> str:
 def build_graph(served: Components | None = None) -> StateGraph[Any, Any, Any, Any]:
     """The uncompiled graph. ``served``: the context for a LangGraph server, whose clients send none
     (a server would build the context schema from a client's input, so a served graph declares none)."""
+    g: StateGraph[Any, Any, Any, Any]
     if served is not None:
         g = StateGraph(RunState, input_schema=ServedInput)
     else:

@@ -40,7 +40,7 @@ from mmthink.reasoners.forcing import (
     ThinkSplitter,
 )
 from mmthink.reasoners.prompt import build_system_prompt
-from mmthink.reasoners.weights import locate, looks_local
+from mmthink.weights import locate, looks_local
 
 
 _END = object()

@@ -190,11 +190,16 @@ def from_cache_first(load: Any, name: str, explain: Any, **kwargs: Any) -> Any:
     Without this, a missing model on an offline machine spends its time in connection retries
     before failing; with HF_HUB_OFFLINE=1 it fails at once, with ``explain(error)`` as the message.
     """
+    from mmthink.weights import hub_unreachable
+
     try:
         return load(name, local_files_only=True, **kwargs)
     except (OSError, ValueError) as first:
         if Path(name).exists() or hub_offline():
             raise ModelUnavailable(explain(first)) from first
+        why = hub_unreachable()  # a short probe instead of minutes of connection retries
+        if why:
+            raise ModelUnavailable(f"{explain(first)} (the hub cannot be reached: {why})") from first
     try:
         return load(name, **kwargs)
     except (OSError, ValueError) as e:
