@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--height", default=None, help="final image/video height in pixels")
         sp.add_argument("--out", default="runs", help="folder for trace bundles (default: runs/)")
         sp.add_argument("--zip", action="store_true", help="also write a .mmtrace zip of the bundle")
+        sp.add_argument("--fallback-planner", action="store_true",
+                        help="if the reasoner leaves no usable draft, plan the final from the request instead of "
+                             "failing (the run is then 'unmet', never 'succeeded')")
         sp.add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
         sp.add_argument("--quiet", "-q", action="store_true", help="no progress display")
         sp.add_argument("--review", action="store_true",
@@ -164,6 +167,10 @@ def _run(args: argparse.Namespace) -> int:
                 overrides[name] = getattr(args, name)
         agent = Agent.from_profile(args.profile, **overrides)
         prompt, modality = args.prompt, args.modality
+    if getattr(args, "fallback_planner", False):
+        from mmthink.request import Request
+
+        prompt = Request(text=prompt, options={"fallback_planner": True})
     progress = _Progress(quiet=args.quiet or args.json)
     stream = agent.stream(prompt, modality=modality, thinking=args.thinking, budget_tokens=args.budget_tokens,
                           min_tokens=args.min_tokens, max_drafts=args.max_drafts, max_seconds=args.max_seconds,
@@ -277,18 +284,21 @@ class _Progress:
                 pass
             return
         from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         console = Console(stderr=True)
-        with console.status("[bold]thinking…", spinner="dots") as status:
-            self.status = status
+        columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            self.status = progress
+            task = progress.add_task("thinking…", total=None)
             for step in stream:
                 line = step.title or step.kind
                 if step.score is not None:
                     line += f"  score {step.score:.2f}" + ("  ✓" if step.passed else "  ✗" if step.passed is False else "")
                 tokens = step.metrics.get("tokens_total")
-                console.print(f"{self.ICONS.get(step.kind, '•')} [dim]{step.node:>8}[/] {line}"
-                              + (f"  [dim]({tokens} thinking tokens)[/]" if tokens else ""))
-                status.update(f"[bold]{_next_label(step)}…")
+                progress.console.print(f"{self.ICONS.get(step.kind, '•')} [dim]{step.node:>8}[/] {line}"
+                                       + (f"  [dim]({tokens} thinking tokens)[/]" if tokens else ""))
+                progress.update(task, description=f"{_next_label(step)}…")
         self.status = None
 
     def paused(self) -> Any:
@@ -308,8 +318,9 @@ class _Progress:
 
 
 def _next_label(step: Any) -> str:
-    return {"thought": "drawing", "draft": "critiquing", "observation": "thinking", "decision": "thinking",
-            "final": "saving"}.get(step.kind, "working")
+    """What the run does next, in words that fit every modality."""
+    return {"thought": "rendering the draft", "draft": "critiquing", "observation": "thinking",
+            "decision": "thinking", "final": "saving"}.get(step.kind, "working")
 
 
 def _summary(res: Any, zipped: Path | None) -> None:
