@@ -82,7 +82,7 @@ def test_heuristic_follows_a_review_note_end_to_end(tmp_path: Path) -> None:
 
 def test_heuristic_says_plainly_when_a_note_means_nothing_to_it(tmp_path: Path) -> None:
     answers = iter(["revise: it lacks soul", "approve"])
-    res = Agent.from_profile("embedded").run("a red ball on the grass", out=tmp_path,
+    res = Agent.from_profile("embedded").run("a red ball under a green tree", out=tmp_path,
                                              review=lambda p: next(answers))
     assert res.ok
     tr = load_trace(res.trace)

@@ -46,8 +46,11 @@ class ImageComposer:
         art = self.handler.backend.render(choice.scene, quality=self.quality,
                                           size=(ctx.request.width, ctx.request.height), seed=seed, init=choice.init)
         art.meta["placed"] = [p.__dict__ for p in art.placed]
+        generic = sorted({p.name for p in art.placed if p.kind == "generic"})
+        stand_ins = choice.stand_ins + [f"{name!r} has no drawing of its own: a labelled placeholder shape stands in"
+                                        for name in generic]
         facts: dict[str, Any] = {"ref": choice.ref, "why": choice.why, "scene": choice.scene.format(),
-                                 "seed": seed, "stand_ins": choice.stand_ins, "fallback": choice.fallback}
+                                 "seed": seed, "stand_ins": stand_ins, "fallback": choice.fallback}
         try:  # the final is checked once more; a broken critic must not cost the user the image
             check = self.handler.critic.critique(art, choice.scene, intent_for(ctx), prompt=ctx.request.text)
             facts.update({"score": check.score, "passed": check.passed, "findings": check.findings})
