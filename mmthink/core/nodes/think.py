@@ -118,6 +118,8 @@ def _stream(state: RunState, comp: Components, budget: Budget, turn: Turn, force
         for delta in stream:
             received[0] = True
             ch: str = delta.channel if delta.channel in out.texts else "thinking"
+            if force and ch == "thinking" and state["mode"] == "on":
+                continue  # thinking is closed (budget forcing): nothing more is thought, only the answer
             out.texts[ch] += delta.text
             if delta.refusal:
                 out.refusal += delta.text
