@@ -19,6 +19,7 @@ import numpy as np
 from mmthink.core.tags import Tag
 from mmthink.modalities.base import Artifact, Critique, ImageArtifact, Modality, RunContext
 from mmthink.modalities.registry import service
+from mmthink.modalities.video.plan import scene_number
 
 DEFAULT_SIZE = (640, 360)
 
@@ -45,7 +46,7 @@ class FrameHandler:
         self.critic = critic
 
     def render(self, tag: Tag, ctx: RunContext) -> ImageArtifact:
-        scene_no = _int(tag.attrs.get("scene"), 1)
+        scene_no = _int(tag.attrs.get("scene"), 1)  # 0 or less: the tool says how to number scenes
         w, h = video_size(ctx)
         scale = min(1.0, 480 / max(w, h))
         art = self.tool.render(tag.body, style=_style(ctx), quality="sketch",
@@ -157,7 +158,10 @@ class VideoComposer:
             check = VideoCritic().critique_video(art, planned_seconds=planned, plan=plan)
         rows = [{"scene": s.get("scene", i + 1), **{k: v for k, v in s.items() if k in ("start", "end", "subtitle")}}
                 for i, s in enumerate(art.meta.get("scenes") or [])]
-        facts: dict[str, Any] = {"ref": ",".join(refs), "scenes": len(cuts), "table": rows, "score": check.score,
+        # the film's score is the file's, times the share of scenes cut from a frame that passed
+        share = 1.0 - len(stand_ins) / max(1, len(cuts))
+        facts: dict[str, Any] = {"ref": ",".join(refs), "scenes": len(cuts), "table": rows,
+                                 "score": round(check.score * share, 3), "file_score": check.score,
                                  "passed": check.passed, "findings": check.findings, "plan": plan.to_dict()}
         if stand_ins:
             facts["stand_ins"] = stand_ins
@@ -168,7 +172,7 @@ class VideoComposer:
         groups: dict[int, list[dict[str, Any]]] = {}
         for d in ctx.drafts:
             if d.get("tag") == tag and not d.get("error") and d.get("asset"):
-                groups.setdefault(_int((d.get("attrs") or {}).get("scene"), 1), []).append(d)
+                groups.setdefault(scene_number((d.get("attrs") or {}).get("scene"), 1) or 1, []).append(d)
         out = {}
         for no, takes in groups.items():
             passed = [t for t in takes if t.get("passed")]
