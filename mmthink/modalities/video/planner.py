@@ -1,7 +1,9 @@
 """The heuristic reasoner's video planner: film a shot list the user wrote.
 
 A request that lists its shots ("scene 1: a rocket at dawn; scene 2: ...", narration in quotes)
-is drawn frame by frame, scored with one music cue, narrated where a line is given, and cut.
+is drawn frame by frame (a frame that fails its critique is redrawn from the critique, as a revision
+``of`` the first, while the budget leaves room for the rest of the film), scored with one music cue,
+narrated where a line is given, and cut.
 Without a shot list there is no script to film, and writing one needs a language model: the
 planner says so instead of inventing a story.
 """
@@ -61,11 +63,10 @@ def video_turn(turn: Turn) -> Iterator[Delta]:
     last = turn.drafts[-1] if turn.drafts else None
     if last is not None and last.tag == "frame" and not last.passed and not last.error:
         # the frame just judged failed: redraw it from its critique while the budget leaves room for the rest
-        redraw = _redraw(last, frames, plan, turn, parse_scene, parse_image_request, revise_scene)
-        if isinstance(redraw, str):
-            yield from words(redraw)
-        else:
-            yield from redraw
+        said, redraw = _redraw(last, frames, plan, turn, parse_scene, parse_image_request, revise_scene)
+        yield from words(said)
+        if redraw is not None:
+            yield Delta(redraw + "\n")
             return
     drawn = {_scene_no(d) for d in frames}
     todo = [s for s in plan if s.no not in drawn]
@@ -110,8 +111,6 @@ def video_turn(turn: Turn) -> Iterator[Delta]:
     yield from answer("Here is the movie, cut from the storyboard.\n" + format_tag("final_video", {}))
 
 
-
-
 def _scene_no(d: DraftRecord) -> int:
     try:
         return int(str(d.attrs.get("scene", 0)).strip())
@@ -133,8 +132,9 @@ def _frame_issues(d: DraftRecord) -> list[dict[str, Any]]:
 
 
 def _redraw(last: DraftRecord, frames: list[DraftRecord], plan: list[Shot], turn: Turn, parse_scene: Any,
-            parse_image_request: Any, revise_scene: Any) -> Iterator[Delta] | str:
-    """The redraw of a frame that failed its critique, or (as a string) why there is none."""
+            parse_image_request: Any, revise_scene: Any) -> tuple[str, str | None]:
+    """What to say about a frame that failed its critique, and its redraw (a ``<frame of=...>`` tag), or None
+    with the reason when there is none: no budget beyond what the rest of the film needs, or no new fix."""
     no = _scene_no(last)
     root = str(last.attrs.get("of") or last.id)
     shot = next((s for s in plan if s.no == no), None)
@@ -144,7 +144,6 @@ def _redraw(last: DraftRecord, frames: list[DraftRecord], plan: list[Shot], turn
     narrated = {_scene_no(d) for d in turn.drafts if d.tag == "draft_audio"}
     reserve = sum(1 for s in plan if s.no not in drawn) + ("music" not in tags) + \
         sum(1 for s in plan if s.narration and s.no not in narrated)
-    why = ""
     if turn.drafts_left is not None and turn.drafts_left <= reserve:
         why = (f"the draft budget left ({turn.drafts_left}) is needed for the rest of the film"
                if turn.drafts_left else "the draft budget is spent")
@@ -154,17 +153,12 @@ def _redraw(last: DraftRecord, frames: list[DraftRecord], plan: list[Shot], turn
         scene, notes = revise_scene(parse_scene(last.body)[0], judged, intent)
         tried = {d.body.strip() for d in frames if _scene_no(d) == no}
         if notes and scene.format().strip() not in tried:
-            k = sum(1 for d in frames if str(d.attrs.get("of") or d.id) == root)
-            new_id = root + (REVISION_SUFFIXES[k - 1] if k <= len(REVISION_SUFFIXES) else f"_{k + 1}")
-
-            def deltas() -> Iterator[Delta]:
-                yield from words(f"\nThe frame for scene {no} ({last.id}) is off: "
-                                 f"{'; '.join(last.findings[:2]) or 'it did not pass'}. So: {'; '.join(notes)}.\n")
-                attrs = {"id": new_id, "of": root, "scene": last.attrs.get("scene"),
-                         "seconds": last.attrs.get("seconds")}
-                yield Delta(format_tag("frame", {k: v for k, v in attrs.items() if v is not None}, scene.format())
-                            + "\n")
-            return deltas()
+            n = sum(1 for d in frames if str(d.attrs.get("of") or d.id) == root)
+            new_id = root + (REVISION_SUFFIXES[n - 1] if n <= len(REVISION_SUFFIXES) else f"_{n + 1}")
+            attrs = {"id": new_id, "of": root, "scene": last.attrs.get("scene"), "seconds": last.attrs.get("seconds")}
+            said = (f"\nThe frame for scene {no} ({last.id}) is off: "
+                    f"{'; '.join(last.findings[:2]) or 'it did not pass'}. So: {'; '.join(notes)}.\n")
+            return said, format_tag("frame", {a: v for a, v in attrs.items() if v is not None}, scene.format())
         why = "I have no further fix to try" if not notes else "the fix would repeat a frame already drawn"
     return (f"\nThe frame for scene {no} ({last.id}) still fails ({'; '.join(last.findings[:2]) or 'no pass'}), "
-            f"but {why}; it stands in for the scene, and the film will say so.\n")
+            f"but {why}; it stands in for the scene, and the film will say so.\n"), None
