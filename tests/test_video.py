@@ -386,3 +386,39 @@ def test_scene_span_attribute() -> None:
         with pytest.raises(InputError) as e:
             scene_span(bad, 5)
         assert e.value.field == "scenes"
+
+
+def test_video_critic_holds_the_film_against_its_plan(movies: dict[str, Artifact], cuts: list[Cut]) -> None:
+    from mmthink.modalities.video.plan import FilmPlan
+
+    planned = sum(plan_timing(cuts))
+    plan = FilmPlan(scenes=[1, 2, 3], narration=dict(enumerate(TEXTS, 1)), music=True, music_why="m1 was written")
+    ok = VideoCritic().critique_video(movies["full"], planned_seconds=planned, plan=plan)
+    assert ok.passed, ok.findings
+    assert ok.metrics["plan"]["film_scenes"] == [1, 2, 3]
+    assert all(v > -30 for v in ok.metrics["plan"]["narration_dbfs"].values())  # measured in the decoded file
+    # The film without music, against a plan with a fourth scene and music: each gap is a finding with its fix.
+    more = FilmPlan(scenes=[1, 2, 3, 4], narration={1: TEXTS[0]}, music=True, music_why="the cue m1 was written",
+                    music_hint={"mood": "calm"})
+    bad = VideoCritic().critique_video(movies["voice"], planned_seconds=planned, plan=more)
+    assert not bad.passed
+    assert bad.findings[0] == 'scene 4 has no frame: draw <frame scene="4">'
+    assert any(f.startswith("the film has no music, though the cue m1 was written: write <music mood=\"calm\"")
+               for f in bad.findings), bad.findings
+    assert not bad.metrics["checks"]["planned_scenes"] and not bad.metrics["checks"]["planned_music"]
+    assert bad.metrics["checks"]["planned_narration"]
+    # A line planned for a scene that the cut plays without narration.
+    unsaid = dict(movies["full"].meta)
+    unsaid["scenes"] = [{**s, "narration": None} if s["scene"] == 2 else s for s in unsaid["scenes"]]
+    art = Artifact("video", movies["full"].data, "mp4", unsaid)
+    c = VideoCritic().critique_video(art, planned_seconds=planned, plan=plan)
+    assert not c.passed and any(f.startswith(f'no narration in scene 2 ("{TEXTS[1]}")') for f in c.findings)
+    # Music that is in the cut but cannot be heard is no music: measured where nobody speaks.
+    sr = 22050
+    hush = np.zeros(sr * 4, np.float32)
+    quiet = compose_video([Cut(cuts[0].frame, seconds=4.0)], Path(movies["full"].meta["path"]).with_name("hush.mp4"),
+                          size=SIZE, music=Artifact("audio", wav_bytes(hush, sr), "wav", {"mood": "calm"}, (hush, sr)),
+                          progress=False)
+    c = VideoCritic().critique_video(quiet, planned_seconds=4.0, plan=FilmPlan([1], {}, True, "m1 was written"))
+    assert quiet.meta["music"] and not c.passed and c.metrics["plan"]["music_dbfs"] < -45
+    assert any("music too quiet to hear" in f for f in c.findings), c.findings

@@ -41,6 +41,9 @@ def test_heuristic_films_a_shot_list_and_will_not_invent_one(tmp_path):
     tags = [d.metrics["tag"] for d in trace.drafts()]
     assert tags.count("music") == 1 and "draft_audio" in tags
     assert {d.metrics["attrs"]["scene"] for d in trace.drafts() if d.metrics["tag"] == "frame"} == {"1", "2"}
+    final = trace.steps[-1].metrics
+    assert final["passed"] and final["plan"] == {"scenes": [1, 2], "narrated": [1], "music": True}
+    assert res.findings == []
     res = agent.run("please give me a short movie about space exploration", out=tmp_path)
     assert res.status == "refused" and "model reasoner" in res.reason and res.final is None
     assert any("no script" in s.text for s in load_trace(res.trace).thoughts())

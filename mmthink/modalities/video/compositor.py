@@ -52,6 +52,7 @@ class Cut:
     narration: Artifact | None = None  # audio Artifact, payload (samples, sample_rate) or WAV bytes
     subtitle: str = ""
     music: Artifact | None = None  # music that starts with this cut and plays until the next cut that has music
+    scene: int | None = None  # its number in the storyboard (default: its position, from 1)
 
 
 @dataclass
@@ -221,6 +222,8 @@ def _check_cuts(cuts: Any) -> list[Cut]:
                              f"keep the whole movie under {MAX_TOTAL_S:g} s")
         if c.frame is None:
             raise InputError(f"cuts[{i}].frame", "is missing", "give the scene's storyboard frame")
+        if c.scene is not None and (isinstance(c.scene, bool) or not isinstance(c.scene, int) or c.scene < 1):
+            raise InputError(f"cuts[{i}].scene", f"{c.scene!r} is not a scene number", "number scenes from 1")
     return list(cuts)
 
 
@@ -650,7 +653,8 @@ def compose_video(cuts: list[Cut], out_path: str | Path, *, size: tuple[int, int
     data = out.read_bytes()
     meta = {
         "duration": round(total, 3), "size": [w, h], "fps": fps, "frames": n_frames, "path": str(out),
-        "scenes": [{"start": round(a, 3), "end": round(b, 3), "seconds": round(b - a, 3), "subtitle": texts[i],
+        "scenes": [{"scene": cuts[i].scene or i + 1, "start": round(a, 3), "end": round(b, 3),
+                    "seconds": round(b - a, 3), "subtitle": texts[i],
                     "narration": audio_meta["narration"][i], "motion": scenes[i].motion}
                    for i, (a, b) in enumerate(bounds)],
         "music": audio_meta["music"], "audio": audio_meta["levels"], "speaking": audio_meta["speaking"],

@@ -25,6 +25,7 @@ from mmthink.dsp.color import srgb_to_lab
 from mmthink.modalities.base import Artifact, Critique, ImageArtifact
 from mmthink.modalities.registry import service
 from mmthink.modalities.video.frames import StoryboardStyle, style_hash
+from mmthink.modalities.video.plan import FilmPlan
 
 HISTOGRAM_BREAK = 0.95
 """Hue/saturation histogram distance (Hellinger, 0..1) to the nearest earlier frame that breaks the film."""
@@ -35,6 +36,9 @@ BREATH_MIN_S = 0.3
 LINGER_MAX_S = 8.0
 READING_CPS_MAX = 22.0
 """Subtitle characters per second a viewer can read."""
+AUDIBLE_DBFS = -45.0
+"""A planned line or cue quieter than this in the decoded soundtrack (RMS) is not in the film."""
+AUDIO_SR = 16000
 
 
 # --------------------------------------------------------------------------- colour
@@ -267,7 +271,13 @@ class VideoCritic:
 
     # ------------------------------------------------------------------ the file
     def critique_video(self, artifact_or_path: Artifact | str | Path, *, planned_seconds: float,
-                       narration_mask: Sequence[Sequence[float]] | None = None) -> Critique:
+                       narration_mask: Sequence[Sequence[float]] | None = None,
+                       plan: FilmPlan | None = None) -> Critique:
+        """Judge the written movie; with a ``plan``, also that it holds every planned scene, line and cue.
+
+        What the film holds is read from the composer's record of the cut (the artifact's ``scenes`` and
+        ``music``) and measured in the decoded soundtrack: a planned line or cue must be audible there.
+        """
         from mmthink.modalities.video.probe import probe, read_audio
 
         meta: dict[str, Any] = {}
@@ -282,13 +292,13 @@ class VideoCritic:
         else:
             path = Path(artifact_or_path)
         try:
-            return self._judge_file(path, float(planned_seconds), meta, narration_mask, probe, read_audio)
+            return self._judge_file(path, float(planned_seconds), meta, narration_mask, probe, read_audio, plan)
         finally:
             if tmp is not None:
                 tmp.cleanup()
 
     def _judge_file(self, path: Path, planned: float, meta: dict[str, Any], mask: Any, probe: Any,
-                    read_audio: Any) -> Critique:
+                    read_audio: Any, plan: FilmPlan | None = None) -> Critique:
         from mmthink.errors import InputError
 
         findings: list[str] = []
@@ -335,8 +345,15 @@ class VideoCritic:
         levels = meta.get("audio") or {}
         stem_diff = levels.get("level_diff_db")
         measured = None
+        sound: list[np.ndarray] = []
+
+        def soundtrack() -> np.ndarray:  # decoded once, for every measurement that needs it
+            if not sound:
+                sound.append(read_audio(path, AUDIO_SR))
+            return sound[0]
+
         if audio and windows:
-            measured = measure_ducking(read_audio(path, 16000), 16000, windows)
+            measured = measure_ducking(soundtrack(), AUDIO_SR, windows)
             metrics["measured"] = measured
         metrics["stems"] = levels or None
         diff = stem_diff if stem_diff is not None else (measured or {}).get("level_diff_db")
@@ -346,11 +363,116 @@ class VideoCritic:
             if not checks["narration_over_music"]:
                 findings.append(f"music is only {diff:.1f} dB below the narration while speaking "
                                 f"(want {MIN_LEVEL_DIFF_DB:g}+): duck it more")
+        if plan is not None:  # what was planned comes first: it is what the user notices missing
+            gaps, plan_checks, plan_metrics = plan_gaps(plan, meta, soundtrack if audio else None)
+            findings[:0] = gaps
+            checks.update(plan_checks)
+            metrics["plan"] = plan_metrics
         playable = all(checks[k] for k in ("one_video", "one_audio", "h264", "aac", "yuv420p", "even_size",
                                             "decodes"))
         metrics["playable"] = playable
         score = sum(checks.values()) / len(checks)
         return Critique(score if playable else min(score, 0.4), all(checks.values()), findings, metrics)
+
+
+def plan_gaps(plan: FilmPlan, meta: dict[str, Any],
+              soundtrack: Any | None) -> tuple[list[str], dict[str, bool], dict[str, Any]]:
+    """What the film lacks of its plan: findings with their fixes, one check per kind, and the measurements.
+
+    ``meta`` is the composer's record of the cut (``scenes`` with their number and narration window,
+    ``music`` tracks, ``speaking`` windows); ``soundtrack()`` decodes the film's audio (None: it has none).
+    """
+    rows = [r for r in meta.get("scenes") or [] if isinstance(r, dict)]
+    in_film = {int(r.get("scene") or i + 1): r for i, r in enumerate(rows)}
+    findings: list[str] = []
+    checks: dict[str, bool] = {}
+    metrics: dict[str, Any] = {"planned_scenes": list(plan.scenes), "film_scenes": sorted(in_film)}
+
+    def rms_db(t0: float, t1: float) -> float | None:
+        if soundtrack is None:
+            return None
+        x = soundtrack()
+        seg = x[max(0, int(t0 * AUDIO_SR)):max(0, int(t1 * AUDIO_SR))]
+        return round(20 * math.log10(float(np.sqrt(np.mean(np.square(seg, dtype=np.float64)))) + 1e-9), 1) \
+            if seg.size else None
+
+    # 1. every planned scene has its frame in the cut
+    missing = [n for n in plan.scenes if n not in in_film]
+    checks["planned_scenes"] = not missing
+    if missing:
+        which = ", ".join(map(str, missing))
+        findings.append((f"scene {which} has no frame" if len(missing) == 1 else f"scenes {which} have no frame")
+                        + f": draw <frame scene=\"{missing[0]}\">" + (" for each" if len(missing) > 1 else ""))
+    # 2. every planned line is spoken in its scene, audibly
+    unsaid: list[tuple[int, str]] = []  # (scene, how it falls short)
+    levels: dict[str, Any] = {}
+    for no, line in plan.narration.items():
+        row = in_film.get(no)
+        if row is None:
+            continue  # the missing scene is the finding
+        window = row.get("narration")
+        level = rms_db(float(window[0]), float(window[1])) if window else None
+        levels[str(no)] = level
+        if not window:
+            unsaid.append((no, f"scene {no}" + (f" (\"{_short(line)}\")" if line else "")))
+        elif level is not None and level < AUDIBLE_DBFS:
+            unsaid.append((no, f"scene {no} (its narration is silent in the file, {level:.0f} dBFS)"))
+    if plan.narration:
+        metrics["narration_dbfs"] = levels
+        checks["planned_narration"] = not unsaid
+    if unsaid:
+        first = unsaid[0][0]
+        findings.append(f"no narration in {', '.join(w for _, w in unsaid)}, though it was planned: say it with "
+                        f"<draft_audio scene=\"{first}\">{_short(plan.narration[first] or 'its line')}</draft_audio>"
+                        + (" (and the same for each)" if len(unsaid) > 1 else ""))
+    # 3. planned music is under the film, audibly where nobody speaks
+    if plan.music:
+        tracks = [t for t in meta.get("music") or [] if isinstance(t, dict)]
+        level = None
+        if tracks:
+            total = float(meta.get("duration") or max(float(t.get("end") or 0) for t in tracks))
+            free = _free_of_speech(tracks, meta.get("speaking") or [], total)
+            if free >= 0.5 and soundtrack is not None:
+                level = _rms_in(soundtrack(), tracks, meta.get("speaking") or [], total)
+        metrics["music_dbfs"] = level
+        heard = bool(tracks) and (level is None or level >= AUDIBLE_DBFS)
+        checks["planned_music"] = heard
+        if not heard:
+            hint = {"mood": "wonder", "seconds": f"{float(meta.get('duration') or 10):g}", "scenes": "all",
+                    **plan.music_hint}
+            attrs = " ".join(f'{k}="{v}"' for k, v in hint.items())
+            why = "no music" if not tracks else f"music too quiet to hear ({level:.0f} dBFS where nobody speaks)"
+            findings.append(f"the film has {why}, though {plan.music_why}: write <music {attrs}></music>")
+    return findings, checks, metrics
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _free_mask(tracks: Sequence[dict[str, Any]], speaking: Sequence[Sequence[float]], total: float,
+               sr: int) -> np.ndarray:
+    n = int(round(total * sr))
+    t = (np.arange(n) + 0.5) / sr
+    under = np.zeros(n, bool)
+    for tr in tracks:
+        under |= (t >= float(tr.get("start") or 0) + 0.3) & (t < float(tr.get("end") or 0) - 0.3)
+    for w in speaking:
+        under &= ~((t >= float(w[0]) - 0.4) & (t < float(w[1]) + 0.4))
+    return under
+
+
+def _free_of_speech(tracks: Sequence[dict[str, Any]], speaking: Sequence[Sequence[float]], total: float) -> float:
+    """Seconds where music plays and nobody speaks (fades and the voice's edges left out)."""
+    return float(_free_mask(tracks, speaking, total, 100).sum()) / 100
+
+
+def _rms_in(x: np.ndarray, tracks: Sequence[dict[str, Any]], speaking: Sequence[Sequence[float]],
+            total: float) -> float:
+    mask = _free_mask(tracks, speaking, total, AUDIO_SR)[: len(x)]
+    seg = x[: len(mask)][mask]
+    return round(20 * math.log10(float(np.sqrt(np.mean(np.square(seg, dtype=np.float64)))) + 1e-9), 1)
 
 
 def measure_ducking(x: np.ndarray, sr: int, windows: Sequence[Sequence[float]]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import numpy as np
 from mmthink.core.tags import Tag
 from mmthink.modalities.base import Artifact, Critique, ImageArtifact, Modality, RunContext
 from mmthink.modalities.registry import service
+from mmthink.modalities.video.plan import scene_number
 
 DEFAULT_SIZE = (640, 360)
 
@@ -45,7 +46,7 @@ class FrameHandler:
         self.critic = critic
 
     def render(self, tag: Tag, ctx: RunContext) -> ImageArtifact:
-        scene_no = _int(tag.attrs.get("scene"), 1)
+        scene_no = _int(tag.attrs.get("scene"), 1)  # 0 or less: the tool says how to number scenes
         w, h = video_size(ctx)
         scale = min(1.0, 480 / max(w, h))
         art = self.tool.render(tag.body, style=_style(ctx), quality="sketch",
@@ -107,28 +108,41 @@ class VideoComposer:
         self.music = music
 
     def compose(self, final: Tag | None, ctx: RunContext) -> tuple[Artifact, dict[str, Any]]:
+        """Cut the film from each scene's chosen frame, narration and music, then hold it against the plan.
+
+        The plan (the request's shot list and the scenes, narration and music the drafts were written for)
+        goes to the critic, so a film that lacks a planned scene, line or cue fails; a frame used although it
+        did not pass its critique is named in ``stand_ins``.
+        """
         from mmthink.modalities.video.compositor import Cut, MusicSpan, compose_video, scene_span
+        from mmthink.modalities.video.plan import film_plan
 
         frames = self._per_scene(ctx, "frame")
         if not frames:
             raise ValueError("there is no storyboard frame to cut: draw at least one <frame scene=\"1\">")
+        plan = film_plan(ctx.request.text, ctx.drafts)
         scenes = sorted(frames)
         narr = {}
         accepted_takes = service("speech", "accepted_takes")
         for t in accepted_takes([d for d in ctx.drafts if (d.get("attrs") or {}).get("scene")]):
             narr[_int(t["attrs"].get("scene"), 0)] = t
-        cuts, refs = [], []
+        cuts, refs, stand_ins = [], [], []
         size = video_size(ctx)
         for no in scenes:
             f = frames[no]
+            if not f.get("passed"):
+                shown = "; ".join(str(x) for x in (f.get("findings") or [])[:2])
+                stand_ins.append(f"scene {no} uses frame {f['id']}, which did not pass its critique "
+                                 f"(score {float(f.get('score') or 0.0):.2f}" + (f": {shown}" if shown else "") + ")")
             art = self.frames.tool.render(f["body"], style=_style(ctx), quality="final", size=size, scene_no=no)
             n = narr.get(no)
             narration = None
             if n is not None and self.narration is not None:
                 narration = ctx.cache.get(n["id"]) or self.narration.restore(n, ctx.read_asset(n["asset"]))
             cuts.append(Cut(frame=art, seconds=_float((f.get("attrs") or {}).get("seconds"), 5.0),
-                            narration=narration, subtitle=(n or {}).get("body", "")))
-            refs.append(f["id"] + (f"+{n['id']}" if n else ""))
+                            narration=narration, subtitle=(n or {}).get("body", "") if narration is not None else "",
+                            scene=no))
+            refs.append(f["id"] + (f"+{n['id']}" if narration is not None and n else ""))
         spans = []
         for d in ctx.drafts:
             if d.get("tag") == "music" and not d.get("error") and d.get("asset"):
@@ -138,21 +152,27 @@ class VideoComposer:
         with tempfile.TemporaryDirectory(prefix="mmthink-video-") as tmp:
             art = compose_video(cuts, Path(tmp) / "final.mp4", size=size, fps=ctx.request.fps,
                                 music=spans or None, progress=False)
-        from mmthink.modalities.video.critic import VideoCritic
+            from mmthink.modalities.video.critic import VideoCritic
 
-        planned = float(art.meta.get("duration") or art.meta.get("seconds") or 0.0)
-        check = VideoCritic().critique_video(art, planned_seconds=planned)
-        rows = [{"scene": i + 1, **{k: v for k, v in s.items() if k in ("start", "end", "subtitle")}}
+            planned = float(art.meta.get("duration") or art.meta.get("seconds") or 0.0)
+            check = VideoCritic().critique_video(art, planned_seconds=planned, plan=plan)
+        rows = [{"scene": s.get("scene", i + 1), **{k: v for k, v in s.items() if k in ("start", "end", "subtitle")}}
                 for i, s in enumerate(art.meta.get("scenes") or [])]
-        return art, {"ref": ",".join(refs), "scenes": len(cuts), "table": rows, "score": check.score,
-                     "passed": check.passed, "findings": check.findings}
+        # the film's score is the file's, times the share of scenes cut from a frame that passed
+        share = 1.0 - len(stand_ins) / max(1, len(cuts))
+        facts: dict[str, Any] = {"ref": ",".join(refs), "scenes": len(cuts), "table": rows,
+                                 "score": round(check.score * share, 3), "file_score": check.score,
+                                 "passed": check.passed, "findings": check.findings, "plan": plan.to_dict()}
+        if stand_ins:
+            facts["stand_ins"] = stand_ins
+        return art, facts
 
     @staticmethod
     def _per_scene(ctx: RunContext, tag: str) -> dict[int, dict[str, Any]]:
         groups: dict[int, list[dict[str, Any]]] = {}
         for d in ctx.drafts:
             if d.get("tag") == tag and not d.get("error") and d.get("asset"):
-                groups.setdefault(_int((d.get("attrs") or {}).get("scene"), 1), []).append(d)
+                groups.setdefault(scene_number((d.get("attrs") or {}).get("scene"), 1) or 1, []).append(d)
         out = {}
         for no, takes in groups.items():
             passed = [t for t in takes if t.get("passed")]

@@ -1,48 +1,28 @@
 """The heuristic reasoner's video planner: film a shot list the user wrote.
 
 A request that lists its shots ("scene 1: a rocket at dawn; scene 2: ...", narration in quotes)
-is drawn frame by frame, scored with one music cue, narrated where a line is given, and cut.
+is drawn frame by frame (a frame that fails its critique is redrawn from the critique, as a revision
+``of`` the first, while the budget leaves room for the rest of the film), scored with one music cue,
+narrated where a line is given, and cut.
 Without a shot list there is no script to film, and writing one needs a language model: the
 planner says so instead of inventing a story.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
+from typing import Any
 
 from mmthink.core.tags import format_tag
 from mmthink.modalities.registry import service
-from mmthink.reasoners.base import Delta, Turn, answer, refuse, words
+from mmthink.modalities.video.plan import Shot, shots
+from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, refuse, words
 
-_SHOT = re.compile(r"(?:scene|shot)\s*(\d+)\s*[:.\-–]\s*(.+?)(?=(?:[;\n]\s*)?(?:scene|shot)\s*\d+\s*[:.\-–]|$)",
-                   re.IGNORECASE | re.DOTALL)
-_QUOTE = re.compile(r"\"([^\"]+)\"|“([^”]+)”")
 MOOD_WORDS = {"tension": ("war", "battle", "danger", "storm", "chase", "tense"), "sad": ("sad", "loss", "farewell"),
               "triumph": ("victory", "win", "triumph", "celebrat"), "calm": ("calm", "quiet", "peaceful", "sleep"),
               "mystery": ("mystery", "secret", "night", "unknown", "deep"), "adventure": ("adventure", "journey"),
               "wonder": ("space", "star", "explor", "sky", "discover")}
-
-
-@dataclass
-class Shot:
-    no: int
-    description: str
-    narration: str
-    seconds: float
-
-
-def shots(text: str) -> list[Shot]:
-    out = []
-    for m in _SHOT.finditer(text):
-        body = m.group(2).strip().rstrip(";.").strip()
-        quotes = [a or b for a, b in _QUOTE.findall(body)]
-        desc = _QUOTE.sub(" ", body).strip(" ,;:-")
-        secs = re.search(r"(\d+(?:\.\d+)?)\s*(?:s|sec|seconds)\b", desc)
-        out.append(Shot(int(m.group(1)), " ".join(desc.split()), " ".join(quotes).strip(),
-                        float(secs.group(1)) if secs else 6.0))
-    return sorted(out, key=lambda s: s.no)
 
 
 def mood_for(text: str) -> str:
@@ -70,7 +50,6 @@ def video_turn(turn: Turn) -> Iterator[Delta]:
     if turn.mode == "off":
         turn = Turn(**{**turn.__dict__, "mode": "on"})  # a movie cannot be made in one shot; drafting is the work
     frames = [d for d in turn.drafts if d.tag == "frame"]
-    done = {int(d.attrs.get("scene", 0)) for d in frames if d.passed or d.attrs.get("of") or d.error}
     if turn.force_close:
         yield from words(f"\n{turn.force_close.capitalize()}; I will cut the movie from what I have.\n")
         yield from answer("Here is the movie.\n" + format_tag("final_video", {}))
@@ -79,20 +58,18 @@ def video_turn(turn: Turn) -> Iterator[Delta]:
         lines = "; ".join(f"scene {s.no}: {s.description}" + (f" (narration: \"{s.narration}\")" if s.narration else "")
                           for s in plan)
         yield from words(f"The user gave a shot list of {len(plan)} scenes: {lines}. I will draw a storyboard frame "
-                         f"per scene, check each one, score it with {mood_for(turn.prompt)} music, narrate the lines "
-                         "given, and cut it together.\n")
-    last = frames[-1] if frames else None
-    if last is not None and not last.passed and not last.error and "of" not in last.attrs and \
-            (turn.drafts_left or 1) > 0:
-        scene, notes = revise_scene(parse_scene(last.body)[0], last, parse_image_request(last.body))
-        if notes and scene.format() != last.body.strip():
-            yield from words(f"\nThe frame for scene {last.attrs.get('scene')} is off: "
-                             f"{'; '.join(last.findings[:2])}. So: {'; '.join(notes)}.\n")
-            yield Delta(format_tag("frame", {"id": f"{last.id}b", "of": last.id, "scene": last.attrs.get("scene"),
-                                             "seconds": last.attrs.get("seconds")}, scene.format()) + "\n")
+                         f"per scene, check each one and redraw what fails, score it with {mood_for(turn.prompt)} "
+                         "music, narrate the lines given, and cut it together.\n")
+    last = turn.drafts[-1] if turn.drafts else None
+    if last is not None and last.tag == "frame" and not last.passed and not last.error:
+        # the frame just judged failed: redraw it from its critique while the budget leaves room for the rest
+        said, redraw = _redraw(last, frames, plan, turn, parse_scene, parse_image_request, revise_scene)
+        yield from words(said)
+        if redraw is not None:
+            yield Delta(redraw + "\n")
             return
-        done.add(int(last.attrs.get("scene", 0)))
-    todo = [s for s in plan if s.no not in done and s.no not in {int(d.attrs.get("scene", 0)) for d in frames}]
+    drawn = {_scene_no(d) for d in frames}
+    todo = [s for s in plan if s.no not in drawn]
     if todo:
         s = todo[0]
         scene = plan_scene(parse_image_request(s.description), s.description)
@@ -134,3 +111,54 @@ def video_turn(turn: Turn) -> Iterator[Delta]:
     yield from answer("Here is the movie, cut from the storyboard.\n" + format_tag("final_video", {}))
 
 
+def _scene_no(d: DraftRecord) -> int:
+    try:
+        return int(str(d.attrs.get("scene", 0)).strip())
+    except ValueError:
+        return 0
+
+
+REVISION_SUFFIXES = "bcdefghijklmnopqrstuvwxyz"
+
+
+def _frame_issues(d: DraftRecord) -> list[dict[str, Any]]:
+    """The frame critic's structured issues in the shape the image planner revises from: the image critic's
+    element issues, and a nearly empty frame as an ``empty`` issue."""
+    issues = list(((d.metrics.get("elements") or {}).get("issues")) or d.metrics.get("issues") or [])
+    coverage = d.metrics.get("coverage")
+    if isinstance(coverage, (int, float)) and coverage < 0.03:
+        issues.append({"type": "empty"})
+    return issues
+
+
+def _redraw(last: DraftRecord, frames: list[DraftRecord], plan: list[Shot], turn: Turn, parse_scene: Any,
+            parse_image_request: Any, revise_scene: Any) -> tuple[str, str | None]:
+    """What to say about a frame that failed its critique, and its redraw (a ``<frame of=...>`` tag), or None
+    with the reason when there is none: no budget beyond what the rest of the film needs, or no new fix."""
+    no = _scene_no(last)
+    root = str(last.attrs.get("of") or last.id)
+    shot = next((s for s in plan if s.no == no), None)
+    # what the rest of the plan still needs: frames for scenes not drawn yet, the music cue, each narration line
+    drawn = {_scene_no(d) for d in frames}
+    tags = {d.tag for d in turn.drafts}
+    narrated = {_scene_no(d) for d in turn.drafts if d.tag == "draft_audio"}
+    reserve = sum(1 for s in plan if s.no not in drawn) + ("music" not in tags) + \
+        sum(1 for s in plan if s.narration and s.no not in narrated)
+    if turn.drafts_left is not None and turn.drafts_left <= reserve:
+        why = (f"the draft budget left ({turn.drafts_left}) is needed for the rest of the film"
+               if turn.drafts_left else "the draft budget is spent")
+    else:
+        intent = parse_image_request(shot.description if shot else last.body)
+        judged = replace(last, metrics={**last.metrics, "issues": _frame_issues(last)})
+        scene, notes = revise_scene(parse_scene(last.body)[0], judged, intent)
+        tried = {d.body.strip() for d in frames if _scene_no(d) == no}
+        if notes and scene.format().strip() not in tried:
+            n = sum(1 for d in frames if str(d.attrs.get("of") or d.id) == root)
+            new_id = root + (REVISION_SUFFIXES[n - 1] if n <= len(REVISION_SUFFIXES) else f"_{n + 1}")
+            attrs = {"id": new_id, "of": root, "scene": last.attrs.get("scene"), "seconds": last.attrs.get("seconds")}
+            said = (f"\nThe frame for scene {no} ({last.id}) is off: "
+                    f"{'; '.join(last.findings[:2]) or 'it did not pass'}. So: {'; '.join(notes)}.\n")
+            return said, format_tag("frame", {a: v for a, v in attrs.items() if v is not None}, scene.format())
+        why = "I have no further fix to try" if not notes else "the fix would repeat a frame already drawn"
+    return (f"\nThe frame for scene {no} ({last.id}) still fails ({'; '.join(last.findings[:2]) or 'no pass'}), "
+            f"but {why}; it stands in for the scene, and the film will say so.\n"), None
