@@ -139,6 +139,11 @@ class VideoComposer:
             narration = None
             if n is not None and self.narration is not None:
                 narration = ctx.cache.get(n["id"]) or self.narration.restore(n, ctx.read_asset(n["asset"]))
+                if not n.get("passed"):
+                    shown = "; ".join(str(x) for x in (n.get("findings") or [])[:2])
+                    stand_ins.append(f"scene {no} is narrated by take {n['id']}, which did not pass its critique "
+                                     f"(score {float(n.get('score') or 0.0):.2f}" + (f": {shown}" if shown else "")
+                                     + ")")
             cuts.append(Cut(frame=art, seconds=_float((f.get("attrs") or {}).get("seconds"), 5.0),
                             narration=narration, subtitle=(n or {}).get("body", "") if narration is not None else "",
                             scene=no))
