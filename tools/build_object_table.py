@@ -230,7 +230,7 @@ ROWS: dict[str, str] = {
         barn red >house; farmhouse white >house; windmill white >tower; school red; hospital white; museum white;
         stadium grey huge; igloo white >house; tent orange large >house; treehouse brown >house; shop; store;
         bakery; cafe/coffee shop brown; restaurant; factory grey; apartment building; pyramid tan huge >mountain;
-        library; train station; gas station; cathedral grey huge >castle; observatory white; greenhouse green;
+        library; train station; theater/theatre/cinema/movie theater red; opera house white; lighthouse tower white >lighthouse; gas station; cathedral grey huge >castle; observatory white; greenhouse green;
         shed brown medium >house; garage grey >house; hotel; bank white; office building grey; dome white;
         mansion white; bungalow >house; kennel brown small >house; birdhouse brown small >house; doghouse red small >house
     """,
@@ -308,7 +308,7 @@ ROWS: dict[str, str] = {
         crib white; hammock tan; toilet white; bathtub/bath tub white; sink white; fireplace red; throne gold >chair;
         coffee_table >table; nightstand small; rocking chair >chair; picture frame gold small wall;
         painting wall medium; chest of drawers=chests of drawers; bunk bed; high chair >chair; sofa bed;
-        ottoman small; counter; bar stool >chair; park bench >chair; recliner >chair; crate small >container;
+        ottoman small; seat red; car seat black >chair; sofa chair >chair; counter; bar stool >chair; park bench >chair; recliner >chair; crate small >container;
         barrel brown medium >container; treasure chest gold medium >container
     """,
     "electronics": """
