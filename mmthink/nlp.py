@@ -388,8 +388,7 @@ class Tok:
 def _tokens(text: str) -> tuple[list[Tok], str]:
     nlp = pipeline()
     if nlp is not None:
-        doc = nlp(text)
-        return [Tok(t.text, t.text.lower(), t.pos_, t.dep_, t.tag_) for t in doc if not t.is_space], parser_name()
+        return _merge_hyphens(nlp(text)), parser_name()
     toks = []
     for m in _TOKEN.finditer(text):
         w = m.group(0)
@@ -397,6 +396,28 @@ def _tokens(text: str) -> tuple[list[Tok], str]:
         pos = "NUM" if low[0].isdigit() or low in COUNT_WORDS else "PUNCT" if not low[0].isalnum() else ""
         toks.append(Tok(w, low, pos))
     return toks, parser_name()
+
+
+def _merge_hyphens(doc) -> list[Tok]:
+    """spaCy splits "t-shirt" and "yo-yo"; the table and the rules path keep them whole. Numbers stay
+    apart ("30-second" is a duration, read from its parts)."""
+    out: list[Tok] = []
+    glue = False
+    for t in doc:
+        if t.is_space:
+            continue
+        if t.text == "-" and out and not doc[t.i - 1].whitespace_ and not t.whitespace_ and t.i + 1 < len(doc) \
+                and not out[-1].low[:1].isdigit() and out[-1].low not in COUNT_WORDS:
+            out[-1] = Tok(out[-1].text + "-", out[-1].low + "-", out[-1].pos, out[-1].dep, out[-1].tag)
+            glue = True
+            continue
+        if glue:
+            prev = out[-1]
+            out[-1] = Tok(prev.text + t.text, prev.low + t.text.lower(), t.pos_, t.dep_, t.tag_)
+            glue = False
+            continue
+        out.append(Tok(t.text, t.text.lower(), t.pos_, t.dep_, t.tag_))
+    return out
 
 
 # ------------------------------------------------------------------ the reading
@@ -575,8 +596,20 @@ class _Reader:
         if sp and not (self.table.get(sp) and self.nounish(i + len(sp.split()))):
             it.style.append(sp)
             return i + len(sp.split())
+        # a multi-word thing wins over its first word's other readings ("neon sign", "watering can")
+        hit = self.thing_at(i)
+        if hit is not None and hit[0] > 1 and (self.modifier_here() or not self._is_verb(i)) \
+                and self._relation_at(i) is None:
+            return self._thing_or_modifier(i, *hit)
+        # a relation phrase of several words after a thing ("left of": "left" is not the verb here)
+        rel = self._relation_at(i)
+        if rel is not None and self.last is not None and (rel[0] > 1 or not self._is_verb(i)):
+            plen, kind = rel
+            self.pending = (kind, self.last, " ".join(self.words[i:i + plen]))
+            self.reset()
+            return i + plen
         # a verb directly after a thing: remember it; its preposition or object makes the relation
-        if self.last is not None and self._is_verb(i):
+        if self.last is not None and self._is_verb(i) and not (self.modifier_here() and self.thing_at(i)):
             nxt = i + 1
             while self.at(nxt) in SPEAK_ADVERBS or (self.spacy and nxt < len(self.toks) and self.toks[nxt].pos == "ADV"
                                                     and self.at(nxt) not in ("away", "up", "out")):
@@ -691,15 +724,7 @@ class _Reader:
                     and not self.modifier_here():
                 hit = None
         if hit is not None:
-            n, form = hit
-            # a thing followed by another thing is a modifier of it ("beach house", "apple pie")
-            if self._thing_follows(i + n - 1) and self.table.get(" ".join(self.words[i:i + n + 1])) is None:
-                nxt = self.thing_at(i + n)
-                if nxt is not None or (self.spacy and self.toks[i + n].pos in ("NOUN", "PROPN")):
-                    self.mods.append(form)
-                    self._begin(i)
-                    return i + n
-            return self._thing(i, n, form)
+            return self._thing_or_modifier(i, *hit)
         # a proper name after "in"/"at" is a place ("a rainy day in Paris")
         if self.spacy and t.pos == "PROPN" and self.at(i - 1) in ("in", "at", "over", "near", "across"):
             j = i
@@ -744,6 +769,16 @@ class _Reader:
         return i + 1
 
     # -- pieces
+    def _thing_or_modifier(self, i: int, n: int, form: str) -> int:
+        """A thing followed by another thing is a modifier of it ("beach house", "apple pie")."""
+        if self._thing_follows(i + n - 1) and self.table.get(" ".join(self.words[i:i + n + 1])) is None:
+            nxt = self.thing_at(i + n)
+            if nxt is not None or (self.spacy and self.toks[i + n].pos in ("NOUN", "PROPN")):
+                self.mods.append(form)
+                self._begin(i)
+                return i + n
+        return self._thing(i, n, form)
+
     def _begin(self, i: int) -> None:
         if self.start is None:
             self.start = i
@@ -796,9 +831,14 @@ class _Reader:
     def _thing_follows(self, i: int) -> bool:
         """Is the next word (after more modifiers) a thing, so token i is its modifier?"""
         j = i + 1
+        if self._thing_at_for_follow(j):
+            return True
         while self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS or self.at(j) == "and" \
                 and (self.at(j + 1) in COLORS):
             j += 1
+        return self._thing_at_for_follow(j)
+
+    def _thing_at_for_follow(self, j: int) -> bool:
         if j >= len(self.words):
             return False
         if self.spacy:
