@@ -328,7 +328,7 @@ def pipeline() -> Any | None:
         import importlib as _il
 
         mod = _il.import_module(SM_MODULE)
-        nlp = mod.load(exclude=["ner"])
+        nlp = mod.load(exclude=["ner", "lemmatizer"])
         try:
             _STATE["info"] = check_meta(nlp.meta, list(nlp.meta.get("pipeline") or nlp.pipe_names))
         except PipelineRejected as e:

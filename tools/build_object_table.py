@@ -199,20 +199,20 @@ ROWS: dict[str, str] = {
         paraglider orange; parachute red
     """,
     "spacecraft": """
-        spaceship/spacecraft=spacecraft/space ship; starship; starfighter small; battlecruiser grey huge >battlecruiser;
+        spaceship/spacecraft=spacecraft/space ship; starship; starfighter/fighter small; battlecruiser/cruiser/mothership grey large >battlecruiser;
         space station grey large >battlecruiser; satellite small; rocket white large ground >rocket @outdoor;
-        space shuttle white large ground >rocket @outdoor; flying saucer/ufo grey; lunar lander silver ground >rocket;
-        laser beam/laser red tiny >laser; space probe small; launch pad grey large ground >pad @outdoor
+        space shuttle/shuttle white large ground >rocket @outdoor; flying saucer/ufo grey; lunar lander/lander silver ground >rocket;
+        laser beam/laser/beam/ray red tiny >laser; space probe small; space capsule/capsule white small >rocket; missile white small >rocket; launch pad grey large ground >pad @outdoor
     """,
     "celestial": """
         sun yellow >sun @any; moon ivory >moon @any; star gold tiny >star @any; planet blue-green large >planet;
         comet white small >star; galaxy=galaxies purple huge >nebula; nebula=nebulae purple huge >nebula;
-        asteroid grey small >planet; meteor orange small >star; black hole black large >planet; earth blue large >planet;
+        asteroid grey small >planet; meteor orange small >star; black hole black large >planet; earth/world blue large >planet;
         mars red large >planet; saturn tan large >planet; jupiter tan large >planet
     """,
     "weather": """
         cloud white small >cloud; rainbow >cloud large; lightning bolt/lightning yellow >laser; tornado grey large >cloud;
-        explosion orange small >explosion; fire/flame orange small >explosion; campfire orange small ground >explosion;
+        explosion/blast orange small >explosion; fire/flame orange small >explosion; campfire orange small ground >explosion;
         firework orange small >explosion; snowflake white tiny >star; raindrop blue tiny >star; smoke grey >cloud;
         sunbeam yellow >laser; aurora green huge >nebula; fireball orange small >explosion
     """,
@@ -224,7 +224,7 @@ ROWS: dict[str, str] = {
         stump brown small >rock; puddle blue small >rock; pond blue medium >rock
     """,
     "building": """
-        house >house; cabin brown >house; cottage >house; hut brown >house; castle grey huge >castle;
+        house >house; building; cabin brown >house; cottage >house; hut brown >house; castle grey huge >castle;
         palace white huge >castle; fortress grey huge >castle; tower grey >tower; lighthouse white >lighthouse @sea;
         light house white >lighthouse @sea; skyscraper grey huge; church white; temple gold; mosque white; pagoda red;
         barn red >house; farmhouse white >house; windmill white >tower; school red; hospital white; museum white;
@@ -382,7 +382,7 @@ ROWS: dict[str, str] = {
         chess piece; playing card white tiny; piggy bank pink; snow globe; music box; pinwheel; action figure; plush toy
     """,
     "light": """
-        lamp yellow >lamp @indoor; candle ivory tiny >candle @indoor; lantern yellow tiny >lantern; torch orange >candle;
+        lamp/light yellow >lamp @indoor; candle ivory tiny >candle @indoor; lantern yellow tiny >lantern; torch orange >candle;
         chandelier gold >lamp; desk lamp >lamp; floor lamp >lamp; fairy lights=fairy lights yellow >lantern;
         paper lantern red >lantern; oil lamp gold >lantern; spotlight white >lamp; candlestick gold >candle;
         lava lamp red >lamp; glow stick green tiny >candle
