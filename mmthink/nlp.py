@@ -393,7 +393,7 @@ def _tokens(text: str) -> tuple[list[Tok], str]:
     for m in _TOKEN.finditer(text):
         w = m.group(0)
         low = w.lower()
-        pos = "NUM" if low[0].isdigit() or low in COUNT_WORDS else "PUNCT" if not low[0].isalnum() else ""
+        pos = "NUM" if low[0].isdecimal() or low in COUNT_WORDS else "PUNCT" if not low[0].isalnum() else ""
         toks.append(Tok(w, low, pos))
     return toks, parser_name()
 
@@ -407,7 +407,7 @@ def _merge_hyphens(doc) -> list[Tok]:
         if t.is_space:
             continue
         if t.text == "-" and out and not doc[t.i - 1].whitespace_ and not t.whitespace_ and t.i + 1 < len(doc) \
-                and not out[-1].low[:1].isdigit() and out[-1].low not in COUNT_WORDS:
+                and not out[-1].low[:1].isdecimal() and out[-1].low not in COUNT_WORDS:
             out[-1] = Tok(out[-1].text + "-", out[-1].low + "-", out[-1].pos, out[-1].dep, out[-1].tag)
             glue = True
             continue
@@ -485,9 +485,9 @@ def _durations(text: str) -> list[float]:
     out = []
     for m in _DURATION.finditer(text):
         n, unit = m.group(1).lower(), m.group(2).lower()
-        if unit == "s" and not n[0].isdigit():
+        if unit == "s" and not n[0].isdecimal():
             continue
-        if n[0].isdigit():
+        if n[0].isdecimal():
             v = float(n)
         elif n.startswith("half"):
             v = 0.5
@@ -658,7 +658,10 @@ class _Reader:
         dur = self._duration_len(i)
         if dur:
             return i + dur
-        if w.isdigit():
+        if w.isdecimal():
+            if int(w) > 1000:
+                self.it.findings.append(f"{w} is too many to draw; not read as a count")
+                return i + 1
             self.count = int(w)
             self._begin(i)
             return i + 1
@@ -737,7 +740,7 @@ class _Reader:
             self.reset()
             return j + 1
         # spoken and moving-picture forms are what to make, not things to draw
-        two = " ".join(self.words[i:i + 2])
+        two = " ".join(self.words[i:i + 2]) if i + 1 < len(self.words) else ""
         if two in SPEECH_NOUNS or two in VIDEO_NOUNS:
             self.reset()
             return i + 2
@@ -794,11 +797,11 @@ class _Reader:
 
     def _duration_len(self, i: int) -> int:
         """Tokens taken by a duration starting at i ("30-second", "two minutes"), or 0."""
-        if not (self.at(i)[:1].isdigit() or self.at(i) in COUNT_WORDS):
+        if not (self.at(i)[:1].isdecimal() or self.at(i) in COUNT_WORDS):
             return 0
         j = i + 1 + (self.at(i + 1) == "-")
         unit = self.at(j)
-        if unit not in DURATION_UNITS or (unit == "s" and not self.at(i)[:1].isdigit()):
+        if unit not in DURATION_UNITS or (unit == "s" and not self.at(i)[:1].isdecimal()):
             return 0
         return j + 1 - i + (self.at(j + 1) == "long")
 
@@ -826,7 +829,7 @@ class _Reader:
 
     def _starts_phrase(self, i: int) -> bool:
         w = self.at(i)
-        return w in DETERMINERS or w in COUNT_WORDS or w.isdigit() or w in COLORS or self.thing_at(i) is not None
+        return w in DETERMINERS or w in COUNT_WORDS or w.isdecimal() or w in COLORS or self.thing_at(i) is not None
 
     def _thing_follows(self, i: int) -> bool:
         """Is the next word (after more modifiers) a thing, so token i is its modifier?"""
@@ -1026,7 +1029,7 @@ def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
                           and w not in COUNT_WORDS and w[:1].isalpha() and w != "quoted"), None)
     # 1. an explicit medium named as the thing to make
     for i, w in enumerate(words):
-        two = " ".join(words[i:i + 2])
+        two = " ".join(words[i:i + 2]) if i + 1 < len(words) else ""
         if (two in VIDEO_NOUNS or w in VIDEO_NOUNS) and head_noun(i + (1 if two in VIDEO_NOUNS else 0)) \
                 and not (w == "clip" and words[i + 1:i + 2] == ["art"]):
             if _is_made_thing(words, i):
@@ -1051,7 +1054,7 @@ def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
             intent.modality, intent.modality_reason = "speech", f'speech: "{adv}"'
             return
     for i, w in enumerate(words):
-        two = " ".join(words[i:i + 2])
+        two = " ".join(words[i:i + 2]) if i + 1 < len(words) else ""
         hit = two if two in SPEECH_NOUNS else w if w in SPEECH_NOUNS else None
         if hit and _is_made_thing(words, i) and not (i + 1 < len(words) and load_table().get(words[i + 1]) and hit == w):
             if hit == "story" and not any(v in words for v in ("tell", "read", "narrate", "bedtime")):
@@ -1066,7 +1069,7 @@ def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
 
 def _is_made_thing(words: list[str], i: int) -> bool:
     """Is words[i] what the request asks to make (early in the request, not inside a later phrase)?"""
-    before = [w for w in words[:i] if w not in DETERMINERS and w not in STOP and not w.isdigit()
+    before = [w for w in words[:i] if w not in DETERMINERS and w not in STOP and not w.isdecimal()
               and w not in COUNT_WORDS and w not in COLORS and w not in SIZE_WORDS and w not in STYLE_WORDS
               and w not in ("-", "second", "seconds", "minute", "minutes", "short", "long", "quick", "funny",
                             "happy", "birthday", "wedding", "bedtime", "heartfelt", "sweet", "brief", "little",
