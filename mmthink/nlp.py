@@ -690,7 +690,7 @@ class _Reader:
         # colours, sizes, materials (a colour word that is also a thing decides by what follows)
         if w in COLORS or (w.endswith(("-colored", "-coloured")) and w.split("-")[0] in COLORS):
             c = w.split("-")[0]
-            if not (self.table.get(w) and not self._thing_follows(i)):
+            if not (self.table.get(w) and not self._thing_follows(i, lenient=True)):
                 self.colors.append(c)
                 self._begin(i)
                 return i + 1
@@ -831,17 +831,19 @@ class _Reader:
         w = self.at(i)
         return w in DETERMINERS or w in COUNT_WORDS or w.isdecimal() or w in COLORS or self.thing_at(i) is not None
 
-    def _thing_follows(self, i: int) -> bool:
-        """Is the next word (after more modifiers) a thing, so token i is its modifier?"""
+    def _thing_follows(self, i: int, lenient: bool = False) -> bool:
+        """Is the next word (after more modifiers) a thing, so token i is its modifier?
+
+        ``lenient``: after a colour, even a word that is often not a thing ("an orange coral") counts."""
         j = i + 1
-        if self._thing_at_for_follow(j):
+        if self._thing_at_for_follow(j, lenient):
             return True
         while self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS or self.at(j) == "and" \
                 and (self.at(j + 1) in COLORS):
             j += 1
-        return self._thing_at_for_follow(j)
+        return self._thing_at_for_follow(j, lenient)
 
-    def _thing_at_for_follow(self, j: int) -> bool:
+    def _thing_at_for_follow(self, j: int, lenient: bool = False) -> bool:
         if j >= len(self.words):
             return False
         if self.spacy:
@@ -849,7 +851,7 @@ class _Reader:
             if t.pos in ("NOUN", "PROPN") and t.low not in STOP and t.low not in MEDIUM_NOUNS:
                 return True
         hit = self.thing_at(j)
-        return hit is not None and not (hit[0] == 1 and hit[1] in AMBIGUOUS and not self.spacy) \
+        return hit is not None and not (hit[0] == 1 and hit[1] in AMBIGUOUS and not self.spacy and not lenient) \
             and self.words[j] not in TIME_OF_DAY
 
     def _thing_reading(self, i: int) -> bool:
