@@ -86,6 +86,13 @@ WEATHER = {
     "sunny": "sunny", "clear": "clear", "windy": "wind", "wind": "wind", "hail": "hail", "frost": "frost",
     "frosty": "frost",
 }
+POSSESSIVES = {"his", "her", "its", "their", "my", "your", "our"}
+BODY_PARTS = {"hand", "mouth", "head", "arm", "leg", "foot", "eye", "ear", "nose", "face", "hair", "tail", "wing",
+              "paw", "back", "shoulder", "lap", "beak", "tooth", "finger", "neck", "claw", "chest", "knee", "belly"}
+"""Parts of a body: where a thing is held or worn, not things to draw on their own."""
+QUANTITY_NOUNS = {"stack", "pile", "heap", "bunch", "group", "herd", "flock", "swarm", "pack", "crowd", "handful",
+                  "collection", "cluster", "pod", "family", "set", "row", "line", "lot", "lots",
+                  "bundle", "army", "fleet", "team", "gaggle", "litter", "bouquet", "basketful", "plateful"}
 SEASON_NEEDS_IN = {"fall", "spring"}
 """Season words that are also common other words: a season only after "in (the)"."""
 THEME_WORDS = {
@@ -195,6 +202,7 @@ _QUOTE = re.compile(r"\"([^\"]+)\"|“([^”]+)”|(?:(?<=\s)|^)'([^']+)'(?=[\s.
 _CALLED = re.compile(
     r"\b(?:called|named|titled|entitled|labell?ed|that says|which says|saying|that reads|which reads|"
     r"reading|with the (?:words?|text|caption|slogan|name)|with text|spelling|spelled out)\s+"
+    r"(?!(?:a|an|the|his|her|its|their|my|your|our|some|this|that|to|about|from|in|on|at|with|by|for)\b)"
     r"([A-Za-z0-9][\w'!&\-]*(?:\s+(?!(?:on|in|at|with|and|by|for|under|above|below|near|next|behind|from|"
     r"to|of|the|a|an|while|that)\b)[A-Za-z0-9][\w'!&\-]*){0,5})")
 _DURATION = re.compile(
@@ -509,6 +517,8 @@ class _Reader:
         self.subject: Wanted | None = None
         self.pending: tuple[str, Wanted, str] | None = None  # (kind, source, phrase)
         self.verb: tuple[str, Wanted] | None = None  # transitive verb waiting for its object
+        self.conj_verb: tuple[str, Wanted] | None = None  # "wearing a hat and a scarf": the verb goes on
+        self.contents_of: Wanted | None = None  # "a cup of coffee": coffee is in the cup
 
     def reset(self) -> None:
         self.count: int | None = None
@@ -517,6 +527,7 @@ class _Reader:
         self.materials: list[str] = []
         self.mods: list[str] = []
         self.det = False
+        self.quantity = False  # "a stack of": the thing that follows is several
         self.start: int | None = None
 
     # -- helpers
@@ -611,8 +622,9 @@ class _Reader:
         # a verb directly after a thing: remember it; its preposition or object makes the relation
         if self.last is not None and self._is_verb(i) and not (self.modifier_here() and self.thing_at(i)):
             nxt = i + 1
-            while self.at(nxt) in SPEAK_ADVERBS or (self.spacy and nxt < len(self.toks) and self.toks[nxt].pos == "ADV"
-                                                    and self.at(nxt) not in ("away", "up", "out")):
+            while self._relation_at(nxt) is None and (
+                    self.at(nxt) in SPEAK_ADVERBS or (self.spacy and nxt < len(self.toks) and self.toks[nxt].pos == "ADV"
+                                                      and self.at(nxt) not in ("away", "up", "out"))):
                 nxt += 1
             rel = self._relation_at(nxt)
             if rel is not None:
@@ -632,6 +644,28 @@ class _Reader:
             self.pending = (kind, self.last, " ".join(self.words[i:i + plen]))
             self.reset()
             return i + plen
+        # "in its mouth", "on her head": the relation is to the owner; "holding hands": not a thing
+        if w in POSSESSIVES and singular(self.at(i + 1)) in BODY_PARTS:
+            if self.pending is not None:
+                kind, src, phrase = self.pending
+                owner = next((o for o in reversed(it.objects) if o is not src), None)
+                if owner is not None:
+                    if kind == "in":
+                        src.relation, src.verb = ("near", owner.name), "held by"
+                        it.relations.append(Relation(src.name, "holding", owner.name, f"{phrase} {w} {self.at(i + 1)}"))
+                    else:
+                        self._relate(src, kind, owner, f"{phrase} {w} {self.at(i + 1)}")
+                self.pending = None
+            self.reset()
+            return i + 2
+        if singular(w) in BODY_PARTS and self.thing_at(i) is None:
+            self.reset()
+            return i + 1
+        # "a stack of books", "a flock of birds": a quantity, not a thing
+        if w in QUANTITY_NOUNS and self.at(i + 1) == "of":
+            self.quantity = True
+            self._begin(i)
+            return i + 2
         # pronouns closing a pending relation: "a nebula behind it"
         if w in ("it", "them", "him", "her") and self.pending is not None:
             kind, src, phrase = self.pending
@@ -684,7 +718,11 @@ class _Reader:
             self._condition(it.time_of_day, TIME_OF_DAY[w], w)
             return i + 1
         nxt_thing = self.thing_at(i + 1)
-        if w in WEATHER and not (nxt_thing and not self.table.get(nxt_thing[1]).is_place) and not (w == "clear" and self.at(i + 1) not in ("sky", "day", "night", "")):
+        if w in WEATHER and nxt_thing and not self.table.get(nxt_thing[1]).is_place:  # "a snowy mountain"
+            self.mods.append(w)
+            self._begin(i)
+            return i + 1
+        if w in WEATHER and not (w == "clear" and self.at(i + 1) not in ("sky", "day", "night", "")):
             self._condition(it.weather, WEATHER[w], w)
             return i + 1
         # colours, sizes, materials (a colour word that is also a thing decides by what follows)
@@ -755,7 +793,7 @@ class _Reader:
                 return j + 1
             return self._thing(i, j - i + 1, " ".join(self.words[i:j + 1]))
         # anything else ends the noun phrase unless it is a modifier we do not classify
-        if self.spacy and t.pos == "ADJ":
+        if (self.spacy and t.pos == "ADJ") or (w not in STOP and w.isalpha() and self._thing_follows(i)):
             self.mods.append(w)
             self._begin(i)
             return i + 1
@@ -906,7 +944,7 @@ class _Reader:
         obj = Wanted(normalize_name(said), count or 1, self.colors[0] if self.colors else None, self.size,
                      explicit_count=count is not None and count > 1, colors=list(self.colors),
                      materials=list(self.materials), modifiers=list(self.mods),
-                     plural=bool(plural) and count is None, entry=entry.name if entry else None,
+                     plural=(bool(plural) or self.quantity) and count is None, entry=entry.name if entry else None,
                      category=entry.category if entry else None, drawable=entry.drawable if entry else None,
                      known_as=res.how, text=" ".join(t.text for t in self.toks[(self.start if self.start is not None
                                                                                  else i):i + n]))
@@ -931,11 +969,15 @@ class _Reader:
         else:
             it.objects.append(obj)
         end = i + n
+        if self.verb is None and self.conj_verb is not None and self.start is not None \
+                and self.at(self.start - 1) in ("and", ","):
+            self.verb = self.conj_verb
         if self.verb is not None:
             verb, src = self.verb
             self.verb = None
             if src is not obj:
                 self._verb_relation(src, verb, obj)
+                self.conj_verb = (verb, src)
         if self.pending is not None:
             kind, src, phrase = self.pending
             self.pending = None
@@ -957,9 +999,20 @@ class _Reader:
                     self._relate(src, kind, obj, phrase)
         if self.subject is None:
             self.subject = obj
-        self.last = obj
+        if self.contents_of is not None and self.contents_of is not obj:
+            obj.modifiers.append(f"in {self.contents_of.name}")
+            self.last = self.contents_of
+        else:
+            self.last = obj
+        self.contents_of = self.last if self.at(end) == "of" and self.thing_after(end + 1) else None
+        self.conj_verb = self.conj_verb if self.at(end) in ("and", ",") else None
         self.reset()
         return end
+
+    def thing_after(self, j: int) -> bool:
+        while self.at(j) in DETERMINERS or self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS:
+            j += 1
+        return self.thing_at(j) is not None
 
     def _said_singular(self, form: str, res) -> str:
         if res.how != "plural" or res.entry is None:
@@ -1058,6 +1111,9 @@ def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
     for i, w in enumerate(words):
         two = " ".join(words[i:i + 2]) if i + 1 < len(words) else ""
         hit = two if two in SPEECH_NOUNS else w if w in SPEECH_NOUNS else None
+        if hit == w and (toks[i].pos in ("VERB", "AUX") if spacy_on else
+                         (w.endswith("ing") and (i == 0 or words[i - 1] not in DETERMINERS))):
+            continue  # "a man reading a newspaper": a verb, not a spoken form
         if hit and _is_made_thing(words, i) and not (i + 1 < len(words) and load_table().get(words[i + 1]) and hit == w):
             if hit == "story" and not any(v in words for v in ("tell", "read", "narrate", "bedtime")):
                 continue

@@ -175,6 +175,23 @@ def test_verbal_relations(path):
     assert it.find("lamp").relation == ("left of", "clock") and it.find("book").relation == ("below", "lamp")
 
 
+def test_containers_parts_quantities_and_shared_verbs(path):
+    it = parse_image_request("a cup of coffee on a wooden desk")
+    assert it.find("cup").relation == ("on", "desk") and it.find("coffee").modifiers == ["in cup"]
+    it = parse_image_request("a dog with a frisbee in its mouth")
+    assert it.find("frisbee").relation == ("near", "dog") and it.find("mouth") is None
+    it = parse_image_request("a man and a woman holding hands on the beach")
+    assert [o.name for o in it.objects] == ["man", "woman"] and not it.findings
+    it = parse_image_request("a stack of books on a table")
+    assert it.find("stack") is None and it.find("book").plural and it.find("book").relation == ("on", "table")
+    it = parse_image_request("a snowman wearing a top hat and a scarf")
+    assert it.find("top hat").relation == ("on", "snowman") == it.find("scarf").relation
+    it = parse_image_request("a red car parked next to a blue truck")
+    assert it.find("car").relation == ("near", "truck")
+    it = parse_image_request("an old man reading a newspaper on a park bench")
+    assert it.modality == "image" and it.find("newspaper") and not it.texts
+
+
 def test_setting_time_season_weather(path):
     it = parse_image_request("a lighthouse on a beach at sunset in winter during a storm")
     assert it.time_of_day == ["sunset"] and it.season == ["winter"] and it.weather == ["storm"]

@@ -213,7 +213,7 @@ ROWS: dict[str, str] = {
     "weather": """
         cloud white small >cloud; rainbow >cloud large; lightning bolt/lightning yellow >laser; tornado grey large >cloud;
         explosion/blast orange small >explosion; fire/flame orange small >explosion; campfire orange small ground >explosion;
-        firework orange small >explosion; snowflake white tiny >star; raindrop blue tiny >star; smoke grey >cloud;
+        firework orange small >explosion; snowflake white tiny >star; raindrop blue tiny >star; smoke grey >cloud; wave blue medium water >cloud;
         sunbeam yellow >laser; aurora green huge >nebula; fireball orange small >explosion
     """,
     "landform": """
@@ -236,7 +236,7 @@ ROWS: dict[str, str] = {
     """,
     "structure": """
         bridge brown >bridge; tunnel >tunnel; wall white huge >wall; fence brown; gate brown >door;
-        door brown medium >door; window azure medium >door; chimney red; fountain grey; statue grey;
+        door brown medium >door; window azure medium >door; chimney red; roof red medium; windowsill/window sill white small wall; balcony grey; porch brown; fountain grey; statue grey;
         monument grey; well grey medium; arch grey; staircase/stairs=stairs brown; column/pillar white >tower;
         dam grey; pier brown; dock brown; ladder brown medium >tool; swing red medium; slide red medium;
         playground; scaffolding grey; railway track/railroad track brown; road grey; path tan; windmill tower grey >tower;
@@ -283,12 +283,12 @@ ROWS: dict[str, str] = {
         ice cream cone pink; egg white tiny; cheese yellow; steak brown; noodles=noodles tan; salad green;
         soup orange; french fries=french fries/fries=fries yellow; popcorn=popcorn white; chocolate bar brown;
         candy=candies pink tiny; lollipop pink tiny; pretzel brown tiny; muffin brown tiny; spaghetti=spaghetti tan;
-        dumpling white tiny; burrito tan; pasta=pasta tan; rice=rice white; sausage brown tiny; bacon=bacon red;
+        dumpling white tiny; burrito tan; pasta=pasta tan; rice=rice white; ramen=ramen tan; curry=curry orange; sandwich wrap tan; sausage brown tiny; bacon=bacon red;
         honey=honey gold; jam=jam red; macaron pink tiny; pudding brown; omelette yellow; toast tan; cereal tan;
         nut=nuts brown tiny; turkey dinner brown; gingerbread man=gingerbread men brown
     """,
     "drink": """
-        coffee=coffee brown; tea=tea brown; juice=juice orange; wine=wine crimson; beer=beer amber; milk=milk white;
+        drink/beverage brown; coffee=coffee brown; tea=tea brown; juice=juice orange; wine=wine crimson; beer=beer amber; milk=milk white;
         lemonade yellow; smoothie pink; milkshake pink; soda=soda brown; cocktail pink; hot chocolate=hot chocolate brown
     """,
     "tableware": """
@@ -400,7 +400,7 @@ ROWS: dict[str, str] = {
         downtown grey; alley grey; highway grey; airport grey; port blue; town tan; suburb green; backyard green;
         courtyard grey; rooftop grey; attic brown; basement grey; hallway white; studio white; library interior;
         cityscape grey; landscape green; seascape blue; horizon azure; underwater blue; orbit black; cosmos black;
-        universe black; moonscape grey; battlefield brown; stage red; arena grey; lawn green;
+        universe black; moonscape grey; battlefield brown; stage red; arena grey; bar/pub brown; skyline grey; waterfront blue; lawn green;
         snowfield white; wilderness green; woods green; grove green; orchard green; vineyard green
     """,
 }
