@@ -373,12 +373,14 @@ def vector_pipeline() -> Any | None:
 
     mod = _il.import_module(MD_MODULE)
     path = mod.model_path()
-    nlp = spacy.load(path, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"])
+    meta = spacy.util.get_model_meta(path)
     try:
-        check_meta(nlp.meta, list(nlp.meta.get("pipeline") or []), want_vectors=True)
-    except PipelineRejected:
+        check_meta(meta, list(meta.get("pipeline") or []), want_vectors=True)
+    except PipelineRejected as e:
+        _STATE["vectors_why"] = f"{MD_DIST} rejected: {e}"
         return None
-    return nlp
+    # only the vocabulary and its vectors are used
+    return spacy.load(path, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"])
 
 
 # ------------------------------------------------------------------ tokens

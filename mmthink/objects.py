@@ -137,8 +137,10 @@ def resolve(noun: str, vectors: bool = True) -> Resolved:
 
 # ------------------------------------------------------------------ word vectors (optional)
 
-VECTOR_MIN_SIMILARITY = 0.55
+VECTOR_MIN_SIMILARITY = 0.6
 """Below this cosine similarity a vector neighbour is not trusted as a stand-in."""
+VECTOR_NEIGHBOURS = 7
+"""How many near entries vote on the category."""
 
 
 def nearest_by_vectors(noun: str, table: ObjectTable) -> tuple[ObjectEntry, float] | None:
@@ -149,14 +151,22 @@ def nearest_by_vectors(noun: str, table: ObjectTable) -> tuple[ObjectEntry, floa
     import numpy as np
 
     nlp, names, matrix = vecs
-    v = nlp.vocab[noun.split(" ")[-1]].vector if noun.split(" ")[-1] in nlp.vocab.vectors else None
+    head = noun.split(" ")[-1]
+    v = nlp.vocab.get_vector(head) if nlp.vocab.has_vector(head) else None
     if v is None or not np.any(v):
         return None
     v = v / (np.linalg.norm(v) + 1e-9)
     sims = matrix @ v
-    i = int(np.argmax(sims))
-    if float(sims[i]) < VECTOR_MIN_SIMILARITY:
+    top = [int(i) for i in np.argsort(-sims)[:VECTOR_NEIGHBOURS] if sims[i] >= VECTOR_MIN_SIMILARITY]
+    if not top:
         return None
+    # the category most of the near neighbours share, then its nearest entry: one odd neighbour
+    # (pruned vector tables map many rare words to one row) does not decide alone
+    votes: dict[str, float] = {}
+    for i in top:
+        votes[table.get(names[i]).category] = votes.get(table.get(names[i]).category, 0.0) + float(sims[i])  # type: ignore[union-attr]
+    best = max(votes, key=lambda c: votes[c])
+    i = next(i for i in top if table.get(names[i]).category == best)  # type: ignore[union-attr]
     return table.get(names[i]), float(sims[i])  # type: ignore[return-value]
 
 
@@ -175,8 +185,8 @@ def _entry_vectors(_table_id: int):
         if e.is_place:
             continue
         head = e.name.split(" ")[-1]
-        if head in nlp.vocab.vectors:
-            v = nlp.vocab[head].vector
+        if nlp.vocab.has_vector(head):
+            v = nlp.vocab.get_vector(head)
             names.append(e.name)
             rows.append(v / (np.linalg.norm(v) + 1e-9))
     if not rows:

@@ -114,16 +114,14 @@ def test_vector_fallback_picks_the_nearest_entry(monkeypatch):
     """The vector step itself, with a two-word vector table standing in for the md pipeline."""
     import numpy as np
 
-    class Lex:
-        def __init__(self, v):
-            self.vector = np.asarray(v, dtype=np.float32)
-
     class Vocab:
         vecs = {"poodle": [1.0, 0.1, 0.0], "dog": [1.0, 0.0, 0.0], "tuba": [0.0, 0.0, 1.0]}
-        vectors = vecs
 
-        def __getitem__(self, w):
-            return Lex(self.vecs[w])
+        def has_vector(self, w):
+            return w in self.vecs
+
+        def get_vector(self, w):
+            return np.asarray(self.vecs[w], dtype=np.float32)
 
     class Fake:
         vocab = Vocab()
