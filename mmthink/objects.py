@@ -61,8 +61,17 @@ class ObjectTable:
         self.entries: list[ObjectEntry] = []
         self.index: dict[str, tuple[ObjectEntry, str]] = {}
         for row in data["objects"]:
-            e = ObjectEntry(row["name"], tuple(row["synonyms"]), tuple(row["plurals"]), row["category"],
-                            row["size"], row["zone"], row["color"], row["drawable"], row["habitat"])
+            e = ObjectEntry(
+                row["name"],
+                tuple(row["synonyms"]),
+                tuple(row["plurals"]),
+                row["category"],
+                row["size"],
+                row["zone"],
+                row["color"],
+                row["drawable"],
+                row["habitat"],
+            )
             self.entries.append(e)
             self.index.setdefault(e.name, (e, "name"))
             for s in e.synonyms:
@@ -89,7 +98,7 @@ class ObjectTable:
     def is_plural(self, name: str) -> bool:
         n = _norm(name)
         hit = self.index.get(n)
-        return bool(hit) and hit[1] == "plural" and n not in (hit[0].name, *hit[0].synonyms)
+        return hit is not None and hit[1] == "plural" and n not in (hit[0].name, *hit[0].synonyms)
 
     def resolve(self, noun: str, vectors: bool = True) -> Resolved:
         """The entry for a noun: itself, else its head word, else (md pipeline only) the nearest by vectors."""

@@ -59,8 +59,11 @@ def test_meta_check_refuses_what_is_not_the_english_38_pipeline():
     good = {"lang": "en", "version": "3.8.0", "license": "MIT", "name": "core_web_sm"}
     comps = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
     assert check_meta(good, comps).version == "3.8.0"
-    for bad, word in (({"lang": "de"}, "language"), ({"version": "3.7.1"}, "version"),
-                      ({"license": "CC BY-SA 4.0"}, "licence")):
+    for bad, word in (
+        ({"lang": "de"}, "language"),
+        ({"version": "3.7.1"}, "version"),
+        ({"license": "CC BY-SA 4.0"}, "licence"),
+    ):
         with pytest.raises(nlp.PipelineRejected, match=word):
             check_meta({**good, **bad}, comps)
     with pytest.raises(nlp.PipelineRejected, match="components"):
@@ -94,10 +97,13 @@ def test_superset_of_the_earlier_parser():
             nf = new_fields[f.name]
             assert (nf.default, nf.default_factory) == (f.default, f.default_factory), f.name
         for f in new_fields.values():
-            assert f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING \
-                or f.name == "name", f"new field {f.name} needs a default"
-    assert inspect.signature(old.parse_image_request).parameters.keys() == \
-        inspect.signature(parse_image_request).parameters.keys()
+            assert (
+                f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING or f.name == "name"
+            ), f"new field {f.name} needs a default"
+    assert (
+        inspect.signature(old.parse_image_request).parameters.keys()
+        == inspect.signature(parse_image_request).parameters.keys()
+    )
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="dev set not present")
@@ -214,26 +220,29 @@ def test_text_to_show_and_durations(path):
     assert parse_image_request("a two minute story").durations == [120.0]
 
 
-@pytest.mark.parametrize("text,modality", [
-    ("read this calmly: the meeting moved to noon", "speech"),
-    ('whisper "goodnight, little one"', "speech"),
-    ('announce excitedly: "we won the cup"', "speech"),
-    ("a 30-second wedding toast", "speech"),
-    ("tell me a bedtime story about a brave little turtle", "speech"),
-    ("a happy birthday message for my mom", "speech"),
-    ("say hello to the team", "speech"),
-    ("read the poem aloud", "speech"),
-    ("a 20-second trailer for a space adventure", "video"),
-    ("an animation of a bouncing ball", "video"),
-    ("a short film about a lighthouse keeper", "video"),
-    ("a shot list for a cooking video", "video"),
-    ("a clip art of a cat", "image"),
-    ("a movie theater with red seats", "image"),
-    ("a sign that says OPEN", "image"),
-    ("a photo of a dog telling a story", "image"),
-    ("a cat on a mat", "image"),
-    ("a toaster on a kitchen counter", "image"),
-])
+@pytest.mark.parametrize(
+    "text,modality",
+    [
+        ("read this calmly: the meeting moved to noon", "speech"),
+        ('whisper "goodnight, little one"', "speech"),
+        ('announce excitedly: "we won the cup"', "speech"),
+        ("a 30-second wedding toast", "speech"),
+        ("tell me a bedtime story about a brave little turtle", "speech"),
+        ("a happy birthday message for my mom", "speech"),
+        ("say hello to the team", "speech"),
+        ("read the poem aloud", "speech"),
+        ("a 20-second trailer for a space adventure", "video"),
+        ("an animation of a bouncing ball", "video"),
+        ("a short film about a lighthouse keeper", "video"),
+        ("a shot list for a cooking video", "video"),
+        ("a clip art of a cat", "image"),
+        ("a movie theater with red seats", "image"),
+        ("a sign that says OPEN", "image"),
+        ("a photo of a dog telling a story", "image"),
+        ("a cat on a mat", "image"),
+        ("a toaster on a kitchen counter", "image"),
+    ],
+)
 def test_routing(path, text, modality):
     it = parse_image_request(text)
     assert it.modality == modality, it.modality_reason
@@ -258,10 +267,44 @@ def test_bad_input_gives_findings_never_an_exception(path):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(max_size=200) | st.lists(st.sampled_from(
-    ["a", "the", "two", "red", "cat", "on", "left", "of", "-", "between", "and", "it", "them", '"', "called", "30",
-     "second", "in", "front", "wearing", ",", "orange", "fire", "hydrant", "say", "video", "😀", "\n"]),
-    max_size=40).map(" ".join))
+@given(
+    st.text(max_size=200)
+    | st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "the",
+                "two",
+                "red",
+                "cat",
+                "on",
+                "left",
+                "of",
+                "-",
+                "between",
+                "and",
+                "it",
+                "them",
+                '"',
+                "called",
+                "30",
+                "second",
+                "in",
+                "front",
+                "wearing",
+                ",",
+                "orange",
+                "fire",
+                "hydrant",
+                "say",
+                "video",
+                "😀",
+                "\n",
+            ]
+        ),
+        max_size=40,
+    ).map(" ".join)
+)
 def test_any_text_reads_without_error(path, text):
     it = parse_image_request(text)
     assert isinstance(it, ImageIntent) and it.modality in ("image", "speech", "video")

@@ -56,12 +56,65 @@ HABITATS = {
 # Drawings that exist today in mmthink/media/drawables.py (KINDS). Entries drawn by one of these
 # use it; the rest name a category drawing from CATEGORY_DRAWINGS.
 EXISTING_DRAWABLES = {
-    "sun", "moon", "star", "cloud", "planet", "nebula", "spaceship", "battlecruiser", "rocket", "laser",
-    "explosion", "car", "boat", "ship", "train", "tree", "flower", "mountain", "house", "castle", "lighthouse",
-    "bridge", "tunnel", "person", "astronaut", "cat", "dog", "bird", "fish", "owl", "whale", "penguin", "fox",
-    "dragon", "apple", "cup", "book", "table", "chair", "lamp", "candle", "balloon", "kite", "umbrella",
-    "guitar", "robot", "plant", "iceberg", "lantern", "flag", "hat", "scarf", "door", "bowl", "wall", "ball",
-    "tower", "pad", "generic",
+    "sun",
+    "moon",
+    "star",
+    "cloud",
+    "planet",
+    "nebula",
+    "spaceship",
+    "battlecruiser",
+    "rocket",
+    "laser",
+    "explosion",
+    "car",
+    "boat",
+    "ship",
+    "train",
+    "tree",
+    "flower",
+    "mountain",
+    "house",
+    "castle",
+    "lighthouse",
+    "bridge",
+    "tunnel",
+    "person",
+    "astronaut",
+    "cat",
+    "dog",
+    "bird",
+    "fish",
+    "owl",
+    "whale",
+    "penguin",
+    "fox",
+    "dragon",
+    "apple",
+    "cup",
+    "book",
+    "table",
+    "chair",
+    "lamp",
+    "candle",
+    "balloon",
+    "kite",
+    "umbrella",
+    "guitar",
+    "robot",
+    "plant",
+    "iceberg",
+    "lantern",
+    "flag",
+    "hat",
+    "scarf",
+    "door",
+    "bowl",
+    "wall",
+    "ball",
+    "tower",
+    "pad",
+    "generic",
 }
 CATEGORY_DRAWINGS = {
     "quadruped": "a four-legged animal: body, four legs, head, tail",
@@ -130,10 +183,12 @@ ROWS: dict[str, str] = {
         person=people/human; man=men/gentleman=gentlemen/guy; woman=women/lady=ladies; child=children/kid;
         boy; girl; baby/infant; toddler; teenager/teen; astronaut white >astronaut; knight grey; king gold;
         queen purple; princess pink; prince; wizard purple; witch black; pirate black; soldier olive;
-        chef white; doctor white; nurse white; firefighter/fireman=firemen yellow; police officer/policeman=policemen navy;
+        chef white; doctor white; nurse white; firefighter/fireman=firemen yellow;
+        police officer/policeman=policemen navy;
         farmer; teacher; student; dancer; musician; clown; cowboy brown; ninja black; surfer; skier; snowboarder;
         skateboarder; runner; fisherman=fishermen; grandmother/grandma; grandfather/grandpa; mother/mom/mum;
-        father/dad; mermaid teal; angel white; superhero=superheroes red; ghost white; snowman=snowmen white; scarecrow tan;
+        father/dad; mermaid teal; angel white; superhero=superheroes red; ghost white; snowman=snowmen white;
+        scarecrow tan;
         cyclist; athlete; player; soccer player; tourist; hiker; diver; sailor white; pilot; scientist white; monk
     """,
     "mammal": """
@@ -199,26 +254,34 @@ ROWS: dict[str, str] = {
         paraglider orange; parachute red
     """,
     "spacecraft": """
-        spaceship/spacecraft=spacecraft/space ship; starship; starfighter/fighter small; battlecruiser/cruiser/mothership grey large >battlecruiser;
+        spaceship/spacecraft=spacecraft/space ship; starship; starfighter/fighter small;
+        battlecruiser/cruiser/mothership grey large >battlecruiser;
         space station grey large >battlecruiser; satellite small; rocket white large ground >rocket @outdoor;
-        space shuttle/shuttle white large ground >rocket @outdoor; flying saucer/ufo grey; lunar lander/lander silver ground >rocket;
-        laser beam/laser/beam/ray red tiny >laser; space probe small; space capsule/capsule white small >rocket; missile white small >rocket; launch pad grey large ground >pad @outdoor
+        space shuttle/shuttle white large ground >rocket @outdoor; flying saucer/ufo grey;
+        lunar lander/lander silver ground >rocket;
+        laser beam/laser/beam/ray red tiny >laser; space probe small; space capsule/capsule white small >rocket;
+        missile white small >rocket; launch pad grey large ground >pad @outdoor
     """,
     "celestial": """
         sun yellow >sun @any; moon ivory >moon @any; star gold tiny >star @any; planet blue-green large >planet;
         comet white small >star; galaxy=galaxies purple huge >nebula; nebula=nebulae purple huge >nebula;
-        asteroid grey small >planet; meteor orange small >star; black hole black large >planet; earth/world blue large >planet;
+        asteroid grey small >planet; meteor orange small >star; black hole black large >planet;
+        earth/world blue large >planet;
         mars red large >planet; saturn tan large >planet; jupiter tan large >planet
     """,
     "weather": """
-        cloud white small >cloud; rainbow >cloud large; lightning bolt/lightning yellow >laser; tornado grey large >cloud;
-        explosion/blast orange small >explosion; fire/flame orange small >explosion; campfire orange small ground >explosion;
-        firework orange small >explosion; snowflake white tiny >star; raindrop blue tiny >star; smoke grey >cloud; wave blue medium water >cloud;
+        cloud white small >cloud; rainbow >cloud large; lightning bolt/lightning yellow >laser;
+        tornado grey large >cloud;
+        explosion/blast orange small >explosion; fire/flame orange small >explosion;
+        campfire orange small ground >explosion;
+        firework orange small >explosion; snowflake white tiny >star; raindrop blue tiny >star; smoke grey >cloud;
+        wave blue medium water >cloud;
         sunbeam yellow >laser; aurora green huge >nebula; fireball orange small >explosion
     """,
     "landform": """
         mountain grey >mountain; volcano=volcanoes brown >mountain; island tan large water >mountain @sea;
-        iceberg white large water >iceberg @sea; waterfall blue large >mountain; rock small >rock; boulder grey medium >rock;
+        iceberg white large water >iceberg @sea; waterfall blue large >mountain; rock small >rock;
+        boulder grey medium >rock;
         cave grey large >tunnel; glacier white >iceberg; sand dune/dune tan >mountain; cliff grey >mountain;
         hill green large >mountain; pebble tiny >rock; crystal azure small >rock; log brown small >rock;
         stump brown small >rock; puddle blue small >rock; pond blue medium >rock
@@ -230,21 +293,27 @@ ROWS: dict[str, str] = {
         barn red >house; farmhouse white >house; windmill white >tower; school red; hospital white; museum white;
         stadium grey huge; igloo white >house; tent orange large >house; treehouse brown >house; shop; store;
         bakery; cafe/coffee shop brown; restaurant; factory grey; apartment building; pyramid tan huge >mountain;
-        library; train station; theater/theatre/cinema/movie theater red; opera house white; lighthouse tower white >lighthouse; gas station; cathedral grey huge >castle; observatory white; greenhouse green;
+        library; train station; theater/theatre/cinema/movie theater red; opera house white;
+        lighthouse tower white >lighthouse; gas station; cathedral grey huge >castle; observatory white;
+        greenhouse green;
         shed brown medium >house; garage grey >house; hotel; bank white; office building grey; dome white;
-        mansion white; bungalow >house; kennel brown small >house; birdhouse brown small >house; doghouse red small >house
+        mansion white; bungalow >house; kennel brown small >house; birdhouse brown small >house;
+        doghouse red small >house
     """,
     "structure": """
         bridge brown >bridge; tunnel >tunnel; wall white huge >wall; fence brown; gate brown >door;
-        door brown medium >door; window azure medium >door; chimney red; roof red medium; windowsill/window sill white small wall; balcony grey; porch brown; fountain grey; statue grey;
+        door brown medium >door; window azure medium >door; chimney red; roof red medium;
+        windowsill/window sill white small wall; balcony grey; porch brown; fountain grey; statue grey;
         monument grey; well grey medium; arch grey; staircase/stairs=stairs brown; column/pillar white >tower;
         dam grey; pier brown; dock brown; ladder brown medium >tool; swing red medium; slide red medium;
-        playground; scaffolding grey; railway track/railroad track brown; road grey; path tan; windmill tower grey >tower;
+        playground; scaffolding grey; railway track/railroad track brown; road grey; path tan;
+        windmill tower grey >tower;
         launch tower grey >tower; clock tower brown >tower; water tower grey >tower; totem pole brown >tower
     """,
     "tree": """
         tree >tree; palm tree/palm green >tree; pine tree/pine green >tree; oak tree/oak green >tree;
-        christmas tree green >tree; maple tree/maple red >tree; birch tree/birch white >tree; willow tree/willow green >tree;
+        christmas tree green >tree; maple tree/maple red >tree; birch tree/birch white >tree;
+        willow tree/willow green >tree;
         cherry tree pink >tree; apple tree green >tree; bonsai tree/bonsai small >tree; baobab brown >tree;
         redwood brown huge >tree; sapling small >tree
     """,
@@ -283,13 +352,16 @@ ROWS: dict[str, str] = {
         ice cream cone pink; egg white tiny; cheese yellow; steak brown; noodles=noodles tan; salad green;
         soup orange; french fries=french fries/fries=fries yellow; popcorn=popcorn white; chocolate bar brown;
         candy=candies pink tiny; lollipop pink tiny; pretzel brown tiny; muffin brown tiny; spaghetti=spaghetti tan;
-        dumpling white tiny; burrito tan; pasta=pasta tan; rice=rice white; ramen=ramen tan; curry=curry orange; sandwich wrap tan; sausage brown tiny; bacon=bacon red;
+        dumpling white tiny; burrito tan; pasta=pasta tan; rice=rice white; ramen=ramen tan; curry=curry orange;
+        sandwich wrap tan; sausage brown tiny; bacon=bacon red;
         honey=honey gold; jam=jam red; macaron pink tiny; pudding brown; omelette yellow; toast tan; cereal tan;
         nut=nuts brown tiny; turkey dinner brown; gingerbread man=gingerbread men brown
     """,
     "drink": """
-        drink/beverage brown; coffee=coffee brown; tea=tea brown; juice=juice orange; wine=wine crimson; beer=beer amber; milk=milk white;
-        lemonade yellow; smoothie pink; milkshake pink; soda=soda brown; cocktail pink; hot chocolate=hot chocolate brown
+        drink/beverage brown; coffee=coffee brown; tea=tea brown; juice=juice orange; wine=wine crimson;
+        beer=beer amber; milk=milk white;
+        lemonade yellow; smoothie pink; milkshake pink; soda=soda brown; cocktail pink;
+        hot chocolate=hot chocolate brown
     """,
     "tableware": """
         cup >cup; mug >cup; wine glass azure >cup; drinking glass/glass azure >cup; bottle green >bottle;
@@ -308,7 +380,8 @@ ROWS: dict[str, str] = {
         crib white; hammock tan; toilet white; bathtub/bath tub white; sink white; fireplace red; throne gold >chair;
         coffee_table >table; nightstand small; rocking chair >chair; picture frame gold small wall;
         painting wall medium; chest of drawers=chests of drawers; bunk bed; high chair >chair; sofa bed;
-        ottoman small; seat red; car seat black >chair; sofa chair >chair; counter; bar stool >chair; park bench >chair; recliner >chair; crate small >container;
+        ottoman small; seat red; car seat black >chair; sofa chair >chair; counter; bar stool >chair;
+        park bench >chair; recliner >chair; crate small >container;
         barrel brown medium >container; treasure chest gold medium >container
     """,
     "electronics": """
@@ -321,7 +394,8 @@ ROWS: dict[str, str] = {
         hair drier/hair dryer/hairdryer; toothbrush=toothbrushes blue tiny >tool; vacuum cleaner red ground;
         typewriter black; telephone red; projector white; router; smartwatch tiny person; joystick tiny;
         blender; coffee machine/coffee maker; dishwasher white ground medium; air conditioner white wall;
-        walkie-talkie tiny; record player brown; jukebox red ground medium; arcade machine ground medium; vending machine red ground medium
+        walkie-talkie tiny; record player brown; jukebox red ground medium; arcade machine ground medium;
+        vending machine red ground medium
     """,
     "garment": """
         hat black >hat; cap blue >hat; top hat black >hat; cowboy hat brown >hat; helmet silver >hat;
@@ -347,7 +421,8 @@ ROWS: dict[str, str] = {
         whiteboard white wall; plaque gold wall; tombstone/gravestone grey; mural wall large; calendar wall small
     """,
     "sports gear": """
-        sports ball >ball; ball red >ball; soccer ball/football >ball; basketball orange >ball; baseball white tiny >ball;
+        sports ball >ball; ball red >ball; soccer ball/football >ball; basketball orange >ball;
+        baseball white tiny >ball;
         tennis ball lime tiny >ball; volleyball >ball; golf ball tiny >ball; beach ball red >ball;
         bowling ball black >ball; rugby ball brown >ball; frisbee red >ball; kite orange sky >kite; ski=skis red;
         snowboard; skateboard; surfboard blue medium; tennis racket/racket; baseball bat brown; baseball glove brown;
@@ -357,7 +432,8 @@ ROWS: dict[str, str] = {
     """,
     "instrument": """
         guitar >guitar; electric guitar red >guitar; piano black large ground; violin brown; cello brown;
-        drum red; drum kit; trumpet gold; saxophone gold; flute silver; harp gold; accordion red; microphone black small;
+        drum red; drum kit; trumpet gold; saxophone gold; flute silver; harp gold; accordion red;
+        microphone black small;
         banjo; ukulele; harmonica silver tiny; tuba gold; xylophone; bell gold small; tambourine; trombone gold;
         clarinet black; bagpipes=bagpipes; keyboard synthesizer/synthesizer black; gong gold; maracas=maracas
     """,
@@ -369,7 +445,8 @@ ROWS: dict[str, str] = {
         book blue >book @indoor; notebook >book; newspaper white >book; letter white >book; envelope white >book;
         scroll tan >book; diary >book; magazine >book; comic book >book; sketchbook >book; box brown >container;
         gift/present red >container; coin gold tiny; trident gold; spear brown; pickaxe; drill yellow; paint can;
-        paint palette; easel brown medium ground; sewing machine; needle tiny; tape measure yellow; toolbox red >container;
+        paint palette; easel brown medium ground; sewing machine; needle tiny; tape measure yellow;
+        toolbox red >container;
         watering can green; lawn mower red ground; wheelbarrow red ground; hose green; pitchfork brown; sickle;
         candle holder gold; dagger silver; bow brown; crossbow brown; cannon black medium ground; rifle brown;
         keychain tiny; padlock tiny; hook; nail tiny; screw tiny; clipboard; stapler; ruler yellow; eraser pink tiny;
@@ -378,17 +455,20 @@ ROWS: dict[str, str] = {
     "toy": """
         teddy bear brown; doll pink; balloon red sky >balloon; toy car red >car; rubber duck yellow tiny;
         yo-yo tiny; puzzle; building blocks=building blocks; toy robot >robot; toy train >train; rocking horse brown;
-        spinning top tiny; marble tiny >ball; kaleidoscope; jack-in-the-box; dice=dice white tiny; chess board/chessboard;
+        spinning top tiny; marble tiny >ball; kaleidoscope; jack-in-the-box; dice=dice white tiny;
+        chess board/chessboard;
         chess piece; playing card white tiny; piggy bank pink; snow globe; music box; pinwheel; action figure; plush toy
     """,
     "light": """
-        lamp/light yellow >lamp @indoor; candle ivory tiny >candle @indoor; lantern yellow tiny >lantern; torch orange >candle;
+        lamp/light yellow >lamp @indoor; candle ivory tiny >candle @indoor; lantern yellow tiny >lantern;
+        torch orange >candle;
         chandelier gold >lamp; desk lamp >lamp; floor lamp >lamp; fairy lights=fairy lights yellow >lantern;
         paper lantern red >lantern; oil lamp gold >lantern; spotlight white >lamp; candlestick gold >candle;
         lava lamp red >lamp; glow stick green tiny >candle
     """,
     "machine": """
-        robot >robot; android >robot; cyborg >robot; mech grey large >robot; windmill turbine/wind turbine white large >tower;
+        robot >robot; android >robot; cyborg >robot; mech grey large >robot;
+        windmill turbine/wind turbine white large >tower;
         engine grey; gear grey small; clockwork; steam engine machine grey
     """,
     "place": """
@@ -400,10 +480,12 @@ ROWS: dict[str, str] = {
         downtown grey; alley grey; highway grey; airport grey; port blue; town tan; suburb green; backyard green;
         courtyard grey; rooftop grey; attic brown; basement grey; hallway white; studio white; library interior;
         cityscape grey; landscape green; seascape blue; horizon azure; underwater blue; orbit black; cosmos black;
-        universe black; moonscape grey; battlefield brown; stage red; arena grey; bar/pub brown; skyline grey; waterfront blue; lawn green;
+        universe black; moonscape grey; battlefield brown; stage red; arena grey; bar/pub brown; skyline grey;
+        waterfront blue; lawn green;
         snowfield white; wilderness green; woods green; grove green; orchard green; vineyard green
     """,
 }
+
 
 def plural(word: str) -> str:
     """Regular English plural of the last word of a name."""
@@ -445,9 +527,17 @@ def build() -> dict:
                     k = i
                     break
             names = _names(" ".join(toks[:k]).replace(" /", "/").replace("/ ", "/"))
-            e = {"name": names[0][0], "synonyms": [n for n, _ in names[1:]], "plurals": sorted({p for _, p in names}),
-                 "category": cat, "size": size, "zone": zone, "color": colour, "drawable": drawable,
-                 "habitat": habitat}
+            e = {
+                "name": names[0][0],
+                "synonyms": [n for n, _ in names[1:]],
+                "plurals": sorted({p for _, p in names}),
+                "category": cat,
+                "size": size,
+                "zone": zone,
+                "color": colour,
+                "drawable": drawable,
+                "habitat": habitat,
+            }
             for t in toks[k:]:
                 if t in SIZE_CLASSES:
                     e["size"] = t
@@ -466,7 +556,7 @@ def build() -> dict:
             objects.append(e)
     table = {
         "about": "The one object table: what mmthink knows about things a request may name. "
-                 "Written by tools/build_object_table.py; edit that script, not this file.",
+        "Written by tools/build_object_table.py; edit that script, not this file.",
         "fields": {
             "name": "canonical singular name, lower case",
             "synonyms": "other singular names for the same thing",
@@ -481,8 +571,10 @@ def build() -> dict:
         "size_classes": SIZE_CLASSES,
         "zones": ZONES,
         "habitats": HABITATS,
-        "categories": {c: {"about": d, "size": s, "zone": z, "color": col, "drawable": dr, "habitat": h}
-                       for c, (d, s, z, col, dr, h) in CATEGORIES.items()},
+        "categories": {
+            c: {"about": d, "size": s, "zone": z, "color": col, "drawable": dr, "habitat": h}
+            for c, (d, s, z, col, dr, h) in CATEGORIES.items()
+        },
         "existing_drawables": sorted(EXISTING_DRAWABLES),
         "category_drawings": CATEGORY_DRAWINGS,
         "objects": objects,
@@ -499,9 +591,14 @@ def validate(table: dict) -> list[str]:
     owner: dict[str, str] = {}
     drawables = set(table["existing_drawables"]) | set(table["category_drawings"])
     for e in table["objects"]:
-        for key, allowed in (("category", table["categories"]), ("size", table["size_classes"]),
-                             ("zone", table["zones"]), ("habitat", table["habitats"]), ("color", COLORS),
-                             ("drawable", drawables)):
+        for key, allowed in (
+            ("category", table["categories"]),
+            ("size", table["size_classes"]),
+            ("zone", table["zones"]),
+            ("habitat", table["habitats"]),
+            ("color", COLORS),
+            ("drawable", drawables),
+        ):
             if e[key] not in allowed:
                 problems.append(f"{e['name']}: {key} {e[key]!r} is not one of the known values")
         singulars = [e["name"], *e["synonyms"]]

@@ -26,8 +26,22 @@ sys.path.insert(0, str(ROOT))
 from mmthink.objects import ObjectEntry, load_table  # noqa: E402
 from mmthink.vocab import COLORS  # noqa: E402
 
-TEMPLATE_COLORS = ["red", "blue", "green", "yellow", "orange", "purple", "pink", "brown", "black", "white",
-                   "grey", "silver", "gold", "teal"]
+TEMPLATE_COLORS = [
+    "red",
+    "blue",
+    "green",
+    "yellow",
+    "orange",
+    "purple",
+    "pink",
+    "brown",
+    "black",
+    "white",
+    "grey",
+    "silver",
+    "gold",
+    "teal",
+]
 COUNT_WORDS = {2: "two", 3: "three", 4: "four"}
 LEAD_INS = ["a photo of ", "an image of ", "a picture of ", "a drawing of ", "an illustration of "]
 RELATIONS = {
@@ -127,19 +141,28 @@ def score(items: list[dict], parse) -> dict:
     by_tag: dict[str, list[bool]] = {}
     for r in rows:
         by_tag.setdefault(r["tag"], []).append(r["ok"])
-    return {"prompts": len(rows), "accuracy": round(sum(r["ok"] for r in rows) / n, 4),
-            "by_tag": {t: round(sum(v) / len(v), 4) for t, v in sorted(by_tag.items())},
-            "failures": [r for r in rows if not r["ok"]]}
+    return {
+        "prompts": len(rows),
+        "accuracy": round(sum(r["ok"] for r in rows) / n, 4),
+        "by_tag": {t: round(sum(v) / len(v), 4) for t, v in sorted(by_tag.items())},
+        "failures": [r for r in rows if not r["ok"]],
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--score", action="store_true",
-                    help="instead of printing prompts, score mmthink.nlp (and mmthink.understand, where present)")
-    ap.add_argument("--dev", default=str(ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl"),
-                    help="with --score: also score this prompt file")
+    ap.add_argument(
+        "--score",
+        action="store_true",
+        help="instead of printing prompts, score mmthink.nlp (and mmthink.understand, where present)",
+    )
+    ap.add_argument(
+        "--dev",
+        default=str(ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl"),
+        help="with --score: also score this prompt file",
+    )
     ap.add_argument("--show", type=int, default=5, help="with --score: failures to print per parser")
     args = ap.parse_args()
     items = generate(args.n, args.seed)
