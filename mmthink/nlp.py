@@ -1179,108 +1179,119 @@ class _Reader:
 # ------------------------------------------------------------------ routing
 
 
+MODIFIED_BY_NEXT = {
+    "art",
+    "theater",
+    "theatre",
+    "star",
+    "camera",
+    "ticket",
+    "screen",
+    "set",
+    "director",
+    "night",
+    "projector",
+    "bubble",
+    "game",
+    "player",
+    "recorder",
+    "tape",
+    "poster",
+    "booth",
+    "festival",
+}
+"""Nouns after which a medium word is a modifier ("clip art", "movie theater", "speech bubble")."""
+OCCASION_CUES = {
+    "wedding",
+    "birthday",
+    "retirement",
+    "anniversary",
+    "graduation",
+    "party",
+    "dinner",
+    "funeral",
+    "farewell",
+    "christmas",
+    "holiday",
+    "for",
+    "to",
+}
+"""Words that make a spoken form out of a word that is also a thing ("a wedding toast", "a toast for Sam")."""
+
+
 def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
     """image, speech or video, with the reason; an explicit medium noun at the head of the request wins."""
     words = [t.low for t in toks]
     low = " " + " ".join(words) + " "
     spacy_on = intent.parser.startswith("spacy")
+    table = load_table()
 
-    def head_noun(i: int) -> bool:
-        # a noun that is not a modifier of the next noun ("movie theater", "clip art")
-        nxt = words[i + 1] if i + 1 < len(words) else ""
-        if spacy_on and toks[i].dep == "compound":
-            return False
-        return not (
-            nxt
-            and (
-                load_table().get(nxt) is not None
-                or nxt
-                in (
-                    "art",
-                    "theater",
-                    "theatre",
-                    "star",
-                    "camera",
-                    "ticket",
-                    "screen",
-                    "set",
-                    "director",
-                    "night",
-                    "projector",
-                )
-            )
-        )
+    def form_at(i: int, forms: set[str]) -> str | None:
+        """The medium or spoken form asked for at i: the head of its phrase, early, not a modifier or a verb."""
+        two = " ".join(words[i : i + 2]) if i + 1 < len(words) else ""
+        hit = two if two in forms else words[i] if words[i] in forms else None
+        if hit is None or not _is_made_thing(words, i):
+            return None
+        last = i + len(hit.split(" ")) - 1
+        nxt = words[last + 1] if last + 1 < len(words) else ""
+        if (spacy_on and toks[last].dep == "compound") or nxt in MODIFIED_BY_NEXT or table.get(nxt) is not None:
+            return None
+        if hit == words[i] and (
+            toks[i].pos in ("VERB", "AUX") if spacy_on else (hit.endswith("ing") and words[i - 1 : i] != ["a"])
+        ):
+            return None  # "a man reading a newspaper": a verb, not a spoken form
+        if table.get(hit) is not None and not intent.durations:
+            # also a thing ("toast", "trailer"): a form only with an occasion, never with a place or a pose
+            near = words[max(0, i - 3) : i] + words[last + 1 : last + 3]
+            cue = any(w in OCCASION_CUES or w in forms for w in near)
+            if not cue or any(_starts_relation(words, j) for j in range(last + 1, min(len(words), last + 3))):
+                return None
+        return hit
 
-    first_content = next(
-        (
-            i
-            for i, w in enumerate(words)
-            if w not in STOP and w not in DETERMINERS and w not in COUNT_WORDS and w[:1].isalpha() and w != "quoted"
-        ),
-        None,
-    )
     # 1. an explicit medium named as the thing to make
     for i, w in enumerate(words):
-        two = " ".join(words[i : i + 2]) if i + 1 < len(words) else ""
-        if (
-            (two in VIDEO_NOUNS or w in VIDEO_NOUNS)
-            and head_noun(i + (1 if two in VIDEO_NOUNS else 0))
-            and not (w == "clip" and words[i + 1 : i + 2] == ["art"])
-        ):
-            if _is_made_thing(words, i):
-                intent.modality, intent.modality_reason = (
-                    "video",
-                    f'video: the request asks for a "{two if two in VIDEO_NOUNS else w}"',
-                )
-                return
-        if w in VIDEO_ADJECTIVES and i + 1 < len(words) and words[i + 1] not in ("image", "picture", "photo"):
+        hit = form_at(i, VIDEO_NOUNS)
+        if hit:
+            intent.modality, intent.modality_reason = "video", f'video: the request asks for a "{hit}"'
+            return
+        if w in VIDEO_ADJECTIVES and words[i + 1 : i + 2] not in (["image"], ["picture"], ["photo"], []):
             if _is_made_thing(words, i):
                 intent.modality, intent.modality_reason = "video", f'video: "{w}" asks for motion'
                 return
-        if (two in IMAGE_NOUNS or w in IMAGE_NOUNS) and _is_made_thing(words, i) and head_noun(i):
-            intent.modality, intent.modality_reason = (
-                "image",
-                f'image: the request asks for a "{two if two in IMAGE_NOUNS else w}"',
-            )
+        hit = form_at(i, IMAGE_NOUNS)
+        if hit:
+            intent.modality, intent.modality_reason = "image", f'image: the request asks for a "{hit}"'
             return
     # 2. speaking: an imperative speaking verb, "X aloud", or a spoken form as the thing to make
-    if first_content is not None:
-        w = words[first_content]
-        if w in SPEAK_VERBS and (
-            w not in ("read", "record", "tell", "deliver", "introduce", "greet", "voice")
-            or _speech_follows(words, first_content)
-        ):
-            intent.modality, intent.modality_reason = (
-                "speech",
-                f'speech: the request starts with the speaking verb "{w}"',
-            )
+    first = next((i for i, w in enumerate(words) if w not in STOP and w not in DETERMINERS
+                  and w not in COUNT_WORDS and w[:1].isalpha() and w != "quoted"), None)  # fmt: skip
+    if first is not None:
+        w = words[first]
+        needs_more = ("read", "record", "tell", "deliver", "introduce", "greet", "voice")
+        if w in SPEAK_VERBS and (w not in needs_more or _speech_follows(words, first)):
+            intent.modality, intent.modality_reason = "speech", f'speech: the request starts with the verb "{w}"'
             return
     for adv in ("aloud", "out loud"):
         if f" {adv} " in low:
             intent.modality, intent.modality_reason = "speech", f'speech: "{adv}"'
             return
-    for i, w in enumerate(words):
-        two = " ".join(words[i : i + 2]) if i + 1 < len(words) else ""
-        hit = two if two in SPEECH_NOUNS else w if w in SPEECH_NOUNS else None
-        if hit == w and (
-            toks[i].pos in ("VERB", "AUX")
-            if spacy_on
-            else (w.endswith("ing") and (i == 0 or words[i - 1] not in DETERMINERS))
-        ):
-            continue  # "a man reading a newspaper": a verb, not a spoken form
-        if (
-            hit
-            and _is_made_thing(words, i)
-            and not (i + 1 < len(words) and load_table().get(words[i + 1]) and hit == w)
-        ):
-            if hit == "story" and not any(v in words for v in ("tell", "read", "narrate", "bedtime")):
-                continue
+    for i in range(len(words)):
+        hit = form_at(i, SPEECH_NOUNS)
+        if hit == "story" and not any(v in words for v in ("tell", "read", "narrate", "bedtime")):
+            continue
+        if hit:
             intent.modality, intent.modality_reason = "speech", f'speech: the request asks for a spoken "{hit}"'
             return
     if intent.durations and not intent.objects:
         intent.modality, intent.modality_reason = "speech", "speech: a duration with nothing to draw"
         return
     intent.modality, intent.modality_reason = "image", "image: no speaking or moving-picture form was asked for"
+
+
+def _starts_relation(words: list[str], i: int) -> bool:
+    return any(words[i : i + len(p.split(" "))] == p.split(" ") for p, _ in RELATION_PHRASES) or (
+        words[i].endswith(("ed", "ing")) and words[i] not in ("wedding", "evening", "morning", "feeling")
+    )
 
 
 def _is_made_thing(words: list[str], i: int) -> bool:

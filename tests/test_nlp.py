@@ -241,6 +241,12 @@ def test_text_to_show_and_durations(path):
         ("a photo of a dog telling a story", "image"),
         ("a cat on a mat", "image"),
         ("a toaster on a kitchen counter", "image"),
+        ("toast on a plate", "image"),
+        ("a toast for my sister's wedding", "speech"),
+        ("a speech bubble above a cat", "image"),
+        ("a trailer parked by a lake", "image"),
+        ("a movie trailer", "video"),
+        ("an old man reading a newspaper", "image"),
     ],
 )
 def test_routing(path, text, modality):

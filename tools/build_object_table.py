@@ -236,7 +236,7 @@ ROWS: dict[str, str] = {
         motorcycle/motorbike black >bicycle; scooter >bicycle; bicycle/bike blue >bicycle; tricycle >bicycle;
         wagon brown; carriage black; tank olive large >truck; bulldozer yellow >truck; limousine black >car;
         sports car red >car; minivan silver >car; forklift yellow >truck; golf cart white >car; rickshaw >bicycle;
-        cart brown small
+        cart brown small; trailer/caravan white >truck; camper van white >truck
     """,
     "rail vehicle": """
         train large; locomotive/steam engine black; tram/streetcar yellow; subway train silver; bullet train white;
