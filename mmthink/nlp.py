@@ -813,9 +813,10 @@ class _Reader:
         if hit is not None:
             return self._thing_or_modifier(i, *hit)
         # a proper name after "in"/"at" is a place ("a rainy day in Paris")
-        if self.spacy and t.pos == "PROPN" and self.at(i - 1) in ("in", "at", "over", "near", "across"):
+        proper = (lambda k: self.toks[k].pos == "PROPN") if self.spacy else (lambda k: self.toks[k].text[:1].isupper())
+        if i > 0 and proper(i) and self.at(i - 1) in ("in", "at", "over", "near", "across") and not self.thing_at(i):
             j = i
-            while j + 1 < len(self.toks) and self.toks[j + 1].pos == "PROPN":
+            while j + 1 < len(self.toks) and proper(j + 1) and not self.thing_at(j + 1):
                 j += 1
             name = " ".join(x.text for x in self.toks[i : j + 1])
             it.setting.append(name)
@@ -833,7 +834,15 @@ class _Reader:
             j = i
             while j + 1 < len(self.toks) and self._unknown_noun(j + 1, cont=True) and self.thing_at(j + 1) is None:
                 j += 1
-            if self.thing_at(j + 1) is not None:
+            nxt = self.at(j + 1)
+            if (
+                self.thing_at(j + 1) is not None
+                or nxt in SPEECH_NOUNS
+                or nxt in VIDEO_NOUNS
+                or nxt in MEDIUM_NOUNS
+                or (not self.spacy and self._word_follows(j))
+            ):
+                # a modifier of what follows: "a birthday message", "a space movie", rules: "a brave turtle"
                 self.mods.append(" ".join(self.words[i : j + 1]))
                 self._begin(i)
                 return j + 1
@@ -868,6 +877,18 @@ class _Reader:
                 self._begin(i)
                 return i + n
         return self._thing(i, n, form)
+
+    def _word_follows(self, i: int) -> bool:
+        """Rules path: is token i followed by another content word of the same phrase (so i modifies it)?"""
+        nxt = self.at(i + 1)
+        return (
+            nxt.isalpha()
+            and nxt not in STOP
+            and nxt not in DETERMINERS
+            and self._relation_at(i + 1) is None
+            and not nxt.endswith(("ing", "ed", "ly"))
+            and nxt not in SPEAK_ADVERBS
+        )
 
     def _begin(self, i: int) -> None:
         if self.start is None:
