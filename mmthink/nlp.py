@@ -521,6 +521,32 @@ def _durations(text: str) -> list[float]:
     return out
 
 
+READERS = (
+    "_read_boundary",
+    "_read_side_of_subject",
+    "_read_in_a_row",
+    "_read_style_of",
+    "_read_style_phrase",
+    "_read_multiword_thing",
+    "_read_relation_phrase",
+    "_read_verb",
+    "_read_relation_after_verb_check",
+    "_read_body_part",
+    "_read_quantity",
+    "_read_pronoun",
+    "_read_number",
+    "_read_condition",
+    "_read_modifier_word",
+    "_read_medium",
+    "_read_table_thing",
+    "_read_proper_place",
+    "_read_spoken_form",
+    "_read_unknown_noun",
+    "_read_rest",
+)
+"""The order in which _Reader tries its readers on each token: earlier readers win."""
+
+
 class _Reader:
     """One left-to-right walk over the tokens, keeping the modifiers seen since the last thing."""
 
@@ -535,6 +561,7 @@ class _Reader:
         self.verb: tuple[str, Wanted] | None = None  # transitive verb waiting for its object
         self.conj_verb: tuple[str, Wanted] | None = None  # "wearing a hat and a scarf": the verb goes on
         self.contents_of: Wanted | None = None  # "a cup of coffee": coffee is in the cup
+        self.readers = [getattr(self, name) for name in READERS]
 
     def reset(self) -> None:
         self.count: int | None = None
@@ -588,8 +615,16 @@ class _Reader:
         self.finish()
 
     def step(self, i: int) -> int:
+        """Read the token (or phrase) at i; returns where to go on. The readers are tried in order."""
         w, t = self.words[i], self.toks[i]
-        it = self.it
+        for read in self.readers:
+            nxt = read(i, w, t)
+            if nxt is not None:
+                return nxt
+        return i + 1  # not reached: the last reader always moves on
+
+    def _read_boundary(self, i: int, w: str, t: Tok) -> int | None:
+        """Quoted-text markers and punctuation end a phrase."""
         if w == "quoted":
             self.reset()
             return i + 1
@@ -598,7 +633,10 @@ class _Reader:
                 self.pending, self.verb = None, None
             self.reset()
             return i + 1
-        # "to his right", "on her left"
+        return None
+
+    def _read_side_of_subject(self, i: int, w: str, t: Tok) -> int | None:
+        """ "to his right", "on her left"."""
         if (
             w in ("to", "on", "at")
             and self.at(i + 1) in ("his", "her", "its", "their", "the")
@@ -611,11 +649,19 @@ class _Reader:
             kind = f"{self.at(i + 2)} of"
             self._relate(self.last, kind, self.subject, " ".join(self.words[i : i + 3]))
             return i + 3
-        # "in a row", "in a line"
+        return None
+
+    def _read_in_a_row(self, i: int, w: str, t: Tok) -> int | None:
+        """ "in a row", "in a line"."""
+        it = self.it
         if w in ("in", "on") and self.at(i + 1) in ("a", "one") and self.at(i + 2) in ("row", "line"):
             it.extras.append(f"in a {self.at(i + 2)}")
             return i + 3
-        # "in the style of X"
+        return None
+
+    def _read_style_of(self, i: int, w: str, t: Tok) -> int | None:
+        """ "in the style of X"."""
+        it = self.it
         if w == "in" and self.words[i + 1 : i + 4] == ["the", "style", "of"]:
             j = i + 4
             k = j
@@ -624,12 +670,19 @@ class _Reader:
             if k > j:
                 it.style.append("style of " + " ".join(self.words[j:k]))
             return k
-        # style phrases
+        return None
+
+    def _read_style_phrase(self, i: int, w: str, t: Tok) -> int | None:
+        """Style phrases ("pixel art", "oil painting")."""
+        it = self.it
         sp = self.match_phrase(i, STYLE_PHRASES)
         if sp and not (self.table.get(sp) and self.nounish(i + len(sp.split()))):
             it.style.append(sp)
             return i + len(sp.split())
-        # a multi-word thing wins over its first word's other readings ("neon sign", "watering can")
+        return None
+
+    def _read_multiword_thing(self, i: int, w: str, t: Tok) -> int | None:
+        """A multi-word thing wins over its first word's other readings ("neon sign", "watering can")."""
         hit = self.thing_at(i)
         if (
             hit is not None
@@ -638,14 +691,20 @@ class _Reader:
             and self._relation_at(i) is None
         ):
             return self._thing_or_modifier(i, *hit)
-        # a relation phrase of several words after a thing ("left of": "left" is not the verb here)
+        return None
+
+    def _read_relation_phrase(self, i: int, w: str, t: Tok) -> int | None:
+        """A relation phrase of several words after a thing ("left of": "left" is not the verb here)."""
         rel = self._relation_at(i)
         if rel is not None and self.last is not None and (rel[0] > 1 or not self._is_verb(i)):
             plen, kind = rel
             self.pending = (kind, self.last, " ".join(self.words[i : i + plen]))
             self.reset()
             return i + plen
-        # a verb directly after a thing: remember it; its preposition or object makes the relation
+        return None
+
+    def _read_verb(self, i: int, w: str, t: Tok) -> int | None:
+        """A verb directly after a thing: remember it; its preposition or object makes the relation."""
         if self.last is not None and self._is_verb(i) and not (self.modifier_here() and self.thing_at(i)):
             nxt = i + 1
             while self._relation_at(nxt) is None and (
@@ -669,14 +728,21 @@ class _Reader:
             if w in VERB_RELATIONS or self._starts_phrase(nxt):
                 self.verb = (w, self.last)
             return nxt
-        # relation phrase after a thing
+        return None
+
+    def _read_relation_after_verb_check(self, i: int, w: str, t: Tok) -> int | None:
+        """Relation phrase after a thing."""
         rel = self._relation_at(i)
         if rel is not None and self.last is not None:
             plen, kind = rel
             self.pending = (kind, self.last, " ".join(self.words[i : i + plen]))
             self.reset()
             return i + plen
-        # "in its mouth", "on her head": the relation is to the owner; "holding hands": not a thing
+        return None
+
+    def _read_body_part(self, i: int, w: str, t: Tok) -> int | None:
+        """ "in its mouth", "on her head": the relation is to the owner; "holding hands": not a thing."""
+        it = self.it
         if w in POSSESSIVES and singular(self.at(i + 1)) in BODY_PARTS:
             if self.pending is not None:
                 kind, src, phrase = self.pending
@@ -693,12 +759,19 @@ class _Reader:
         if singular(w) in BODY_PARTS and self.thing_at(i) is None:
             self.reset()
             return i + 1
-        # "a stack of books", "a flock of birds": a quantity, not a thing
+        return None
+
+    def _read_quantity(self, i: int, w: str, t: Tok) -> int | None:
+        """ "a stack of books", "a flock of birds": a quantity, not a thing."""
         if w in QUANTITY_NOUNS and self.at(i + 1) == "of":
             self.quantity = True
             self._begin(i)
             return i + 2
-        # pronouns closing a pending relation: "a nebula behind it"
+        return None
+
+    def _read_pronoun(self, i: int, w: str, t: Tok) -> int | None:
+        """Pronouns closing a pending relation: "a nebula behind it"."""
+        it = self.it
         if w in ("it", "them", "him", "her") and self.pending is not None:
             kind, src, phrase = self.pending
             others = [o for o in it.objects if o is not src]
@@ -708,7 +781,10 @@ class _Reader:
                 self._relate(src, kind, others[-1], phrase)
             self.pending = None
             return i + 1
-        # numbers
+        return None
+
+    def _read_number(self, i: int, w: str, t: Tok) -> int | None:
+        """Numbers in words and digits, "a pair of", "a dozen"; durations are skipped here."""
         if w in ("pair", "couple") and self.at(i + 1) == "of":
             self.count = 2
             self._begin(i)
@@ -735,7 +811,11 @@ class _Reader:
             self.det = True
             self._begin(i)
             return i + 1
-        # season / time / weather / setting words that are not things
+        return None
+
+    def _read_condition(self, i: int, w: str, t: Tok) -> int | None:
+        """Season / time / weather / setting words that are not things."""
+        it = self.it
         if w in SEASONS and (
             w not in SEASON_NEEDS_IN
             or self.at(i - 1) in ("in", "the", "this", "during", "late", "early", "autumn", "spring", "summer")
@@ -763,7 +843,11 @@ class _Reader:
         if w in WEATHER and not (w == "clear" and self.at(i + 1) not in ("sky", "day", "night", "")):
             self._condition(it.weather, WEATHER[w], w)
             return i + 1
-        # colours, sizes, materials (a colour word that is also a thing decides by what follows)
+        return None
+
+    def _read_modifier_word(self, i: int, w: str, t: Tok) -> int | None:
+        """Colours, sizes, materials, themes, styles (a colour word that is also a thing decides by what follows)."""
+        it = self.it
         if w in COLORS or (w.endswith(("-colored", "-coloured")) and w.split("-")[0] in COLORS):
             c = w.split("-")[0]
             if not (self.table.get(w) and not self._thing_follows(i, lenient=True)):
@@ -785,7 +869,11 @@ class _Reader:
         if w in STYLE_WORDS and not (self.spacy and t.pos == "NOUN" and self.det and not self._thing_follows(i)):
             it.style.append(w)
             return i + 1
-        # medium nouns: "a photo of", "a watercolor painting of"
+        return None
+
+    def _read_medium(self, i: int, w: str, t: Tok) -> int | None:
+        """Medium nouns: "a photo of", "a watercolor painting of"."""
+        it = self.it
         if w in MEDIUM_NOUNS and (
             self.at(i + 1) in ("of", "for", "showing", "with", "in", "")
             or (
@@ -797,7 +885,10 @@ class _Reader:
                 it.medium.append(w)
                 self.reset()
                 return i + 1
-        # things from the table (longest first)
+        return None
+
+    def _read_table_thing(self, i: int, w: str, t: Tok) -> int | None:
+        """Things from the table (longest first)."""
         hit = self.thing_at(i)
         if hit is not None:
             n, form = hit
@@ -812,7 +903,11 @@ class _Reader:
                 hit = None
         if hit is not None:
             return self._thing_or_modifier(i, *hit)
-        # a proper name after "in"/"at" is a place ("a rainy day in Paris")
+        return None
+
+    def _read_proper_place(self, i: int, w: str, t: Tok) -> int | None:
+        """A proper name after "in"/"at" is a place ("a rainy day in Paris")."""
+        it = self.it
         proper = (lambda k: self.toks[k].pos == "PROPN") if self.spacy else (lambda k: self.toks[k].text[:1].isupper())
         if i > 0 and proper(i) and self.at(i - 1) in ("in", "at", "over", "near", "across") and not self.thing_at(i):
             j = i
@@ -824,12 +919,18 @@ class _Reader:
             self.pending = None
             self.reset()
             return j + 1
-        # spoken and moving-picture forms are what to make, not things to draw
+        return None
+
+    def _read_spoken_form(self, i: int, w: str, t: Tok) -> int | None:
+        """Spoken and moving-picture forms are what to make, not things to draw."""
         two = " ".join(self.words[i : i + 2]) if i + 1 < len(self.words) else ""
         if two in SPEECH_NOUNS or two in VIDEO_NOUNS:
             self.reset()
             return i + 2
-        # open vocabulary: nouns the table does not know
+        return None
+
+    def _read_unknown_noun(self, i: int, w: str, t: Tok) -> int | None:
+        """Open vocabulary: nouns the table does not know."""
         if self._unknown_noun(i):
             j = i
             while j + 1 < len(self.toks) and self._unknown_noun(j + 1, cont=True) and self.thing_at(j + 1) is None:
@@ -847,7 +948,11 @@ class _Reader:
                 self._begin(i)
                 return j + 1
             return self._thing(i, j - i + 1, " ".join(self.words[i : j + 1]))
-        # anything else ends the noun phrase unless it is a modifier we do not classify
+        return None
+
+    def _read_rest(self, i: int, w: str, t: Tok) -> int | None:
+        """Anything else ends the noun phrase unless it is a modifier we do not classify."""
+        it = self.it
         if (self.spacy and t.pos == "ADJ") or (w not in STOP and w.isalpha() and self._thing_follows(i)):
             self.mods.append(w)
             self._begin(i)
