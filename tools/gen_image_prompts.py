@@ -63,10 +63,17 @@ def article(word: str) -> str:
 
 
 def noun(e: ObjectEntry, count: int = 1) -> str:
+    """The name, or for a count its own plural (not a synonym's: "taxis", not "cabs")."""
     if count == 1:
         return e.name
-    own = [p for p in e.plurals if p.split(" ")[:-1] == e.name.split(" ")[:-1] and p != e.name]
-    return min(own, key=lambda p: abs(len(p) - len(e.name))) if own else e.plurals[0]
+
+    def shared(p: str) -> int:
+        k = 0
+        while k < min(len(p), len(e.name)) and p[k] == e.name[k]:
+            k += 1
+        return k
+
+    return min(e.plurals, key=lambda p: (-shared(p), abs(len(p) - len(e.name))))
 
 
 def one(e: ObjectEntry, count: int = 1, color: str | None = None) -> str:
