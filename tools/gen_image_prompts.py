@@ -52,6 +52,10 @@ RELATIONS = {
 }
 TAGS = ["single", "two", "count", "color", "color_attr", "position"]
 
+DEV = ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl"
+if not DEV.exists():
+    DEV = ROOT / "tests" / "data" / "image_prompts_dev.jsonl"
+
 
 def drawable_entries() -> list[ObjectEntry]:
     """Things a picture can show on its own: every entry but places, with plain single names."""
@@ -167,7 +171,7 @@ def main() -> int:
     )
     ap.add_argument(
         "--dev",
-        default=str(ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl"),
+        default=str(DEV),
         help="with --score: also score this prompt file",
     )
     ap.add_argument("--show", type=int, default=5, help="with --score: failures to print per parser")
