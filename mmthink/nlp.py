@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -322,6 +323,7 @@ def check_meta(meta: dict, components: list[str], want_vectors: bool = False) ->
 
 
 _STATE: dict[str, Any] = {}
+_LOAD_LOCK = threading.Lock()
 
 
 def pipeline() -> Any | None:
@@ -333,21 +335,30 @@ def pipeline() -> Any | None:
         return None
     if "nlp" in _STATE:
         return _STATE["nlp"]
-    nlp = None
+    with _LOAD_LOCK:  # runs in threads load it once
+        if "nlp" not in _STATE:
+            _STATE["nlp"] = _load_pipeline()
+    return _STATE["nlp"]
+
+
+def _load_pipeline() -> Any | None:
+    """Load the sm pipeline after its packaged meta passes ``check_meta``; None (and the reason) otherwise."""
     if importlib.util.find_spec("spacy") is None or importlib.util.find_spec(SM_MODULE) is None:
         _STATE["why"] = f"spaCy or {SM_DIST} not installed ({INSTALL_HINT})"
-    else:
-        import importlib as _il
+        return None
+    import importlib as _il
+    from pathlib import Path
 
-        mod = _il.import_module(SM_MODULE)
-        nlp = mod.load(exclude=["ner", "lemmatizer"])
-        try:
-            _STATE["info"] = check_meta(nlp.meta, list(nlp.meta.get("pipeline") or nlp.pipe_names))
-        except PipelineRejected as e:
-            _STATE["why"] = f"{SM_DIST} rejected: {e}"
-            nlp = None
-    _STATE["nlp"] = nlp
-    return nlp
+    import spacy
+
+    mod = _il.import_module(SM_MODULE)
+    meta = spacy.util.get_model_meta(Path(str(mod.__file__)).parent)
+    try:
+        _STATE["info"] = check_meta(meta, list(meta.get("pipeline") or []))
+    except PipelineRejected as e:
+        _STATE["why"] = f"{SM_DIST} rejected: {e}"
+        return None
+    return mod.load(exclude=["ner", "lemmatizer"])
 
 
 def pipeline_info() -> PipelineInfo | None:
