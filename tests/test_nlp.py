@@ -73,6 +73,20 @@ def test_meta_check_refuses_what_is_not_the_english_38_pipeline():
 
 
 @pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}")
+def test_a_rejected_pipeline_falls_back_to_rules(monkeypatch):
+    monkeypatch.delenv("MMTHINK_NLP", raising=False)
+    monkeypatch.setattr(nlp, "_STATE", {})
+
+    def reject(meta, components, want_vectors=False):
+        raise nlp.PipelineRejected("licence 'unknown' is not MIT")
+
+    monkeypatch.setattr(nlp, "check_meta", reject)
+    it = parse_image_request("a red cat")
+    assert it.parser == f"rules ({nlp.SM_DIST} rejected: licence 'unknown' is not MIT)"
+    assert it.find("cat").color == "red"
+
+
+@pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}")
 def test_installed_pipeline_meta(monkeypatch):
     monkeypatch.delenv("MMTHINK_NLP", raising=False)
     info = nlp.pipeline_info()
