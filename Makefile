@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0 \
 	  || $(BIN)/python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu \
 	  || $(BIN)/python -m pip install -q torch
-	$(BIN)/python -m pip install -q -e '.[embedded,hf,server,dev]'
+	$(BIN)/python -m pip install -q -e '.[embedded,hf,server,dev,nlp]'
 	touch $(STAMP)
 
 clean:
