@@ -316,6 +316,12 @@ class Agent:
         from mmthink.core.lock import run_lock
 
         with run_lock(run_dir, fresh=not isinstance(start, _Resume)):
+            if isinstance(start, _Resume) and (run_dir / "manifest.json").is_file():
+                # what another writer did before this one got the folder counts, not what was read before
+                start.manifest = _read_manifest(run_dir)
+                if start.decision is not None and start.manifest.get("status") in _FINAL:
+                    raise InputError("decision", f"the run already ended ({start.manifest.get('status')}); there "
+                                     "is no review to answer", "start a new run, e.g. with the note in the request")
             yield from self._drive_locked(rs, run_dir, run_id, start, limit, on_token, reviewer)
 
     def _drive_locked(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,

@@ -1,4 +1,4 @@
-"""Request understanding (mmthink.nlp): on spaCy where installed, on the rules path always."""
+"""Request understanding (mmthink.modalities.image.nlp): on spaCy where installed, on the rules path always."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mmthink import nlp
-from mmthink.nlp import ImageIntent, Wanted, check_meta, parse_image_request
+from mmthink.modalities.image import nlp, pipelines
+from mmthink.modalities.image.nlp import ImageIntent, Wanted, check_meta, parse_image_request
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -47,9 +47,9 @@ def test_path_is_reported(path):
 
 def test_rules_path_names_the_install_when_spacy_is_absent(monkeypatch):
     monkeypatch.delenv("MMTHINK_NLP", raising=False)
-    monkeypatch.setattr(nlp, "_STATE", {})
+    monkeypatch.setattr(pipelines, "_STATE", {})
     real = importlib.util.find_spec
-    monkeypatch.setattr(nlp.importlib.util, "find_spec", lambda n, *a: None if n == "spacy" else real(n, *a))
+    monkeypatch.setattr(pipelines.importlib.util, "find_spec", lambda n, *a: None if n == "spacy" else real(n, *a))
     it = parse_image_request("two red apples on a table")
     assert it.parser.startswith("rules") and nlp.INSTALL_HINT in it.parser
     assert it.find("apple").count == 2 and it.find("apple").color == "red"
@@ -75,12 +75,12 @@ def test_meta_check_refuses_what_is_not_the_english_38_pipeline():
 @pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}")
 def test_a_rejected_pipeline_falls_back_to_rules(monkeypatch):
     monkeypatch.delenv("MMTHINK_NLP", raising=False)
-    monkeypatch.setattr(nlp, "_STATE", {})
+    monkeypatch.setattr(pipelines, "_STATE", {})
 
     def reject(meta, components, want_vectors=False):
         raise nlp.PipelineRejected("licence 'unknown' is not MIT")
 
-    monkeypatch.setattr(nlp, "check_meta", reject)
+    monkeypatch.setattr(pipelines, "check_meta", reject)
     it = parse_image_request("a red cat")
     assert it.parser == f"rules ({nlp.SM_DIST} rejected: licence 'unknown' is not MIT)"
     assert it.find("cat").color == "red"
@@ -96,7 +96,7 @@ def test_installed_pipeline_meta(monkeypatch):
 
 def test_superset_of_the_earlier_parser():
     old = None
-    for name in ("mmthink.understand", "mmthink.modalities.image.understand"):
+    for name in ("mmthink.modalities.image.understanding", "mmthink.modalities.image.understand"):
         try:
             old = importlib.import_module(name)
             break

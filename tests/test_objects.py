@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mmthink import objects
-from mmthink.objects import load_table, lookup, resolve
-from mmthink.vocab import COLORS, SIZES
+from mmthink.modalities.image import objects
+from mmthink.modalities.image.objects import load_table, lookup, resolve
+from mmthink.modalities.image.vocab import COLORS, SIZES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -227,10 +227,10 @@ def test_no_vectors_without_the_md_pipeline():
 
 def test_table_holds_the_old_tables_facts():
     t = load_table()
-    understand = _first("mmthink.understand", "mmthink.modalities.image.understand")
+    understand = _first("mmthink.modalities.image.understanding", "mmthink.modalities.image.understand")
     for n in understand.KNOWN_NOUNS:
         assert t.get(n) is not None, n
-    heuristic = _first("mmthink.reasoners.heuristic", "mmthink.modalities.image.planner")
+    heuristic = _first("mmthink.modalities.image.planner", "mmthink.modalities.image.planner")
     for n in heuristic.BIG:
         assert t.get(n).size in ("large", "huge"), n
     for n in heuristic.SMALL:
@@ -238,7 +238,7 @@ def test_table_holds_the_old_tables_facts():
     for names, habitat in ((heuristic.SPACE, "space"), (heuristic.SEA, "sea"), (heuristic.INDOOR, "indoor")):
         for n in names:
             assert t.get(n).habitat == habitat, n
-    drawables = _first("mmthink.media.drawables", "mmthink.modalities.image.drawables")
+    drawables = _first("mmthink.modalities.image.render.drawables", "mmthink.modalities.image.render.drawables")
     for kind, info in drawables.KINDS.items():
         if kind in ("generic", "pad"):
             continue

@@ -54,12 +54,12 @@ def main() -> int:
         os.environ["MMTHINK_NLP"] = "rules"
 
     t0 = time.perf_counter()
-    from mmthink import nlp
+    from mmthink.modalities.image import nlp
 
     t_import = time.perf_counter() - t0
     t0 = time.perf_counter()
     nlp.pipeline()
-    from mmthink.objects import load_table
+    from mmthink.modalities.image.objects import load_table
 
     load_table()
     t_load = time.perf_counter() - t0

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmthink.vocab import COLORS  # noqa: E402
+from mmthink.modalities.image.vocab import COLORS  # noqa: E402
 
 OUT = ROOT / "assets" / "objects" / "objects.json"
 

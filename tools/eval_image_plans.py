@@ -8,6 +8,7 @@ bundle the run wrote, never the critic's verdict.
 
     python tools/eval_image_plans.py ../shared/data/image_prompts_dev.jsonl [--out runs/eval] [--json]
         [--reasoner heuristic|hf|openai_compat] [--model M] [--option key=value ...]
+    python tools/eval_image_plans.py --generated 1000 --seed 2026 --json   # prompts built from the object table
 
 Evaluations count ``succeeded`` only: ``final_succeeded`` is the share of prompts whose final met every
 constraint *and* whose run earned ``succeeded``; ``statuses`` counts each status, and ``own_plans`` how
@@ -79,8 +80,11 @@ def _placed(metrics: dict) -> list[Placed]:
     return out
 
 
-def evaluate(path: Path, out: Path, seed: int = 0, max_drafts: int = 6, agent: Agent | None = None) -> dict:
-    items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def evaluate(path: Path | None, out: Path, seed: int = 0, max_drafts: int = 6, agent: Agent | None = None,
+             items: list[dict] | None = None) -> dict:
+    if items is None:
+        assert path is not None
+        items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     agent = agent or Agent.from_profile("embedded")
     rows = []
     t0 = time.time()
@@ -120,6 +124,8 @@ def main() -> int:
     ap.add_argument("--out", default=None, help="where bundles go (default: a temporary folder)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print only the JSON summary")
+    ap.add_argument("--generated", type=int, default=0, metavar="N",
+                    help="judge N prompts generated from the object table (tools/gen_image_prompts.py) instead")
     ap.add_argument("--reasoner", default="heuristic", help="heuristic (default), hf or openai_compat")
     ap.add_argument("--model", default=None, help="the reasoner's model (hub id, folder, GGUF, or server model)")
     ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -129,12 +135,19 @@ def main() -> int:
     options = dict(o.split("=", 1) for o in args.option)
     agent = Agent.from_profile("embedded", reasoner=args.reasoner, reasoner_model=args.model,
                                reasoner_options=options) if args.reasoner != "heuristic" else None
-    report = evaluate(Path(args.prompts), out, seed=args.seed, agent=agent)
+    items = None
+    if args.generated:
+        sys.path.insert(0, str(ROOT / "tools"))
+        from gen_image_prompts import generate
+
+        items = generate(args.generated, args.seed)
+    report = evaluate(Path(args.prompts), out, seed=args.seed, agent=agent, items=items)
     if not args.json:
         from rich.console import Console
         from rich.table import Table
 
-        t = Table(title=f"image plans on {Path(args.prompts).name}")
+        name = f"{args.generated} generated prompts (seed {args.seed})" if args.generated else Path(args.prompts).name
+        t = Table(title=f"image plans on {name}")
         for col in ("prompt", "drafts", "first sketch", "final", "status", "final failures"):
             t.add_column(col)
         for r in report["rows"]:

@@ -1,6 +1,6 @@
-"""End-to-end image plans with mmthink.nlp's reading swapped in for the earlier parser's.
+"""End-to-end image plans with mmthink.modalities.image.nlp's reading swapped in for the earlier parser's.
 
-Why: ``mmthink.nlp.parse_image_request`` is meant to replace ``mmthink.understand``'s by a swap.
+Why: ``mmthink.modalities.image.nlp.parse_image_request`` is meant to replace ``mmthink.modalities.image.understanding``'s by a swap.
 This runs ``tools/eval_image_plans.py``'s judge (drawn boxes and pixels, never the critic's verdict)
 on the dev set or on generated prompts, with the earlier parser (``--parser before``) or with the
 new one patched into every module that imported the earlier one (``--parser nlp``).
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 USERS = (
-    "mmthink.understand",
+    "mmthink.modalities.image.understanding",
     "mmthink.reasoners.heuristic",
     "mmthink.reasoners.heuristic_video",
     "mmthink.reasoners.review_notes",
@@ -37,8 +37,8 @@ if not DEV.exists():
 
 
 def swap_in() -> list[str]:
-    """Point every user of the earlier parser at mmthink.nlp's; returns the modules patched."""
-    from mmthink import nlp
+    """Point every user of the earlier parser at mmthink.modalities.image.nlp's; returns the modules patched."""
+    from mmthink.modalities.image import nlp
 
     patched = []
     for name in USERS:

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmthink.objects import ObjectEntry, load_table  # noqa: E402
-from mmthink.vocab import COLORS  # noqa: E402
+from mmthink.modalities.image.objects import ObjectEntry, load_table  # noqa: E402
+from mmthink.modalities.image.vocab import COLORS  # noqa: E402
 
 TEMPLATE_COLORS = [
     "red",
@@ -167,7 +167,7 @@ def main() -> int:
     ap.add_argument(
         "--score",
         action="store_true",
-        help="instead of printing prompts, score mmthink.nlp (and mmthink.understand, where present)",
+        help="instead of printing prompts, score mmthink.modalities.image.nlp (and mmthink.modalities.image.understanding, where present)",
     )
     ap.add_argument(
         "--dev",
@@ -181,13 +181,13 @@ def main() -> int:
         for it in items:
             print(json.dumps(it))
         return 0
-    from mmthink import nlp
+    from mmthink.modalities.image import nlp
 
-    parsers = {f"mmthink.nlp [{nlp.parser_name()}]": nlp.parse_image_request}
+    parsers = {f"mmthink.modalities.image.nlp [{nlp.parser_name()}]": nlp.parse_image_request}
     try:
-        from mmthink.understand import parse_image_request as before
+        from mmthink.modalities.image.understanding import parse_image_request as before
 
-        parsers["mmthink.understand (before)"] = before
+        parsers["mmthink.modalities.image.understanding (before)"] = before
     except ImportError:
         pass
     sets = {f"generated n={args.n} seed={args.seed}": items}

