@@ -11,6 +11,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	-@bash tools/install_chromium.sh
+	-@bash tools/install_postgres.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
@@ -29,7 +30,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0 \
 	  || $(BIN)/python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu \
 	  || $(BIN)/python -m pip install -q torch
-	$(BIN)/python -m pip install -q -e '.[embedded,hf,server,dev]'
+	$(BIN)/python -m pip install -q -e '.[embedded,hf,server,dev,postgres,ray]'
 	touch $(STAMP)
 
 clean:
