@@ -72,7 +72,7 @@ def test_lines_are_prompts_or_requests_and_bad_lines_name_line_and_field(tmp_pat
                                                          (9, "prompt"), (10, "line"), (11, "options")]
     assert "line 6: colour: is not a request field" in errors[6].message()
     # the same request on the same line always maps to the same run folder; a changed request to another
-    assert c.run_id() == read_requests(path)[2].run_id() and c.run_id() != a.run_id()
+    assert c.folder_prefix() == read_requests(path)[2].folder_prefix() and c.folder_prefix() != a.folder_prefix()
 
 
 @pytest.mark.parametrize("make", ["missing", "folder", "binary", "empty"])
@@ -132,11 +132,12 @@ def test_cli_batch_on_two_workers_then_rerun_skips_resumes_and_retries(tmp_path:
     items = read_requests(req)
     (out / recs[1]["run_id"]).rename(tmp_path / "line1-first")
     agent = mmthink.Agent.from_profile("embedded")
-    stream = agent.stream(mmthink.Request.from_dict(items[0].request), out=out, run_id=items[0].run_id())
+    interrupted = f"{items[0].folder_prefix()}-again"
+    stream = agent.stream(mmthink.Request.from_dict(items[0].request), out=out, run_id=interrupted)
     for i, _step in enumerate(stream):
         if i == 2:
             break  # the caller walks away: the run stays resumable
-    assert json.loads((out / items[0].run_id() / "manifest.json").read_text())["status"] == "running"
+    assert json.loads((out / interrupted / "manifest.json").read_text())["status"] == "running"
     m2 = out / recs[2]["run_id"] / "manifest.json"
     m2.write_text(json.dumps({**json.loads(m2.read_text()), "status": "failed", "reason": "the disk was full"}))
     mmthink.load_trace(m2.parent)  # a failed bundle that verifies
@@ -145,7 +146,7 @@ def test_cli_batch_on_two_workers_then_rerun_skips_resumes_and_retries(tmp_path:
 
     assert main(["batch", str(req), "--out", str(out), "--workers", "2", "-q"]) == 1
     again = _records(out)
-    assert again[1]["action"] == "resumed" and again[1]["status"] == "succeeded"
+    assert (again[1]["action"], again[1]["status"], again[1]["run_id"]) == ("resumed", "succeeded", interrupted)
     resumes = mmthink.load_trace(out / again[1]["run_id"]).manifest["resumes"]
     assert len(resumes) == 1 and resumes[0]["from_step"] >= 1  # continued, not started over
     assert (again[2]["status"], again[2]["action"], again[2]["reason"]) == ("failed", "skipped", "the disk was full")
@@ -158,6 +159,7 @@ def test_cli_batch_on_two_workers_then_rerun_skips_resumes_and_retries(tmp_path:
     assert main(["batch", str(req), "--out", str(out), "--retry-failed", "-q", "--workers", "1"]) == 1
     third = _records(out)
     assert third[2]["status"] == "succeeded" and third[2]["action"] == "ran"
+    assert third[2]["run_id"] != recs[2]["run_id"]  # a new run id: a shared checkpoint database never mixes attempts
     assert (out / f"{recs[2]['run_id']}.failed-1" / "manifest.json").is_file()
     assert [third[n]["action"] for n in (1, 3, 4)] == ["skipped"] * 3
 

@@ -81,8 +81,8 @@ def _tree_rss(pid: int) -> tuple[int, int]:
     return total, biggest
 
 
-def measure(requests: Path, workers: int) -> dict:
-    out = Path(tempfile.mkdtemp(prefix="mmthink-bench-batch-"))
+def measure(requests: Path, workers: int, where: str | None = None) -> dict:
+    out = Path(tempfile.mkdtemp(prefix="mmthink-bench-batch-", dir=where))
     try:
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         proc = subprocess.Popen([sys.executable, __file__, "--child", str(requests), str(out), str(workers)],
@@ -119,19 +119,26 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=500, help="prompts (default 500)")
     ap.add_argument("--workers", type=int, default=2, help="pool size to compare with one process (default 2)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dir", default=None, help="where the bundles are written (default: the temp folder); "
+                                                "/dev/shm takes the disk's fsync cost out")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         requests = Path(tmp) / "requests.jsonl"
         requests.write_text("".join(json.dumps(p) + "\n" for p in prompts(args.n, args.seed)))
-        one = measure(requests, 1)
-        pool = measure(requests, args.workers)
-    print(f"{args.n} prompts, {os.cpu_count()} cores visible, {len(os.sched_getaffinity(0))} usable")
+        load = os.getloadavg()[0]
+        one = measure(requests, 1, args.dir)
+        pool = measure(requests, args.workers, args.dir)
+        load = max(load, os.getloadavg()[0])
+    print(f"{args.n} prompts, {os.cpu_count()} cores visible, {len(os.sched_getaffinity(0))} usable, "
+          f"bundles in {args.dir or tempfile.gettempdir()}, load average before/after {load:.1f} "
+          "(other work on the machine slows both sides)")
     print(f"{'':>10} {'seconds':>8} {'req/s':>7} {'peak MB (all)':>14} {'peak MB (largest)':>18}  statuses")
     for name, r in (("1 process", one), (f"{args.workers} workers", pool)):
         print(f"{name:>10} {r['seconds']:>8} {r['rate']:>7} {r['peak_mb_total']:>14} {r['peak_mb_one_process']:>18}  "
               f"{r['counts']}")
     print(f"rate ratio: {pool['rate'] / one['rate']:.2f}x")
-    print(json.dumps({"n": args.n, "one": one, "pool": pool, "ratio": round(pool["rate"] / one["rate"], 3)}))
+    print(json.dumps({"n": args.n, "dir": args.dir, "load": round(load, 2), "one": one, "pool": pool,
+                      "ratio": round(pool["rate"] / one["rate"], 3)}))
 
 
 if __name__ == "__main__":

@@ -46,8 +46,13 @@ class BatchRequest:
         blob = json.dumps({"request": self.request, "settings": self.settings}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
-    def run_id(self) -> str:
-        """The run folder's name: the line number and what it asks (a changed line gets a new folder)."""
+    def folder_prefix(self) -> str:
+        """How this line's run folder starts: the line number and what it asks (a changed line gets a new one).
+
+        Each attempt appends a random part (``line000007-<digest>-<6 hex>``), so the run id, which is
+        also the thread id in a shared checkpoint database, is never reused by a retry or by another
+        batch of the same file.
+        """
         return f"line{self.line:06d}-{self.key()}"
 
 

@@ -6,7 +6,7 @@ already on disk; (5) run the rest, indexing each result as it arrives; (6) rewri
 line order and return.
 
 Re-running the same batch into the same folder resumes it. Each line's bundle lives in
-``out/line<N>-<digest of the request>``; for each line:
+``out/line<N>-<digest of the request>-<random>``; for each line:
 
 - a bundle that finished (``succeeded``, ``stopped``) and verifies is skipped;
 - an interrupted one (still ``running``, or a folder with only a checkpoint) is resumed with
@@ -19,6 +19,7 @@ Re-running the same batch into the same folder resumes it. Each line's bundle li
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import time
 from contextlib import contextmanager
@@ -145,10 +146,14 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
     """What to do with one line: a task to run or resume, or its record as it stands."""
     if isinstance(item, LineError):
         return {"line": item.line, "status": "invalid", "field": item.field, "reason": item.message()}
-    task = Task(item.line, item.run_id(), item.request, item.settings, item.label, str(out))
-    run_dir = out / task.run_id
-    if not run_dir.exists():
+    prefix = item.folder_prefix()
+    fresh = f"{prefix}-{secrets.token_hex(3)}"  # a new attempt never reuses a run id (a thread id in the checkpoints)
+    task = Task(item.line, fresh, item.request, item.settings, item.label, str(out))
+    run_dir = _find_bundle(out, prefix)
+    if run_dir is None:
         return task
+    task.run_id = run_dir.name
+    again = Task(item.line, fresh, item.request, item.settings, item.label, str(out))
     manifest = _manifest(run_dir)
     status = manifest.get("status") if manifest else None
     if status in DONE_STATUSES or status == "failed":
@@ -158,12 +163,12 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
             load_trace(run_dir)
         except (BundleError, InputError) as e:
             aside = set_aside_folder(run_dir, "unverified")
-            task.note = f"the earlier bundle did not verify ({str(e)[:200]}); kept as {aside.name}"
-            return task
+            again.note = f"the earlier bundle did not verify ({str(e)[:200]}); kept as {aside.name}"
+            return again
         if status == "failed" and retry_failed:
             aside = set_aside_folder(run_dir, "failed")
-            task.note = f"retried; the failed bundle is kept as {aside.name}"
-            return task
+            again.note = f"retried; the failed bundle is kept as {aside.name}"
+            return again
         timings = manifest.get("timings") or {}
         final = (manifest.get("final") or {}).get("asset")
         return record(task, status, final=f"{task.run_id}/{final}" if final else None, seconds=timings.get("seconds"),
@@ -171,14 +176,20 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
                       action="skipped")
     if manifest is None and status is None and (run_dir / "manifest.json").exists():  # unreadable manifest
         aside = set_aside_folder(run_dir, "unverified")
-        task.note = f"the earlier manifest could not be read; kept as {aside.name}"
-        return task
+        again.note = f"the earlier manifest could not be read; kept as {aside.name}"
+        return again
     if not shared:  # its checkpoint is on this disk, out of the workers' reach: run it again
         aside = set_aside_folder(run_dir, "interrupted")
-        task.note = f"interrupted earlier; the workers cannot reach it, so it ran again (kept as {aside.name})"
-        return task
+        again.note = f"interrupted earlier; the workers cannot reach it, so it ran again (kept as {aside.name})"
+        return again
     task.action = RESUME
     return task
+
+
+def _find_bundle(out: Path, prefix: str) -> Path | None:
+    """The line's current bundle (folders set aside carry a ``.why-N`` suffix and are not it); the newest if several."""
+    found = [p for p in out.glob(f"{prefix}-*") if p.is_dir() and "." not in p.name]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
 def _manifest(run_dir: Path) -> dict[str, Any] | None:

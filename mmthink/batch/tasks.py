@@ -7,6 +7,7 @@ the index, so it travels between processes and Ray nodes as it is.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 import time
@@ -73,7 +74,8 @@ def execute(agent: Any, task: Task) -> dict[str, Any]:
                 if e.field != "run":
                     raise
                 set_aside = set_aside_folder(run_dir, "unresumable")
-                task = replace(task, action=NEW, note=f"could not be resumed ({e.problem}); kept as {set_aside.name}")
+                task = replace(task, action=NEW, run_id=f"{task.run_id.rsplit('-', 1)[0]}-{secrets.token_hex(3)}",
+                               note=f"could not be resumed ({e.problem}); kept as {set_aside.name}")
                 action = "ran"
                 res = agent.run(Request.from_dict(task.request), out=task.out, run_id=task.run_id, **task.settings)
         else:
