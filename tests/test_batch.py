@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import mmthink
-from mmthink.batch.requests import BatchRequest, LineError, read_requests
+from mmthink.batch.requests import read_requests
 from mmthink.cli import main
 from mmthink.errors import InputError
 

@@ -59,7 +59,12 @@ def _child(requests: Path, out: Path, workers: int) -> None:
     import mmthink
 
     res = mmthink.batch(requests, out, workers=workers)
-    print(json.dumps({"seconds": time.perf_counter() - started, "counts": res.counts, "workers": res.workers}))
+    import resource
+
+    cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for f in ("ru_utime", "ru_stime"))  # the workers have been joined, so they are counted
+    print(json.dumps({"seconds": time.perf_counter() - started, "cpu_seconds": cpu, "counts": res.counts,
+                      "workers": res.workers}))
 
 
 def _tree_rss(pid: int) -> tuple[int, int]:
@@ -106,6 +111,7 @@ def measure(requests: Path, workers: int, where: str | None = None) -> dict:
         n = sum(res["counts"].values())
         return {"workers": workers, "requests": n, "seconds": round(res["seconds"], 2),
                 "rate": round(n / res["seconds"], 2), "counts": res["counts"],
+                "cpu_ms_per_request": round(1000 * res["cpu_seconds"] / n, 1),
                 "peak_mb_total": round(peak["total"] / 2**20), "peak_mb_one_process": round(peak["biggest"] / 2**20)}
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -132,10 +138,11 @@ def main() -> None:
     print(f"{args.n} prompts, {os.cpu_count()} cores visible, {len(os.sched_getaffinity(0))} usable, "
           f"bundles in {args.dir or tempfile.gettempdir()}, load average before/after {load:.1f} "
           "(other work on the machine slows both sides)")
-    print(f"{'':>10} {'seconds':>8} {'req/s':>7} {'peak MB (all)':>14} {'peak MB (largest)':>18}  statuses")
+    print(f"{'':>10} {'seconds':>8} {'req/s':>7} {'CPU ms/req':>11} {'peak MB (all)':>14} {'peak MB (largest)':>18}"
+          "  statuses")
     for name, r in (("1 process", one), (f"{args.workers} workers", pool)):
-        print(f"{name:>10} {r['seconds']:>8} {r['rate']:>7} {r['peak_mb_total']:>14} {r['peak_mb_one_process']:>18}  "
-              f"{r['counts']}")
+        print(f"{name:>10} {r['seconds']:>8} {r['rate']:>7} {r['cpu_ms_per_request']:>11} {r['peak_mb_total']:>14} "
+              f"{r['peak_mb_one_process']:>18}  {r['counts']}")
     print(f"rate ratio: {pool['rate'] / one['rate']:.2f}x")
     print(json.dumps({"n": args.n, "dir": args.dir, "load": round(load, 2), "one": one, "pool": pool,
                       "ratio": round(pool["rate"] / one["rate"], 3)}))

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..errors import BundleError, InputError
 from .index import INDEX, BatchIndex, counts, print_summary
 from .requests import BatchRequest, LineError, read_requests
-from .tasks import NEW, RESUME, AgentSpec, Task, record, set_aside_folder
+from .tasks import RESUME, AgentSpec, Task, record, set_aside_folder
 
 ENGINES = ("local", "ray")
 DONE_STATUSES = ("succeeded", "stopped")
@@ -254,8 +254,15 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[dict[str, Any]], 
         yield lambda rec: None
         return
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
