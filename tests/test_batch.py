@@ -116,8 +116,10 @@ def test_cli_batch_on_two_workers_then_rerun_skips_resumes_and_retries(tmp_path:
     out = tmp_path / "out"
     # 1. a first pass on two worker processes: four bundles, two line errors, exit 1 (not every line succeeded)
     assert main(["batch", str(req), "--out", str(out), "--workers", "2"]) == 1
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
     assert "batch.jsonl" in text and "4 succeeded" in text and "2 invalid" in text
+    assert "5/5" in captured.err and "req/s" in captured.err and "eta" in captured.err  # the progress bar
     recs = _records(out)
     assert sorted(recs) == [1, 2, 3, 4, 5, 6]
     for n in range(1, 5):
@@ -217,3 +219,13 @@ def test_ray_actors_without_a_shared_path_send_bundles_back(tmp_path: Path, loca
     for rec in res.records:
         _check_bundle(res.out, rec)  # unpacked by the driver from the .mmtrace bytes, verified
     assert not list(res.out.glob("*.mmtrace*")) and not list(res.out.glob(".*unpack"))
+
+
+@pytest.mark.slow
+def test_ray_refuses_gpus_the_cluster_does_not_have(tmp_path: Path, local_ray) -> None:
+    with pytest.raises(InputError) as e:
+        mmthink.batch(PROMPTS[:1], tmp_path / "out", engine="ray", num_gpus=0.25)
+    assert e.value.field == "num_gpus" and "0 GPUs" in str(e.value)
+    with pytest.raises(InputError) as e:
+        mmthink.batch(PROMPTS[:1], tmp_path / "out", engine="ray", num_cpus=-1)
+    assert e.value.field == "num_cpus"

@@ -266,9 +266,13 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[dict[str, Any]], 
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
+        """Requests finished per second since the batch started (worker start-up included); the ETA uses
+        rich's estimate from the recent rate."""
+
         def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed:.2f} req/s" if speed else "– req/s", style="progress.data.speed")
+            elapsed = task.finished_time if task.finished else task.elapsed
+            rate = task.completed / elapsed if elapsed else 0.0
+            return Text(f"{rate:.2f} req/s" if rate else "– req/s", style="progress.data.speed")
 
     tally: dict[str, int] = {}
     with Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
