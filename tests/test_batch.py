@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,23 @@ def test_python_api_with_a_list_and_one_process(tmp_path: Path) -> None:
     assert res.records[1]["id"] == "cup" and res.index.is_file()
     for rec in res.records:
         _check_bundle(res.out, rec)
+
+
+def counting_agent() -> mmthink.Agent:
+    """An embedded agent that leaves one file per build (the workers import this module to call it)."""
+    (Path(os.environ["MMTHINK_TEST_BUILDS"]) / f"{os.getpid()}-{time.monotonic_ns()}").touch()
+    return mmthink.Agent.from_profile("embedded")
+
+
+def test_each_worker_builds_its_agent_once(tmp_path: Path, monkeypatch) -> None:
+    builds = tmp_path / "builds"
+    builds.mkdir()
+    monkeypatch.setenv("MMTHINK_TEST_BUILDS", str(builds))
+    requests = [{"prompt": p, "seed": s, **TINY} for s in (1, 2) for p in PROMPTS[:3]]
+    res = mmthink.batch(requests, tmp_path / "out", workers=2, agent=counting_agent)
+    assert res.ok and len(res.records) == 6
+    pids = [int(p.name.split("-")[0]) for p in builds.iterdir()]
+    assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids) and os.getpid() not in pids
 
 
 def test_a_second_batch_into_the_same_folder_is_refused(tmp_path: Path) -> None:
