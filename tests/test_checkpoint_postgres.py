@@ -224,3 +224,18 @@ def test_postgres_checkpointer_is_shared_by_runs_in_one_process(postgres_url: st
         assert first.status == "awaiting_review"
         done = agent.resume(first.trace, decision="approve")
         assert done.status == "succeeded"
+
+
+def test_a_batch_on_two_workers_checkpoints_into_postgres(postgres_url: str, tmp_path: Path, monkeypatch) -> None:
+    import psycopg
+
+    monkeypatch.setenv("MMTHINK_CHECKPOINT_URL", postgres_url)  # the workers inherit it
+    prompts = [{"prompt": p, "width": 128, "height": 96} for p in (PROMPT, "a yellow kite above a house",
+                                                                  "two grey rocks below a white moon")]
+    res = mmthink.batch(prompts, tmp_path / "out", workers=2)
+    assert res.ok, res.records
+    with psycopg.connect(postgres_url) as conn:
+        for rec in res.records:
+            assert not list((res.out / rec["run_id"]).glob(".checkpoint*"))
+            n = conn.execute("SELECT count(*) FROM checkpoints WHERE thread_id = %s", (rec["run_id"],)).fetchone()[0]
+            assert n > 0, rec
