@@ -69,7 +69,9 @@ class RayEngine:
                     ray.init(log_to_driver=False, include_dashboard=False)
             except ConnectionError as e:
                 raise InputError("address", f"cannot reach the Ray cluster at {address}: {e}",
-                                 "start it with `ray start --head` and pass its address, e.g. --address auto") from None
+                                 "start it with `ray start --head` and pass its address (--address auto on a cluster "
+                                 "node); if Ray logged InvalidAuthToken, set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN "
+                                 "(`ray get-auth-token` on the head)") from None
             self._started = True
         self.ray = ray
         resources = ray.cluster_resources()
