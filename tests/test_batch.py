@@ -209,7 +209,7 @@ def test_a_second_batch_into_the_same_folder_is_refused(tmp_path: Path) -> None:
 def local_ray():
     ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'mmthink[ray]')")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 

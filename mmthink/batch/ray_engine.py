@@ -53,7 +53,8 @@ class RayEngine:
     name = "ray"
 
     def __init__(self, spec: AgentSpec, out: Path, workers: int | None = None, *, address: str | None = None,
-                 num_cpus: float = 1.0, num_gpus: float = 0.0, bundles: str = "auto") -> None:
+                 num_cpus: float = 1.0, num_gpus: float = 0.0, bundles: str = "auto", most: int | None = None) -> None:
+        """``most``: no more actors than this by default (the number of requests): each one loads the models."""
         if bundles not in BUNDLES:
             raise InputError("bundles", f"unknown value {bundles!r}", f"use one of {', '.join(BUNDLES)}")
         for name, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
@@ -66,7 +67,7 @@ class RayEngine:
                 if address:
                     ray.init(address=address, log_to_driver=False)
                 else:
-                    ray.init(log_to_driver=False, include_dashboard=False)
+                    ray.init(address="local", log_to_driver=False, include_dashboard=False)
             except ConnectionError as e:
                 raise InputError("address", f"cannot reach the Ray cluster at {address}: {e}",
                                  "start it with `ray start --head` and pass its address (--address auto on a cluster "
@@ -74,12 +75,22 @@ class RayEngine:
                                  "(`ray get-auth-token` on the head)") from None
             self._started = True
         self.ray = ray
+        self.actors: list[Any] = []
+        try:
+            self._start(spec, out, workers, num_cpus, num_gpus, bundles, most)
+        except BaseException:
+            self.close()  # a Ray this engine started is not left running
+            raise
+
+    def _start(self, spec: AgentSpec, out: Path, workers: int | None, num_cpus: float, num_gpus: float,
+               bundles: str, most: int | None) -> None:
+        ray = self.ray
         resources = ray.cluster_resources()
         if not workers:
             fits = resources.get("CPU", 1) / num_cpus if num_cpus else resources.get("CPU", 1)
             if num_gpus:
                 fits = min(fits, resources.get("GPU", 0) / num_gpus)
-            workers = max(1, int(fits))
+            workers = max(1, min(int(fits), most or int(fits)))
         if num_gpus and resources.get("GPU", 0) < num_gpus:
             raise InputError("num_gpus", f"the cluster has {resources.get('GPU', 0):g} GPUs, an actor asks for {num_gpus:g}",
                              "lower --num-gpus or add GPU nodes")
@@ -136,3 +147,4 @@ class RayEngine:
         self.actors = []
         if self._started:
             self.ray.shutdown()
+            self._started = False

@@ -93,7 +93,7 @@ def batch(requests: str | Path | Iterable[Any], out: str | Path = "runs", *, wor
             from .ray_engine import RayEngine
 
             eng: Any = RayEngine(spec, out_dir, workers, address=address, num_cpus=num_cpus, num_gpus=num_gpus,
-                                 bundles=bundles)
+                                 bundles=bundles, most=sum(isinstance(i, BatchRequest) for i in items))
         else:
             from .local import LocalEngine
 
