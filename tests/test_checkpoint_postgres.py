@@ -200,6 +200,11 @@ def test_an_unreachable_database_fails_at_start_with_the_url_masked(monkeypatch,
     err = capsys.readouterr().err
     assert "cannot reach the checkpoint database" in err and PASSWORD not in err
     assert not (tmp_path / "runs").exists()  # nothing started
+    (tmp_path / "r.jsonl").write_text('"a red apple"\n')
+    assert main(["batch", str(tmp_path / "r.jsonl"), "--out", str(tmp_path / "batch"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the checkpoint database" in err and PASSWORD not in err
+    assert not (tmp_path / "batch").exists()
 
 
 def test_urls_are_checked_and_masked(tmp_path: Path) -> None:

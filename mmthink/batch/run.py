@@ -81,6 +81,12 @@ def batch(requests: str | Path | Iterable[Any], out: str | Path = "runs", *, wor
         raise InputError("address", "is only for the ray engine", "add --engine ray")
     spec = _agent_spec(profile, agent, overrides)
     items = read_requests(requests)
+    url = os.environ.get("MMTHINK_CHECKPOINT_URL")
+    if url and agent is None:  # every worker will open it: an unreachable database stops the batch here
+        from ..checkpoint_url import checkpointer_from_url
+
+        with checkpointer_from_url(url):
+            pass
     out_dir = Path(out).expanduser().resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("out", f"{out_dir} is a file", "give a folder for the bundles")
