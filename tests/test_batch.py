@@ -97,7 +97,8 @@ def test_an_unreadable_requests_file_is_exit_2_and_writes_nothing(tmp_path: Path
 def test_bad_options_fail_before_anything_runs(tmp_path: Path) -> None:
     req = _requests(tmp_path)
     for kwargs, field in (({"engine": "spark"}, "engine"), ({"workers": 0}, "workers"),
-                          ({"address": "auto"}, "address"), ({"reasoner": "oracle"}, "reasoner")):
+                          ({"address": "auto"}, "address"), ({"num_gpus": 0.5}, "num_gpus"),
+                          ({"reasoner": "oracle"}, "reasoner")):
         with pytest.raises(InputError) as e:
             mmthink.batch(req, tmp_path / "out", **kwargs)
         assert e.value.field == field
@@ -168,8 +169,9 @@ def test_cli_batch_on_two_workers_then_rerun_skips_resumes_and_retries(tmp_path:
 
 
 def test_python_api_with_a_list_and_one_process(tmp_path: Path) -> None:
-    res = mmthink.batch([PROMPTS[0], {"prompt": PROMPTS[1], "id": "cup", **TINY}], tmp_path / "out", workers=1)
-    assert res.ok and res.counts == {"succeeded": 2} and res.workers == 1
+    res = mmthink.batch([PROMPTS[0], {"prompt": PROMPTS[1], "id": "cup", **TINY},
+                         mmthink.Request(PROMPTS[2], seed=5, **TINY)], tmp_path / "out", workers=1)
+    assert res.ok and res.counts == {"succeeded": 3} and res.workers == 1
     assert res.records[1]["id"] == "cup" and res.index.is_file()
     for rec in res.records:
         _check_bundle(res.out, rec)

@@ -125,6 +125,10 @@ def parse_item(line: int, item: Any) -> BatchRequest | LineError:
             item = text
     if isinstance(item, str):
         return _check({"prompt": item}, line)
+    from ..request import Request
+
+    if isinstance(item, Request):  # from Python: mmthink.batch([Request(...), ...])
+        item = {("prompt" if k == "text" else k): v for k, v in item.to_dict().items()}
     if isinstance(item, dict):
         return _check(item, line)
     return LineError(line, "line", f"a JSON {type(item).__name__} is not a request",

@@ -63,7 +63,7 @@ class BatchResult:
 
 def batch(requests: str | Path | Iterable[Any], out: str | Path = "runs", *, workers: int | None = None,
           engine: str = "local", address: str | None = None, retry_failed: bool = False, profile: str = "embedded",
-          agent: Callable[[], Any] | None = None, num_cpus: float = 1.0, num_gpus: float = 0.0,
+          agent: Callable[[], Any] | None = None, num_cpus: float | None = None, num_gpus: float | None = None,
           bundles: str = "auto", progress: bool = False, summary: bool = False, **overrides: Any) -> BatchResult:
     """Run a batch of requests: a JSONL file (one prompt or request object per line) or a list of them.
 
@@ -77,8 +77,9 @@ def batch(requests: str | Path | Iterable[Any], out: str | Path = "runs", *, wor
         raise InputError("engine", f"unknown engine {engine!r}", f"use one of {', '.join(ENGINES)}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise InputError("workers", f"must be a positive integer, got {workers!r}", "e.g. --workers 2")
-    if address and engine != "ray":
-        raise InputError("address", "is only for the ray engine", "add --engine ray")
+    for name, value in (("address", address), ("num_cpus", num_cpus), ("num_gpus", num_gpus)):
+        if value is not None and value != "" and engine != "ray":
+            raise InputError(name, "is only for the ray engine", "add --engine ray")
     spec = _agent_spec(profile, agent, overrides)
     items = read_requests(requests)
     url = os.environ.get("MMTHINK_CHECKPOINT_URL")
@@ -98,7 +99,9 @@ def batch(requests: str | Path | Iterable[Any], out: str | Path = "runs", *, wor
         if engine == "ray":
             from .ray_engine import RayEngine
 
-            eng: Any = RayEngine(spec, out_dir, workers, address=address, num_cpus=num_cpus, num_gpus=num_gpus,
+            eng: Any = RayEngine(spec, out_dir, workers, address=address,
+                                 num_cpus=1.0 if num_cpus is None else num_cpus,
+                                 num_gpus=0.0 if num_gpus is None else num_gpus,
                                  bundles=bundles, most=sum(isinstance(i, BatchRequest) for i in items))
         else:
             from .local import LocalEngine
