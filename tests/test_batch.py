@@ -168,6 +168,32 @@ def test_cli_batch_on_two_workers_then_rerun_skips_resumes_and_retries(tmp_path:
     assert [third[n]["action"] for n in (1, 3, 4)] == ["skipped"] * 3
 
 
+def test_ctrl_c_stops_the_batch_and_the_same_command_finishes_it(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    req = _write(tmp_path / "r.jsonl", [{"prompt": p, "seed": s, **TINY} for s in range(4) for p in PROMPTS])
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "mmthink.cli", "batch", str(req), "--out", str(out), "--workers", "2", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(cmd, start_new_session=True, stderr=subprocess.PIPE, text=True, env=env)
+    index = out / "batch.jsonl"
+    deadline = time.time() + 120
+    while not (index.exists() and len(index.read_text().splitlines()) >= 2) and time.time() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the driver and its workers
+    assert proc.wait(60) == 130, proc.stderr.read()
+    time.sleep(0.5)
+    assert len([p for p in out.iterdir() if p.is_dir()]) < 16  # it stopped, it did not run the rest
+    assert subprocess.run(cmd, env=env, capture_output=True, text=True).returncode == 0
+    recs = _records(out)
+    assert sorted(recs) == list(range(1, 17)) and all(r["status"] == "succeeded" for r in recs.values())
+    assert {r["action"] for r in recs.values()} >= {"skipped", "ran"}
+    for r in recs.values():
+        _check_bundle(out, r)
+
+
 def test_python_api_with_a_list_and_one_process(tmp_path: Path) -> None:
     res = mmthink.batch([PROMPTS[0], {"prompt": PROMPTS[1], "id": "cup", **TINY},
                          mmthink.Request(PROMPTS[2], seed=5, **TINY)], tmp_path / "out", workers=1)

@@ -70,5 +70,8 @@ class LocalEngine:
                         rec = record(task, "interrupted", reason=f"the worker stopped ({type(e).__name__}: {e}); "
                                                                  "run the same batch again to resume it")
                     on_result(rec, None)
-        finally:
+        finally:  # interrupted: requests not started yet are dropped here (the pool's own cancel can come
+            # too late, once the executor is collected); those in flight stay resumable
+            for fut in pending:
+                fut.cancel()
             pool.shutdown(wait=not pending, cancel_futures=True)
