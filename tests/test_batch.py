@@ -177,13 +177,14 @@ def test_ctrl_c_stops_the_batch_and_the_same_command_finishes_it(tmp_path: Path)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "mmthink.cli", "batch", str(req), "--out", str(out), "--workers", "2", "-q"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen(cmd, start_new_session=True, stderr=subprocess.PIPE, text=True, env=env)
+    log = open(tmp_path / "stderr.txt", "w")  # a file, not a pipe: a full pipe would block the workers' tracebacks
+    proc = subprocess.Popen(cmd, start_new_session=True, stderr=log, env=env)
     index = out / "batch.jsonl"
     deadline = time.time() + 120
     while not (index.exists() and len(index.read_text().splitlines()) >= 2) and time.time() < deadline:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the driver and its workers
-    assert proc.wait(60) == 130, proc.stderr.read()
+    assert proc.wait(60) == 130, (tmp_path / "stderr.txt").read_text()[-3000:]
     time.sleep(0.5)
     assert len([p for p in out.iterdir() if p.is_dir()]) < 16  # it stopped, it did not run the rest
     assert subprocess.run(cmd, env=env, capture_output=True, text=True).returncode == 0
@@ -275,3 +276,35 @@ def test_ray_refuses_gpus_the_cluster_does_not_have(tmp_path: Path, local_ray) -
     with pytest.raises(InputError) as e:
         mmthink.batch(PROMPTS[:1], tmp_path / "out", engine="ray", num_cpus=-1)
     assert e.value.field == "num_cpus"
+
+
+def agent_that_dies_once() -> mmthink.Agent:
+    """An embedded agent whose process is SIGKILLed half way through the first kite request it meets."""
+    import signal
+
+    agent = mmthink.Agent.from_profile("embedded")
+    marker = Path(os.environ["MMTHINK_TEST_BUILDS"]) / "killed"
+
+    def run(request, **kw):
+        stream = agent.stream(request, **kw)
+        for step in stream:
+            if "kite" in request.text and step.kind == "observation" and not marker.exists():
+                marker.touch()
+                os.kill(os.getpid(), signal.SIGKILL)
+        return stream.result
+
+    agent.run = run
+    return agent
+
+
+def test_a_killed_worker_is_replaced_and_its_run_resumed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MMTHINK_TEST_BUILDS", str(tmp_path))
+    requests = [{"prompt": p, **TINY} for p in PROMPTS]
+    res = mmthink.batch(requests, tmp_path / "out", workers=2, agent=agent_that_dies_once)
+    assert (tmp_path / "killed").exists()  # a worker really died
+    assert res.ok, res.records
+    kite = res.records[2]
+    assert "kite" in requests[2]["prompt"] and kite["action"] == "resumed"
+    assert mmthink.load_trace(res.out / kite["run_id"]).manifest["resumes"][0]["from_step"] >= 1
+    for rec in res.records:
+        _check_bundle(res.out, rec)
