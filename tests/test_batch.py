@@ -278,12 +278,12 @@ def test_ray_refuses_gpus_the_cluster_does_not_have(tmp_path: Path, local_ray) -
     assert e.value.field == "num_cpus"
 
 
-def agent_that_dies_once() -> mmthink.Agent:
+def agent_that_dies_once(folder: str | None = None) -> mmthink.Agent:
     """An embedded agent whose process is SIGKILLed half way through the first kite request it meets."""
     import signal
 
     agent = mmthink.Agent.from_profile("embedded")
-    marker = Path(os.environ["MMTHINK_TEST_BUILDS"]) / "killed"
+    marker = Path(folder or os.environ["MMTHINK_TEST_BUILDS"]) / "killed"
 
     def run(request, **kw):
         stream = agent.stream(request, **kw)
@@ -308,3 +308,40 @@ def test_a_killed_worker_is_replaced_and_its_run_resumed(tmp_path: Path, monkeyp
     assert mmthink.load_trace(res.out / kite["run_id"]).manifest["resumes"][0]["from_step"] >= 1
     for rec in res.records:
         _check_bundle(res.out, rec)
+
+
+@pytest.mark.slow
+def test_a_ray_actor_that_dies_is_replaced_and_its_run_resumed(tmp_path: Path, local_ray) -> None:
+    import sys
+
+    import functools
+
+    local_ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the actors need not import tests/
+    requests = [{"prompt": p, **TINY} for p in PROMPTS]
+    res = mmthink.batch(requests, tmp_path / "out", engine="ray", workers=2, num_cpus=0.5,
+                        agent=functools.partial(agent_that_dies_once, str(tmp_path)))
+    assert (tmp_path / "killed").exists()
+    assert res.ok, res.records
+    assert res.records[2]["action"] == "resumed"
+    for rec in res.records:
+        _check_bundle(res.out, rec)
+
+
+def broken_agent() -> mmthink.Agent:
+    return mmthink.Agent.from_profile("embedded", reasoner="oracle")
+
+
+@pytest.mark.slow
+def test_ray_workers_that_cannot_build_the_agent_stop_the_batch_readably(tmp_path: Path, local_ray, capsys) -> None:
+    import sys
+
+    local_ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with pytest.raises(mmthink.MMThinkError) as e:
+        mmthink.batch(PROMPTS[:2], tmp_path / "out", engine="ray", workers=1, num_cpus=0.5, agent=broken_agent)
+    assert "could not build its agent" in str(e.value) and "reasoner" in str(e.value)
+
+
+def test_workers_that_cannot_build_the_agent_say_why(tmp_path: Path) -> None:
+    res = mmthink.batch(PROMPTS[:3], tmp_path / "out", workers=2, agent=broken_agent)
+    assert res.counts == {"failed": 3}
+    assert all("could not build its agent" in r["reason"] and "reasoner" in r["reason"] for r in res.records)

@@ -23,14 +23,22 @@ MAX_RESTARTS = 3
 """New pools started after worker processes die, before the rest of the batch is left for a re-run."""
 
 _agent: Any = None
+_build_error = ""
 
 
 def _init_worker(spec: AgentSpec) -> None:
-    global _agent
-    _agent = build_agent(spec)
+    """Build the worker's agent; a failure becomes every task's reason (an initializer that raises
+    would only break the pool, and the cause would be lost)."""
+    global _agent, _build_error
+    try:
+        _agent = build_agent(spec)
+    except Exception as e:
+        _build_error = f"the worker could not build its agent: {type(e).__name__}: {e}"
 
 
 def _work(task: Task) -> dict[str, Any]:
+    if _agent is None:
+        return record(task, "failed", reason=_build_error)
     return execute(_agent, task)
 
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..errors import InputError
-from .tasks import AgentSpec, Task, build_agent, execute, execute_shipped, record
+from ..errors import BackendError, InputError
+from .tasks import RESUME, AgentSpec, Task, build_agent, execute, execute_shipped, record
 
 BUNDLES = ("auto", "shared", "ship")
+MAX_REPLACEMENTS = 3
+"""Actors started in place of ones that died, before the rest of the batch is left for a re-run."""
 
 
 class BatchActor:
@@ -95,44 +98,61 @@ class RayEngine:
             raise InputError("num_gpus", f"the cluster has {resources.get('GPU', 0):g} GPUs, an actor asks for {num_gpus:g}",
                              "lower --num-gpus or add GPU nodes")
         self.workers = int(workers)
-        actor_cls = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(BatchActor)
-        self.actors = [actor_cls.remote(spec) for _ in range(self.workers)]
+        self._spec = spec
+        self._actor_cls = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(BatchActor)
+        self.actors = [self._actor_cls.remote(spec) for _ in range(self.workers)]
         self.shared = self._decide_shared(Path(out), bundles)
 
     def _decide_shared(self, out: Path, bundles: str) -> bool:
-        if bundles != "auto":
-            return bundles == "shared"
+        """Ask every actor whether it reads the token file; this also waits until each has built its agent."""
         out.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(16)
         path = out / f".batch-token-{os.getpid()}"
         path.write_text(token, encoding="utf-8")
         try:
-            return all(self.ray.get([a.sees.remote(str(path.resolve()), token) for a in self.actors]))
+            sees = self.ray.get([a.sees.remote(str(path.resolve()), token) for a in self.actors])
+        except self.ray.exceptions.RayError as e:  # the agent failed to build in the actor (not always picklable)
+            lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()] or [type(e).__name__]
+            cause = next((ln for ln in reversed(lines) if "Error" in ln.split(":")[0]), lines[-1])
+            raise BackendError(f"a Ray worker could not build its agent: {cause}") from None
         finally:
             path.unlink(missing_ok=True)
+        return all(sees) if bundles == "auto" else bundles == "shared"
 
     def run(self, tasks: Iterable[Task], on_result: Callable[[dict[str, Any], bytes | None], None]) -> None:
-        """Keep every actor busy with one task; an actor that dies costs only its task (recorded as interrupted)."""
+        """Keep every actor busy with one task. An actor that dies is replaced (up to :data:`MAX_REPLACEMENTS`
+        times) and its task runs again, resumed in place when bundles are on a shared path."""
         ray = self.ray
         queue = list(tasks)[::-1]
         idle = list(self.actors)
         running: dict[Any, tuple[Any, Task]] = {}
+        replaced = 0
         while queue or running:
             while idle and queue:
                 actor, task = idle.pop(), queue.pop()
                 running[actor.run.remote(task, not self.shared)] = (actor, task)
-            if not running:  # every actor is gone
-                for task in queue[::-1]:
-                    on_result(record(task, "interrupted", reason="no Ray worker is left; run the batch again"), None)
-                return
             done, _ = ray.wait(list(running), num_returns=1)
             for ref in done:
                 actor, task = running.pop(ref)
                 try:
                     rec, data = ray.get(ref)
                 except ray.exceptions.RayActorError as e:
-                    on_result(record(task, "interrupted", reason=f"the Ray worker died ({type(e).__name__}); "
-                                                                 "run the batch again to resume"), None)
+                    self.actors.remove(actor)
+                    if replaced >= MAX_REPLACEMENTS:
+                        on_result(record(task, "interrupted", reason=f"the Ray worker died ({type(e).__name__}); "
+                                                                     "run the batch again to resume"), None)
+                        if not self.actors:  # nobody is left to run the rest
+                            for rest in queue[::-1]:
+                                on_result(record(rest, "interrupted", reason="no Ray worker is left; "
+                                                                             "run the batch again"), None)
+                            queue = []
+                        continue
+                    replaced += 1
+                    fresh = self._actor_cls.remote(self._spec)
+                    self.actors.append(fresh)
+                    idle.append(fresh)
+                    started = self.shared and (Path(task.out) / task.run_id).exists()
+                    queue.append(replace(task, action=RESUME) if started else task)
                     continue
                 except ray.exceptions.RayError as e:
                     on_result(record(task, "failed", reason=f"{type(e).__name__}: {e}"), None)
