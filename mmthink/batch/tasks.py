@@ -70,8 +70,8 @@ def execute(agent: Any, task: Task) -> dict[str, Any]:
         if task.action == RESUME:
             try:
                 res = agent.resume(run_dir)
-            except InputError as e:  # a folder with nothing to resume from (killed before its first step)
-                if e.field != "run":
+            except InputError as e:  # killed before its manifest was written: nothing a resume can start from
+                if (run_dir / "manifest.json").exists():
                     raise
                 set_aside = set_aside_folder(run_dir, "unresumable")
                 task = replace(task, action=NEW, run_id=f"{task.run_id.rsplit('-', 1)[0]}-{secrets.token_hex(3)}",
@@ -81,7 +81,9 @@ def execute(agent: Any, task: Task) -> dict[str, Any]:
         else:
             res = agent.run(Request.from_dict(task.request), out=task.out, run_id=task.run_id, **task.settings)
     except InputError as e:
-        return record(task, "invalid", field=e.field, reason=f"line {task.line}: {e}", seconds=round(time.time() - started, 3))
+        return record(task, "invalid", field=e.field, reason=f"line {task.line}: {e}",
+                      action="resumed" if task.action == RESUME else None,
+                      seconds=round(time.time() - started, 3))
     except Exception as e:  # the run's own bundle (if it got that far) keeps the details
         return record(task, "failed", reason=f"{type(e).__name__}: {e}", seconds=round(time.time() - started, 3),
                       action=action)
