@@ -112,13 +112,13 @@ def _postgres(url: str) -> Iterator[Any]:
         raise InputError(ENV, f"a PostgreSQL checkpointer needs langgraph-checkpoint-postgres and psycopg 3 ({e.name} is missing)",
                          "pip install 'mmthink[postgres]'") from None
     shown = mask_url(url)
-    kwargs = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+    kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
     # 1. reach the database once, directly, so the reason (refused, unknown host, bad password) is in the error
     try:
         with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, **kwargs) as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
             try:
-                PostgresSaver(conn).setup()  # idempotent migrations; the lock keeps two processes from racing
+                PostgresSaver(conn).setup()  # type: ignore[arg-type]  # dict rows, set in kwargs  # idempotent migrations; the lock keeps two processes from racing
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
     except psycopg.Error as e:
@@ -135,7 +135,7 @@ def _postgres(url: str) -> Iterator[Any]:
         raise InputError(ENV, f"cannot reach the checkpoint database {shown}: {e}",
                          "start the database, or fix the URL") from None
     try:
-        yield PostgresSaver(pool)
+        yield PostgresSaver(pool)  # type: ignore[arg-type]
     finally:
         pool.close()
 

@@ -312,9 +312,8 @@ def test_a_killed_worker_is_replaced_and_its_run_resumed(tmp_path: Path, monkeyp
 
 @pytest.mark.slow
 def test_a_ray_actor_that_dies_is_replaced_and_its_run_resumed(tmp_path: Path, local_ray) -> None:
-    import sys
-
     import functools
+    import sys
 
     local_ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the actors need not import tests/
     requests = [{"prompt": p, **TINY} for p in PROMPTS]

@@ -71,8 +71,9 @@ def print_summary(records: list[dict[str, Any]], out: Path, seconds: float, cons
         shown = sorted((problems + [r for r in records if r.get("status") == "succeeded"])[:TABLE_ROWS],
                        key=lambda r: r["line"])
     table = Table(title=f"batch: {out / INDEX}", title_justify="left")
-    for name, justify in (("line", "right"), ("status", "left"), ("final / reason", "left"), ("seconds", "right"),
-                          ("action", "left")):
+    columns: tuple[tuple[str, Any], ...] = (("line", "right"), ("status", "left"), ("final / reason", "left"),
+                                            ("seconds", "right"), ("action", "left"))
+    for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for r in shown:
         status = r.get("status", "?")

@@ -118,7 +118,7 @@ def parse_item(line: int, item: Any) -> BatchRequest | LineError:
         if text[:1] in ("{", "[", '"'):
             try:
                 item = json.loads(text)
-            except ValueError as e:
+            except json.JSONDecodeError as e:
                 return LineError(line, "json", f"not valid JSON ({e.msg}, column {e.colno})",
                                  'write a JSON object like {"prompt": "..."} or a quoted prompt')
         else:

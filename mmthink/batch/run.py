@@ -178,10 +178,11 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
             aside = set_aside_folder(run_dir, "failed")
             again.note = f"retried; the failed bundle is kept as {aside.name}"
             return again
-        timings = manifest.get("timings") or {}
-        final = (manifest.get("final") or {}).get("asset")
+        done = manifest or {}
+        timings = done.get("timings") or {}
+        final = (done.get("final") or {}).get("asset")
         return record(task, status, final=f"{task.run_id}/{final}" if final else None, seconds=timings.get("seconds"),
-                      reason=manifest.get("reason"), modality=manifest.get("modality"), steps=manifest.get("steps"),
+                      reason=done.get("reason"), modality=done.get("modality"), steps=done.get("steps"),
                       action="skipped")
     if manifest is None and status is None and (run_dir / "manifest.json").exists():  # unreadable manifest
         aside = set_aside_folder(run_dir, "unverified")
