@@ -11,6 +11,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	-@bash tools/install_chromium.sh
+	-@bash tools/install_postgres.sh
 	$(MAKE) -s lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
@@ -37,7 +38,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0 \
 	  || $(BIN)/python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu \
 	  || $(BIN)/python -m pip install -q torch
-	$(BIN)/python -m pip install -q -e '.[embedded,hf,server,dev,nlp]'
+	$(BIN)/python -m pip install -q -e '.[embedded,hf,server,dev,nlp,postgres,ray]'
 	touch $(STAMP)
 
 clean:

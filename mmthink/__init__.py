@@ -23,6 +23,7 @@ _EXPORTS = {
     "Critique": "mmthink.modalities.base",
     "Step": "mmthink.trace.schema",
     "load_trace": "mmthink.trace.reader",
+    "batch": "mmthink.batch",
     "InputError": "mmthink.errors",
     "MMThinkError": "mmthink.errors",
 }

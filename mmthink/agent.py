@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import queue
 import re
 import time
@@ -107,7 +108,8 @@ class Agent:
                  keep_checkpoints: bool = False) -> None:
         """``checkpointer``: one LangGraph saver for every run (thread id = run id); by default each
         run gets its own SQLite file in its folder (deleted when the run ends, unless
-        ``keep_checkpoints``), and ``durable=False`` turns checkpoints off.
+        ``keep_checkpoints``), and ``durable=False`` turns checkpoints off. Without one,
+        ``MMTHINK_CHECKPOINT_URL`` (postgresql://… or a .sqlite path) picks a shared one.
         ``policy``: timeouts and retries for reasoner, render, critique and compose calls."""
         self.config = (config or AgentConfig()).validate()
         self.config.limits.validate()
@@ -119,6 +121,10 @@ class Agent:
         self.modalities = modalities or build_modalities(self.config, self.image_backend)
         self.system_prompt = system_prompt
         self.estimator = estimator or FeatureDifficulty(timed=tuple(s.name for s in registry.specs() if s.timed))
+        if checkpointer is None and durable and os.environ.get("MMTHINK_CHECKPOINT_URL"):
+            from mmthink.checkpoint_url import shared_checkpointer  # Postgres or one SQLite file, shared by every run
+
+            checkpointer = shared_checkpointer(os.environ["MMTHINK_CHECKPOINT_URL"])
         self.checkpointer = checkpointer
         self.durable = bool(durable)
         self.keep_checkpoints = bool(keep_checkpoints)

@@ -3,6 +3,8 @@
 Exit codes (``mmthink --help`` lists them): 0 succeeded; 1 failed or stopped (its bundle is still written);
 2 bad input (a one-line reason names the field); 3 a bundle could not be opened or verified; 4 paused for
 review; 5 unmet (a final that falls short); 6 refused; 7 another process is writing that run folder.
+``mmthink batch``: 0 every line succeeded, 1 some line did not (``batch.jsonl`` says which), 2 the
+requests file cannot be read or an option is bad, 130 interrupted (run it again to resume).
 Heavy modules load only inside the command that needs them, so ``--help`` is instant.
 """
 
@@ -28,6 +30,7 @@ EPILOG = """examples:
   mmthink resume runs/<run-id> --revise "make the moon bigger"
   mmthink view runs/<run-id>           # prints the viewer path (add --open to open a browser)
   mmthink verify runs/<run-id>.mmtrace
+  mmthink batch prompts.jsonl --out runs/batch1 --workers 2   # again to resume
 
 exit codes: 0 succeeded: the final passed its critique and came from the reasoner's own accepted drafts
             1 the run failed or was stopped (its bundle is kept and verifies)
@@ -106,7 +109,40 @@ def _parser() -> argparse.ArgumentParser:
 
     vf = sub.add_parser("verify", help="check a bundle's schema and asset hashes")
     vf.add_argument("bundle", help="a run folder or a .mmtrace zip")
+    _batch_parser(sub)
     return p
+
+
+def _batch_parser(sub: Any) -> None:
+    b = sub.add_parser("batch", help="run every request of a JSONL file, one bundle each (resumable)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Run a batch: one request per line (a prompt, or a JSON object with prompt, "
+                                   "modality, seed, width, height, thinking, max_drafts, ...). Writes one bundle per "
+                                   "request and DIR/batch.jsonl. Running it again resumes: finished bundles that "
+                                   "verify are skipped, interrupted ones resumed, failed ones retried with "
+                                   "--retry-failed.",
+                       epilog="exit codes: 0 every line succeeded, 1 some line did not (see batch.jsonl), "
+                              "2 unreadable requests file or bad option, 130 interrupted (run it again to resume)")
+    b.add_argument("requests", help="JSONL file, one prompt or request object per line")
+    b.add_argument("--out", required=True, help="folder for the bundles and batch.jsonl")
+    b.add_argument("--workers", type=int, default=None, help="worker processes or Ray actors (default: the cores)")
+    b.add_argument("--engine", choices=("local", "ray"), default="local", help="local process pool (default) or Ray")
+    b.add_argument("--address", default=None, help="Ray cluster address (e.g. auto, or HOST:6379); default: a local Ray")
+    b.add_argument("--num-cpus", type=float, default=None, help="CPUs reserved per Ray actor (default 1)")
+    b.add_argument("--num-gpus", type=float, default=None, help="GPUs per Ray actor; fractions share a GPU (e.g. 0.25)")
+    b.add_argument("--profile", default="embedded", help="agent profile for every worker (default: embedded)")
+    b.add_argument("--retry-failed", action="store_true", help="run failed requests again (their bundles are kept)")
+    b.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary table")
+
+
+def _batch(args: argparse.Namespace) -> int:
+    """Exit 0 when every line succeeded, 1 when any did not, 2 for an unreadable file (raised as InputError)."""
+    from .batch import batch
+
+    result = batch(args.requests, args.out, workers=args.workers, engine=args.engine, address=args.address,
+                   retry_failed=args.retry_failed, profile=args.profile, num_cpus=args.num_cpus,
+                   num_gpus=args.num_gpus, progress=not args.quiet, summary=not args.quiet)
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _view(args)
         if args.cmd == "verify":
             return _verify(args)
+        if args.cmd == "batch":
+            return _batch(args)
     except InputError as e:
         print(f"mmthink: error: {e}", file=sys.stderr)
         return EXIT_INPUT

@@ -1,0 +1,110 @@
+"""The local engine: a process pool on this machine, one Agent per worker process.
+
+Each worker builds its Agent once, in the pool's initializer, so models load once per worker and
+never per request. When a worker process dies (killed, out of memory) the pool is replaced and the
+requests it lost are run again, resumed from their checkpoints where they had started. Processes (not threads) because rendering and critique are CPU-bound Python.
+Workers are started with ``spawn``: the driver runs a progress thread, and forking a process
+that has threads can deadlock.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .tasks import RESUME, AgentSpec, Task, build_agent, execute, record
+
+MAX_RESTARTS = 3
+"""New pools started after worker processes die, before the rest of the batch is left for a re-run."""
+
+_agent: Any = None
+_build_error = ""
+
+
+def _init_worker(spec: AgentSpec) -> None:
+    """Build the worker's agent; a failure becomes every task's reason (an initializer that raises
+    would only break the pool, and the cause would be lost)."""
+    global _agent, _build_error
+    try:
+        _agent = build_agent(spec)
+    except Exception as e:
+        _build_error = f"the worker could not build its agent: {type(e).__name__}: {e}"
+
+
+def _work(task: Task) -> dict[str, Any]:
+    if _agent is None:
+        return record(task, "failed", reason=_build_error)
+    return execute(_agent, task)
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class LocalEngine:
+    """``workers == 1`` runs in this process (no pool): the baseline the benchmark compares against."""
+
+    name = "local"
+    shared = True  # every worker writes into the output folder itself
+
+    def __init__(self, spec: AgentSpec, workers: int | None = None) -> None:
+        self.spec = spec
+        self.workers = int(workers or default_workers())
+
+    def run(self, tasks: Iterable[Task], on_result: Callable[[dict[str, Any], bytes | None], None]) -> None:
+        tasks = list(tasks)
+        if not tasks:
+            return
+        if self.workers <= 1 or len(tasks) == 1:
+            agent = build_agent(self.spec)
+            for task in tasks:
+                on_result(execute(agent, task), None)
+            return
+        restarts = 0
+        while tasks:
+            lost = self._run_pool(tasks, on_result)
+            if not lost:
+                return
+            restarts += 1  # a worker died (killed, out of memory): a new pool resumes what it was doing
+            if restarts > MAX_RESTARTS:
+                for task in lost:
+                    on_result(record(task, "interrupted", reason=f"worker processes died {restarts} times; "
+                                                                 "run the same batch again to resume"), None)
+                return
+            tasks = [replace(t, action=RESUME) if (Path(t.out) / t.run_id).exists() else t for t in lost]
+
+    def _run_pool(self, tasks: list[Task], on_result: Callable[[dict[str, Any], bytes | None], None]) -> list[Task]:
+        """Run ``tasks`` on a fresh pool; returns those lost when a worker process died."""
+        pool = ProcessPoolExecutor(min(self.workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(self.spec,))
+        pending: dict[Future, Task] = {}
+        lost: list[Task] = []
+        try:
+            pending = {pool.submit(_work, t): t for t in tasks}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = pending.pop(fut)
+                    try:
+                        rec = fut.result()
+                    except BrokenProcessPool:
+                        lost.append(task)
+                        continue
+                    except Exception as e:  # e.g. a task that could not be sent to the worker
+                        rec = record(task, "failed", reason=f"{type(e).__name__}: {e}")
+                    on_result(rec, None)
+        finally:  # interrupted: requests not started yet are dropped here (the pool's own cancel can come
+            # too late, once the executor is collected); those in flight stay resumable
+            for fut in pending:
+                fut.cancel()
+            pool.shutdown(wait=not pending, cancel_futures=True)
+        return lost
