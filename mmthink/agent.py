@@ -86,6 +86,12 @@ class RunStream:
     def __iter__(self) -> Iterator[Step]:
         return self._gen
 
+    def close(self) -> None:
+        """Stop here: the run stays resumable and its folder is released for another writer.
+
+        A stream that is neither finished nor closed still holds its run folder (one writer per run)."""
+        self._gen.close()  # type: ignore[attr-defined]
+
 
 class _agent_or_class:
     """``Agent.resume(run)`` rebuilds the agent from the run's manifest; ``agent.resume(run)`` uses that agent."""

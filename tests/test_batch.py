@@ -20,7 +20,7 @@ from mmthink.errors import InputError
 
 TINY = {"width": 128, "height": 96}
 PROMPTS = ["three red apples on a table", "a blue cup to the left of a green ball",
-           "a yellow kite above a small house", "two grey rocks below a white moon"]
+           "a yellow kite above a small house", "two white clouds above a red house"]
 
 
 def _write(path: Path, lines: list[object]) -> Path:
@@ -140,7 +140,8 @@ def test_cli_batch_on_two_workers_then_rerun_skips_resumes_and_retries(tmp_path:
     stream = agent.stream(mmthink.Request.from_dict(items[0].request), out=out, run_id=interrupted)
     for i, _step in enumerate(stream):
         if i == 2:
-            break  # the caller walks away: the run stays resumable
+            break
+    stream.close()  # the caller walks away: the run stays resumable, its folder released
     assert json.loads((out / interrupted / "manifest.json").read_text())["status"] == "running"
     m2 = out / recs[2]["run_id"] / "manifest.json"
     m2.write_text(json.dumps({**json.loads(m2.read_text()), "status": "failed", "reason": "the disk was full"}))

@@ -236,7 +236,7 @@ def test_a_batch_on_two_workers_checkpoints_into_postgres(postgres_url: str, tmp
 
     monkeypatch.setenv("MMTHINK_CHECKPOINT_URL", postgres_url)  # the workers inherit it
     prompts = [{"prompt": p, "width": 128, "height": 96} for p in (PROMPT, "a yellow kite above a house",
-                                                                  "two grey rocks below a white moon")]
+                                                                  "two white clouds above a red house")]
     res = mmthink.batch(prompts, tmp_path / "out", workers=2)
     assert res.ok, res.records
     with psycopg.connect(postgres_url) as conn:
