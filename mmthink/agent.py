@@ -109,6 +109,7 @@ class Agent:
         run gets its own SQLite file in its folder (deleted when the run ends, unless
         ``keep_checkpoints``), and ``durable=False`` turns checkpoints off.
         ``policy``: timeouts and retries for reasoner, render, critique and compose calls."""
+        _check_agent_args(reasoner, config, modalities, system_prompt, policy)
         self.config = (config or AgentConfig()).validate()
         self.config.limits.validate()
         self.policy = (policy or FaultPolicy()).validate()
@@ -212,6 +213,14 @@ class Agent:
                run_id: str | None = None, on_token: Callable[[str, str], None] | None = None,
                review: bool | Reviewer = False) -> RunStream:
         """Validate everything first (bad input costs nothing, no folder is made), then run the graph lazily."""
+        from mmthink import inputs
+
+        inputs.callback("on_token", on_token, "a function (text, channel) -> None")
+        if run_id is not None:
+            inputs.text("run_id", run_id, fix="use letters, digits, '.', '_' or '-' (at most 128)")
+        out = inputs.out_folder("out", out) if out is not None else inputs.out_folder("out_dir", self.config.out_dir)
+        if max_seconds is not None:
+            max_seconds = inputs.seconds("max-seconds", max_seconds)
         req = _request(request, modality=modality, seed=seed, width=width, height=height)
         req.validate(self.config.limits)
         resolved = req.modality if req.modality != "auto" else _detector(self.modalities)(req.text)[0]
@@ -225,7 +234,7 @@ class Agent:
                                   "max_seconds": max_seconds, "best_of": best_of}.items() if v is not None}
         for k in ("budget_tokens", "max_drafts", "min_tokens", "best_of"):
             if k in over:
-                over[k] = coerce_int(k.replace("_", "-"), over[k])
+                over[k] = inputs.count(k.replace("_", "-"), over[k])
         user_drafts = "max_drafts" in over
         if not user_drafts and self.config.thinking.max_drafts == ThinkingConfig().max_drafts:
             over["max_drafts"] = registry.default_drafts(resolved)
@@ -235,18 +244,18 @@ class Agent:
         if cfg.max_drafts > self.config.limits.max_drafts:
             raise InputError("max-drafts", f"{cfg.max_drafts} is above the limit {self.config.limits.max_drafts}",
                              "lower it or raise Limits.max_drafts")
+        if review is not False and review is not True and not callable(review):
+            raise InputError("review", f"must be True, False or a callable, got {type(review).__name__}")
         if review and not self._durable():
             raise InputError("review", "pausing for review needs checkpoints",
                              "leave durable=True or pass a checkpointer")
-        if review is not False and review is not True and not callable(review):
-            raise InputError("review", f"must be True, False or a callable, got {type(review).__name__}")
         from mmthink.trace.writer import new_run_id
 
         rid = run_id or new_run_id()
         if not SAFE_ID.match(str(rid)) or ".." in str(rid):
             raise InputError("run_id", f"{rid!r} is not safe as a folder name",
                              "use letters, digits, '.', '_' or '-' (at most 128)")
-        out_dir = Path(out or self.config.out_dir).resolve()
+        out_dir = Path(out).resolve()
         if (out_dir / rid).exists():
             raise InputError("run_id", f"{out_dir / rid} already exists", "use a new run id, or resume that run")
         state = {"request": req.to_dict(), "thinking": cfg.to_dict(), "mode_arg": thinking, "run_id": rid,
@@ -273,6 +282,10 @@ class Agent:
 
     def resume_stream(self, run: str | Path, *, decision: Any = None, review: Reviewer | None = None,
                       on_token: Callable[[str, str], None] | None = None) -> RunStream:
+        from mmthink import inputs
+
+        inputs.callback("on_token", on_token, "a function (text, channel) -> None")
+        inputs.callback("review", review, "a function (payload) -> decision, or None")
         run_dir = _locate(run, Path(self.config.out_dir))
         if decision is not None:
             decision = parse_decision(decision)
@@ -479,13 +492,32 @@ def _close_failed(run_dir: Path, status: str, reason: str | None) -> None:
 
 def _locate(run: str | Path, out_dir: Path) -> Path:
     """A run folder, or a run id under ``out_dir``."""
-    p = Path(run)
+    from mmthink.inputs import path_arg
+
+    p = path_arg("run", run, "give a run folder or a run id")
     if p.is_dir():
         return p.resolve()
     q = out_dir / str(run)
     if isinstance(run, str) and "/" not in run and "\\" not in run and q.is_dir():
         return q.resolve()
     raise InputError("run", f"no run folder {str(run)!r}", f"give a run folder or a run id under {out_dir}/")
+
+
+def _check_agent_args(reasoner: Any, config: Any, modalities: Any, system_prompt: Any, policy: Any) -> None:
+    """Agent(...)'s arguments have the types they document (checked before anything is built)."""
+    from mmthink.inputs import callback
+
+    if config is not None and not isinstance(config, AgentConfig):
+        raise InputError("config", f"must be an AgentConfig, got {type(config).__name__}",
+                         "use Agent.from_profile(...) or make_config(...)")
+    if policy is not None and not isinstance(policy, FaultPolicy):
+        raise InputError("policy", f"must be a FaultPolicy, got {type(policy).__name__}", "e.g. FaultPolicy.quick()")
+    if modalities is not None and (not isinstance(modalities, dict) or not modalities):
+        raise InputError("modalities", f"must be a non-empty dict of name -> Modality, got {type(modalities).__name__}")
+    if reasoner is not None and not callable(getattr(reasoner, "stream", None)):
+        raise InputError("reasoner", f"{type(reasoner).__name__} has no stream(turn) method",
+                         "pass a mmthink.reasoners.base.Reasoner")
+    callback("system_prompt", system_prompt, "a function (request, modality) -> str")
 
 
 def _read_manifest(run_dir: Path) -> dict[str, Any]:
