@@ -109,7 +109,8 @@ class Agent:
         run gets its own SQLite file in its folder (deleted when the run ends, unless
         ``keep_checkpoints``), and ``durable=False`` turns checkpoints off.
         ``policy``: timeouts and retries for reasoner, render, critique and compose calls."""
-        _check_agent_args(reasoner, config, modalities, system_prompt, policy)
+        _check_agent_args(reasoner, config, modalities, system_prompt, policy,
+                          durable=durable, keep_checkpoints=keep_checkpoints)
         self.config = (config or AgentConfig()).validate()
         self.config.limits.validate()
         self.policy = (policy or FaultPolicy()).validate()
@@ -495,18 +496,25 @@ def _locate(run: str | Path, out_dir: Path) -> Path:
     from mmthink.inputs import path_arg
 
     p = path_arg("run", run, "give a run folder or a run id")
-    if p.is_dir():
-        return p.resolve()
     q = out_dir / str(run)
-    if isinstance(run, str) and "/" not in run and "\\" not in run and q.is_dir():
-        return q.resolve()
+    try:
+        if p.is_dir():
+            return p.resolve()
+        if isinstance(run, str) and "/" not in run and "\\" not in run and q.is_dir():
+            return q.resolve()
+    except OSError as e:  # a name too long, a folder we may not enter
+        raise InputError("run", f"cannot open {str(run)[:80]!r} ({e.strerror or e})", "give a run folder") from None
     raise InputError("run", f"no run folder {str(run)!r}", f"give a run folder or a run id under {out_dir}/")
 
 
-def _check_agent_args(reasoner: Any, config: Any, modalities: Any, system_prompt: Any, policy: Any) -> None:
+def _check_agent_args(reasoner: Any, config: Any, modalities: Any, system_prompt: Any, policy: Any,
+                      **flags: Any) -> None:
     """Agent(...)'s arguments have the types they document (checked before anything is built)."""
     from mmthink.inputs import callback
 
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise InputError(name, f"must be True or False, got {type(value).__name__}")
     if config is not None and not isinstance(config, AgentConfig):
         raise InputError("config", f"must be an AgentConfig, got {type(config).__name__}",
                          "use Agent.from_profile(...) or make_config(...)")
