@@ -26,7 +26,8 @@ from typing import Any
 
 from mmthink.config import AgentConfig, make_config
 from mmthink.core.checkpoints import has_checkpoint, remove_checkpoint, truncate_steps
-from mmthink.core.faults import FaultPolicy
+from mmthink.core.context import clear_work
+from mmthink.core.faults import DiskFull, FaultPolicy, disk_full_reason, is_disk_full, no_space_detail
 from mmthink.core.review import ReviewDecision, parse_decision
 from mmthink.errors import InputError, MMThinkError
 from mmthink.core.state import SAFE_ID
@@ -344,7 +345,8 @@ class Agent:
                 config: dict[str, Any] = {"recursion_limit": limit}
                 durability: dict[str, Any] = {}
                 if saver is not None:  # each superstep's checkpoint is on disk before the next one starts
-                    config["configurable"] = {"thread_id": run_id}
+                    # run_dir: where the run lies now (a moved or copied run folder resumes there)
+                    config["configurable"] = {"thread_id": run_id, "run_dir": str(run_dir)}
                     durability["durability"] = "sync"
                 # a resume that cannot start (moved folder, bad state) raises and leaves the run as it was
                 inp, paused, final_state = (start, None, {}) if fresh else \
@@ -376,15 +378,22 @@ class Agent:
                         raise
                     status, reason = "failed", str(e) or "see the error step"
                 except Exception as e:  # a bug or the disk: end the run readably, keep what was written
+                    full = is_disk_full(e)
                     if not (run_dir / "manifest.json").exists():
+                        if fresh and saver is not None and self.checkpointer is None:
+                            saver.conn.close()
+                            remove_checkpoint(run_dir)  # nothing of this run was kept: leave no folder
+                        if full:
+                            raise DiskFull("starting the run", no_space_detail(e)) from e
                         raise
-                    status, reason = "failed", f"{type(e).__name__}: {e}"
+                    status, reason = "failed", disk_full_reason(e) if full else f"{type(e).__name__}: {e}"
             yield from _drain(steps)  # what the last superstep wrote, also when it raised
             if status is not None and (run_dir / "manifest.json").exists():
                 _close_failed(run_dir, status, reason)
         finally:  # also when the caller stops iterating: the run stays resumable
             RUNS.listen(str(run_dir), None)
             RUNS.close(str(run_dir))
+            clear_work(run_dir)  # a node's scratch files are of no use once the run stops
         if bad_answer is not None:
             raise bad_answer
         if self.checkpointer is None and not self.keep_checkpoints and _status_of(run_dir) in _FINAL:
@@ -401,6 +410,7 @@ class Agent:
         from mmthink.core.runs import RUNS
 
         RUNS.close(str(run_dir))
+        clear_work(run_dir)  # what a killed composer left behind
         snap = graph.get_state(config)
         values = dict(snap.values or {})
         if not values:
@@ -409,14 +419,13 @@ class Agent:
             inp: Any = _restart_state(start.manifest, run_dir)
             keep = 0
         else:
-            if values.get("run_dir") and Path(values["run_dir"]).resolve() != run_dir.resolve():
-                raise InputError("run", f"the run was started in {values['run_dir']} and has moved since",
-                                 "move it back to resume it")
             if not snap.next and not snap.tasks:  # finished (a done task with saved writes is not "next")
                 return _DONE, None, values
             inp, keep = None, int(values.get("steps") or 0)
         if values:
             pending = _pending_review(graph, config)
+            if pending is not None and values.get("run_dir"):  # a paused run that was moved shows where it is now
+                pending = _relocated(pending, str(values["run_dir"]), str(run_dir))
             if pending is not None:
                 answer = start.decision if start.decision is not None else (reviewer(pending) if reviewer else None)
                 if answer is None:
@@ -462,6 +471,19 @@ def _pending_review(graph: Any, config: dict[str, Any]) -> dict[str, Any] | None
     return None
 
 
+def _relocated(obj: Any, old: str, new: str) -> Any:
+    """``obj`` with paths under the run's old folder pointing into its new one."""
+    if old == new:
+        return obj
+    if isinstance(obj, dict):
+        return {k: _relocated(v, old, new) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_relocated(v, old, new) for v in obj]
+    if isinstance(obj, str) and (obj == old or obj.startswith(old + "/")):
+        return new + obj[len(old):]
+    return obj
+
+
 def _restart_state(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """A run killed before its first checkpoint starts again from what its manifest recorded."""
     given = manifest.get("input") or {}
@@ -483,11 +505,17 @@ def _close_failed(run_dir: Path, status: str, reason: str | None) -> None:
 
     try:
         w = RUNS.writer(str(run_dir))
-        if w.manifest.get("status") in _FINAL:
-            return
+    except Exception:  # the bundle cannot even be reopened: the steps written so far stay as they are
+        return
+    if w.manifest.get("status") in _FINAL:
+        return
+    try:  # the error step and the manifest each get their own try: a full disk may take one and not the other
         w.append(Step("error", "agent", status, [Part("text", reason or status)]))
+    except Exception:
+        pass
+    try:
         w.finish(status, reason=reason)
-    except OSError:  # the disk is gone too: the steps written so far stay as they are
+    except Exception:
         pass
 
 

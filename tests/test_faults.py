@@ -184,7 +184,7 @@ def test_disk_full_while_writing_an_asset(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(tw, "atomic_write", full)
     res = faults.toy_agent(tmp_path, policy=QUICK).run(faults.IMAGE_REQUEST, seed=faults.SEED)
     assert res.status == "failed"
-    assert res.reason == "saving draft s1 failed: disk full while writing (No space left on device)"
+    assert res.reason == "disk full while saving draft s1 (No space left on device)"
     assert _errors(res.trace)[-1].metrics["fault"] == "disk_full"
     assert list((res.trace / "assets").iterdir()) == []  # no half-written file carries a valid name
     _intact(res.trace)
