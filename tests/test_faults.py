@@ -381,4 +381,6 @@ def test_fault_matrix_tool(tmp_path: Path) -> None:
     assert res["runs"] >= 20 and res["correct"] == res["runs"]
     assert res["steps_lost"] == 0 and res["steps_duplicated"] == 0 and res["bundles_failing_verification"] == 0
     assert {r["drill"] for r in res["rows"]} >= {"kill at compose #1", "disk full writing an asset",
-                                                 "2 runs in processes", "tampered bundle", "backend: NaN audio"}
+                                                 "2 runs in processes", "tampered bundle", "backend: NaN audio",
+                                                 "disk full at the SQLite checkpoint",
+                                                 "killed run moved to another folder, resumed there"}
