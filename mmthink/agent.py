@@ -346,9 +346,9 @@ class Agent:
                 durability: dict[str, Any] = {}
                 if saver is not None:  # each superstep's checkpoint is on disk before the next one starts
                     # run_dir: where the run lies now (a moved or copied run folder resumes there)
-                    config["configurable"] = {"thread_id": run_id, "run_dir": str(run_dir)}
+                    config["configurable"] = {"thread_id": run_id, "mmthink_run_dir": str(run_dir)}
                     durability["durability"] = "sync"
-                # a resume that cannot start (moved folder, bad state) raises and leaves the run as it was
+                # a resume that cannot start (a bad state) raises and leaves the run as it was
                 inp, paused, final_state = (start, None, {}) if fresh else \
                     self._resume_input(graph, config, run_dir, start, reviewer)
                 try:

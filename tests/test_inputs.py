@@ -241,3 +241,25 @@ def _fuzz_agent(out: Path) -> Agent:
         agent = _AGENTS["a"] = Agent.from_profile("embedded")
     agent.config.out_dir = str(out / "default")
     return agent
+
+
+@pytest.mark.parametrize("policy, field", [
+    (dict(render=5), "policy.render"),
+    (dict(render="CallPolicy"), "policy.render"),
+])
+def test_fault_policy_parts_must_be_call_policies(policy: dict[str, Any], field: str) -> None:
+    from mmthink.core.faults import FaultPolicy
+
+    with pytest.raises(InputError) as e:
+        Agent.from_profile(policy=FaultPolicy(**policy))
+    assert e.value.field == field
+
+
+@pytest.mark.parametrize("value", [float("nan"), math.inf, -1.0, True, "3"])
+@pytest.mark.parametrize("key", ["timeout_s", "backoff_s", "backoff_factor"])
+def test_call_policy_numbers_are_finite(key: str, value: Any) -> None:
+    from mmthink.core.faults import CallPolicy, FaultPolicy
+
+    with pytest.raises(InputError) as e:
+        Agent.from_profile(policy=FaultPolicy(compose=CallPolicy(**{key: value})))
+    assert e.value.field == f"policy.compose.{key}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import errno
+import math
 import os
 import queue
 import threading
@@ -167,12 +168,15 @@ class CallPolicy:
     backoff_factor: float = 2.0
 
     def validate(self, name: str) -> CallPolicy:
-        if self.timeout_s is not None and (not isinstance(self.timeout_s, (int, float)) or self.timeout_s <= 0):
+        if self.timeout_s is not None and (isinstance(self.timeout_s, bool) or not isinstance(self.timeout_s, (int, float))
+                                           or not math.isfinite(self.timeout_s) or self.timeout_s <= 0):
             raise InputError(f"policy.{name}.timeout_s", f"must be a positive number or None, got {self.timeout_s!r}")
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or not 1 <= self.attempts <= 10:
             raise InputError(f"policy.{name}.attempts", f"must be an integer in 1..10, got {self.attempts!r}")
-        if not isinstance(self.backoff_s, (int, float)) or self.backoff_s < 0:
-            raise InputError(f"policy.{name}.backoff_s", f"must be >= 0, got {self.backoff_s!r}")
+        for key in ("backoff_s", "backoff_factor"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise InputError(f"policy.{name}.{key}", f"must be a finite number >= 0, got {v!r}")
         return self
 
     def delay(self, attempt: int) -> float:
@@ -191,6 +195,9 @@ class FaultPolicy:
 
     def validate(self) -> FaultPolicy:
         for name in ("render", "critique", "compose", "reason"):
+            if not isinstance(getattr(self, name), CallPolicy):
+                raise InputError(f"policy.{name}", f"must be a CallPolicy, got {type(getattr(self, name)).__name__}",
+                                 "e.g. CallPolicy(timeout_s=60, attempts=2)")
             getattr(self, name).validate(name)
         return self
 

@@ -79,7 +79,7 @@ def _node(fn: Callable[[RunState, Any], dict[str, Any]], served: Components | No
     def node(state: RunState, runtime: Any) -> dict[str, Any]:
         if served is not None and not isinstance(getattr(runtime, "context", None), Components):
             runtime = _Served(served)
-        here = _moved_to(state)
+        here = _moved_to(state) if served is None else None  # a server's clients never choose folders
         if here is not None:  # the run folder was moved or copied since the checkpoint: work where it lies now
             state = {**state, "run_dir": here, "out_dir": str(Path(here).parent)}
         update = fn(state, runtime)
@@ -96,7 +96,7 @@ def _node(fn: Callable[[RunState, Any], dict[str, Any]], served: Components | No
 
 
 def _moved_to(state: RunState) -> str | None:
-    """The folder the run lies in now, when the driver says so (``configurable.run_dir``) and it is not the
+    """The folder the run lies in now, when the agent says so (``configurable.mmthink_run_dir``) and it is not the
     one the checkpoint recorded; None otherwise. A run folder carries its checkpoint, so it resumes anywhere."""
     recorded = state.get("run_dir")
     if not recorded:
@@ -104,7 +104,7 @@ def _moved_to(state: RunState) -> str | None:
     try:
         from langgraph.config import get_config
 
-        here = (get_config().get("configurable") or {}).get("run_dir")
+        here = (get_config().get("configurable") or {}).get("mmthink_run_dir")
     except RuntimeError:  # not inside a run
         return None
     if not here or os.path.realpath(here) == os.path.realpath(recorded):
