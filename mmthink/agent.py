@@ -548,8 +548,12 @@ def _check_agent_args(reasoner: Any, config: Any, modalities: Any, system_prompt
                          "use Agent.from_profile(...) or make_config(...)")
     if policy is not None and not isinstance(policy, FaultPolicy):
         raise InputError("policy", f"must be a FaultPolicy, got {type(policy).__name__}", "e.g. FaultPolicy.quick()")
-    if modalities is not None and (not isinstance(modalities, dict) or not modalities):
-        raise InputError("modalities", f"must be a non-empty dict of name -> Modality, got {type(modalities).__name__}")
+    if modalities is not None and (not isinstance(modalities, dict) or not modalities or not all(
+            isinstance(k, str) and isinstance(v, Modality) for k, v in modalities.items())):
+        raise InputError("modalities", f"must be a non-empty dict of name -> Modality, got {type(modalities).__name__}"
+                         + (f" holding {', '.join(sorted({type(v).__name__ for v in modalities.values()}))}"
+                            if isinstance(modalities, dict) and modalities else ""),
+                         "e.g. mmthink.modalities.registry.build_modalities(config, image_backend)")
     if reasoner is not None and not callable(getattr(reasoner, "stream", None)):
         raise InputError("reasoner", f"{type(reasoner).__name__} has no stream(turn) method",
                          "pass a mmthink.reasoners.base.Reasoner")

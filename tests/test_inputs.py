@@ -263,3 +263,48 @@ def test_call_policy_numbers_are_finite(key: str, value: Any) -> None:
     with pytest.raises(InputError) as e:
         Agent.from_profile(policy=FaultPolicy(compose=CallPolicy(**{key: value})))
     assert e.value.field == f"policy.compose.{key}"
+
+
+REQUEST_TYPES: dict[str, tuple[type, ...]] = {
+    "text": (str,), "modality": (str,), "width": (int,), "height": (int,), "seed": (int,), "voice": (str,),
+    "fps": (int,), "options": (dict,)}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.sampled_from(sorted(REQUEST_TYPES)), value=ANY)
+def test_fuzz_request_fields(tmp_path_factory: pytest.TempPathFactory, name: str, value: Any) -> None:
+    """A Request object handed to stream is checked field by field like keyword arguments are."""
+    from mmthink.request import Request
+
+    out = tmp_path_factory.mktemp("fuzz")
+    req = Request(text=PROMPT)
+    setattr(req, name, value)
+    try:
+        _fuzz_agent(out).stream(req, out=out / "runs")
+    except InputError as e:
+        assert e.field and str(e)
+    else:
+        allowed = REQUEST_TYPES[name]
+        assert (value is None and name == "voice") or (isinstance(value, allowed) and not isinstance(value, bool)), \
+            f"Request.{name}={value!r} was accepted"
+    _nothing_in(out / "runs")
+
+
+AGENT_ARGS = ("policy", "modalities", "system_prompt", "durable", "keep_checkpoints", "config", "reasoner")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.sampled_from(AGENT_ARGS), value=ANY)
+def test_fuzz_agent_constructor(name: str, value: Any) -> None:
+    """Agent(...) refuses arguments of the wrong type with an InputError naming them."""
+    try:
+        Agent(**{name: value})
+    except InputError as e:
+        assert e.field == name, str(e)
+    else:
+        if name in ("durable", "keep_checkpoints"):
+            assert isinstance(value, bool)
+        elif name == "system_prompt":
+            assert value is None or callable(value)
+        else:
+            assert value is None, f"{name}={value!r} was accepted"
