@@ -135,3 +135,18 @@ def test_sigkill_while_composing_a_video_leaves_nothing_in_the_temp_folder(tmp_p
     assert [p.name for p in tmp.iterdir() if p.name.startswith("mmthink-")] == []
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded" and len(manifest["resumes"]) == 1
+
+
+def test_a_served_graph_never_takes_a_folder_from_the_client(tmp_path: Path) -> None:
+    """The agent tells its own graph where a moved run lies; a server's client saying the same is ignored."""
+    from mmthink.core.graph import build_graph
+
+    comp = Agent.from_profile("embedded", durable=False, out_dir=str(tmp_path / "served")).components()
+    comp.fixed_out_dir = True
+    graph = build_graph(served=comp).compile()
+    evil = tmp_path / "evil" / "run"
+    out = graph.invoke({"request": {"text": "a red apple on a table"}},
+                       config={"configurable": {"thread_id": "t", "mmthink_run_dir": str(evil)}})
+    assert out["status"] in ("succeeded", "unmet") and Path(out["run_dir"]).parent == (tmp_path / "served")
+    assert not (tmp_path / "evil").exists()
+    assert load_trace(out["run_dir"]).verify() == []
