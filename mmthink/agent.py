@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import queue
 import re
 import time
@@ -434,9 +435,10 @@ class Agent:
         dropped = truncate_steps(run_dir, keep)  # steps past the checkpoint: their node runs again
         if (run_dir / "manifest.json").exists():
             w = RUNS.writer(str(run_dir))
+            moved = values.get("run_dir") and os.path.realpath(values["run_dir"]) != os.path.realpath(run_dir)
             w.update(resumes=list(w.manifest.get("resumes") or []) + [
                 {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "from_step": keep,
-                 "dropped_steps": dropped}])
+                 "dropped_steps": dropped, **({"moved_from": str(values["run_dir"])} if moved else {})}])
         return inp, None, values
 
     # ----------------------------------------------------------------- extras

@@ -62,7 +62,8 @@ def test_a_killed_run_moved_elsewhere_resumes_there(tmp_path: Path, killed: Path
     assert res.trace == moved.resolve() and res.final is not None and res.final.is_relative_to(moved.resolve())
     _same_as_reference(moved, reference)
     assert not original.exists()  # nothing was written where it used to be
-    assert load_trace(moved).manifest["resumes"][0]["from_step"] > 0  # it went on from its checkpoint
+    resumed = load_trace(moved).manifest["resumes"][0]
+    assert resumed["from_step"] > 0 and resumed["moved_from"] == str(killed.resolve())  # from its checkpoint
 
 
 def test_a_killed_run_copied_resumes_both_where_they_lie(tmp_path: Path, killed: Path, reference: Path) -> None:
