@@ -22,8 +22,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import faults  # noqa: E402
 
 from mmthink import cli  # noqa: E402
-from mmthink.core.faults import (BackendError, CallPolicy, DiskFull, guarded_call, is_disk_full,  # noqa: E402
-                                 retryable)
+from mmthink.core.faults import BackendError, CallPolicy, DiskFull, guarded_call, is_disk_full, retryable  # noqa: E402
 from mmthink.errors import MMThinkError  # noqa: E402
 from mmthink.trace.reader import load_trace  # noqa: E402
 

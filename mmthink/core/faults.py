@@ -69,7 +69,8 @@ class DiskFull(Fault):
 
 def _doing(what: str) -> str:
     """A guarded call's name as the activity it names ("render of <tag id=d1>" -> "rendering <tag id=d1>")."""
-    for noun, verb in (("render of ", "rendering "), ("critique of ", "critiquing "), ("compose", "composing the final")):
+    doings = (("render of ", "rendering "), ("critique of ", "critiquing "), ("compose", "composing the final"))
+    for noun, verb in doings:
         if what.startswith(noun):
             return verb + what[len(noun):]
     return what
@@ -107,7 +108,7 @@ def no_space_detail(exc: BaseException) -> str:
         if isinstance(e, DiskFull):
             return e.cause
         if isinstance(e, OSError) and e.errno in _NO_SPACE:
-            return os.strerror(e.errno)
+            return os.strerror(e.errno or errno.ENOSPC)
         e = e.__cause__ or e.__context__
     text = str(exc).lower()
     for w in _NO_SPACE_WORDS:
@@ -168,8 +169,8 @@ class CallPolicy:
     backoff_factor: float = 2.0
 
     def validate(self, name: str) -> CallPolicy:
-        if self.timeout_s is not None and (isinstance(self.timeout_s, bool) or not isinstance(self.timeout_s, (int, float))
-                                           or not math.isfinite(self.timeout_s) or self.timeout_s <= 0):
+        t = self.timeout_s
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0):
             raise InputError(f"policy.{name}.timeout_s", f"must be a positive number or None, got {self.timeout_s!r}")
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or not 1 <= self.attempts <= 10:
             raise InputError(f"policy.{name}.attempts", f"must be an integer in 1..10, got {self.attempts!r}")

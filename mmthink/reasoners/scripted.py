@@ -69,7 +69,8 @@ def load_script(name_or_path: str | Path) -> DemoScript:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError("demo", f"{path.name} cannot be read as UTF-8 text ({e})", "save the script as UTF-8") from None
+        raise InputError("demo", f"{path.name} cannot be read as UTF-8 text ({e})",
+                         "save the script as UTF-8") from None
     meta: dict[str, str] = {}
     body = text
     if text.startswith("---"):

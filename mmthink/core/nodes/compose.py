@@ -7,8 +7,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from mmthink.core.faults import DiskFull, Fault, guarded_call, guarded_write, is_disk_full, no_space_detail
 from mmthink.core.context import clear_work
+from mmthink.core.faults import DiskFull, Fault, guarded_call, guarded_write, is_disk_full, no_space_detail
 from mmthink.core.nodes.common import brief, clean_answer, components, output_check, run_context, warm_cache
 from mmthink.core.runs import RUNS, emit, finish, json_safe, retry_reporter
 from mmthink.core.state import RunState
