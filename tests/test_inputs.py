@@ -308,3 +308,25 @@ def test_fuzz_agent_constructor(name: str, value: Any) -> None:
             assert value is None or callable(value)
         else:
             assert value is None, f"{name}={value!r} was accepted"
+
+
+LOAD_TYPES: dict[str, tuple[type, ...]] = {"verify": (bool,), "dest": (str, Path), "max_entries": (int,),
+                                           "max_bytes": (int,)}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.sampled_from(sorted(LOAD_TYPES)), value=ANY)
+def test_fuzz_load_trace_options(tmp_path_factory: pytest.TempPathFactory, name: str, value: Any) -> None:
+    """load_trace's options are checked before the bundle is opened; None is only the default of dest."""
+    box = tmp_path_factory.mktemp("load")
+    (box / "run").mkdir()
+    try:
+        mmthink.load_trace(box / "run", **{name: value})
+    except InputError as e:
+        assert e.field == name or e.field == "run_dir", str(e)
+        if e.field == "run_dir":  # the options were fine; the (empty) folder is what was refused
+            assert isinstance(value, LOAD_TYPES[name]) or (value is None and name == "dest")
+    except MMThinkError:
+        assert isinstance(value, LOAD_TYPES[name]) or (value is None and name == "dest")
+    else:
+        raise AssertionError("an empty folder is not a bundle")
