@@ -27,7 +27,8 @@ from typing import Any
 
 from mmthink.config import AgentConfig, make_config
 from mmthink.core.checkpoints import has_checkpoint, remove_checkpoint, truncate_steps
-from mmthink.core.faults import FaultPolicy
+from mmthink.core.context import clear_work
+from mmthink.core.faults import DiskFull, FaultPolicy, disk_full_reason, is_disk_full, no_space_detail
 from mmthink.core.review import ReviewDecision, parse_decision
 from mmthink.errors import InputError, MMThinkError
 from mmthink.core.state import SAFE_ID
@@ -117,6 +118,8 @@ class Agent:
         ``keep_checkpoints``), and ``durable=False`` turns checkpoints off. Without one,
         ``MMTHINK_CHECKPOINT_URL`` (postgresql://… or a .sqlite path) picks a shared one.
         ``policy``: timeouts and retries for reasoner, render, critique and compose calls."""
+        _check_agent_args(reasoner, config, modalities, system_prompt, policy,
+                          durable=durable, keep_checkpoints=keep_checkpoints)
         self.config = (config or AgentConfig()).validate()
         self.config.limits.validate()
         self.policy = (policy or FaultPolicy()).validate()
@@ -225,6 +228,14 @@ class Agent:
                run_id: str | None = None, on_token: Callable[[str, str], None] | None = None,
                review: bool | Reviewer = False) -> RunStream:
         """Validate everything first (bad input costs nothing, no folder is made), then run the graph lazily."""
+        from mmthink import inputs
+
+        inputs.callback("on_token", on_token, "a function (text, channel) -> None")
+        if run_id is not None:
+            inputs.text("run_id", run_id, fix="use letters, digits, '.', '_' or '-' (at most 128)")
+        out = inputs.out_folder("out", out) if out is not None else inputs.out_folder("out_dir", self.config.out_dir)
+        if max_seconds is not None:
+            max_seconds = inputs.seconds("max-seconds", max_seconds)
         req = _request(request, modality=modality, seed=seed, width=width, height=height)
         req.validate(self.config.limits)
         resolved = req.modality if req.modality != "auto" else _detector(self.modalities)(req.text)[0]
@@ -238,7 +249,7 @@ class Agent:
                                   "max_seconds": max_seconds, "best_of": best_of}.items() if v is not None}
         for k in ("budget_tokens", "max_drafts", "min_tokens", "best_of"):
             if k in over:
-                over[k] = coerce_int(k.replace("_", "-"), over[k])
+                over[k] = inputs.count(k.replace("_", "-"), over[k])
         user_drafts = "max_drafts" in over
         if not user_drafts and self.config.thinking.max_drafts == ThinkingConfig().max_drafts:
             over["max_drafts"] = registry.default_drafts(resolved)
@@ -248,18 +259,18 @@ class Agent:
         if cfg.max_drafts > self.config.limits.max_drafts:
             raise InputError("max-drafts", f"{cfg.max_drafts} is above the limit {self.config.limits.max_drafts}",
                              "lower it or raise Limits.max_drafts")
+        if review is not False and review is not True and not callable(review):
+            raise InputError("review", f"must be True, False or a callable, got {type(review).__name__}")
         if review and not self._durable():
             raise InputError("review", "pausing for review needs checkpoints",
                              "leave durable=True or pass a checkpointer")
-        if review is not False and review is not True and not callable(review):
-            raise InputError("review", f"must be True, False or a callable, got {type(review).__name__}")
         from mmthink.trace.writer import new_run_id
 
         rid = run_id or new_run_id()
         if not SAFE_ID.match(str(rid)) or ".." in str(rid):
             raise InputError("run_id", f"{rid!r} is not safe as a folder name",
                              "use letters, digits, '.', '_' or '-' (at most 128)")
-        out_dir = Path(out or self.config.out_dir).resolve()
+        out_dir = Path(out).resolve()
         if (out_dir / rid).exists():
             raise InputError("run_id", f"{out_dir / rid} already exists", "use a new run id, or resume that run")
         state = {"request": req.to_dict(), "thinking": cfg.to_dict(), "mode_arg": thinking, "run_id": rid,
@@ -286,6 +297,10 @@ class Agent:
 
     def resume_stream(self, run: str | Path, *, decision: Any = None, review: Reviewer | None = None,
                       on_token: Callable[[str, str], None] | None = None) -> RunStream:
+        from mmthink import inputs
+
+        inputs.callback("on_token", on_token, "a function (text, channel) -> None")
+        inputs.callback("review", review, "a function (payload) -> decision, or None")
         run_dir = _locate(run, Path(self.config.out_dir))
         if decision is not None:
             decision = parse_decision(decision)
@@ -325,9 +340,25 @@ class Agent:
     def _drive(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,
                on_token: Callable[[str, str], None] | None, reviewer: Reviewer | None) -> Iterator[Step]:
         """Hold the run folder (one writer per run) for as long as the run, resume or review goes on."""
+        fresh = not isinstance(start, _Resume)
+        claimed: list[bool] = []
+        try:
+            yield from self._drive_held(rs, run_dir, run_id, start, limit, on_token, reviewer, fresh, claimed)
+        except BaseException:
+            if claimed and fresh and not (run_dir / "manifest.json").exists():  # nothing was kept: no folder
+                from mmthink.core.lock import remove_lock
+
+                remove_lock(run_dir)
+                remove_checkpoint(run_dir)
+            raise
+
+    def _drive_held(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,
+                    on_token: Callable[[str, str], None] | None, reviewer: Reviewer | None,
+                    fresh: bool, claimed: list[bool]) -> Iterator[Step]:
         from mmthink.core.lock import run_lock
 
-        with run_lock(run_dir, fresh=not isinstance(start, _Resume)):
+        with run_lock(run_dir, fresh=fresh):
+            claimed.append(True)  # this call made the folder (fresh) or holds it
             if isinstance(start, _Resume) and (run_dir / "manifest.json").is_file():
                 # what another writer did before this one got the folder counts, not what was read before
                 start.manifest = _read_manifest(run_dir)
@@ -360,9 +391,10 @@ class Agent:
                 config: dict[str, Any] = {"recursion_limit": limit}
                 durability: dict[str, Any] = {}
                 if saver is not None:  # each superstep's checkpoint is on disk before the next one starts
-                    config["configurable"] = {"thread_id": run_id}
+                    # run_dir: where the run lies now (a moved or copied run folder resumes there)
+                    config["configurable"] = {"thread_id": run_id, "mmthink_run_dir": str(run_dir)}
                     durability["durability"] = "sync"
-                # a resume that cannot start (moved folder, bad state) raises and leaves the run as it was
+                # a resume that cannot start (a bad state) raises and leaves the run as it was
                 inp, paused, final_state = (start, None, {}) if fresh else \
                     self._resume_input(graph, config, run_dir, start, reviewer)
                 try:
@@ -388,23 +420,25 @@ class Agent:
                     if not (run_dir / "manifest.json").exists():
                         if fresh and saver is not None and self.checkpointer is None:
                             saver.conn.close()
-                        if fresh:  # bad input found by route: leave nothing behind
-                            from mmthink.core.lock import remove_lock
-
-                            remove_lock(run_dir)
-                            remove_checkpoint(run_dir)
-                        raise
+                        raise  # bad input found by route: _drive leaves nothing behind
                     status, reason = "failed", str(e) or "see the error step"
                 except Exception as e:  # a bug or the disk: end the run readably, keep what was written
+                    full = is_disk_full(e)
                     if not (run_dir / "manifest.json").exists():
+                        if fresh and saver is not None and self.checkpointer is None:
+                            saver.conn.close()
+                            remove_checkpoint(run_dir)  # nothing of this run was kept: leave no folder
+                        if full:
+                            raise DiskFull("starting the run", no_space_detail(e)) from e
                         raise
-                    status, reason = "failed", f"{type(e).__name__}: {e}"
+                    status, reason = "failed", disk_full_reason(e) if full else f"{type(e).__name__}: {e}"
             yield from _drain(steps)  # what the last superstep wrote, also when it raised
             if status is not None and (run_dir / "manifest.json").exists():
                 _close_failed(run_dir, status, reason)
         finally:  # also when the caller stops iterating: the run stays resumable
             RUNS.listen(str(run_dir), None)
             RUNS.close(str(run_dir))
+            clear_work(run_dir)  # a node's scratch files are of no use once the run stops
         if bad_answer is not None:
             raise bad_answer
         if self.checkpointer is None and not self.keep_checkpoints and _status_of(run_dir) in _FINAL:
@@ -421,6 +455,7 @@ class Agent:
         from mmthink.core.runs import RUNS
 
         RUNS.close(str(run_dir))
+        clear_work(run_dir)  # what a killed composer left behind
         snap = graph.get_state(config)
         values = dict(snap.values or {})
         if not values:
@@ -429,9 +464,6 @@ class Agent:
             inp: Any = _restart_state(start.manifest, run_dir)
             keep = 0
         else:
-            if values.get("run_dir") and Path(values["run_dir"]).resolve() != run_dir.resolve():
-                raise InputError("run", f"the run was started in {values['run_dir']} and has moved since",
-                                 "move it back to resume it")
             if not snap.next and not snap.tasks:  # finished (a done task with saved writes is not "next")
                 return _DONE, None, values
             inp, keep = None, int(values.get("steps") or 0)
@@ -440,6 +472,8 @@ class Agent:
             if pending is None and start.decision is not None:
                 raise InputError("decision", "the run is not paused for review, so there is nothing to approve, "
                                  "revise or abort", "resume it without a decision")
+            if pending is not None and values.get("run_dir"):  # a paused run that was moved shows where it is now
+                pending = _relocated(pending, str(values["run_dir"]), str(run_dir))
             if pending is not None:
                 answer = start.decision if start.decision is not None else (reviewer(pending) if reviewer else None)
                 if answer is None:
@@ -448,9 +482,10 @@ class Agent:
         dropped = truncate_steps(run_dir, keep)  # steps past the checkpoint: their node runs again
         if (run_dir / "manifest.json").exists():
             w = RUNS.writer(str(run_dir))
+            moved = values.get("run_dir") and os.path.realpath(values["run_dir"]) != os.path.realpath(run_dir)
             w.update(resumes=list(w.manifest.get("resumes") or []) + [
                 {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "from_step": keep,
-                 "dropped_steps": dropped}])
+                 "dropped_steps": dropped, **({"moved_from": str(values["run_dir"])} if moved else {})}])
         return inp, None, values
 
     # ----------------------------------------------------------------- extras
@@ -485,6 +520,19 @@ def _pending_review(graph: Any, config: dict[str, Any]) -> dict[str, Any] | None
     return None
 
 
+def _relocated(obj: Any, old: str, new: str) -> Any:
+    """``obj`` with paths under the run's old folder pointing into its new one."""
+    if old == new:
+        return obj
+    if isinstance(obj, dict):
+        return {k: _relocated(v, old, new) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_relocated(v, old, new) for v in obj]
+    if isinstance(obj, str) and (obj == old or obj.startswith(old + "/")):
+        return new + obj[len(old):]
+    return obj
+
+
 def _restart_state(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """A run killed before its first checkpoint starts again from what its manifest recorded."""
     given = manifest.get("input") or {}
@@ -506,23 +554,59 @@ def _close_failed(run_dir: Path, status: str, reason: str | None) -> None:
 
     try:
         w = RUNS.writer(str(run_dir))
-        if w.manifest.get("status") in _FINAL:
-            return
+    except Exception:  # the bundle cannot even be reopened: the steps written so far stay as they are
+        return
+    if w.manifest.get("status") in _FINAL:
+        return
+    try:  # the error step and the manifest each get their own try: a full disk may take one and not the other
         w.append(Step("error", "agent", status, [Part("text", reason or status)]))
+    except Exception:
+        pass
+    try:
         w.finish(status, reason=reason)
-    except OSError:  # the disk is gone too: the steps written so far stay as they are
+    except Exception:
         pass
 
 
 def _locate(run: str | Path, out_dir: Path) -> Path:
     """A run folder, or a run id under ``out_dir``."""
-    p = Path(run)
-    if p.is_dir():
-        return p.resolve()
+    from mmthink.inputs import path_arg
+
+    p = path_arg("run", run, "give a run folder or a run id")
     q = out_dir / str(run)
-    if isinstance(run, str) and "/" not in run and "\\" not in run and q.is_dir():
-        return q.resolve()
+    try:
+        if p.is_dir():
+            return p.resolve()
+        if isinstance(run, str) and "/" not in run and "\\" not in run and q.is_dir():
+            return q.resolve()
+    except OSError as e:  # a name too long, a folder we may not enter
+        raise InputError("run", f"cannot open {str(run)[:80]!r} ({e.strerror or e})", "give a run folder") from None
     raise InputError("run", f"no run folder {str(run)!r}", f"give a run folder or a run id under {out_dir}/")
+
+
+def _check_agent_args(reasoner: Any, config: Any, modalities: Any, system_prompt: Any, policy: Any,
+                      **flags: Any) -> None:
+    """Agent(...)'s arguments have the types they document (checked before anything is built)."""
+    from mmthink.inputs import callback
+
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise InputError(name, f"must be True or False, got {type(value).__name__}")
+    if config is not None and not isinstance(config, AgentConfig):
+        raise InputError("config", f"must be an AgentConfig, got {type(config).__name__}",
+                         "use Agent.from_profile(...) or make_config(...)")
+    if policy is not None and not isinstance(policy, FaultPolicy):
+        raise InputError("policy", f"must be a FaultPolicy, got {type(policy).__name__}", "e.g. FaultPolicy.quick()")
+    if modalities is not None and (not isinstance(modalities, dict) or not modalities or not all(
+            isinstance(k, str) and isinstance(v, Modality) for k, v in modalities.items())):
+        raise InputError("modalities", f"must be a non-empty dict of name -> Modality, got {type(modalities).__name__}"
+                         + (f" holding {', '.join(sorted({type(v).__name__ for v in modalities.values()}))}"
+                            if isinstance(modalities, dict) and modalities else ""),
+                         "e.g. mmthink.modalities.registry.build_modalities(config, image_backend)")
+    if reasoner is not None and not callable(getattr(reasoner, "stream", None)):
+        raise InputError("reasoner", f"{type(reasoner).__name__} has no stream(turn) method",
+                         "pass a mmthink.reasoners.base.Reasoner")
+    callback("system_prompt", system_prompt, "a function (request, modality) -> str")
 
 
 def _read_manifest(run_dir: Path) -> dict[str, Any]:

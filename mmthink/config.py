@@ -37,6 +37,7 @@ class AgentConfig:
     out_dir: str = "runs"
 
     def validate(self) -> AgentConfig:
+        self._check_types()
         if self.reasoner not in REASONERS:
             raise InputError("reasoner", f"unknown reasoner {self.reasoner!r}", f"use one of {', '.join(REASONERS)}")
         if self.reasoner == "scripted" and not self.script:
@@ -50,10 +51,54 @@ class AgentConfig:
         if self.image_backend == "diffusers" and not self.image_model:
             raise InputError("image_model", "the diffusers backend needs a model", "a hub id or a local folder")
         self.thinking.validate()
+        self.limits.validate()
         return self
+
+    def _check_types(self) -> None:
+        """Every field has the type it documents (a wrong one is named here, not met later as a TypeError)."""
+        from mmthink import inputs
+        from mmthink.devices import KNOWN
+
+        for name in ("reasoner", "image_backend", "speech_backend", "music_backend"):
+            inputs.text(name, getattr(self, name), fix="name one of the documented choices")
+        for name in ("reasoner_model", "image_model", "clip_model", "speech_model", "music_model"):
+            v = getattr(self, name)
+            if v is not None:
+                inputs.path_arg(name, v, "a hub id or a local folder")
+        if self.script is not None and not hasattr(self.script, "thinking"):  # a name, a path or a DemoScript
+            inputs.path_arg("script", self.script, "a demo name (image, speech, video) or a script .md")
+        self.reasoner_options = inputs.mapping("reasoner_options", self.reasoner_options, 'e.g. {"temperature": 0.6}')
+        self.image_options = inputs.mapping("image_options", self.image_options, 'e.g. {"steps": 4}')
+        if self.device is not None:
+            inputs.text("device", self.device)
+            if self.device not in ("", "auto") and self.device.split(":")[0] not in KNOWN:
+                raise InputError("device", f"unknown device {self.device!r}",
+                                 f"use auto or one of {', '.join(KNOWN)} (with :N for an index, e.g. cuda:1)")
+        if isinstance(self.thinking, str):  # a mode name: thinking="auto"
+            self.thinking = ThinkingConfig(mode=self.thinking)
+        elif isinstance(self.thinking, dict):
+            self.thinking = _dataclass_from("thinking", ThinkingConfig, self.thinking)
+        elif not isinstance(self.thinking, ThinkingConfig):
+            raise InputError("thinking", f"must be on, off, auto, a ThinkingConfig or a dict, got "
+                             f"{type(self.thinking).__name__}", 'e.g. thinking="auto" or max_drafts=4')
+        if isinstance(self.limits, dict):
+            self.limits = _dataclass_from("limits", Limits, self.limits)
+        elif not isinstance(self.limits, Limits):
+            raise InputError("limits", f"must be a Limits or a dict, got {type(self.limits).__name__}",
+                             'e.g. limits={"max_drafts": 10}')
+        inputs.path_arg("out_dir", self.out_dir, "a folder for run folders, e.g. runs/")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _dataclass_from(field_name: str, cls: Any, values: dict[str, Any]) -> Any:
+    """A ThinkingConfig or Limits from a dict, naming an unknown key."""
+    unknown = sorted(set(map(str, values)) - set(cls.__dataclass_fields__))
+    if unknown:
+        raise InputError(f"{field_name}.{unknown[0]}", "is not a setting",
+                         f"settings are: {', '.join(sorted(cls.__dataclass_fields__))}")
+    return cls(**values)
 
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -79,7 +124,7 @@ def make_config(profile: str = "embedded", *, limits: Limits | dict[str, Any] | 
     """``max_drafts`` (like every thinking setting) is the run's budget; caps go in ``limits``:
     ``make_config(max_drafts=4, limits={"max_drafts": 10})``. Other ``Limits`` fields may also be
     given directly (``max_image_side=1024``)."""
-    if profile not in PROFILES:
+    if not isinstance(profile, str) or profile not in PROFILES:
         raise InputError("profile", f"unknown profile {profile!r}", f"use one of {', '.join(PROFILES)}")
     values = {**PROFILES[profile], **overrides}
     names = {f.name for f in fields(AgentConfig)}
@@ -91,6 +136,7 @@ def make_config(profile: str = "embedded", *, limits: Limits | dict[str, Any] | 
     if unknown:
         raise InputError(sorted(unknown)[0], "is not a setting", f"settings are: {', '.join(sorted(names | thinking_fields))}")
     cfg = AgentConfig(**values)
+    cfg._check_types()  # before the thinking and limit overrides are merged into it
     if think:
         cfg.thinking = ThinkingConfig(**{**cfg.thinking.to_dict(), **think})
     if limits is not None:

@@ -6,6 +6,7 @@ bad CLI flag or API argument costs nothing and leaves no half-made bundle behind
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,8 +29,8 @@ class Limits:
 
     def validate(self) -> Limits:
         for name, value in asdict(self).items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise InputError(f"limits.{name}", f"must be a positive number, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise InputError(f"limits.{name}", f"must be a positive, finite number, got {value!r}")
         return self
 
 
@@ -53,8 +54,18 @@ class Request:
         return cls(**known)
 
     def validate(self, limits: Limits | None = None) -> Request:
+        from mmthink import inputs
+
         limits = limits or Limits()
-        if not isinstance(self.text, str) or not self.text.strip():
+        if not isinstance(self.text, str):
+            raise InputError("prompt", f"must be a string, got {type(self.text).__name__}", "say what to make in words")
+        inputs.text("prompt", self.text)  # no NUL, nothing that is not UTF-8 (it goes into the manifest)
+        if self.voice is not None:
+            inputs.text("voice", self.voice)
+        if not isinstance(self.options, dict) or not all(isinstance(k, str) for k in self.options):
+            raise InputError("options", f"must be a dict of named options, got {type(self.options).__name__}",
+                             'e.g. {"seconds": 20}')
+        if not self.text.strip():
             raise InputError("prompt", "is empty", "say what to make, e.g. \"a lighthouse at dusk\"")
         if len(self.text) > limits.max_prompt_chars:
             raise InputError("prompt", f"is {len(self.text)} characters, the limit is {limits.max_prompt_chars}",

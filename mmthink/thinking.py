@@ -40,16 +40,23 @@ class ThinkingConfig:
     best_of: int = 1
 
     def validate(self) -> ThinkingConfig:
-        if self.mode not in MODES:
+        from mmthink.inputs import MAX_COUNT, seconds
+
+        if not isinstance(self.mode, str) or self.mode not in MODES:
             raise InputError("thinking", f"unknown mode {self.mode!r}", "use on, off or auto")
         for name in ("budget_tokens", "min_tokens", "max_drafts", "best_of"):
             v = getattr(self, name)
             if v is None and name == "budget_tokens":
                 continue
             if isinstance(v, bool) or not isinstance(v, int):
-                raise InputError(name.replace("_", "-"), f"must be an integer, got {v!r}")
+                raise InputError(name.replace("_", "-"), f"must be an integer, got {type(v).__name__} {v!r:.40}")
             if v < 0:
                 raise InputError(name.replace("_", "-"), f"must not be negative, got {v}", "use 0 or more")
+            if v > MAX_COUNT:  # a checkpoint stores 64-bit integers, and no run could spend more
+                raise InputError(name.replace("_", "-"), f"{str(v)[:24]} is above {MAX_COUNT}",
+                                 f"use at most {MAX_COUNT}")
+        if self.max_seconds is not None:
+            seconds("max-seconds", self.max_seconds)
         if self.max_drafts < 1:
             raise InputError("max-drafts", "must be at least 1", "e.g. --max-drafts 4")
         if self.best_of < 1:
@@ -57,8 +64,6 @@ class ThinkingConfig:
         if self.budget_tokens is not None and self.min_tokens > self.budget_tokens:
             raise InputError("min-tokens", f"{self.min_tokens} is above budget-tokens {self.budget_tokens}",
                              "lower min-tokens or raise the budget")
-        if self.max_seconds is not None and (not isinstance(self.max_seconds, (int, float)) or self.max_seconds <= 0):
-            raise InputError("max-seconds", f"must be a positive number, got {self.max_seconds!r}")
         return self
 
     def to_dict(self) -> dict[str, Any]:

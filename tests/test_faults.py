@@ -184,7 +184,7 @@ def test_disk_full_while_writing_an_asset(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(tw, "atomic_write", full)
     res = faults.toy_agent(tmp_path, policy=QUICK).run(faults.IMAGE_REQUEST, seed=faults.SEED)
     assert res.status == "failed"
-    assert res.reason == "saving draft s1 failed: disk full while writing (No space left on device)"
+    assert res.reason == "disk full while saving draft s1 (No space left on device)"
     assert _errors(res.trace)[-1].metrics["fault"] == "disk_full"
     assert list((res.trace / "assets").iterdir()) == []  # no half-written file carries a valid name
     _intact(res.trace)
@@ -381,4 +381,6 @@ def test_fault_matrix_tool(tmp_path: Path) -> None:
     assert res["runs"] >= 20 and res["correct"] == res["runs"]
     assert res["steps_lost"] == 0 and res["steps_duplicated"] == 0 and res["bundles_failing_verification"] == 0
     assert {r["drill"] for r in res["rows"]} >= {"kill at compose #1", "disk full writing an asset",
-                                                 "2 runs in processes", "tampered bundle", "backend: NaN audio"}
+                                                 "2 runs in processes", "tampered bundle", "backend: NaN audio",
+                                                 "disk full at the SQLite checkpoint",
+                                                 "killed run moved to another folder, resumed there"}

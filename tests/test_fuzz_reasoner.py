@@ -22,7 +22,8 @@ import faults  # noqa: E402
 
 from mmthink.agent import Agent  # noqa: E402
 from mmthink.config import make_config  # noqa: E402
-from mmthink.core.faults import FaultPolicy# noqa: E402
+from mmthink.core.faults import FaultPolicy  # noqa: E402
+from mmthink.errors import InputError  # noqa: E402
 from mmthink.core.tags import StreamParser, parse_steps, strip_tags
 from mmthink.modalities.image.scene import parse_scene
 from mmthink.reasoners.base import DraftRecord, Turn  # noqa: E402
@@ -114,6 +115,10 @@ def _heuristic(out: Path) -> Agent:
 @GRAPH
 def test_graph_with_arbitrary_request_text(text: str) -> None:
     assume(text.strip())
+    if "\x00" in text:  # a NUL cannot go into a manifest or a model: refused up front, nothing written
+        with pytest.raises(InputError, match="^prompt: holds a NUL"):
+            _heuristic(Path(tempfile.gettempdir()) / "never-made").stream(text)
+        return
     _run_sandboxed(_heuristic, text)
 
 

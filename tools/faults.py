@@ -420,6 +420,101 @@ class Drills:
         ok = res.status == "failed" and "disk full" in (res.reason or "") and not row["verify"]
         self.add("disk full writing an asset", ok, row, f"{res.status}: {res.reason}")
 
+    def disk_full_at(self, where: str) -> None:
+        """ENOSPC at the SQLite checkpoint or at a step line: ``failed``, one reason, nothing retried."""
+        import sqlite3
+
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        from mmthink.trace.writer import TraceWriter
+
+        cls, name = (SqliteSaver, "put") if where == "checkpoint" else (TraceWriter, "append")
+        original, calls = getattr(cls, name), {"n": 0}
+
+        def full(obj: Any, *a: Any, **k: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] == (4 if where == "checkpoint" else 3):
+                if where == "checkpoint":
+                    raise sqlite3.OperationalError("database or disk is full")
+                raise OSError(errno.ENOSPC, "No space left on device", str(obj.root / "steps.jsonl"))
+            return original(obj, *a, **k)
+
+        setattr(cls, name, full)
+        try:
+            res = toy_agent(self.work / f"disk-full-{where}").run(IMAGE_REQUEST, seed=SEED)
+        finally:
+            setattr(cls, name, original)
+        row = compare(res.trace, None)
+        manifest = json.loads((res.trace / "manifest.json").read_text())
+        ok = res.status == manifest["status"] == "failed" and manifest["reason"] == res.reason and \
+            (res.reason or "").startswith("disk full while") and not row["verify"]
+        self.add(f"disk full at the {'SQLite checkpoint' if where == 'checkpoint' else 'steps.jsonl append'}", ok,
+                 row, f"{res.status}: {res.reason}")
+
+    def moved(self, how: str) -> None:
+        """A killed run moved (or copied) to another folder resumes where it lies, same final as the reference."""
+        rid = f"{how}-run"
+        out = self.work / f"{how}-from"
+        proc = subprocess.run(child_cmd(out, rid, kill_node="act", kill_nth=2), capture_output=True, timeout=120)
+        killed = proc.returncode == -signal.SIGKILL
+        dest = self.work / f"{how}-to" / "elsewhere" / rid
+        dest.parent.mkdir(parents=True)
+        (shutil.move if how == "moved" else shutil.copytree)(str(out / rid), str(dest))
+        try:
+            res = toy_agent(dest.parent).resume(dest)
+            status = res.status
+        except Exception as e:  # the old refusal ("has moved since") counts as a failed drill
+            status = f"{type(e).__name__}: {e}"
+        row = compare(dest, self.ref)
+        ok = killed and status == "succeeded" and row["same_final"] and not row["lost"] and not row["dup"] \
+            and not row["verify"]
+        self.add(f"killed run {how} to another folder, resumed there", ok, row,
+                 f"killed={killed}, resumed {status}, same final={row['same_final']}")
+
+    def bad_inputs(self) -> None:
+        """Bad CLI and API input: exit 2 / InputError naming the field, nothing written."""
+        import contextlib
+
+        from mmthink import cli
+        from mmthink.errors import InputError
+
+        out = self.work / "bad-inputs"
+        a_file = self.work / "a-file.txt"
+        a_file.write_text("x")
+        huge = str(10**29)
+        cli_cases = [["run", "a red \udcff apple"], ["run", "apple", "--budget-tokens", huge],
+                     ["run", "apple", "--best-of", huge], ["run", "apple", "--max-drafts", huge],
+                     ["run", "apple", "--seed", huge], ["run", "apple", "--width", huge],
+                     ["run", "apple", "--max-seconds", "nan"], ["run", "apple", "--max-seconds", "inf"],
+                     ["run", "apple", "--max-seconds", "1e309"], ["run", "apple", "--device", "tpu"]]
+        cli_cases = [c + ["--out", str(out), "-q"] for c in cli_cases]
+        cli_cases += [["run", "apple", "--out", o, "-q"] for o in (str(a_file), str(a_file / "x"), "o" * 5000, "")]
+        held = 0
+        for argv in cli_cases:
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                rc = cli.main(argv)
+            held += rc == 2 and err.getvalue().startswith("mmthink: error: ") and err.getvalue().count("\n") == 1
+        agent = toy_agent(out)
+        api_cases = [lambda: agent.stream(IMAGE_REQUEST, out=123), lambda: agent.stream(IMAGE_REQUEST, run_id=5),
+                     lambda: agent.stream("a\x00b"), lambda: agent.stream(IMAGE_REQUEST, max_seconds=float("nan")),
+                     lambda: agent.run(IMAGE_REQUEST, on_token="x"), lambda: agent.resume(123),
+                     lambda: Agent.from_profile(thinking=5), lambda: Agent.from_profile(reasoner_options=5),
+                     lambda: Agent.from_profile(limits={"max_drafts": float("nan")}),
+                     lambda: __import__("mmthink").load_trace(None)]
+        for call in api_cases:
+            try:
+                call()
+            except InputError:
+                held += 1
+            except Exception:
+                pass
+        written = out.exists() and any(out.iterdir())
+        total = len(cli_cases) + len(api_cases)
+        self.rows.append({"drill": f"bad inputs: {len(cli_cases)} CLI, {len(api_cases)} API", "ok": held == total
+                          and not written, "lost": 0, "dup": 0, "verify_fail": 0,
+                          "detail": f"{held}/{total} refused naming the field; folder written: {written}"})
+
     def threads(self) -> None:
         out = self.work / "threads"
         agent = toy_agent(out)
@@ -645,6 +740,11 @@ def run_matrix(work: Path) -> dict[str, Any]:
         d.backend("NaN audio", always="nan", speech=True, contains="NaN")
         d.backend("silent audio", always="silent", speech=True, contains="silent")
         d.disk_full()
+        d.disk_full_at("checkpoint")
+        d.disk_full_at("steps")
+        d.moved("moved")
+        d.moved("copied")
+        d.bad_inputs()
         d.threads()
         d.processes()
         d.tamper()

@@ -58,6 +58,17 @@ class Components:
         return self.tags.get(modality) or TagSet()
 
 
+WORK_DIR = ".work"
+"""A run's scratch folder (see :meth:`RunContext.work_dir`)."""
+
+
+def clear_work(run_dir: str | Path) -> None:
+    """Remove a run's scratch folder: what a killed composer left there is of no use to anyone."""
+    import shutil
+
+    shutil.rmtree(Path(run_dir) / WORK_DIR, ignore_errors=True)
+
+
 @dataclass
 class RunContext:
     """What a handler or composer may use while a run is in flight."""
@@ -73,6 +84,14 @@ class RunContext:
     """Per run, in memory only: rendered artifacts by draft id, parsed intents."""
     best_of: int = 1
     """Seeds rendered per draft; the critic keeps the best."""
+
+    def work_dir(self) -> Path:
+        """Scratch space for a composer or critic, inside the run folder under a dot name: private to the
+        run (never part of the bundle), it moves with the folder, and it is removed when the run ends and
+        at resume, so a killed run leaves nothing behind in the system's temp folder."""
+        d = self.run_dir / WORK_DIR
+        d.mkdir(parents=True, exist_ok=True)
+        return d
 
     def read_asset(self, rel: str) -> bytes:
         path = (self.run_dir / rel).resolve()

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextvars
 import errno
+import math
+import os
 import queue
 import threading
 import time
@@ -55,16 +57,84 @@ class InvalidOutput(Fault):
 
 
 class DiskFull(Fault):
+    """No space left (or over quota): another attempt cannot help, so it is never retried and always ends
+    the run. Its message is the run's one reason, wherever it shows: ``disk full while <doing what> (<detail>)``."""
+
     kind = "disk_full"
+
+    def __init__(self, what: str, cause: str = "", *, attempts: int = 1, fatal: bool = True) -> None:
+        super().__init__(what, cause, attempts=attempts, fatal=True)
+        self.args = (f"disk full while {_doing(what)}" + (f" ({cause})" if cause else ""),)
+
+
+def _doing(what: str) -> str:
+    """A guarded call's name as the activity it names ("render of <tag id=d1>" -> "rendering <tag id=d1>")."""
+    doings = (("render of ", "rendering "), ("critique of ", "critiquing "), ("compose", "composing the final"))
+    for noun, verb in doings:
+        if what.startswith(noun):
+            return verb + what[len(noun):]
+    return what
 
 
 _NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_NO_SPACE_WORDS = ("no space left on device", "disk quota exceeded", "database or disk is full")
+"""How a full disk reads in a message that lost its errno: an encoder's log (ffmpeg), SQLite."""
 _DETERMINISTIC = (ValueError, TypeError, KeyError, IndexError, AttributeError, NotImplementedError)
 """Errors that the same input reproduces: retrying is pointless, the reasoner must change the draft."""
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    return isinstance(exc, DiskFull) or (isinstance(exc, OSError) and exc.errno in _NO_SPACE)
+    """A full disk anywhere in the error's chain: ENOSPC/EDQUOT, SQLite's "database or disk is full",
+    or an encoder that died of it (moviepy reports ffmpeg's log under a broken pipe)."""
+    seen = 0
+    e: BaseException | None = exc
+    while e is not None and seen < 8:
+        if isinstance(e, DiskFull) or (isinstance(e, OSError) and e.errno in _NO_SPACE):
+            return True
+        if type(e).__module__ == "sqlite3" and getattr(e, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
+            return True
+        if any(w in str(e).lower() for w in _NO_SPACE_WORDS):
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
+
+
+def no_space_detail(exc: BaseException) -> str:
+    """A short, single-line detail for a disk-full error (never an encoder's whole log)."""
+    e: BaseException | None = exc
+    for _ in range(8):
+        if e is None:
+            break
+        if isinstance(e, DiskFull):
+            return e.cause
+        if isinstance(e, OSError) and e.errno in _NO_SPACE:
+            return os.strerror(e.errno or errno.ENOSPC)
+        e = e.__cause__ or e.__context__
+    text = str(exc).lower()
+    for w in _NO_SPACE_WORDS:
+        if w in text:
+            return w[0].upper() + w[1:]
+    return "No space left on device"
+
+
+def disk_full_reason(exc: BaseException, what: str | None = None) -> str:
+    """The one reason a run that died of a full disk gives (CLI, manifest, RunResult)."""
+    if isinstance(exc, DiskFull):
+        return str(exc)
+    if what is None:
+        what = "writing the run folder"
+        e: BaseException | None = exc
+        for _ in range(8):
+            if e is None:
+                break
+            if type(e).__module__ == "sqlite3":
+                what = "saving the checkpoint"
+                break
+            if isinstance(e, OSError) and e.filename:
+                what = f"writing {os.path.basename(str(e.filename))}"
+                break
+            e = e.__cause__ or e.__context__
+    return str(DiskFull(what, no_space_detail(exc)))
 
 
 def retryable(exc: BaseException) -> bool:
@@ -84,7 +154,7 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, Fault):
         return exc.cause
     if is_disk_full(exc):
-        return f"disk full ({exc})"
+        return no_space_detail(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -99,12 +169,15 @@ class CallPolicy:
     backoff_factor: float = 2.0
 
     def validate(self, name: str) -> CallPolicy:
-        if self.timeout_s is not None and (not isinstance(self.timeout_s, (int, float)) or self.timeout_s <= 0):
+        t = self.timeout_s
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0):
             raise InputError(f"policy.{name}.timeout_s", f"must be a positive number or None, got {self.timeout_s!r}")
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int) or not 1 <= self.attempts <= 10:
             raise InputError(f"policy.{name}.attempts", f"must be an integer in 1..10, got {self.attempts!r}")
-        if not isinstance(self.backoff_s, (int, float)) or self.backoff_s < 0:
-            raise InputError(f"policy.{name}.backoff_s", f"must be >= 0, got {self.backoff_s!r}")
+        for key in ("backoff_s", "backoff_factor"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise InputError(f"policy.{name}.{key}", f"must be a finite number >= 0, got {v!r}")
         return self
 
     def delay(self, attempt: int) -> float:
@@ -123,6 +196,9 @@ class FaultPolicy:
 
     def validate(self) -> FaultPolicy:
         for name in ("render", "critique", "compose", "reason"):
+            if not isinstance(getattr(self, name), CallPolicy):
+                raise InputError(f"policy.{name}", f"must be a CallPolicy, got {type(getattr(self, name)).__name__}",
+                                 "e.g. CallPolicy(timeout_s=60, attempts=2)")
             getattr(self, name).validate(name)
         return self
 
@@ -245,13 +321,17 @@ def guarded_call(fn: Callable[[], T], policy: CallPolicy, what: str, *, model: A
 
 
 def as_fault(exc: BaseException, what: str, attempts: int = 1) -> Fault:
+    if isinstance(exc, DiskFull):
+        return exc
     if isinstance(exc, Fault):
         exc.attempts = max(exc.attempts, attempts)
         exc.args = (f"{what} failed" + (f" after {exc.attempts} attempts" if exc.attempts > 1 else "")
                     + f": {exc.cause}",)
         return exc
     if is_disk_full(exc):
-        return DiskFull(what, describe_error(exc), attempts=attempts)
+        full = DiskFull(what, no_space_detail(exc), attempts=attempts)
+        full.__cause__ = exc
+        return full
     # a deterministic error is the draft's problem, not the backend's; missing weights end the run
     fatal = bool(getattr(exc, "fatal", retryable(exc)))
     f = Fault(what, describe_error(exc), attempts=attempts, fatal=fatal)
@@ -265,7 +345,7 @@ def guarded_write(fn: Callable[[], T], what: str) -> T:
         return fn()
     except OSError as e:
         if is_disk_full(e):
-            raise DiskFull(what, f"disk full while writing ({e.strerror or e})") from e
+            raise DiskFull(what, no_space_detail(e)) from e
         raise Fault(what, f"{type(e).__name__}: {e}") from e
     except InputError as e:  # the tool handed back something that cannot be stored (bad extension, not bytes)
         raise Fault(what, f"the output cannot be stored: {e}") from e

@@ -10,7 +10,9 @@ cut off steps a killed node wrote after the last checkpoint.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -81,7 +83,12 @@ def _node(fn: Callable[[RunState, Any], dict[str, Any]], served: Components | No
     def node(state: RunState, runtime: Any) -> dict[str, Any]:
         if served is not None and not isinstance(getattr(runtime, "context", None), Components):
             runtime = _Served(served)
+        here = _moved_to(state) if served is None else None  # a server's clients never choose folders
+        if here is not None:  # the run folder was moved or copied since the checkpoint: work where it lies now
+            state = {**state, "run_dir": here, "out_dir": str(Path(here).parent)}
         update = fn(state, runtime)
+        if here is not None:
+            update = {"run_dir": here, "out_dir": str(Path(here).parent), **update}  # the next checkpoint says so
         run_dir = update.get("run_dir") or state.get("run_dir")
         if run_dir:
             update["steps"] = RUNS.count(run_dir)
@@ -90,6 +97,23 @@ def _node(fn: Callable[[RunState, Any], dict[str, Any]], served: Components | No
     node.__name__ = fn.__name__
     node.__doc__ = fn.__doc__
     return node
+
+
+def _moved_to(state: RunState) -> str | None:
+    """The folder the run lies in now, when the agent says so (``configurable.mmthink_run_dir``) and it is not the
+    one the checkpoint recorded; None otherwise. A run folder carries its checkpoint, so it resumes anywhere."""
+    recorded = state.get("run_dir")
+    if not recorded:
+        return None
+    try:
+        from langgraph.config import get_config
+
+        here = (get_config().get("configurable") or {}).get("mmthink_run_dir")
+    except RuntimeError:  # not inside a run
+        return None
+    if not here or os.path.realpath(here) == os.path.realpath(recorded):
+        return None
+    return str(here)
 
 
 class _Served:

@@ -66,11 +66,19 @@ def load_script(name_or_path: str | Path) -> DemoScript:
     if not path.is_file():
         raise InputError("demo", f"no demo script {str(name_or_path)!r}",
                          f"known demos: {', '.join(available_scripts()) or 'none'}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError("demo", f"{path.name} cannot be read as UTF-8 text ({e})",
+                         "save the script as UTF-8") from None
     meta: dict[str, str] = {}
     body = text
     if text.startswith("---"):
-        _, head, body = text.split("---", 2)
+        pieces = text.split("---", 2)
+        if len(pieces) < 3:
+            raise InputError("demo", f"{path.name} opens its front matter with '---' but never closes it",
+                             "end the front matter with a line '---'")
+        _, head, body = pieces
         for line in head.strip().splitlines():
             k, _, v = line.partition(":")
             meta[k.strip()] = v.strip()

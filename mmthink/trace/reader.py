@@ -192,6 +192,20 @@ def _extract(src: ZipSource, out: Path) -> Path:
     return root
 
 
+def _check_load_args(verify: Any, dest: Any, max_entries: Any, max_bytes: Any) -> None:
+    """load_trace's options have the types they document (an InputError naming the one that does not)."""
+    from mmthink.inputs import count, path_arg
+
+    if not isinstance(verify, bool):
+        raise InputError("verify", f"must be True or False, got {type(verify).__name__}")
+    if dest is not None:
+        path_arg("dest", dest, "a new or empty folder to unpack into")
+    count("max_entries", max_entries, lo=1, hi=10**9)
+    count("max_bytes", max_bytes, lo=1, hi=2**62)
+    if isinstance(max_entries, str) or isinstance(max_bytes, str):
+        raise InputError("max_entries" if isinstance(max_entries, str) else "max_bytes", "must be an integer, not text")
+
+
 def load_trace(
     path: str | Path,
     verify: bool = True,
@@ -208,6 +222,7 @@ def load_trace(
     (``close()`` or a ``with`` block removes it). Whatever goes wrong, nothing unpacked is left behind.
     With ``verify`` every problem found raises one :class:`BundleError` listing the first of them.
     """
+    _check_load_args(verify, dest, max_entries, max_bytes)
     src = bundle_path(path)
     if src.is_dir():
         return _load_folder(src, verify, src)

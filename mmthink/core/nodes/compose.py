@@ -7,7 +7,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from mmthink.core.faults import Fault, guarded_call, guarded_write
+from mmthink.core.context import clear_work
+from mmthink.core.faults import DiskFull, Fault, guarded_call, guarded_write, is_disk_full, no_space_detail
 from mmthink.core.nodes.common import brief, clean_answer, components, output_check, run_context, warm_cache
 from mmthink.core.runs import RUNS, emit, finish, json_safe, retry_reporter
 from mmthink.core.state import RunState
@@ -58,8 +59,11 @@ def compose(state: RunState, runtime: Any) -> dict[str, Any]:
         return {"final": {**final_info, "path": str((Path(state["run_dir"]) / rel).resolve())},
                 "status": verdict.status, "reason": reason}
     except Exception as e:
-        f = e if isinstance(e, Fault) else Fault("compose", f"{type(e).__name__}: {e}")
-        reason = f"compose failed: {f.cause}" if not str(f).startswith("compose") else str(f)
+        if not isinstance(e, Fault) and is_disk_full(e):
+            f: Fault = DiskFull("composing the final", no_space_detail(e))
+        else:
+            f = e if isinstance(e, Fault) else Fault("compose", f"{type(e).__name__}: {e}")
+        reason = str(f) if isinstance(f, DiskFull) or str(f).startswith("compose") else f"compose failed: {f.cause}"
         emit(writer, Step("error", "compose", "compose failed", [Part("text", reason),
                           Part("text", traceback.format_exc(limit=4))], started=started,
                           metrics={"fault": f.kind, "attempts": f.attempts}))
@@ -67,6 +71,7 @@ def compose(state: RunState, runtime: Any) -> dict[str, Any]:
         return {"status": "failed", "reason": reason}
     finally:
         RUNS.close(state["run_dir"])
+        clear_work(state["run_dir"])
 
 
 def _refuse(state: RunState, writer: Any) -> dict[str, Any]:

@@ -154,13 +154,15 @@ class VideoComposer:
                 audio = ctx.cache.get(d["id"]) or self.music.restore(d, ctx.read_asset(d["asset"]))
                 first, last = scene_span((d.get("attrs") or {}).get("scenes") or "all", len(scenes))
                 spans.append(MusicSpan(audio, first, last))
-        with tempfile.TemporaryDirectory(prefix="mmthink-video-") as tmp:
+        from mmthink.modalities.video.critic import VideoCritic
+
+        # work files stay in the run folder (a killed run leaves nothing in the temp folder; resume clears them)
+        with tempfile.TemporaryDirectory(prefix="video-", dir=ctx.work_dir()) as tmp:
             art = compose_video(cuts, Path(tmp) / "final.mp4", size=size, fps=ctx.request.fps,
                                 music=spans or None, progress=False)
-            from mmthink.modalities.video.critic import VideoCritic
-
             planned = float(art.meta.get("duration") or art.meta.get("seconds") or 0.0)
-            check = VideoCritic().critique_video(art, planned_seconds=planned, plan=plan)
+            check = VideoCritic().critique_video(art, planned_seconds=planned, plan=plan)  # reads the file where it lies
+        art.meta.pop("path", None)  # gone with the work folder
         rows = [{"scene": s.get("scene", i + 1), **{k: v for k, v in s.items() if k in ("start", "end", "subtitle")}}
                 for i, s in enumerate(art.meta.get("scenes") or [])]
         # the film's score is the file's, times the share of scenes cut from a frame that passed
