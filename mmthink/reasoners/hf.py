@@ -178,7 +178,8 @@ class HFReasoner:
         lm = self.load()
         system = turn.system or self.system_prompt or _system(turn)
         thinking = turn.mode != "off"
-        shots = example_messages(turn.guide, turn.mode, turn.prompt) if self.examples else []
+        builtin = not (turn.system or self.system_prompt)  # examples go with the built-in protocol prompt
+        shots = example_messages(turn.guide, turn.mode, turn.prompt) if self.examples and builtin else []
         base = _chat(lm, system, turn.prompt, thinking, shots)
         opened = base.rstrip(" ").endswith(THINK_OPEN) or base.endswith(THINK_OPEN + "\n")
         if not thinking:
