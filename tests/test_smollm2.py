@@ -29,7 +29,11 @@ FOLDER = Path(next(iter(_SPEC.submodule_search_locations))).resolve()
 GGUF = next(iter(sorted(FOLDER.glob("*.gguf"))), None)
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "image_prompts_dev.jsonl"
 PROMPTS = [  # the dev set's own lines where it is here, else the same lines
-    {"tag": "two", "include": [{"class": "cat", "count": 1}, {"class": "guitar", "count": 1}], "prompt": "a cat and a guitar"},
+    {
+        "tag": "two",
+        "include": [{"class": "cat", "count": 1}, {"class": "guitar", "count": 1}],
+        "prompt": "a cat and a guitar",
+    },
     {"tag": "count", "include": [{"class": "apple", "count": 3}], "prompt": "three apples on a table"},
 ]
 
@@ -48,8 +52,12 @@ def agent(tmp_path_factory):
     if GGUF is None:
         pytest.skip(f"no .gguf file in {FOLDER}")
     return Agent.from_profile(
-        "embedded", reasoner="hf", reasoner_model=str(FOLDER), out_dir=str(tmp_path_factory.mktemp("runs")),
-        reasoner_options={"gguf_file": GGUF.name, "max_new_tokens": 96, "temperature": 0.0})
+        "embedded",
+        reasoner="hf",
+        reasoner_model=str(FOLDER),
+        out_dir=str(tmp_path_factory.mktemp("runs")),
+        reasoner_options={"gguf_file": GGUF.name, "max_new_tokens": 96, "temperature": 0.0},
+    )
 
 
 def _steps(trace: Path) -> list[dict]:
@@ -103,9 +111,10 @@ def test_the_image_grammar_takes_scene_lines_and_refuses_placeholders(agent):
         m = compiled.matcher("sketch")
         return m.consume_tokens(tok.encode(body, add_special_tokens=False)) and m.is_accepting()
 
-    for body in ("\ncup x4: small, white, on shelf\nshelf: large, brown, middle\n</sketch>",
-                 "\ncat: medium, grey, left, left of lamp\nfish x7: in front of bowl\nsetting: night sky\n</sketch>"):
+    for body in (
+        "\ncup x4: small, white, on shelf\nshelf: large, brown, middle\n</sketch>",
+        "\ncat: medium, grey, left, left of lamp\nfish x7: in front of bowl\nsetting: night sky\n</sketch>",
+    ):
         assert accepts(body), body
-    for body in ("\nname [xN]: attributes\n</sketch>", "\n...\n</sketch>", "\ncat: fluffy\n</sketch>",
-                 "\ncat: red\n"):
+    for body in ("\nname [xN]: attributes\n</sketch>", "\n...\n</sketch>", "\ncat: fluffy\n</sketch>", "\ncat: red\n"):
         assert not accepts(body), body

@@ -27,25 +27,30 @@ class Example:
 
 IMAGE = (
     Example(
-        "plain", "a dog and a red bicycle",
-        'Two things: a dog and a bicycle, and the bicycle is red. One line for each.\n'
+        "plain",
+        "a dog and a red bicycle",
+        "Two things: a dog and a bicycle, and the bicycle is red. One line for each.\n"
         '<sketch id="s1">\ndog: medium, brown, left\nbicycle: large, red, right\n</sketch>\n'
         '<observation ref="s1" score="0.92">dog: drawn, left; bicycle: drawn, red, right; all requested '
         "objects present</observation>\nBoth are there and the bicycle is red. Done.",
         'A brown dog beside a red bicycle.\n<final_image ref="s1"/>',
         off="A brown dog beside a red bicycle.\n<final_image>\ndog: medium, brown, left\n"
-            "bicycle: large, red, right\n</final_image>"),
+        "bicycle: large, red, right\n</final_image>",
+    ),
     Example(
-        "count", "four cups on a shelf",
+        "count",
+        "four cups on a shelf",
         "Four cups, so the count goes after the name, and a shelf under them.\n"
         '<sketch id="s1">\ncup x4: small, white, on shelf\nshelf: large, brown, middle\n</sketch>\n'
         '<observation ref="s1" score="0.95">cup: 4 drawn of 4 asked; shelf: drawn</observation>\n'
         "Four cups on the shelf. Done.",
         'Four white cups on a shelf.\n<final_image ref="s1"/>',
         off="Four white cups on a shelf.\n<final_image>\ncup x4: small, white, on shelf\n"
-            "shelf: large, brown, middle\n</final_image>"),
+        "shelf: large, brown, middle\n</final_image>",
+    ),
     Example(
-        "revision", "a cat to the left of a lamp",
+        "revision",
+        "a cat to the left of a lamp",
         "A cat and a lamp; the cat must be left of the lamp.\n"
         '<sketch id="s1">\ncat: medium, grey\nlamp: large, yellow, left\n</sketch>\n'
         '<observation ref="s1" score="0.41">cat: drawn; lamp: drawn, left; relation "cat left of lamp" '
@@ -56,20 +61,24 @@ IMAGE = (
         '"cat left of lamp" holds</observation>\nNow the cat is left of the lamp. Done.',
         'A grey cat to the left of a yellow lamp.\n<final_image ref="s2"/>',
         off="A grey cat to the left of a yellow lamp.\n<final_image>\ncat: medium, grey, left, left of lamp\n"
-            "lamp: large, yellow, right\n</final_image>"),
+        "lamp: large, yellow, right\n</final_image>",
+    ),
 )
 
 SPEECH = (
     Example(
-        "plain", "Say good morning, cheerfully.",
+        "plain",
+        "Say good morning, cheerfully.",
         "One short line, said with joy.\n"
         '<draft_audio id="a1" emotion="joy">Good morning!</draft_audio>\n'
         '<observation ref="a1" score="0.88">words: all heard; delivery: bright, rising pitch</observation>\n'
         "It sounds cheerful. Done.",
         "A cheerful good morning.\n<final_speech/>",
-        off='<draft_audio id="a1" emotion="joy">Good morning!</draft_audio>\n<final_speech/>'),
+        off='<draft_audio id="a1" emotion="joy">Good morning!</draft_audio>\n<final_speech/>',
+    ),
     Example(
-        "revision", "Read 'the train is late' in a calm voice.",
+        "revision",
+        "Read 'the train is late' in a calm voice.",
         "Calm and even.\n"
         '<draft_audio id="a1" emotion="calm">The train is late.</draft_audio>\n'
         '<observation ref="a1" score="0.45">words: "the rain is late" heard; one word missing</observation>\n'
@@ -77,12 +86,14 @@ SPEECH = (
         '<draft_audio id="a2" emotion="calm">The train... is late.</draft_audio>\n'
         '<observation ref="a2" score="0.86">words: all heard; delivery: calm</observation>\nDone.',
         "The line, read calmly.\n<final_speech/>",
-        off='<draft_audio id="a1" emotion="calm">The train is late.</draft_audio>\n<final_speech/>'),
+        off='<draft_audio id="a1" emotion="calm">The train is late.</draft_audio>\n<final_speech/>',
+    ),
 )
 
 VIDEO = (
     Example(
-        "plain", "a ten second video of a boat at sunrise",
+        "plain",
+        "a ten second video of a boat at sunrise",
         "One scene: a boat on the water as the sun comes up.\n"
         '<frame id="f1" scene="1" seconds="10">boat: medium, white, center; sun: large, orange, top; '
         "setting: sunrise sea</frame>\n"
@@ -91,13 +102,15 @@ VIDEO = (
         '<observation ref="m1" score="0.80">10.0 s, calm</observation>\nDone.',
         "A boat at sunrise.\n<final_video/>",
         off='<frame id="f1" scene="1" seconds="10">boat: medium, white, center; sun: large, orange, top</frame>\n'
-            '<music id="m1" mood="calm" seconds="10"></music>\n<final_video/>'),
+        '<music id="m1" mood="calm" seconds="10"></music>\n<final_video/>',
+    ),
 )
 
 EXAMPLES: dict[str, tuple[Example, ...]] = {"image": IMAGE, "speech": SPEECH, "video": VIDEO}
 
-_COUNT = re.compile(r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|several|many|few)\b",
-                    re.I)
+_COUNT = re.compile(
+    r"\b(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|several|many|few)\b", re.I
+)
 
 
 def choose(modality: str, request: str, mode: str, limit: int = 3) -> list[Example]:

@@ -35,8 +35,11 @@ class ConstraintLog:
     broken: list[str] = field(default_factory=list)  # why a draft left the grammar (a forced token, ...)
 
     def facts(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"constraint": self.path, "constrained_drafts": self.drafts,
-                               "constrained_completed": self.completed}
+        out: dict[str, Any] = {
+            "constraint": self.path,
+            "constrained_drafts": self.drafts,
+            "constrained_completed": self.completed,
+        }
         if self.broken:
             out["constraint_broken"] = list(self.broken)
         return out
@@ -77,8 +80,9 @@ class Compiled:
             if is_error:
                 raise BackendError(f"the grammar for <{tag}> does not compile: {'; '.join(messages)}")
             self.grammars[tag] = text
-        self.opening = re.compile(r"<(" + "|".join(re.escape(t) for t in self.grammars) + r")\b[^<>]*>") \
-            if self.grammars else None
+        self.opening = (
+            re.compile(r"<(" + "|".join(re.escape(t) for t in self.grammars) + r")\b[^<>]*>") if self.grammars else None
+        )
 
     def matcher(self, tag: str) -> Any:
         import llguidance
@@ -105,8 +109,9 @@ class DraftConstraint:
     def _advance(self, tid: int) -> None:
         if self.matcher is not None:
             if not self.matcher.consume_token(tid):
-                self.log.broken.append(f"<{self.tag}>: token {tid} outside the grammar "
-                                       f"({self.matcher.get_error() or 'a forced token'})")
+                self.log.broken.append(
+                    f"<{self.tag}>: token {tid} outside the grammar ({self.matcher.get_error() or 'a forced token'})"
+                )
                 self.matcher = None
             elif self.matcher.is_stopped() or self.matcher.is_accepting():  # the closing tag is written
                 self.log.completed += 1
@@ -122,7 +127,7 @@ class DraftConstraint:
         self.matcher = self.c.matcher(self.tag)
         self.log.drafts += 1
         self.free = []
-        rest = text[m.end():]
+        rest = text[m.end() :]
         if rest:  # the token that closed the opening tag carried more text (">\n"): the grammar reads it too
             ids = self.c.tokenizer.encode(rest, add_special_tokens=False)
             if not self.matcher.consume_tokens(ids):
@@ -131,7 +136,7 @@ class DraftConstraint:
 
     def finish(self, completion_ids: list[int]) -> None:
         """Read the tokens generated after the last step (the closing tag that stopped generation)."""
-        for tid in completion_ids[self.seen:]:
+        for tid in completion_ids[self.seen :]:
             self._advance(int(tid))
         self.seen = len(completion_ids)
         if self.matcher is not None:
@@ -141,8 +146,8 @@ class DraftConstraint:
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
 
-        new = input_ids[0, self.prompt_len:].tolist()
-        for tid in new[self.seen:]:
+        new = input_ids[0, self.prompt_len :].tolist()
+        for tid in new[self.seen :]:
             self._advance(int(tid))
         self.seen = len(new)
         if self.matcher is None:
