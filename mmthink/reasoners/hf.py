@@ -61,6 +61,11 @@ class GenerationRecord:
     stop_tag: str | None = None  # the drafting tag's closing string generation stopped at
     forcing: ForcingLog | None = None
     constraint: ConstraintLog | None = None
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens read from the warm KV cache of the previous turn (not encoded again)."""
+    first_token_s: float | None = None
+    """Seconds from the call to the first generated token (encoding the uncached prompt included)."""
     """Which path constrained the drafts this turn (llguidance | none: why) and how they ended."""
 
 
@@ -119,7 +124,7 @@ class HFReasoner:
                  system_prompt: str | None = None, trust_remote_code: bool = False,
                  graceful_close: str | None = GRACEFUL_CLOSE, wait_text: str = WAIT,
                  logits_processors: Sequence[Any] = (), constrain: bool = True,
-                 examples: bool = True) -> None:
+                 examples: bool = True, warm_cache: bool = True) -> None:
         if not isinstance(model, (str, os.PathLike)) or not str(model).strip():
             raise InputError("model", f"must be a hub id, a local folder or a .gguf file, got {model!r}",
                              "e.g. model='Qwen/Qwen3-4B'")
@@ -147,6 +152,10 @@ class HFReasoner:
         self.constrain = bool(constrain)
         """Decode inside drafting tags under the modality's grammar (llguidance), where it has one."""
         self.examples = bool(examples)
+        self.warm_cache = bool(warm_cache)
+        """Keep the KV cache between calls: the transcript only grows, so a follow-up turn encodes only
+        what was appended (the observation) instead of the whole prompt."""
+        self._warm: tuple[list[int], Any] | None = None
         """Give the protocol's short example exchanges as prior chat turns (with the built-in prompt)."""
         self.last_run: GenerationRecord | None = None
 
@@ -263,18 +272,26 @@ class HFReasoner:
         )
         if sample:
             kwargs.update(temperature=self.temperature, top_p=self.top_p)
+        prompt_ids = input_ids[0].tolist()
+        cached = self._reuse(prompt_ids)
+        if cached is not None:
+            kwargs[_cache_kwarg()] = cached[1]
+        kwargs["return_dict_in_generate"] = self.warm_cache
         seed = (self.seed * 1_000_003 + turn.seed + len(turn.transcript) + len(turn.answer)) % 2**32
 
         def run() -> None:
             try:
                 torch.manual_seed(seed)
-                lm.model.generate(**kwargs)
+                out = lm.model.generate(**kwargs)
+                self._keep(out)
             except BaseException as e:  # handed to the consuming thread
                 items.put(e)
             finally:
                 items.put(_END)
 
-        record = GenerationRecord(prompt=prompt, phase=phase, constraint=constraint_log)
+        record = GenerationRecord(prompt=prompt, phase=phase, constraint=constraint_log,
+                                  prompt_tokens=len(prompt_ids), cached_tokens=cached[0] if cached else 0)
+        started = time.perf_counter()
         self.last_run = record
         thread = threading.Thread(target=run, name="mmthink-hf-generate", daemon=True)
         thread.start()
@@ -289,7 +306,10 @@ class HFReasoner:
                 item = items.get()
                 if item is _END:
                     break
+                if record.first_token_s is None:
+                    record.first_token_s = time.perf_counter() - started
                 if isinstance(item, BaseException):
+                    self._warm = None
                     raise BackendError(f"{self.model}: generation failed: {type(item).__name__}: {item}") from item
                 for tid in item:
                     record.completion_ids.append(tid)
@@ -326,6 +346,35 @@ class HFReasoner:
         if not pre and not record.completion.strip():
             raise BackendError(f"{self.model} generated nothing this turn (stopped: {record.stopped}): an empty turn",
                                retryable=True)
+
+    def _reuse(self, prompt_ids: list[int]) -> tuple[int, Any] | None:
+        """The kept cache cut to the longest prefix it shares with this prompt (at least one token is left
+        to encode), or None when there is none worth reusing."""
+        warm, self._warm = self._warm, None  # generate() extends the cache in place: it is used once
+        if not self.warm_cache or warm is None:
+            return None
+        ids, cache = warm
+        n = 0
+        for a, b in zip(ids, prompt_ids[:-1]):
+            if a != b:
+                break
+            n += 1
+        if n < 8 or not hasattr(cache, "crop"):
+            return None
+        drop = int(cache.get_seq_length()) - n
+        if drop > 0:
+            cache.crop(-drop)  # a negative size removes that many tokens, in every transformers version
+        return n, cache
+
+    def _keep(self, out: Any) -> None:
+        """Keep the cache generate() built, with the token ids it covers."""
+        cache = getattr(out, "past_key_values", None)
+        seqs = getattr(out, "sequences", None)
+        if not self.warm_cache or cache is None or seqs is None or not hasattr(cache, "get_seq_length"):
+            self._warm = None
+            return
+        ids = seqs[0].tolist()
+        self._warm = (ids[: int(cache.get_seq_length())], cache)
 
     def _constraint(self, lm: _Loaded, turn: Turn, phase: str, prompt_len: int) -> tuple[list[Any], ConstraintLog]:
         """The grammar processor for this turn's drafting tags, or none and why (recorded either way)."""
@@ -406,6 +455,14 @@ def _stop_tag(completion: str, last: str, stops: Sequence[str]) -> str | None:
         if i >= 0 and i + len(stop) > start:
             return stop
     return None
+
+
+def _cache_kwarg() -> str:
+    """generate()'s name for a cache handed in: ``cache`` from transformers 5 (where ``past_key_values`` is
+    deprecated), ``past_key_values`` before."""
+    import transformers
+
+    return "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
 
 
 def _deadline_error(model: str) -> DeadlineReached:
