@@ -392,7 +392,10 @@ class HFReasoner:
             why = available()
         if why is not None:
             return [], ConstraintLog(path=f"none: {why}")
-        compiled = lm.grammar(grammar, tuple(turn.tags.draft))
+        try:
+            compiled = lm.grammar(grammar, tuple(turn.tags.draft))
+        except Exception as e:  # a slow tokenizer llguidance cannot read, a grammar it refuses: draft freely, say so
+            return [], ConstraintLog(path=f"none: {type(e).__name__}: {str(e)[:200]}")
         if compiled.opening is None:
             return [], ConstraintLog(path=f"none: the grammar has no rule for {', '.join(turn.tags.draft)}")
         log = ConstraintLog(path="llguidance")
