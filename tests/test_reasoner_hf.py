@@ -455,3 +455,49 @@ def test_gguf_control_tokens_do_not_leak_into_the_stream(gguf_pair):
         th, _, nt, _ = split(list(r.stream(turn(tokens_left=7))))
         assert th == "abcdef" and nt == 6 and start in r.last_run.completion_ids
         assert "<|im_start|>" not in r.last_run.completion
+
+
+def test_a_follow_up_turn_reads_the_warm_cache_and_decodes_the_same(qwen_dir, tok):
+    """The transcript only grows: the second call encodes only the appended observation, and greedy
+    decoding gives the same tokens as a cold call on the whole prompt."""
+    first = 'Let me sketch it.\n<sketch id="s1">\nball: small, red, center\n</sketch>'
+    runs = []
+    for warm in (True, False):
+        r = make(qwen_dir, max_new_tokens=60, temperature=0, warm_cache=warm)
+        r.logits_processors = [Script(script_ids(tok, first))]
+        th, _, nt, _ = split(list(r.stream(turn(tokens_left=500))))
+        assert r.last_run.cached_tokens == 0, "nothing is cached before the first call"
+        obs = "\n" + format_observation("s1", 0.4, "ball is too small") + "\n"
+        r.logits_processors = [Bias(ascii_ids(tok))]  # plain letters, chosen by the model's own logits
+        r.max_new_tokens = 12
+        second = list(r.stream(turn(tokens_left=500 - nt, tokens_used=nt, transcript=th + obs)))
+        runs.append((r.last_run.completion_ids, r.last_run.cached_tokens, r.last_run.prompt_tokens, second))
+    (warm_ids, cached, prompt_tokens, _), (cold_ids, cold_cached, _, _) = runs
+    assert cold_cached == 0
+    new = len(tok.encode(obs, add_special_tokens=False))
+    assert prompt_tokens - new - 2 <= cached < prompt_tokens, "only the observation (and a seam token) is encoded"
+    assert warm_ids == cold_ids and warm_ids
+
+
+def test_inside_a_sketch_decoding_follows_the_scene_grammar(qwen_dir, tok):
+    """A model pushed to copy the placeholder writes it when free, and cannot under the grammar."""
+    pytest.importorskip("llguidance", reason="constrained drafting needs llguidance: pip install 'mmthink[hf]'")
+    from mmthink.modalities.image.scene import parse_scene
+
+    copy = 'I sketch.\n<sketch id="s1">\nname [xN]: attributes\n...\n</sketch>'
+    bodies = {}
+    for constrain in (False, True):
+        r = make(qwen_dir, Script(script_ids(tok, copy)), Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
+                 max_new_tokens=400, temperature=0, constrain=constrain)
+        th = "".join(d.text for d in r.stream(turn(tokens_left=1000)) if d.channel == "thinking")
+        assert th.startswith('I sketch.\n<sketch id="s1">') and th.endswith("</sketch>"), th
+        bodies[constrain] = th.split('<sketch id="s1">', 1)[1].rsplit("</sketch>", 1)[0]
+        log = r.last_run.constraint
+        if constrain:
+            assert (log.path, log.drafts, log.completed, log.broken) == ("llguidance", 1, 1, [])
+        else:
+            assert log.path == "none: off (constrain=False)"
+    assert "[xN]" in bodies[False]
+    scene, findings = parse_scene(bodies[True])
+    syntax = [f for f in findings if f.startswith("line ")]  # not: a relation to a name drawn nowhere
+    assert "[" not in bodies[True] and "..." not in bodies[True] and scene.elements and not syntax, bodies[True]

@@ -85,7 +85,8 @@ def test_a_stop_inside_a_merged_token_is_a_stop_at_the_tag(merged_dir):
     thinking = "".join(d.text for d in r.stream(turn(tokens_left=500)) if d.channel == "thinking")
     assert merged in r.last_run.completion_ids and "MORE" not in thinking
     assert r.last_run.stopped == "stop string" and r.last_run.stop_tag == "</sketch>"
-    assert last_turn(r) == {"stopped": "stop string", "stop_tag": "</sketch>"}
+    assert last_turn(r) == {"stopped": "stop string", "stop_tag": "</sketch>", "constraint": "llguidance",
+                            "constrained_drafts": 1, "constrained_completed": 1}
 
 
 def test_a_cached_hub_id_loads_offline(qwen_dir, tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ from mmthink.reasoners.difficulty import ReasonerDifficulty
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE, ThinkSplitter
 from mmthink.reasoners.openai_compat import OpenAICompatReasoner
 from mmthink.reasoners import servers
-from mmthink.reasoners.prompt import build_system_prompt
+from mmthink.reasoners.prompt import build_system_prompt, example_messages
 from mmthink.request import Request
 from mmthink.thinking import resolve_mode
 from mmthink.modalities.registry import guide, tagset
@@ -531,25 +531,45 @@ def demo_assets(tmp_path, monkeypatch):
     paths.assets_dir.cache_clear()
 
 
-def test_system_prompt_teaches_the_protocol_with_the_demos(demo_assets):
-    text = build_system_prompt(guide("image"), "on")
-    assert text.startswith("<thinking_mode>on</thinking_mode>")
-    assert '<sketch id="s1">' in text and "<final_image" in text and "name [xN]: attributes" in text
-    assert "Request: A red ball on a table." in text and "Say hello" not in text
-    assert '<observation ref="s1"' in text, "the worked example shows where observations come back"
+@pytest.mark.parametrize("modality", ["image", "speech", "video"])
+@pytest.mark.parametrize("mode", ["on", "off", "auto"])
+def test_system_prompt_teaches_without_placeholders_or_demos(demo_assets, modality, mode):
+    text = build_system_prompt(guide(modality), mode)
+    assert text.startswith(f"<thinking_mode>{mode}</thinking_mode>")
+    for placeholder in ("name [xN]: attributes", "...", "…", "[xN]", "the exact words to say", "element: attributes"):
+        assert placeholder not in text, f"a literal placeholder a small model would copy: {placeholder!r}"
+    assert "Request:" not in text and "A red ball on a table." not in text, "the demo scripts stay demos"
     assert "<think>" not in text and "</think>" not in text
-    speech = build_system_prompt(guide("speech"), "auto")
-    assert "<thinking_mode>auto</thinking_mode>" in speech and "Say hello warmly." in speech
-    assert "<draft_audio" in speech and 'revise="auto"' not in speech, "script-only attributes are dropped"
-    assert "Request:" not in build_system_prompt(guide("video"), "on"), "no video demo: no example"
-    assert "Request:" not in build_system_prompt(guide("image"), "on", examples=False)
+    assert len(text) < 2400, f"{len(text)} characters: the prompt must leave room for examples on small contexts"
 
 
-def test_system_prompt_off_shows_the_inline_final(demo_assets):
-    text = build_system_prompt(guide("image"), "off")
-    assert "<thinking_mode>off</thinking_mode>" in text and "do not think" in text
-    assert "<final_image>\ntable: large, brown, bottom\nball: small, red, on table\n</final_image>" in text
-    assert "<sketch id=" not in text.split("Worked examples:")[1]
+def test_example_turns_fit_the_request_and_show_observations():
+    image = guide("image")
+    shots = example_messages(image, "on", "three apples on a table")
+    roles = [m["role"] for m in shots]
+    assert roles == ["user", "assistant"] * (len(shots) // 2) and len(shots) >= 4
+    assert "cup x4:" in shots[-1]["content"], "a counting request gets the count example next to it"
+    assert all("<observation ref=" in m["content"] for m in shots if m["role"] == "assistant")
+    assert any('<sketch id="s2">' in m["content"] for m in shots), "a revision after an observation is shown"
+    plain = example_messages(image, "on", "a cat and a guitar")
+    assert "x4" not in "".join(m["content"] for m in plain), "no count example for a request without a count"
+    off = example_messages(image, "off", "a cat and a guitar")
+    assert off and all("<think>" not in m["content"] and "<sketch" not in m["content"] for m in off)
+    assert "<final_image>\n" in off[-1]["content"], "thinking off: the scene lines go inside the final tag"
+    assert example_messages(None, "on", "x") == []
+    for name in ("speech", "video"):
+        assert example_messages(guide(name), "on", "say hello"), f"{name} has examples"
+
+
+def test_example_turns_and_system_prompt_fit_about_a_thousand_tokens():
+    """Counted in words and punctuation (a BPE tokenizer spends about 1.3 tokens per word on this text)."""
+    import re
+
+    for name in ("image", "speech", "video"):
+        text = build_system_prompt(guide(name), "on") + "".join(
+            m["content"] for m in example_messages(guide(name), "on", "three cats left of a tree"))
+        pieces = len(re.findall(r"\w+|[^\w\s]", text))
+        assert pieces < 1000, f"{name}: {pieces} word and punctuation pieces"
 
 
 def test_system_prompt_rejects_bad_arguments():

@@ -1,4 +1,4 @@
-"""The repetition guard the graph runs over each streamed turn (mmthink.reasoners.repetition)."""
+"""The repetition guard the graph runs over each streamed turn (mmthink.core.repetition)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ Sections: cli (`mmthink --help` start-up), image (the scripted demo and a batch 
 wall time, peak RSS, framework overhead = share of wall time outside rendering and critique),
 speech and video (the scripted demos: wall time, synthesis real-time factor, encoding speed from
 tools/bench_video.py), reasoner (tools/bench_reasoner.py: streaming/stop/budget overhead vs generate),
-diffusion (tools/bench_diffusion.py: sketch vs final step, best-of-4 batched vs sequential, tiny pipeline).
+diffusion (tools/bench_diffusion.py: sketch vs final step, best-of-4 batched vs sequential, tiny pipeline),
+smollm2 (tools/bench_smollm2.py: a real 135M model through hf: constrained vs free sketches, warm cache).
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ SECTIONS = {
     "video": bench_video,
     "reasoner": lambda: _script("bench_reasoner.py"),
     "diffusion": lambda: _script("bench_diffusion.py"),
+    "smollm2": lambda: _script("bench_smollm2.py"),
 }
 
 

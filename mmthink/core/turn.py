@@ -29,6 +29,10 @@ class Guide:
     """What to write when thinking is off (no drafts, no revision)."""
     rules: tuple[str, ...] = ()
     """The modality's own rules (scene line grammar, emotion attributes, ...)."""
+    grammar: str = ""
+    """A Lark grammar for the bodies of the drafting tags, one rule per tag named after the tag,
+    each ending with the closing tag; a reasoner that can constrain decoding enters it after an opening tag.
+    Empty: drafts are written freely."""
 
 
 @dataclass

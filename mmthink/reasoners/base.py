@@ -39,6 +39,9 @@ def last_turn(reasoner: Any) -> dict[str, Any]:
         v = getattr(run, attr, None)
         if isinstance(v, str) and v:
             out[attr] = v
+    constraint = getattr(run, "constraint", None)
+    if constraint is not None and callable(getattr(constraint, "facts", None)):  # grammar-constrained drafting
+        out.update(constraint.facts())
     if "stop_tag" not in out and run is not None and getattr(run, "calls", None):
         tag = getattr(run.calls[-1], "stop_tag", None)
         if tag:

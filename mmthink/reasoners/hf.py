@@ -39,7 +39,8 @@ from mmthink.reasoners.forcing import (
     StopFlag,
     ThinkSplitter,
 )
-from mmthink.reasoners.prompt import build_system_prompt
+from mmthink.reasoners.grammar import Compiled, ConstraintLog, DraftConstraint, available
+from mmthink.reasoners.prompt import build_system_prompt, example_messages
 from mmthink.weights import locate, looks_local
 
 
@@ -59,6 +60,13 @@ class GenerationRecord:
     stopped: str = ""  # stop string | end of sequence | thinking cap | answer cap | caller stopped | deadline | length
     stop_tag: str | None = None  # the drafting tag's closing string generation stopped at
     forcing: ForcingLog | None = None
+    constraint: ConstraintLog | None = None
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens read from the warm KV cache of the previous turn (not encoded again)."""
+    first_token_s: float | None = None
+    """Seconds from the call to the first generated token (encoding the uncached prompt included)."""
+    """Which path constrained the drafts this turn (llguidance | none: why) and how they ended."""
 
 
 @dataclass
@@ -76,6 +84,14 @@ class _Loaded:
     stops: dict[tuple[str, ...], Any]
     """Stop-string criteria per set of closing tags (built once: the tokenizer's precomputation is slow)."""
     comma_ids: list[int]
+    grammars: dict[tuple[str, tuple[str, ...]], Compiled] = field(default_factory=dict)
+    """The modality grammars compiled for this tokenizer (compiling takes about a second)."""
+
+    def grammar(self, text: str, tags: tuple[str, ...]) -> Compiled:
+        if (text, tags) not in self.grammars:
+            vocab = max(len(self.tokenizer), int(getattr(self.model.config, "vocab_size", 0) or 0))
+            self.grammars[(text, tags)] = Compiled(self.tokenizer, text, tags, vocab)
+        return self.grammars[(text, tags)]
 
     def stop_criteria(self, strings: tuple[str, ...]) -> list[Any]:
         """The criterion that stops at one of ``strings`` (none when a turn names no drafting tags)."""
@@ -107,7 +123,8 @@ class HFReasoner:
                  max_new_tokens: int = 1024, temperature: float = 0.6, top_p: float = 0.95, seed: int = 0,
                  system_prompt: str | None = None, trust_remote_code: bool = False,
                  graceful_close: str | None = GRACEFUL_CLOSE, wait_text: str = WAIT,
-                 logits_processors: Sequence[Any] = ()) -> None:
+                 logits_processors: Sequence[Any] = (), constrain: bool = True,
+                 examples: bool = True, warm_cache: bool = True) -> None:
         if not isinstance(model, (str, os.PathLike)) or not str(model).strip():
             raise InputError("model", f"must be a hub id, a local folder or a .gguf file, got {model!r}",
                              "e.g. model='Qwen/Qwen3-4B'")
@@ -132,6 +149,14 @@ class HFReasoner:
         self.graceful_close = graceful_close
         self.wait_text = wait_text
         self.logits_processors = list(logits_processors)
+        self.constrain = bool(constrain)
+        """Decode inside drafting tags under the modality's grammar (llguidance), where it has one."""
+        self.examples = bool(examples)
+        self.warm_cache = bool(warm_cache)
+        """Keep the KV cache between calls: the transcript only grows, so a follow-up turn encodes only
+        what was appended (the observation) instead of the whole prompt."""
+        self._warm: tuple[list[int], Any] | None = None
+        """Give the protocol's short example exchanges as prior chat turns (with the built-in prompt)."""
         self.last_run: GenerationRecord | None = None
 
     # ------------------------------------------------------------------ loading
@@ -162,7 +187,9 @@ class HFReasoner:
         lm = self.load()
         system = turn.system or self.system_prompt or _system(turn)
         thinking = turn.mode != "off"
-        base = _chat(lm, system, turn.prompt, thinking)
+        builtin = not (turn.system or self.system_prompt)  # examples go with the built-in protocol prompt
+        shots = example_messages(turn.guide, turn.mode, turn.prompt) if self.examples and builtin else []
+        base = _chat(lm, system, turn.prompt, thinking, shots)
         opened = base.rstrip(" ").endswith(THINK_OPEN) or base.endswith(THINK_OPEN + "\n")
         if not thinking:
             if opened:  # a thinking-only template opened the block itself: close it empty
@@ -215,6 +242,7 @@ class HFReasoner:
         )
         think_cap = None if budget is not None and budget <= self.max_new_tokens else self.max_new_tokens
         cap = ChannelCap(forcer, thinking=think_cap, answer=self.max_new_tokens)
+        constraint, constraint_log = self._constraint(lm, turn, phase, input_ids.shape[1])
         flag = StopFlag()
         clock = _Deadline(turn.deadline)
         items: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -237,25 +265,33 @@ class HFReasoner:
             input_ids=input_ids, attention_mask=enc["attention_mask"].to(lm.device),
             max_new_tokens=2 * self.max_new_tokens + len(forcer.graceful_ids) + len(lm.close_ids) + 2,
             do_sample=sample,
-            logits_processor=LogitsProcessorList([ChainedProcessors([*self.logits_processors, forcer])]),
+            logits_processor=LogitsProcessorList([ChainedProcessors([*self.logits_processors, *constraint, forcer])]),
             stopping_criteria=StoppingCriteriaList([AnyStop([flag, cap, *lm.stop_criteria(stop_strings(turn))]
                                                             + ([clock] if turn.deadline is not None else []))]),
             streamer=_Tokens(), pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else lm.eos_ids[0],
         )
         if sample:
             kwargs.update(temperature=self.temperature, top_p=self.top_p)
+        prompt_ids = input_ids[0].tolist()
+        cached = self._reuse(prompt_ids)
+        if cached is not None:
+            kwargs[_cache_kwarg()] = cached[1]
+        kwargs["return_dict_in_generate"] = self.warm_cache
         seed = (self.seed * 1_000_003 + turn.seed + len(turn.transcript) + len(turn.answer)) % 2**32
 
         def run() -> None:
             try:
                 torch.manual_seed(seed)
-                lm.model.generate(**kwargs)
+                out = lm.model.generate(**kwargs)
+                self._keep(out)
             except BaseException as e:  # handed to the consuming thread
                 items.put(e)
             finally:
                 items.put(_END)
 
-        record = GenerationRecord(prompt=prompt, phase=phase)
+        record = GenerationRecord(prompt=prompt, phase=phase, constraint=constraint_log,
+                                  prompt_tokens=len(prompt_ids), cached_tokens=cached[0] if cached else 0)
+        started = time.perf_counter()
         self.last_run = record
         thread = threading.Thread(target=run, name="mmthink-hf-generate", daemon=True)
         thread.start()
@@ -270,7 +306,10 @@ class HFReasoner:
                 item = items.get()
                 if item is _END:
                     break
+                if record.first_token_s is None:
+                    record.first_token_s = time.perf_counter() - started
                 if isinstance(item, BaseException):
+                    self._warm = None
                     raise BackendError(f"{self.model}: generation failed: {type(item).__name__}: {item}") from item
                 for tid in item:
                     record.completion_ids.append(tid)
@@ -300,11 +339,73 @@ class HFReasoner:
             flag.set()
             thread.join()
             self._finish_record(record, lm, forcer, cap, caller_stopped, stop_strings(turn), clock.hit)
+            for c in constraint:
+                c.finish(record.completion_ids)
         if clock.hit:
             raise _deadline_error(self.model)
         if not pre and not record.completion.strip():
             raise BackendError(f"{self.model} generated nothing this turn (stopped: {record.stopped}): an empty turn",
                                retryable=True)
+
+    def _reuse(self, prompt_ids: list[int]) -> tuple[int, Any] | None:
+        """The kept cache cut to the longest prefix it shares with this prompt (at least one token is left
+        to encode), or None when there is none worth reusing."""
+        warm, self._warm = self._warm, None  # generate() extends the cache in place: it is used once
+        if not self.warm_cache or warm is None:
+            return None
+        ids, cache = warm
+        n = 0
+        for a, b in zip(ids, prompt_ids[:-1]):
+            if a != b:
+                break
+            n += 1
+        if n < 8 or not hasattr(cache, "crop"):
+            return None
+        drop = int(cache.get_seq_length()) - n
+        if drop > 0:
+            cache.crop(-drop)  # a negative size removes that many tokens, in every transformers version
+        return n, cache
+
+    def _keep(self, out: Any) -> None:
+        """Keep the cache generate() built, with the token ids it covers."""
+        cache = getattr(out, "cache", None) if _cache_kwarg() == "cache" else None
+        if cache is None:
+            cache = getattr(out, "past_key_values", None)
+        seqs = getattr(out, "sequences", None)
+        if not self.warm_cache or cache is None or seqs is None or not hasattr(cache, "get_seq_length"):
+            self._warm = None
+            return
+        ids = seqs[0].tolist()
+        self._warm = (ids[: int(cache.get_seq_length())], cache)
+
+    def _constraint(self, lm: _Loaded, turn: Turn, phase: str, prompt_len: int) -> tuple[list[Any], ConstraintLog]:
+        """The grammar processor for this turn's drafting tags, or none and why (recorded either way)."""
+        grammar = turn.guide.grammar if turn.guide is not None else ""
+        why = None
+        if not self.constrain:
+            why = "off (constrain=False)"
+        elif not grammar:
+            why = f"the {turn.modality} modality has no draft grammar"
+        elif phase != "thinking":
+            why = "not drafting (answer phase)"
+        else:
+            why = available()
+        if why is not None:
+            return [], ConstraintLog(path=f"none: {why}")
+        try:
+            compiled = lm.grammar(grammar, tuple(turn.tags.draft))
+        except Exception as e:  # a slow tokenizer llguidance cannot read, a grammar it refuses: draft freely, say so
+            return [], ConstraintLog(path=f"none: {type(e).__name__}: {str(e)[:200]}")
+        if compiled.opening is None:
+            return [], ConstraintLog(path=f"none: the grammar has no rule for {', '.join(turn.tags.draft)}")
+        log = ConstraintLog(path="llguidance")
+        return [DraftConstraint(compiled, prompt_len, log)], log
+
+    def facts(self) -> dict[str, Any]:
+        """What the manifest says about this backend: the constraint path drafts will take."""
+        why = None if self.constrain else "off (constrain=False)"
+        return {"constraint": "llguidance" if why is None and available() is None
+                else f"none: {why or available()}", "examples": "chat turns" if self.examples else "none"}
 
     def _finish_record(self, record: GenerationRecord, lm: _Loaded, forcer: BudgetForcer, cap: ChannelCap,
                        caller_stopped: bool, stops: tuple[str, ...] = (), deadline_hit: bool = False) -> None:
@@ -361,6 +462,14 @@ def _stop_tag(completion: str, last: str, stops: Sequence[str]) -> str | None:
     return None
 
 
+def _cache_kwarg() -> str:
+    """generate()'s name for a cache handed in: ``cache`` from transformers 5 (where ``past_key_values`` is
+    deprecated), ``past_key_values`` before."""
+    import transformers
+
+    return "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
+
+
 def _deadline_error(model: str) -> DeadlineReached:
     return DeadlineReached(f"the run's time limit (max_seconds) was reached: generation with {model} was cut "
                            "there; what was generated before it is kept")
@@ -401,18 +510,19 @@ def _detok(tok: Any, ids: list[int], offsets: list[int]) -> str:
     return ""
 
 
-def _chat(lm: _Loaded, system: str, user: str, thinking: bool) -> str:
-    """system + user through the model's chat template, with the generation prompt."""
+def _chat(lm: _Loaded, system: str, user: str, thinking: bool, shots: Sequence[dict[str, Any]] = ()) -> str:
+    """system, example turns and user through the model's chat template, with the generation prompt."""
     tok = lm.tokenizer
     kw = {"enable_thinking": thinking} if lm.accepts_thinking else {}
     if not tok.chat_template:
-        return f"{system}\n\nUser: {user}\n\nAssistant: "
-    msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        prior = "".join(f"{'User' if m['role'] == 'user' else 'Assistant'}: {m['content']}\n\n" for m in shots)
+        return f"{system}\n\n{prior}User: {user}\n\nAssistant: "
+    msgs = [{"role": "system", "content": system}, *shots, {"role": "user", "content": user}]
     try:
         return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True, **kw)
     except Exception:
         # Some templates refuse a system role: fold it into the user turn.
-        merged = [{"role": "user", "content": f"{system}\n\n{user}"}]
+        merged = [*shots, {"role": "user", "content": f"{system}\n\n{user}"}]
         try:
             return tok.apply_chat_template(merged, tokenize=False, add_generation_prompt=True, **kw)
         except Exception as e:

@@ -45,7 +45,7 @@ from mmthink.reasoners import servers
 from mmthink.reasoners.base import Delta, Turn
 from mmthink.reasoners.chat_template import ChatTemplate, model_knows_soft_switches, template_from_tokenizer
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, LiteralDrop, ThinkSplitter
-from mmthink.reasoners.prompt import build_system_prompt
+from mmthink.reasoners.prompt import build_system_prompt, example_messages
 from mmthink.thinking import count_tokens
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
@@ -348,7 +348,9 @@ class OpenAICompatReasoner:
         """The path and body of one call."""
         on = turn.mode != "off"
         user = self._user_text(turn)
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        shots = example_messages(turn.guide, turn.mode, turn.prompt) if not (turn.system or self.system_prompt) else []
+        messages: list[dict[str, Any]] = [{"role": "system", "content": system}, *shots,
+                                          {"role": "user", "content": user}]
         common: dict[str, Any] = {"model": model, "stream": True, "max_tokens": max_tokens,
                                   "temperature": self.temperature, "stop": _stops(turn), "seed": turn.seed,
                                   "stream_options": {"include_usage": True}}

@@ -69,15 +69,43 @@ def _guide() -> Any:
 
     return Guide(
         modality="image", noun="images",
-        tags=('<sketch id="s1">\nname [xN]: attributes\n...\n</sketch>  a draft picture, one scene element per line\n'
-              '<final_image ref="s2"/>  (in the answer) the accepted sketch to render at full quality'),
-        off="put the scene lines inside the final tag itself: <final_image>\nname [xN]: attributes\n</final_image>",
-        rules=(scene_rule(), attribute_rule(COLORS, SIZES, HORIZONTAL + VERTICAL + DEPTHS, RELATIONS)))
+        tags=('<sketch id="s1"> opens a draft picture: one scene line per element on its own line, then </sketch>\n'
+              '<final_image ref="s1"/>  (in the answer) renders the accepted sketch at full quality; ref is its id'),
+        off="put the scene lines inside the final tag itself, between <final_image> and </final_image>",
+        rules=(scene_rule(), attribute_rule(COLORS, SIZES, HORIZONTAL + VERTICAL + DEPTHS, RELATIONS)),
+        grammar=sketch_grammar(COLORS, SIZES, HORIZONTAL + VERTICAL + DEPTHS, RELATIONS))
+
+
+MAX_GRAMMAR_LINES = 8
+"""Scene lines a constrained sketch may hold: enough for any dev prompt, and a small model cannot loop."""
+
+
+def sketch_grammar(colors: Any, sizes: Any, positions: Any, relations: Any) -> str:
+    """The scene language as a Lark grammar (the ``sketch`` rule is a sketch's body up to ``</sketch>``).
+
+    Names are free lower-case words (none starts with "x", which begins a count); attributes
+    are the vocabulary's words and relations to a named element, so every line parses and renders.
+    """
+    def alts(words: Any) -> str:  # a phrase is its words with the space between them as separate lexemes
+        return " | ".join(' " " '.join(f'"{p}"' for p in w.split()) for w in sorted(set(words)))
+
+    plain = [r for r in relations if r != "between"]
+    return "\n".join([
+        f'sketch: "\\n" line{{1,{MAX_GRAMMAR_LINES}}} "</sketch>"',
+        'line: (element | setting) "\\n"',
+        'element: name (" " COUNT)? ": " attr (", " attr){0,5}',
+        'setting: ("setting" | "style") ": " WORD ((", " | " ") WORD){0,7}',
+        'name: WORD (" " WORD){0,2}',
+        f"attr: {alts(list(sizes) + list(colors) + list(positions))} | relation",
+        f'relation: ({alts(plain)}) " " name | "between" " " name " and " name',
+        "WORD: /[a-wyz][a-z-]{0,15}/",
+        "COUNT: /x([1-9]|1[0-9]|20)/",
+    ]) + "\n"
 
 
 def scene_rule() -> str:
-    return ("- Scene lines have the form `name [xN]: attributes`, one element per line "
-            "(e.g. `starfighter x5: small, silver, right`).")
+    return ("- A scene line is the element's name, a count like x3 when there is more than one, a colon, then "
+            "attributes separated by commas, e.g. `cup x3: small, white, on table`.")
 
 
 def attribute_rule(colors: Any, sizes: Any, positions: Any, relations: Any) -> str:

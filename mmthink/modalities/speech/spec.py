@@ -79,9 +79,10 @@ def _guide() -> Any:
 
     return Guide(
         modality="speech", noun="speech recordings",
-        tags=('<draft_audio id="a1" emotion="hope">the exact words to say</draft_audio>  a spoken draft of one '
-              'segment\n<final_speech/>  (in the answer) join the accepted segments into the final recording'),
-        off="write each segment once as <draft_audio ...>words</draft_audio>, then <final_speech/>",
+        tags=('<draft_audio id="a1" emotion="hope">We will get there.</draft_audio>  a spoken draft of one '
+              'segment: the exact words between the tags\n'
+              '<final_speech/>  (in the answer) join the accepted segments into the final recording'),
+        off="write each segment once as a draft_audio tag holding its words, then <final_speech/>",
         rules=(EMOTION_RULE,))
 
 

@@ -50,9 +50,9 @@ def _guide() -> Any:
     image = service("image", "guide_rules")()
     return Guide(
         modality="video", noun="short videos",
-        tags=('<frame id="f1" scene="1" seconds="4">what the shot shows: element: attributes; element: attributes'
-              '</frame>  a storyboard frame\n'
-              '<draft_audio id="a1" emotion="calm">narration for a scene</draft_audio>  a narration draft\n'
+        tags=('<frame id="f1" scene="1" seconds="4">lighthouse: large, white, right; boat: small, red, left'
+              '</frame>  a storyboard frame: scene lines separated by semicolons\n'
+              '<draft_audio id="a1" emotion="calm">Night falls on the coast.</draft_audio>  narration for a scene\n'
               '<music id="m1" mood="wonder" seconds="12"></music>  background music for the whole video\n'
               '<final_video/>  (in the answer) assemble the accepted frames, narration and music'),
         off="write each frame (and the music) once, then <final_video/>",
