@@ -30,9 +30,9 @@ from mmthink.core.checkpoints import has_checkpoint, remove_checkpoint, truncate
 from mmthink.core.context import clear_work
 from mmthink.core.faults import DiskFull, FaultPolicy, disk_full_reason, is_disk_full, no_space_detail
 from mmthink.core.review import ReviewDecision, parse_decision
-from mmthink.errors import InputError, MMThinkError
 from mmthink.core.state import SAFE_ID
 from mmthink.core.status import FINISHED
+from mmthink.errors import InputError, MMThinkError
 from mmthink.modalities import registry
 from mmthink.modalities.base import Modality
 from mmthink.reasoners.base import Reasoner, describe
@@ -108,18 +108,28 @@ class _agent_or_class:
 
 
 class Agent:
-    def __init__(self, reasoner: Reasoner | None = None, *, config: AgentConfig | None = None,
-                 modalities: dict[str, Modality] | None = None, image_backend: Any = None,
-                 system_prompt: Callable[[str, str], str] | None = None, estimator: Any = None,
-                 checkpointer: Any = None, durable: bool = True, policy: FaultPolicy | None = None,
-                 keep_checkpoints: bool = False) -> None:
+    def __init__(
+        self,
+        reasoner: Reasoner | None = None,
+        *,
+        config: AgentConfig | None = None,
+        modalities: dict[str, Modality] | None = None,
+        image_backend: Any = None,
+        system_prompt: Callable[[str, str], str] | None = None,
+        estimator: Any = None,
+        checkpointer: Any = None,
+        durable: bool = True,
+        policy: FaultPolicy | None = None,
+        keep_checkpoints: bool = False,
+    ) -> None:
         """``checkpointer``: one LangGraph saver for every run (thread id = run id); by default each
         run gets its own SQLite file in its folder (deleted when the run ends, unless
         ``keep_checkpoints``), and ``durable=False`` turns checkpoints off. Without one,
         ``MMTHINK_CHECKPOINT_URL`` (postgresql://… or a .sqlite path) picks a shared one.
         ``policy``: timeouts and retries for reasoner, render, critique and compose calls."""
-        _check_agent_args(reasoner, config, modalities, system_prompt, policy,
-                          durable=durable, keep_checkpoints=keep_checkpoints)
+        _check_agent_args(
+            reasoner, config, modalities, system_prompt, policy, durable=durable, keep_checkpoints=keep_checkpoints
+        )
         self.config = (config or AgentConfig()).validate()
         self.config.limits.validate()
         self.policy = (policy or FaultPolicy()).validate()
@@ -143,17 +153,25 @@ class Agent:
 
     # --------------------------------------------------------------- building
     @classmethod
-    def from_profile(cls, profile: str = "embedded", *, policy: FaultPolicy | None = None, checkpointer: Any = None,
-                     durable: bool = True, **overrides: Any) -> Agent:
-        return cls(config=make_config(profile, **overrides), policy=policy, checkpointer=checkpointer,
-                   durable=durable)
+    def from_profile(
+        cls,
+        profile: str = "embedded",
+        *,
+        policy: FaultPolicy | None = None,
+        checkpointer: Any = None,
+        durable: bool = True,
+        **overrides: Any,
+    ) -> Agent:
+        return cls(config=make_config(profile, **overrides), policy=policy, checkpointer=checkpointer, durable=durable)
 
     @classmethod
-    def demo(cls, name: str, *, policy: FaultPolicy | None = None, durable: bool = True,
-             **overrides: Any) -> Agent:
+    def demo(cls, name: str, *, policy: FaultPolicy | None = None, durable: bool = True, **overrides: Any) -> Agent:
         """An agent that replays the scripted demo ``name`` (image, speech, video)."""
-        return cls(config=make_config("embedded", reasoner="scripted", script=name, **overrides), policy=policy,
-                   durable=durable)
+        return cls(
+            config=make_config("embedded", reasoner="scripted", script=name, **overrides),
+            policy=policy,
+            durable=durable,
+        )
 
     @classmethod
     def for_run(cls, run: str | Path, **kwargs: Any) -> Agent:
@@ -162,15 +180,20 @@ class Agent:
         manifest = _read_manifest(run_dir)
         saved = manifest.get("agent")
         if not isinstance(saved, dict):
-            raise InputError("run", f"{run_dir} does not say which agent made it",
-                             "resume it with the agent that started it: agent.resume(run_dir)")
+            raise InputError(
+                "run",
+                f"{run_dir} does not say which agent made it",
+                "resume it with the agent that started it: agent.resume(run_dir)",
+            )
         values = {k: v for k, v in saved.items() if k not in ("thinking", "limits") and v != _REDACTED}
-        values["reasoner_options"] = {k: v for k, v in (values.get("reasoner_options") or {}).items()
-                                      if v != _REDACTED}
+        values["reasoner_options"] = {k: v for k, v in (values.get("reasoner_options") or {}).items() if v != _REDACTED}
         cfg = AgentConfig(**{k: v for k, v in values.items() if k in AgentConfig.__dataclass_fields__})
-        cfg.thinking = ThinkingConfig(**{k: v for k, v in (saved.get("thinking") or {}).items()
-                                         if k in ThinkingConfig.__dataclass_fields__})
-        cfg.limits = Limits(**{k: v for k, v in (saved.get("limits") or {}).items() if k in Limits.__dataclass_fields__})
+        cfg.thinking = ThinkingConfig(
+            **{k: v for k, v in (saved.get("thinking") or {}).items() if k in ThinkingConfig.__dataclass_fields__}
+        )
+        cfg.limits = Limits(
+            **{k: v for k, v in (saved.get("limits") or {}).items() if k in Limits.__dataclass_fields__}
+        )
         cfg.out_dir = str(run_dir.parent)
         return cls(config=cfg, **kwargs)
 
@@ -180,13 +203,22 @@ class Agent:
 
         if self._components is None:
             self._components = Components(
-                reasoner=self.reasoner, modalities=self.modalities,
+                reasoner=self.reasoner,
+                modalities=self.modalities,
                 tags={name: registry.tagset(name) for name in self.modalities},
-                guides={name: registry.guide(name) for name in self.modalities}, detect=_detector(self.modalities),
-                validate_for=_validate_for, checks=_output_checks(),
-                default_drafts={name: registry.default_drafts(name) for name in self.modalities}, thinking=self.config.thinking, limits=self.config.limits,
-                estimator=self.estimator, out_dir=Path(self.config.out_dir), system_prompt=self.system_prompt,
-                describe=self.describe(), policy=self.policy)
+                guides={name: registry.guide(name) for name in self.modalities},
+                detect=_detector(self.modalities),
+                validate_for=_validate_for,
+                checks=_output_checks(),
+                default_drafts={name: registry.default_drafts(name) for name in self.modalities},
+                thinking=self.config.thinking,
+                limits=self.config.limits,
+                estimator=self.estimator,
+                out_dir=Path(self.config.out_dir),
+                system_prompt=self.system_prompt,
+                describe=self.describe(),
+                policy=self.policy,
+            )
         return self._components
 
     def _compile(self, checkpointer: Any):
@@ -205,13 +237,19 @@ class Agent:
         return self._graph
 
     def describe(self) -> dict[str, Any]:
-        return {"reasoner": describe(self.reasoner),
-                "backends": {"image": getattr(self.image_backend, "name", type(self.image_backend).__name__),
-                             "image_model": self.config.image_model, "clip_model": self.config.clip_model,
-                             "speech": self.config.speech_backend, "music": self.config.music_backend},
-                "modalities": sorted(self.modalities),
-                "agent": _redact(self.config.to_dict()),
-                "policy": self.policy.to_dict()}
+        return {
+            "reasoner": describe(self.reasoner),
+            "backends": {
+                "image": getattr(self.image_backend, "name", type(self.image_backend).__name__),
+                "image_model": self.config.image_model,
+                "clip_model": self.config.clip_model,
+                "speech": self.config.speech_backend,
+                "music": self.config.music_backend,
+            },
+            "modalities": sorted(self.modalities),
+            "agent": _redact(self.config.to_dict()),
+            "policy": self.policy.to_dict(),
+        }
 
     # ---------------------------------------------------------------- running
     def run(self, request: str | Request, **options: Any) -> RunResult:
@@ -221,12 +259,25 @@ class Agent:
         assert stream.result is not None
         return stream.result
 
-    def stream(self, request: str | Request, *, modality: str | None = None, thinking: str | None = None,
-               budget_tokens: int | None = None, max_drafts: int | None = None, min_tokens: int | None = None,
-               max_seconds: float | None = None, best_of: int | None = None, seed: int | None = None,
-               width: int | None = None, height: int | None = None, out: str | Path | None = None,
-               run_id: str | None = None, on_token: Callable[[str, str], None] | None = None,
-               review: bool | Reviewer = False) -> RunStream:
+    def stream(
+        self,
+        request: str | Request,
+        *,
+        modality: str | None = None,
+        thinking: str | None = None,
+        budget_tokens: int | None = None,
+        max_drafts: int | None = None,
+        min_tokens: int | None = None,
+        max_seconds: float | None = None,
+        best_of: int | None = None,
+        seed: int | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        out: str | Path | None = None,
+        run_id: str | None = None,
+        on_token: Callable[[str, str], None] | None = None,
+        review: bool | Reviewer = False,
+    ) -> RunStream:
         """Validate everything first (bad input costs nothing, no folder is made), then run the graph lazily."""
         from mmthink import inputs
 
@@ -240,13 +291,25 @@ class Agent:
         req.validate(self.config.limits)
         resolved = req.modality if req.modality != "auto" else _detector(self.modalities)(req.text)[0]
         if resolved not in self.modalities:
-            raise InputError("modality", f"{resolved!r} is not available in this agent",
-                             f"available: {', '.join(sorted(self.modalities))}")
+            raise InputError(
+                "modality",
+                f"{resolved!r} is not available in this agent",
+                f"available: {', '.join(sorted(self.modalities))}",
+            )
         _validate_for(req, resolved, self.config.limits)
         if thinking is not None and thinking not in MODES:
             raise InputError("thinking", f"unknown mode {thinking!r}", "use on, off or auto")
-        over = {k: v for k, v in {"budget_tokens": budget_tokens, "max_drafts": max_drafts, "min_tokens": min_tokens,
-                                  "max_seconds": max_seconds, "best_of": best_of}.items() if v is not None}
+        over = {
+            k: v
+            for k, v in {
+                "budget_tokens": budget_tokens,
+                "max_drafts": max_drafts,
+                "min_tokens": min_tokens,
+                "max_seconds": max_seconds,
+                "best_of": best_of,
+            }.items()
+            if v is not None
+        }
         for k in ("budget_tokens", "max_drafts", "min_tokens", "best_of"):
             if k in over:
                 over[k] = inputs.count(k.replace("_", "-"), over[k])
@@ -257,24 +320,35 @@ class Agent:
         if not user_drafts and cfg.max_drafts > self.config.limits.max_drafts:
             cfg.max_drafts = int(self.config.limits.max_drafts)  # a default never trips the cap
         if cfg.max_drafts > self.config.limits.max_drafts:
-            raise InputError("max-drafts", f"{cfg.max_drafts} is above the limit {self.config.limits.max_drafts}",
-                             "lower it or raise Limits.max_drafts")
+            raise InputError(
+                "max-drafts",
+                f"{cfg.max_drafts} is above the limit {self.config.limits.max_drafts}",
+                "lower it or raise Limits.max_drafts",
+            )
         if review is not False and review is not True and not callable(review):
             raise InputError("review", f"must be True, False or a callable, got {type(review).__name__}")
         if review and not self._durable():
-            raise InputError("review", "pausing for review needs checkpoints",
-                             "leave durable=True or pass a checkpointer")
+            raise InputError(
+                "review", "pausing for review needs checkpoints", "leave durable=True or pass a checkpointer"
+            )
         from mmthink.trace.writer import new_run_id
 
         rid = run_id or new_run_id()
         if not SAFE_ID.match(str(rid)) or ".." in str(rid):
-            raise InputError("run_id", f"{rid!r} is not safe as a folder name",
-                             "use letters, digits, '.', '_' or '-' (at most 128)")
+            raise InputError(
+                "run_id", f"{rid!r} is not safe as a folder name", "use letters, digits, '.', '_' or '-' (at most 128)"
+            )
         out_dir = Path(out).resolve()
         if (out_dir / rid).exists():
             raise InputError("run_id", f"{out_dir / rid} already exists", "use a new run id, or resume that run")
-        state = {"request": req.to_dict(), "thinking": cfg.to_dict(), "mode_arg": thinking, "run_id": rid,
-                 "out_dir": str(out_dir), "review": bool(review)}
+        state = {
+            "request": req.to_dict(),
+            "thinking": cfg.to_dict(),
+            "mode_arg": thinking,
+            "run_id": rid,
+            "out_dir": str(out_dir),
+            "review": bool(review),
+        }
         from mmthink.core.graph import recursion_limit
 
         limit = recursion_limit(cfg, self.config.limits)
@@ -282,8 +356,14 @@ class Agent:
         return RunStream(lambda rs: self._drive(rs, out_dir / rid, rid, state, limit, on_token, reviewer))
 
     @_agent_or_class
-    def resume(self, run: str | Path, *, decision: ReviewDecision | dict[str, Any] | str | None = None,
-               review: Reviewer | None = None, on_token: Callable[[str, str], None] | None = None) -> RunResult:
+    def resume(
+        self,
+        run: str | Path,
+        *,
+        decision: ReviewDecision | dict[str, Any] | str | None = None,
+        review: Reviewer | None = None,
+        on_token: Callable[[str, str], None] | None = None,
+    ) -> RunResult:
         """Continue a run that was killed or paused for review; a finished run is returned as it is.
 
         ``decision`` answers a pending review (approve, ``revise: NOTE``, abort); without one a
@@ -295,8 +375,14 @@ class Agent:
         assert stream.result is not None
         return stream.result
 
-    def resume_stream(self, run: str | Path, *, decision: Any = None, review: Reviewer | None = None,
-                      on_token: Callable[[str, str], None] | None = None) -> RunStream:
+    def resume_stream(
+        self,
+        run: str | Path,
+        *,
+        decision: Any = None,
+        review: Reviewer | None = None,
+        on_token: Callable[[str, str], None] | None = None,
+    ) -> RunStream:
         from mmthink import inputs
 
         inputs.callback("on_token", on_token, "a function (text, channel) -> None")
@@ -310,11 +396,23 @@ class Agent:
         if not manifest and not (self.checkpointer is not None or has_checkpoint(run_dir)):
             raise InputError("run", f"{run_dir} holds neither a bundle nor a checkpoint", "nothing to resume")
         if decision is not None and manifest.get("status") in _FINAL:
-            raise InputError("decision", f"the run already ended ({manifest.get('status')}); there is no review "
-                             "to answer", "start a new run, e.g. with the note added to the request")
+            raise InputError(
+                "decision",
+                f"the run already ended ({manifest.get('status')}); there is no review to answer",
+                "start a new run, e.g. with the note added to the request",
+            )
         run_id = manifest.get("run_id") or run_dir.name
-        thinking = ThinkingConfig(**{k: v for k, v in ((manifest.get("input") or {}).get("thinking") or {}).items()
-                                     if k in ThinkingConfig.__dataclass_fields__}) if manifest else self.config.thinking
+        thinking = (
+            ThinkingConfig(
+                **{
+                    k: v
+                    for k, v in ((manifest.get("input") or {}).get("thinking") or {}).items()
+                    if k in ThinkingConfig.__dataclass_fields__
+                }
+            )
+            if manifest
+            else self.config.thinking
+        )
         from mmthink.core.graph import recursion_limit
 
         limit = recursion_limit(thinking, self.config.limits)
@@ -337,8 +435,16 @@ class Agent:
         else:
             yield None
 
-    def _drive(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,
-               on_token: Callable[[str, str], None] | None, reviewer: Reviewer | None) -> Iterator[Step]:
+    def _drive(
+        self,
+        rs: RunStream,
+        run_dir: Path,
+        run_id: str,
+        start: Any,
+        limit: int,
+        on_token: Callable[[str, str], None] | None,
+        reviewer: Reviewer | None,
+    ) -> Iterator[Step]:
         """Hold the run folder (one writer per run) for as long as the run, resume or review goes on."""
         fresh = not isinstance(start, _Resume)
         claimed: list[bool] = []
@@ -352,9 +458,18 @@ class Agent:
                 remove_checkpoint(run_dir)
             raise
 
-    def _drive_held(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,
-                    on_token: Callable[[str, str], None] | None, reviewer: Reviewer | None,
-                    fresh: bool, claimed: list[bool]) -> Iterator[Step]:
+    def _drive_held(
+        self,
+        rs: RunStream,
+        run_dir: Path,
+        run_id: str,
+        start: Any,
+        limit: int,
+        on_token: Callable[[str, str], None] | None,
+        reviewer: Reviewer | None,
+        fresh: bool,
+        claimed: list[bool],
+    ) -> Iterator[Step]:
         from mmthink.core.lock import run_lock
 
         with run_lock(run_dir, fresh=fresh):
@@ -363,12 +478,23 @@ class Agent:
                 # what another writer did before this one got the folder counts, not what was read before
                 start.manifest = _read_manifest(run_dir)
                 if start.decision is not None and start.manifest.get("status") in _FINAL:
-                    raise InputError("decision", f"the run already ended ({start.manifest.get('status')}); there "
-                                     "is no review to answer", "start a new run, e.g. with the note in the request")
+                    raise InputError(
+                        "decision",
+                        f"the run already ended ({start.manifest.get('status')}); there is no review to answer",
+                        "start a new run, e.g. with the note in the request",
+                    )
             yield from self._drive_locked(rs, run_dir, run_id, start, limit, on_token, reviewer)
 
-    def _drive_locked(self, rs: RunStream, run_dir: Path, run_id: str, start: Any, limit: int,
-                      on_token: Callable[[str, str], None] | None, reviewer: Reviewer | None) -> Iterator[Step]:
+    def _drive_locked(
+        self,
+        rs: RunStream,
+        run_dir: Path,
+        run_id: str,
+        start: Any,
+        limit: int,
+        on_token: Callable[[str, str], None] | None,
+        reviewer: Reviewer | None,
+    ) -> Iterator[Step]:
         from langgraph.errors import GraphRecursionError
         from langgraph.types import Command
 
@@ -395,12 +521,14 @@ class Agent:
                     config["configurable"] = {"thread_id": run_id, "mmthink_run_dir": str(run_dir)}
                     durability["durability"] = "sync"
                 # a resume that cannot start (a bad state) raises and leaves the run as it was
-                inp, paused, final_state = (start, None, {}) if fresh else \
-                    self._resume_input(graph, config, run_dir, start, reviewer)
+                inp, paused, final_state = (
+                    (start, None, {}) if fresh else self._resume_input(graph, config, run_dir, start, reviewer)
+                )
                 try:
                     while inp is not _DONE:
-                        for mode, chunk in graph.stream(inp, config=config, stream_mode=modes, context=self.components(),
-                                                        **durability):
+                        for mode, chunk in graph.stream(
+                            inp, config=config, stream_mode=modes, context=self.components(), **durability
+                        ):
                             if mode == "values":
                                 if "__interrupt__" not in chunk:
                                     final_state = chunk
@@ -443,12 +571,14 @@ class Agent:
             raise bad_answer
         if self.checkpointer is None and not self.keep_checkpoints and _status_of(run_dir) in _FINAL:
             remove_checkpoint(run_dir)  # nothing left to resume
-        rs.result = _result(run_dir, run_id, final_state, AWAITING_REVIEW if paused else status, reason,
-                            time.time() - started)
+        rs.result = _result(
+            run_dir, run_id, final_state, AWAITING_REVIEW if paused else status, reason, time.time() - started
+        )
         rs.result.review = paused
 
-    def _resume_input(self, graph: Any, config: dict[str, Any], run_dir: Path, start: _Resume,
-                      reviewer: Reviewer | None) -> tuple[Any, dict[str, Any] | None, dict[str, Any]]:
+    def _resume_input(
+        self, graph: Any, config: dict[str, Any], run_dir: Path, start: _Resume, reviewer: Reviewer | None
+    ) -> tuple[Any, dict[str, Any] | None, dict[str, Any]]:
         """Where to pick up: the last checkpoint (trace cut back to it), a pending review, or the manifest's input."""
         from langgraph.types import Command
 
@@ -470,8 +600,11 @@ class Agent:
         if values:
             pending = _pending_review(graph, config)
             if pending is None and start.decision is not None:
-                raise InputError("decision", "the run is not paused for review, so there is nothing to approve, "
-                                 "revise or abort", "resume it without a decision")
+                raise InputError(
+                    "decision",
+                    "the run is not paused for review, so there is nothing to approve, revise or abort",
+                    "resume it without a decision",
+                )
             if pending is not None and values.get("run_dir"):  # a paused run that was moved shows where it is now
                 pending = _relocated(pending, str(values["run_dir"]), str(run_dir))
             if pending is not None:
@@ -483,9 +616,17 @@ class Agent:
         if (run_dir / "manifest.json").exists():
             w = RUNS.writer(str(run_dir))
             moved = values.get("run_dir") and os.path.realpath(values["run_dir"]) != os.path.realpath(run_dir)
-            w.update(resumes=list(w.manifest.get("resumes") or []) + [
-                {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "from_step": keep,
-                 "dropped_steps": dropped, **({"moved_from": str(values["run_dir"])} if moved else {})}])
+            w.update(
+                resumes=list(w.manifest.get("resumes") or [])
+                + [
+                    {
+                        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        "from_step": keep,
+                        "dropped_steps": dropped,
+                        **({"moved_from": str(values["run_dir"])} if moved else {}),
+                    }
+                ]
+            )
         return inp, None, values
 
     # ----------------------------------------------------------------- extras
@@ -529,16 +670,21 @@ def _relocated(obj: Any, old: str, new: str) -> Any:
     if isinstance(obj, list):
         return [_relocated(v, old, new) for v in obj]
     if isinstance(obj, str) and (obj == old or obj.startswith(old + "/")):
-        return new + obj[len(old):]
+        return new + obj[len(old) :]
     return obj
 
 
 def _restart_state(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """A run killed before its first checkpoint starts again from what its manifest recorded."""
     given = manifest.get("input") or {}
-    return {"request": manifest.get("request") or {}, "thinking": given.get("thinking") or {},
-            "mode_arg": given.get("mode_arg"), "run_id": manifest.get("run_id") or run_dir.name,
-            "out_dir": str(run_dir.parent.resolve()), "review": bool(given.get("review"))}
+    return {
+        "request": manifest.get("request") or {},
+        "thinking": given.get("thinking") or {},
+        "mode_arg": given.get("mode_arg"),
+        "run_id": manifest.get("run_id") or run_dir.name,
+        "out_dir": str(run_dir.parent.resolve()),
+        "review": bool(given.get("review")),
+    }
 
 
 def _status_of(run_dir: Path) -> str | None:
@@ -584,8 +730,9 @@ def _locate(run: str | Path, out_dir: Path) -> Path:
     raise InputError("run", f"no run folder {str(run)!r}", f"give a run folder or a run id under {out_dir}/")
 
 
-def _check_agent_args(reasoner: Any, config: Any, modalities: Any, system_prompt: Any, policy: Any,
-                      **flags: Any) -> None:
+def _check_agent_args(
+    reasoner: Any, config: Any, modalities: Any, system_prompt: Any, policy: Any, **flags: Any
+) -> None:
     """Agent(...)'s arguments have the types they document (checked before anything is built)."""
     from mmthink.inputs import callback
 
@@ -593,19 +740,34 @@ def _check_agent_args(reasoner: Any, config: Any, modalities: Any, system_prompt
         if not isinstance(value, bool):
             raise InputError(name, f"must be True or False, got {type(value).__name__}")
     if config is not None and not isinstance(config, AgentConfig):
-        raise InputError("config", f"must be an AgentConfig, got {type(config).__name__}",
-                         "use Agent.from_profile(...) or make_config(...)")
+        raise InputError(
+            "config",
+            f"must be an AgentConfig, got {type(config).__name__}",
+            "use Agent.from_profile(...) or make_config(...)",
+        )
     if policy is not None and not isinstance(policy, FaultPolicy):
         raise InputError("policy", f"must be a FaultPolicy, got {type(policy).__name__}", "e.g. FaultPolicy.quick()")
-    if modalities is not None and (not isinstance(modalities, dict) or not modalities or not all(
-            isinstance(k, str) and isinstance(v, Modality) for k, v in modalities.items())):
-        raise InputError("modalities", f"must be a non-empty dict of name -> Modality, got {type(modalities).__name__}"
-                         + (f" holding {', '.join(sorted({type(v).__name__ for v in modalities.values()}))}"
-                            if isinstance(modalities, dict) and modalities else ""),
-                         "e.g. mmthink.modalities.registry.build_modalities(config, image_backend)")
+    if modalities is not None and (
+        not isinstance(modalities, dict)
+        or not modalities
+        or not all(isinstance(k, str) and isinstance(v, Modality) for k, v in modalities.items())
+    ):
+        raise InputError(
+            "modalities",
+            f"must be a non-empty dict of name -> Modality, got {type(modalities).__name__}"
+            + (
+                f" holding {', '.join(sorted({type(v).__name__ for v in modalities.values()}))}"
+                if isinstance(modalities, dict) and modalities
+                else ""
+            ),
+            "e.g. mmthink.modalities.registry.build_modalities(config, image_backend)",
+        )
     if reasoner is not None and not callable(getattr(reasoner, "stream", None)):
-        raise InputError("reasoner", f"{type(reasoner).__name__} has no stream(turn) method",
-                         "pass a mmthink.reasoners.base.Reasoner")
+        raise InputError(
+            "reasoner",
+            f"{type(reasoner).__name__} has no stream(turn) method",
+            "pass a mmthink.reasoners.base.Reasoner",
+        )
     callback("system_prompt", system_prompt, "a function (request, modality) -> str")
 
 
@@ -626,8 +788,10 @@ def _read_manifest(run_dir: Path) -> dict[str, Any]:
 def _redact(obj: Any) -> Any:
     """Settings go into every manifest; anything that looks like a credential does not."""
     if isinstance(obj, dict):
-        return {k: (_REDACTED if _SECRET.search(str(k)) and isinstance(v, str) and v else _redact(v))
-                for k, v in obj.items()}
+        return {
+            k: (_REDACTED if _SECRET.search(str(k)) and isinstance(v, str) and v else _redact(v))
+            for k, v in obj.items()
+        }
     if isinstance(obj, (list, tuple)):
         return [_redact(v) for v in obj]
     return obj
@@ -648,8 +812,9 @@ def _request(request: str | Request, **opts: Any) -> Request:
     return req
 
 
-def _result(run_dir: Path, run_id: str, st: dict[str, Any], status: str | None, reason: str | None,
-            seconds: float) -> RunResult:
+def _result(
+    run_dir: Path, run_id: str, st: dict[str, Any], status: str | None, reason: str | None, seconds: float
+) -> RunResult:
     manifest: dict[str, Any] = {}
     mpath = run_dir / "manifest.json"
     if mpath.exists():
@@ -660,16 +825,23 @@ def _result(run_dir: Path, run_id: str, st: dict[str, Any], status: str | None, 
     if sp.exists():
         steps = sum(1 for line in sp.read_text().splitlines() if line.strip())
     return RunResult(
-        run_id=run_id, trace=run_dir, status=status or manifest.get("status") or st.get("status") or "failed",
+        run_id=run_id,
+        trace=run_dir,
+        status=status or manifest.get("status") or st.get("status") or "failed",
         final=(run_dir / final["asset"]) if final and final.get("asset") else None,
         reason=reason or manifest.get("reason") or st.get("reason"),
         mode=st.get("mode") or (manifest.get("thinking") or {}).get("resolved"),
-        modality=st.get("modality") or manifest.get("modality"), answer=manifest.get("answer", ""),
-        budget=manifest.get("budget", {}), seconds=seconds, steps=steps,
-        findings=list(manifest.get("findings") or []))
+        modality=st.get("modality") or manifest.get("modality"),
+        answer=manifest.get("answer", ""),
+        budget=manifest.get("budget", {}),
+        seconds=seconds,
+        steps=steps,
+        findings=list(manifest.get("findings") or []),
+    )
 
 
 # ----------------------------------------------------------------- builders
+
 
 def build_reasoner(cfg: AgentConfig) -> Reasoner:
     if cfg.reasoner == "heuristic":

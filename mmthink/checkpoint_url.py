@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import atexit
 import threading
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import InputError
@@ -49,8 +50,10 @@ def mask_url(url: str) -> str:
         netloc = f"{user}@{host}"
     query = parts.query
     if query:
-        query = urlencode([(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in parse_qsl(query, keep_blank_values=True)],
-                          safe="*")
+        query = urlencode(
+            [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in parse_qsl(query, keep_blank_values=True)],
+            safe="*",
+        )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -63,8 +66,11 @@ def url_kind(url: str) -> str:
         return "postgres"
     if scheme == "sqlite" or (not scheme and url.endswith((".sqlite", ".db", ".sqlite3"))):
         return "sqlite"
-    raise InputError(ENV, f"{mask_url(url)} is neither a PostgreSQL URL nor a SQLite path",
-                     "give postgresql://user:password@host:port/db, sqlite:///path/to/file.sqlite or a .sqlite path")
+    raise InputError(
+        ENV,
+        f"{mask_url(url)} is neither a PostgreSQL URL nor a SQLite path",
+        "give postgresql://user:password@host:port/db, sqlite:///path/to/file.sqlite or a .sqlite path",
+    )
 
 
 @contextmanager
@@ -85,14 +91,13 @@ def _sqlite(url: str) -> Iterator[Any]:
 
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    path = Path(url[len("sqlite:"):].removeprefix("//") if url.startswith("sqlite:") else url).expanduser()
+    path = Path(url[len("sqlite:") :].removeprefix("//") if url.startswith("sqlite:") else url).expanduser()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
         conn.execute("PRAGMA journal_mode=WAL")
     except (OSError, sqlite3.Error) as e:
-        raise InputError(ENV, f"cannot open the checkpoint database {path}: {e}",
-                         "give a writable path") from None
+        raise InputError(ENV, f"cannot open the checkpoint database {path}: {e}", "give a writable path") from None
     try:
         saver = SqliteSaver(conn)
         saver.setup()
@@ -109,8 +114,11 @@ def _postgres(url: str) -> Iterator[Any]:
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
     except ImportError as e:
-        raise InputError(ENV, f"a PostgreSQL checkpointer needs langgraph-checkpoint-postgres and psycopg 3 ({e.name} is missing)",
-                         "pip install 'mmthink[postgres]'") from None
+        raise InputError(
+            ENV,
+            f"a PostgreSQL checkpointer needs langgraph-checkpoint-postgres and psycopg 3 ({e.name} is missing)",
+            "pip install 'mmthink[postgres]'",
+        ) from None
     shown = mask_url(url)
     kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
     # 1. reach the database once, directly, so the reason (refused, unknown host, bad password) is in the error
@@ -123,17 +131,27 @@ def _postgres(url: str) -> Iterator[Any]:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
     except psycopg.Error as e:
         reason = " ".join(str(e).split()) or type(e).__name__
-        raise InputError(ENV, f"cannot reach the checkpoint database {shown}: {reason}",
-                         "start the database, or fix the host, port, user or password in the URL") from None
+        raise InputError(
+            ENV,
+            f"cannot reach the checkpoint database {shown}: {reason}",
+            "start the database, or fix the host, port, user or password in the URL",
+        ) from None
     # 2. the pool the runs use: several threads of one process may run at once
-    pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
-                          open=False, name="mmthink-checkpoints")
+    pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=POOL_SIZE,
+        kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
+        open=False,
+        name="mmthink-checkpoints",
+    )
     try:
         pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
     except Exception as e:
         pool.close()
-        raise InputError(ENV, f"cannot reach the checkpoint database {shown}: {e}",
-                         "start the database, or fix the URL") from None
+        raise InputError(
+            ENV, f"cannot reach the checkpoint database {shown}: {e}", "start the database, or fix the URL"
+        ) from None
     try:
         yield PostgresSaver(pool)  # type: ignore[arg-type]
     finally:

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUNDLE, EXIT_PAUSED, EXIT_UNMET, EXIT_REFUSED, EXIT_BUSY = range(8)
-EXIT_BY_STATUS = {"succeeded": EXIT_OK, "unmet": EXIT_UNMET, "refused": EXIT_REFUSED,
-                  "awaiting_review": EXIT_PAUSED}
+EXIT_BY_STATUS = {"succeeded": EXIT_OK, "unmet": EXIT_UNMET, "refused": EXIT_REFUSED, "awaiting_review": EXIT_PAUSED}
 """Every other status (failed, stopped) exits 1."""
 
 EPILOG = """examples:
@@ -46,15 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mmthink",
         description="Interleaved multimodal reasoning: think in sketches, draft audio and storyboards, "
-                    "critique them, revise, and compose the final image, speech or video. "
-                    "Every run is saved as a trace bundle with an HTML viewer.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "critique them, revise, and compose the final image, speech or video. "
+        "Every run is saved as a trace bundle with an HTML viewer.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 
     def run_opts(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--modality", default=None, help="image | speech | video | auto (default: auto from the words)")
-        sp.add_argument("--thinking", default=None, help="on | off | auto (default: the profile's, or /think, /no_think)")
+        sp.add_argument(
+            "--thinking", default=None, help="on | off | auto (default: the profile's, or /think, /no_think)"
+        )
         sp.add_argument("--budget-tokens", default=None, help="thinking-token budget (s1 budget forcing)")
         sp.add_argument("--min-tokens", default=None, help="think at least this many tokens (s1 'Wait')")
         sp.add_argument("--max-drafts", default=None, help="most drafts to render before composing")
@@ -65,13 +68,19 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--height", default=None, help="final image/video height in pixels")
         sp.add_argument("--out", default="runs", help="folder for trace bundles (default: runs/)")
         sp.add_argument("--zip", action="store_true", help="also write a .mmtrace zip of the bundle")
-        sp.add_argument("--fallback-planner", action="store_true",
-                        help="if the reasoner leaves no usable draft, plan the final from the request instead of "
-                             "failing (the run is then 'unmet', never 'succeeded')")
+        sp.add_argument(
+            "--fallback-planner",
+            action="store_true",
+            help="if the reasoner leaves no usable draft, plan the final from the request instead of "
+            "failing (the run is then 'unmet', never 'succeeded')",
+        )
         sp.add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
         sp.add_argument("--quiet", "-q", action="store_true", help="no progress display")
-        sp.add_argument("--review", action="store_true",
-                        help="pause before the final render to approve, revise or abort (asks on the terminal)")
+        sp.add_argument(
+            "--review",
+            action="store_true",
+            help="pause before the final render to approve, revise or abort (asks on the terminal)",
+        )
 
     r = sub.add_parser("run", help="run a request end to end", description="Run one request through the agent.")
     r.add_argument("prompt", help="what to make, in words")
@@ -84,22 +93,29 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--device", default=None, help="cuda | mps | cpu (default: the best available)")
     run_opts(r)
 
-    d = sub.add_parser("demo", help="replay a scripted demo (image, speech, video)",
-                       description="Replay a demo script: the chain of thought is scripted, "
-                                   "the drafts, critiques and final are rendered for real.")
+    d = sub.add_parser(
+        "demo",
+        help="replay a scripted demo (image, speech, video)",
+        description="Replay a demo script: the chain of thought is scripted, "
+        "the drafts, critiques and final are rendered for real.",
+    )
     d.add_argument("name", help="image | speech | video, or a path to a script .md")
     run_opts(d)
 
-    rs = sub.add_parser("resume", help="continue a run that was killed or paused for review",
-                        description="Continue a run from its last checkpoint (stored in the run folder). "
-                                    "Steps already written are not repeated and accepted drafts are not redrawn.")
+    rs = sub.add_parser(
+        "resume",
+        help="continue a run that was killed or paused for review",
+        description="Continue a run from its last checkpoint (stored in the run folder). "
+        "Steps already written are not repeated and accepted drafts are not redrawn.",
+    )
     rs.add_argument("run", help="the run folder (or a run id under --out)")
     rs.add_argument("--out", default="runs", help="where run ids are looked up (default: runs/)")
     decide = rs.add_mutually_exclusive_group()
     decide.add_argument("--approve", action="store_true", help="approve the planned final of a paused run")
     decide.add_argument("--revise", metavar="NOTE", default=None, help="send the reasoner back to work with a note")
-    decide.add_argument("--abort", metavar="REASON", nargs="?", const="", default=None,
-                        help="stop a paused run (status 'stopped')")
+    decide.add_argument(
+        "--abort", metavar="REASON", nargs="?", const="", default=None, help="stop a paused run (status 'stopped')"
+    )
     rs.add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
     rs.add_argument("--quiet", "-q", action="store_true", help="no progress display")
 
@@ -114,20 +130,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _batch_parser(sub: Any) -> None:
-    b = sub.add_parser("batch", help="run every request of a JSONL file, one bundle each (resumable)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Run a batch: one request per line (a prompt, or a JSON object with prompt, "
-                                   "modality, seed, width, height, thinking, max_drafts, ...). Writes one bundle per "
-                                   "request and DIR/batch.jsonl. Running it again resumes: finished bundles that "
-                                   "verify are skipped, interrupted ones resumed, failed ones retried with "
-                                   "--retry-failed.",
-                       epilog="exit codes: 0 every line succeeded, 1 some line did not (see batch.jsonl), "
-                              "2 unreadable requests file or bad option, 130 interrupted (run it again to resume)")
+    b = sub.add_parser(
+        "batch",
+        help="run every request of a JSONL file, one bundle each (resumable)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run a batch: one request per line (a prompt, or a JSON object with prompt, "
+        "modality, seed, width, height, thinking, max_drafts, ...). Writes one bundle per "
+        "request and DIR/batch.jsonl. Running it again resumes: finished bundles that "
+        "verify are skipped, interrupted ones resumed, failed ones retried with "
+        "--retry-failed.",
+        epilog="exit codes: 0 every line succeeded, 1 some line did not (see batch.jsonl), "
+        "2 unreadable requests file or bad option, 130 interrupted (run it again to resume)",
+    )
     b.add_argument("requests", help="JSONL file, one prompt or request object per line")
     b.add_argument("--out", required=True, help="folder for the bundles and batch.jsonl")
     b.add_argument("--workers", type=int, default=None, help="worker processes or Ray actors (default: the cores)")
     b.add_argument("--engine", choices=("local", "ray"), default="local", help="local process pool (default) or Ray")
-    b.add_argument("--address", default=None, help="Ray cluster address (e.g. auto, or HOST:6379); default: a local Ray")
+    b.add_argument(
+        "--address", default=None, help="Ray cluster address (e.g. auto, or HOST:6379); default: a local Ray"
+    )
     b.add_argument("--num-cpus", type=float, default=None, help="CPUs reserved per Ray actor (default 1)")
     b.add_argument("--num-gpus", type=float, default=None, help="GPUs per Ray actor; fractions share a GPU (e.g. 0.25)")
     b.add_argument("--profile", default="embedded", help="agent profile for every worker (default: embedded)")
@@ -139,9 +160,19 @@ def _batch(args: argparse.Namespace) -> int:
     """Exit 0 when every line succeeded, 1 when any did not, 2 for an unreadable file (raised as InputError)."""
     from .batch import batch
 
-    result = batch(args.requests, args.out, workers=args.workers, engine=args.engine, address=args.address,
-                   retry_failed=args.retry_failed, profile=args.profile, num_cpus=args.num_cpus,
-                   num_gpus=args.num_gpus, progress=not args.quiet, summary=not args.quiet)
+    result = batch(
+        args.requests,
+        args.out,
+        workers=args.workers,
+        engine=args.engine,
+        address=args.address,
+        retry_failed=args.retry_failed,
+        profile=args.profile,
+        num_cpus=args.num_cpus,
+        num_gpus=args.num_gpus,
+        progress=not args.quiet,
+        summary=not args.quiet,
+    )
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
@@ -210,10 +241,22 @@ def _run(args: argparse.Namespace) -> int:
 
         prompt = Request(text=prompt, options={"fallback_planner": True})
     progress = _Progress(quiet=args.quiet or args.json)
-    stream = agent.stream(prompt, modality=modality, thinking=args.thinking, budget_tokens=args.budget_tokens,
-                          min_tokens=args.min_tokens, max_drafts=args.max_drafts, max_seconds=args.max_seconds,
-                          best_of=args.best_of, seed=args.seed, width=args.width, height=args.height, out=args.out,
-                          on_token=None, review=_reviewer(progress) if args.review else False)
+    stream = agent.stream(
+        prompt,
+        modality=modality,
+        thinking=args.thinking,
+        budget_tokens=args.budget_tokens,
+        min_tokens=args.min_tokens,
+        max_drafts=args.max_drafts,
+        max_seconds=args.max_seconds,
+        best_of=args.best_of,
+        seed=args.seed,
+        width=args.width,
+        height=args.height,
+        out=args.out,
+        on_token=None,
+        review=_reviewer(progress) if args.review else False,
+    )
     progress.drive(stream)
     return _report(stream.result, args, zip_it=args.zip)
 
@@ -246,18 +289,34 @@ def _report(res: Any, args: argparse.Namespace, zip_it: bool) -> int:
     if args.json:
         import json
 
-        print(json.dumps({"run_id": res.run_id, "status": res.status, "final": str(res.final) if res.final else None,
-                          "trace": str(res.trace), "viewer": str(res.trace / "index.html"), "reason": res.reason,
-                          "mode": res.mode, "modality": res.modality, "seconds": round(res.seconds, 3),
-                          "steps": res.steps, "budget": res.budget, "zip": str(zipped) if zipped else None,
-                          "review": res.review}))
+        print(
+            json.dumps(
+                {
+                    "run_id": res.run_id,
+                    "status": res.status,
+                    "final": str(res.final) if res.final else None,
+                    "trace": str(res.trace),
+                    "viewer": str(res.trace / "index.html"),
+                    "reason": res.reason,
+                    "mode": res.mode,
+                    "modality": res.modality,
+                    "seconds": round(res.seconds, 3),
+                    "steps": res.steps,
+                    "budget": res.budget,
+                    "zip": str(zipped) if zipped else None,
+                    "review": res.review,
+                }
+            )
+        )
     else:
         _summary(res, zipped)
     if res.status == "awaiting_review":
         if not args.json:
-            print(f"paused for review. Continue with:\n  mmthink resume {res.trace} --approve\n"
-                  f"  mmthink resume {res.trace} --revise \"what to change\"\n  mmthink resume {res.trace} --abort",
-                  file=sys.stderr)
+            print(
+                f"paused for review. Continue with:\n  mmthink resume {res.trace} --approve\n"
+                f'  mmthink resume {res.trace} --revise "what to change"\n  mmthink resume {res.trace} --abort',
+                file=sys.stderr,
+            )
         return EXIT_PAUSED
     return EXIT_BY_STATUS.get(res.status, EXIT_FAILED)
 
@@ -267,8 +326,11 @@ def _reviewer(progress: _Progress) -> Any:
 
     def ask(payload: dict[str, Any]) -> Any:
         if not sys.stdin.isatty():
-            print("mmthink: the run is paused for review, but stdin is not a terminal, so nobody can be asked; "
-                  "answer with `mmthink resume RUN_DIR --approve | --revise NOTE | --abort`", file=sys.stderr)
+            print(
+                "mmthink: the run is paused for review, but stdin is not a terminal, so nobody can be asked; "
+                "answer with `mmthink resume RUN_DIR --approve | --revise NOTE | --abort`",
+                file=sys.stderr,
+            )
             return None
         from mmthink.core.review import parse_decision
         from mmthink.errors import InputError
@@ -332,10 +394,14 @@ class _Progress:
             for step in stream:
                 line = step.title or step.kind
                 if step.score is not None:
-                    line += f"  score {step.score:.2f}" + ("  ✓" if step.passed else "  ✗" if step.passed is False else "")
+                    line += f"  score {step.score:.2f}" + (
+                        "  ✓" if step.passed else "  ✗" if step.passed is False else ""
+                    )
                 tokens = step.metrics.get("tokens_total")
-                progress.console.print(f"{self.ICONS.get(step.kind, '•')} [dim]{step.node:>8}[/] {line}"
-                                       + (f"  [dim]({tokens} thinking tokens)[/]" if tokens else ""))
+                progress.console.print(
+                    f"{self.ICONS.get(step.kind, '•')} [dim]{step.node:>8}[/] {line}"
+                    + (f"  [dim]({tokens} thinking tokens)[/]" if tokens else "")
+                )
                 progress.update(task, description=f"{_next_label(step)}…")
         self.status = None
 
@@ -357,8 +423,13 @@ class _Progress:
 
 def _next_label(step: Any) -> str:
     """What the run does next, in words that fit every modality."""
-    return {"thought": "rendering the draft", "draft": "critiquing", "observation": "thinking",
-            "decision": "thinking", "final": "saving"}.get(step.kind, "working")
+    return {
+        "thought": "rendering the draft",
+        "draft": "critiquing",
+        "observation": "thinking",
+        "decision": "thinking",
+        "final": "saving",
+    }.get(step.kind, "working")
 
 
 def _summary(res: Any, zipped: Path | None) -> None:
@@ -366,8 +437,9 @@ def _summary(res: Any, zipped: Path | None) -> None:
 
     console = Console(soft_wrap=True)  # paths stay on one line, also when piped
     colour = {"succeeded": "green", "unmet": "yellow", "refused": "yellow"}.get(res.status, "red")
-    console.print(f"[{colour}]{res.status}[/] in {res.seconds:.1f} s, {res.steps} steps, thinking {res.mode}",
-                  highlight=False)
+    console.print(
+        f"[{colour}]{res.status}[/] in {res.seconds:.1f} s, {res.steps} steps, thinking {res.mode}", highlight=False
+    )
     if res.final:
         console.print(f"final:  {res.final}", highlight=False, markup=False)
     findings = list(getattr(res, "findings", None) or [])

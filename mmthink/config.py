@@ -45,9 +45,12 @@ class AgentConfig:
         if self.reasoner in ("hf",) and not self.reasoner_model:
             raise InputError("reasoner_model", "the hf reasoner needs a model", "a hub id or a local folder")
         if self.image_backend not in IMAGE_BACKENDS:
-            raise InputError("image_backend", f"unknown backend {self.image_backend!r}",
-                             f"use one of {', '.join(IMAGE_BACKENDS)}, "
-                             "or pass any object with render(scene, *, quality, size, seed) as Agent(image_backend=...)")
+            raise InputError(
+                "image_backend",
+                f"unknown backend {self.image_backend!r}",
+                f"use one of {', '.join(IMAGE_BACKENDS)}, "
+                "or pass any object with render(scene, *, quality, size, seed) as Agent(image_backend=...)",
+            )
         if self.image_backend == "diffusers" and not self.image_model:
             raise InputError("image_model", "the diffusers backend needs a model", "a hub id or a local folder")
         self.thinking.validate()
@@ -72,20 +75,29 @@ class AgentConfig:
         if self.device is not None:
             inputs.text("device", self.device)
             if self.device not in ("", "auto") and self.device.split(":")[0] not in KNOWN:
-                raise InputError("device", f"unknown device {self.device!r}",
-                                 f"use auto or one of {', '.join(KNOWN)} (with :N for an index, e.g. cuda:1)")
+                raise InputError(
+                    "device",
+                    f"unknown device {self.device!r}",
+                    f"use auto or one of {', '.join(KNOWN)} (with :N for an index, e.g. cuda:1)",
+                )
         if isinstance(self.thinking, str):  # a mode name: thinking="auto"
             self.thinking = ThinkingConfig(mode=self.thinking)
         elif isinstance(self.thinking, dict):
             self.thinking = _dataclass_from("thinking", ThinkingConfig, self.thinking)
         elif not isinstance(self.thinking, ThinkingConfig):
-            raise InputError("thinking", f"must be on, off, auto, a ThinkingConfig or a dict, got "
-                             f"{type(self.thinking).__name__}", 'e.g. thinking="auto" or max_drafts=4')
+            raise InputError(
+                "thinking",
+                f"must be on, off, auto, a ThinkingConfig or a dict, got {type(self.thinking).__name__}",
+                'e.g. thinking="auto" or max_drafts=4',
+            )
         if isinstance(self.limits, dict):
             self.limits = _dataclass_from("limits", Limits, self.limits)
         elif not isinstance(self.limits, Limits):
-            raise InputError("limits", f"must be a Limits or a dict, got {type(self.limits).__name__}",
-                             'e.g. limits={"max_drafts": 10}')
+            raise InputError(
+                "limits",
+                f"must be a Limits or a dict, got {type(self.limits).__name__}",
+                'e.g. limits={"max_drafts": 10}',
+            )
         inputs.path_arg("out_dir", self.out_dir, "a folder for run folders, e.g. runs/")
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,8 +108,11 @@ def _dataclass_from(field_name: str, cls: Any, values: dict[str, Any]) -> Any:
     """A ThinkingConfig or Limits from a dict, naming an unknown key."""
     unknown = sorted(set(map(str, values)) - set(cls.__dataclass_fields__))
     if unknown:
-        raise InputError(f"{field_name}.{unknown[0]}", "is not a setting",
-                         f"settings are: {', '.join(sorted(cls.__dataclass_fields__))}")
+        raise InputError(
+            f"{field_name}.{unknown[0]}",
+            "is not a setting",
+            f"settings are: {', '.join(sorted(cls.__dataclass_fields__))}",
+        )
     return cls(**values)
 
 
@@ -119,8 +134,9 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
-def make_config(profile: str = "embedded", *, limits: Limits | dict[str, Any] | None = None,
-                **overrides: Any) -> AgentConfig:
+def make_config(
+    profile: str = "embedded", *, limits: Limits | dict[str, Any] | None = None, **overrides: Any
+) -> AgentConfig:
     """``max_drafts`` (like every thinking setting) is the run's budget; caps go in ``limits``:
     ``make_config(max_drafts=4, limits={"max_drafts": 10})``. Other ``Limits`` fields may also be
     given directly (``max_image_side=1024``)."""
@@ -134,7 +150,9 @@ def make_config(profile: str = "embedded", *, limits: Limits | dict[str, Any] | 
     lim = {k: values.pop(k) for k in list(values) if k in limit_fields}
     unknown = set(values) - names
     if unknown:
-        raise InputError(sorted(unknown)[0], "is not a setting", f"settings are: {', '.join(sorted(names | thinking_fields))}")
+        raise InputError(
+            sorted(unknown)[0], "is not a setting", f"settings are: {', '.join(sorted(names | thinking_fields))}"
+        )
     cfg = AgentConfig(**values)
     cfg._check_types()  # before the thinking and limit overrides are merged into it
     if think:
@@ -142,11 +160,14 @@ def make_config(profile: str = "embedded", *, limits: Limits | dict[str, Any] | 
     if limits is not None:
         given = asdict(limits) if isinstance(limits, Limits) else limits
         if not isinstance(given, dict):
-            raise InputError("limits", f"must be a Limits or a dict, got {type(limits).__name__}",
-                             'e.g. limits={"max_drafts": 10}')
+            raise InputError(
+                "limits", f"must be a Limits or a dict, got {type(limits).__name__}", 'e.g. limits={"max_drafts": 10}'
+            )
         unknown = set(given) - limit_fields
         if unknown:
-            raise InputError(f"limits.{sorted(unknown)[0]}", "is not a limit", f"limits are: {', '.join(sorted(limit_fields))}")
+            raise InputError(
+                f"limits.{sorted(unknown)[0]}", "is not a limit", f"limits are: {', '.join(sorted(limit_fields))}"
+            )
         lim.update(given)
     if lim:
         cfg.limits = Limits(**{**asdict(cfg.limits), **lim}).validate()

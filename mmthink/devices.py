@@ -25,8 +25,16 @@ def resolve_device(device: str | None = None) -> str:
     return "cpu"
 
 
-DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16", "float16": "float16", "half": "float16",
-          "fp32": "float32", "float32": "float32", "float": "float32"}
+DTYPES = {
+    "bf16": "bfloat16",
+    "bfloat16": "bfloat16",
+    "fp16": "float16",
+    "float16": "float16",
+    "half": "float16",
+    "fp32": "float32",
+    "float32": "float32",
+    "float": "float32",
+}
 
 
 def resolve_dtype(dtype: Any, device: str, *, cuda_default: str = "bfloat16", field: str = "dtype") -> Any:

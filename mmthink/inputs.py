@@ -39,8 +39,11 @@ def text(field: str, value: Any, *, fix: str = "", empty_ok: bool = True) -> str
         value.encode("utf-8")
     except UnicodeEncodeError as e:
         bad = ord(value[e.start])
-        what = f"the byte 0x{bad - 0xDC00:02x}, which is not valid UTF-8" if 0xDC80 <= bad <= 0xDCFF else \
-            f"U+{bad:04X}, a lone surrogate that no UTF-8 file can hold"
+        what = (
+            f"the byte 0x{bad - 0xDC00:02x}, which is not valid UTF-8"
+            if 0xDC80 <= bad <= 0xDCFF
+            else f"U+{bad:04X}, a lone surrogate that no UTF-8 file can hold"
+        )
         raise InputError(field, f"holds {what}", fix or "pass the text as UTF-8") from None
     if not empty_ok and not value.strip():
         raise InputError(field, "is empty", fix)
@@ -116,12 +119,16 @@ def out_folder(field: str, value: Any) -> Path:
     p = path_arg(field, value)
     raw = str(p)
     if len(raw) > MAX_PATH_CHARS:
-        raise InputError(field, f"is {len(raw)} characters long, the limit is {MAX_PATH_CHARS}",
-                         "choose a shorter folder")
+        raise InputError(
+            field, f"is {len(raw)} characters long, the limit is {MAX_PATH_CHARS}", "choose a shorter folder"
+        )
     for part in p.parts:
         if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
-            raise InputError(field, f"has a name of {len(part.encode('utf-8'))} bytes, file systems allow "
-                             f"{MAX_NAME_BYTES}", "choose shorter folder names")
+            raise InputError(
+                field,
+                f"has a name of {len(part.encode('utf-8'))} bytes, file systems allow {MAX_NAME_BYTES}",
+                "choose shorter folder names",
+            )
     p = p.expanduser()
     probe = p
     while True:

@@ -63,13 +63,17 @@ class Request:
         if self.voice is not None:
             inputs.text("voice", self.voice)
         if not isinstance(self.options, dict) or not all(isinstance(k, str) for k in self.options):
-            raise InputError("options", f"must be a dict of named options, got {type(self.options).__name__}",
-                             'e.g. {"seconds": 20}')
+            raise InputError(
+                "options", f"must be a dict of named options, got {type(self.options).__name__}", 'e.g. {"seconds": 20}'
+            )
         if not self.text.strip():
-            raise InputError("prompt", "is empty", "say what to make, e.g. \"a lighthouse at dusk\"")
+            raise InputError("prompt", "is empty", 'say what to make, e.g. "a lighthouse at dusk"')
         if len(self.text) > limits.max_prompt_chars:
-            raise InputError("prompt", f"is {len(self.text)} characters, the limit is {limits.max_prompt_chars}",
-                             "shorten it or raise Limits.max_prompt_chars")
+            raise InputError(
+                "prompt",
+                f"is {len(self.text)} characters, the limit is {limits.max_prompt_chars}",
+                "shorten it or raise Limits.max_prompt_chars",
+            )
         if not isinstance(self.modality, str) or not _MODALITY_NAME.match(self.modality):
             raise InputError("modality", f"unknown value {self.modality!r}", "name a modality, or auto")
         for name in ("width", "height"):

@@ -60,8 +60,11 @@ def parse_completion(completion: Any) -> Parsed:
         completion = [completion]
     if isinstance(completion, (list, tuple)):
         return _parse_messages(completion)
-    raise InputError("completions", f"cannot read a completion of type {type(completion).__name__}",
-                     "pass strings, chat message lists or loaded traces")
+    raise InputError(
+        "completions",
+        f"cannot read a completion of type {type(completion).__name__}",
+        "pass strings, chat message lists or loaded traces",
+    )
 
 
 def _parse_text(text: str, extra_thinking: str = "") -> Parsed:
@@ -69,9 +72,9 @@ def _parse_text(text: str, extra_thinking: str = "") -> Parsed:
     before = ""
     if i_close >= 0 and not 0 <= i_open < i_close:
         # The prompt opened the think block (Qwen3-2507 / DeepSeek-R1 templates): thinking runs to the close.
-        thinking, answer, closed = text[:i_close], text[i_close + len(THINK_CLOSE):], True
+        thinking, answer, closed = text[:i_close], text[i_close + len(THINK_CLOSE) :], True
     elif i_open >= 0:
-        before, rest = text[:i_open], text[i_open + len(THINK_OPEN):]
+        before, rest = text[:i_open], text[i_open + len(THINK_OPEN) :]
         closed = THINK_CLOSE in rest
         thinking, _, after = rest.partition(THINK_CLOSE)
         answer = before + after
@@ -95,8 +98,11 @@ def _parse_messages(messages: Sequence[Any]) -> Parsed:
     content, reasoning = "", ""
     for m in messages:
         if not isinstance(m, dict):
-            raise InputError("completions", f"a chat message must be a dict, got {type(m).__name__}",
-                             'use [{"role": "assistant", "content": "..."}]')
+            raise InputError(
+                "completions",
+                f"a chat message must be a dict, got {type(m).__name__}",
+                'use [{"role": "assistant", "content": "..."}]',
+            )
         if m.get("role", "assistant") != "assistant":
             continue
         content += _content_text(m.get("content"))
@@ -128,22 +134,29 @@ def _parse_trace(trace: Any) -> Parsed:
         tokens, counted = budget["tokens"], True
     answer = manifest.get("answer") or "\n".join(finals)
     text = "\n".join(thinking).strip()
-    return Parsed(text, str(answer).strip(), manifest.get("status") != "running",
-                  THINK_OPEN in str(answer) or THINK_CLOSE in str(answer),
-                  tokens if counted else None, mode,
-                  budget.get("max_tokens") if isinstance(budget.get("max_tokens"), int) else None,
-                  float(difficulty) if isinstance(difficulty, (int, float)) else None)
+    return Parsed(
+        text,
+        str(answer).strip(),
+        manifest.get("status") != "running",
+        THINK_OPEN in str(answer) or THINK_CLOSE in str(answer),
+        tokens if counted else None,
+        mode,
+        budget.get("max_tokens") if isinstance(budget.get("max_tokens"), int) else None,
+        float(difficulty) if isinstance(difficulty, (int, float)) else None,
+    )
 
 
 def _counter(tokenizer: Any) -> Callable[[str], int]:
     if tokenizer is None:
         return count_tokens
     if hasattr(tokenizer, "encode"):
+
         def n(text: str) -> int:
             try:
                 return len(tokenizer.encode(text, add_special_tokens=False))
             except TypeError:
                 return len(tokenizer.encode(text))
+
         return n
     if callable(tokenizer):
         return lambda text: int(tokenizer(text))
@@ -175,8 +188,9 @@ def _difficulty(value: Any) -> float | None:
         try:
             return float(key)
         except ValueError:
-            raise InputError("difficulty", f"unknown difficulty {value!r}",
-                             "use a number or easy/medium/hard") from None
+            raise InputError(
+                "difficulty", f"unknown difficulty {value!r}", "use a number or easy/medium/hard"
+            ) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError("difficulty", f"unknown difficulty {value!r}", "use a number or easy/medium/hard")
     return float(value)
@@ -185,9 +199,16 @@ def _difficulty(value: Any) -> float | None:
 # ------------------------------------------------------------------------ rewards
 
 
-def mode_compliance_reward(completions: Sequence[Any], mode: Any = None, *, min_thinking_tokens: int = 32,
-                           difficulty: Any = None, threshold: float = 0.5, tokenizer: Any = None,
-                           **kwargs: Any) -> list[float | None]:
+def mode_compliance_reward(
+    completions: Sequence[Any],
+    mode: Any = None,
+    *,
+    min_thinking_tokens: int = 32,
+    difficulty: Any = None,
+    threshold: float = 0.5,
+    tokenizer: Any = None,
+    **kwargs: Any,
+) -> list[float | None]:
     """off: 1.0 with no thinking at all (0.5 if only an empty think block leaks into the answer);
     on: thinking tokens / ``min_thinking_tokens`` capped at 1, halved when the thinking never closed;
     auto: judged as on/off by ``difficulty >= threshold`` when a difficulty is known, else any
@@ -217,8 +238,9 @@ def mode_compliance_reward(completions: Sequence[Any], mode: Any = None, *, min_
     return out
 
 
-def budget_reward(completions: Sequence[Any], budget_tokens: Any = None, *, tokenizer: Any = None,
-                  **kwargs: Any) -> list[float | None]:
+def budget_reward(
+    completions: Sequence[Any], budget_tokens: Any = None, *, tokenizer: Any = None, **kwargs: Any
+) -> list[float | None]:
     """1.0 when the thinking stayed within ``budget_tokens`` and closed; falls linearly to 0 at twice
     the budget; halved when the thinking never closed (the answer was cut off). No budget: None."""
     parsed = [parse_completion(c) for c in completions]
@@ -237,8 +259,9 @@ def budget_reward(completions: Sequence[Any], budget_tokens: Any = None, *, toke
     return out
 
 
-def auto_calibration_reward(completions: Sequence[Any], difficulty: Any = None, *, mode: Any = None,
-                            tokenizer: Any = None, **kwargs: Any) -> list[float | None]:
+def auto_calibration_reward(
+    completions: Sequence[Any], difficulty: Any = None, *, mode: Any = None, tokenizer: Any = None, **kwargs: Any
+) -> list[float | None]:
     """Did items think more on harder requests? For each item, the share of the other items with a
     different difficulty that it is ordered with consistently (harder and more thinking, or easier
     and less), ties in thinking counting half: a per-item form of Kendall's rank correlation over the

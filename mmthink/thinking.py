@@ -53,8 +53,9 @@ class ThinkingConfig:
             if v < 0:
                 raise InputError(name.replace("_", "-"), f"must not be negative, got {v}", "use 0 or more")
             if v > MAX_COUNT:  # a checkpoint stores 64-bit integers, and no run could spend more
-                raise InputError(name.replace("_", "-"), f"{str(v)[:24]} is above {MAX_COUNT}",
-                                 f"use at most {MAX_COUNT}")
+                raise InputError(
+                    name.replace("_", "-"), f"{str(v)[:24]} is above {MAX_COUNT}", f"use at most {MAX_COUNT}"
+                )
         if self.max_seconds is not None:
             seconds("max-seconds", self.max_seconds)
         if self.max_drafts < 1:
@@ -62,8 +63,11 @@ class ThinkingConfig:
         if self.best_of < 1:
             raise InputError("best-of", "must be at least 1")
         if self.budget_tokens is not None and self.min_tokens > self.budget_tokens:
-            raise InputError("min-tokens", f"{self.min_tokens} is above budget-tokens {self.budget_tokens}",
-                             "lower min-tokens or raise the budget")
+            raise InputError(
+                "min-tokens",
+                f"{self.min_tokens} is above budget-tokens {self.budget_tokens}",
+                "lower min-tokens or raise the budget",
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,7 +116,11 @@ class FeatureDifficulty:
         words = len(low.split())
         reasons: list[str] = []
         score = 0.0
-        rel = len(re.findall(r"\b(left of|right of|above|below|behind|in front of|between|under|on top of|next to|beside)\b", low))
+        rel = len(
+            re.findall(
+                r"\b(left of|right of|above|below|behind|in front of|between|under|on top of|next to|beside)\b", low
+            )
+        )
         if rel:
             score += min(0.45, 0.2 * rel)
             reasons.append(f"{rel} spatial relation(s)")
@@ -160,7 +168,8 @@ def resolve_mode(
     difficulty, why = est.estimate(strip_soft_switches(text), modality)
     mode = "on" if difficulty >= threshold else "off"
     return ModeDecision(
-        mode, "auto",
+        mode,
+        "auto",
         f"auto ({est.name}): difficulty {difficulty:.2f} {'>=' if mode == 'on' else '<'} {threshold:.2f} "
         f"({why}), so thinking is {mode}",
         difficulty,

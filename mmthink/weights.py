@@ -38,8 +38,13 @@ class Located:
 
 def looks_local(model: str) -> bool:
     """A path rather than a hub id (``owner/name``)."""
-    return (Path(model).expanduser().exists() or model.startswith(("/", "./", "../", "~", "\\"))
-            or os.path.isabs(model) or model.count("/") > 1 or model.lower().endswith(".gguf"))
+    return (
+        Path(model).expanduser().exists()
+        or model.startswith(("/", "./", "../", "~", "\\"))
+        or os.path.isabs(model)
+        or model.count("/") > 1
+        or model.lower().endswith(".gguf")
+    )
 
 
 def locate(model: str, gguf_file: str | None = None) -> Located:
@@ -48,8 +53,10 @@ def locate(model: str, gguf_file: str | None = None) -> Located:
     if gguf_file is None and model.lower().endswith(".gguf"):
         if path.is_file():
             return Located(str(path.parent), path.name, True)
-        raise ModelUnavailable(f"no GGUF file at {str(path)!r}: {_beside(path)}. Pass the path of an existing "
-                               ".gguf file, or its folder with gguf_file='NAME.gguf'")
+        raise ModelUnavailable(
+            f"no GGUF file at {str(path)!r}: {_beside(path)}. Pass the path of an existing "
+            ".gguf file, or its folder with gguf_file='NAME.gguf'"
+        )
     if looks_local(model):
         return _local(path, gguf_file)
     return _hub(model, gguf_file)
@@ -61,25 +68,33 @@ def _local(path: Path, gguf_file: str | None) -> Located:
             f"no model at {str(path)!r} (looked for that folder: it does not exist). Pass an existing model folder "
             "or .gguf file (a .gguf needs its path, or its folder with gguf_file='NAME.gguf'); to use a hub id "
             "instead, download it on a connected machine (`hf download OWNER/NAME`) or set HF_HOME to a Hugging "
-            "Face cache that holds it")
+            "Face cache that holds it"
+        )
     if path.is_file():
-        raise ModelUnavailable(f"{str(path)!r} is a file but not a .gguf: pass the folder that holds config.json "
-                               "and the weights, or a .gguf file")
+        raise ModelUnavailable(
+            f"{str(path)!r} is a file but not a .gguf: pass the folder that holds config.json "
+            "and the weights, or a .gguf file"
+        )
     ggufs = sorted(p.name for p in path.glob("*.gguf"))
     if gguf_file:
         if (path / gguf_file).is_file():
             return Located(str(path), gguf_file, True)
         holds = f"it holds {', '.join(ggufs)}" if ggufs else "it holds no .gguf file"
-        raise ModelUnavailable(f"no GGUF file {gguf_file!r} in {str(path)!r} ({holds}): pass the folder that holds "
-                               "it, or the file's path")
+        raise ModelUnavailable(
+            f"no GGUF file {gguf_file!r} in {str(path)!r} ({holds}): pass the folder that holds it, or the file's path"
+        )
     if (path / "config.json").is_file():
         return Located(str(path), None, True)
     if ggufs:
         others = f"; it also holds {', '.join(ggufs[1:])}" if len(ggufs) > 1 else ""
-        raise ModelUnavailable(f"{str(path)!r} holds GGUF files but no config.json: pass gguf_file="
-                               f"{ggufs[0]!r} (or the file's path){others}")
-    raise ModelUnavailable(f"no model in {str(path)!r}: it has no config.json and no .gguf file (looked in that "
-                           "folder); pass the folder that holds the model's files")
+        raise ModelUnavailable(
+            f"{str(path)!r} holds GGUF files but no config.json: pass gguf_file="
+            f"{ggufs[0]!r} (or the file's path){others}"
+        )
+    raise ModelUnavailable(
+        f"no model in {str(path)!r}: it has no config.json and no .gguf file (looked in that "
+        "folder); pass the folder that holds the model's files"
+    )
 
 
 def _hub(model: str, gguf_file: str | None) -> Located:
@@ -100,7 +115,8 @@ def _hub(model: str, gguf_file: str | None) -> Located:
     raise ModelUnavailable(
         f"{model!r} is not in the local Hugging Face cache ({cache_dir}) and the hub cannot be reached ({why}): "
         f"run `{get}` on a connected machine and copy its cache here (or set HF_HOME / HF_HUB_CACHE to a cache "
-        "that holds it), or pass a local folder as model=...")
+        "that holds it), or pass a local folder as model=..."
+    )
 
 
 def hub_cache_dir() -> str:
@@ -114,8 +130,9 @@ def hub_cache_dir() -> str:
 
 def hub_unreachable(timeout: float = HUB_PROBE_S) -> str | None:
     """Why the hub cannot be used now (offline mode, no answer), or None when it answers."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on") or \
-            os.environ.get("TRANSFORMERS_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on") or os.environ.get(
+        "TRANSFORMERS_OFFLINE", ""
+    ).strip().lower() in ("1", "true", "yes", "on"):
         return "HF_HUB_OFFLINE is set"
     import urllib.error
     import urllib.request

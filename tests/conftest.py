@@ -7,8 +7,8 @@ import math
 import struct
 import subprocess
 import wave
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -67,9 +67,32 @@ def mp4_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     except Exception as e:  # pragma: no cover - depends on the install
         pytest.skip(f"no ffmpeg binary: {e}")
     out: Path = tmp_path_factory.mktemp("mp4") / "test.mp4"
-    cmd = [exe, "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10",
-           "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050", "-t", "1", "-c:v", "libx264",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(out)]
+    cmd = [
+        exe,
+        "-y",
+        "-loglevel",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=160x120:rate=10",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=22050",
+        "-t",
+        "1",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+        "-movflags",
+        "+faststart",
+        str(out),
+    ]
     proc = subprocess.run(cmd, capture_output=True, timeout=120)
     if proc.returncode != 0 or not out.exists():  # pragma: no cover
         pytest.skip(f"ffmpeg could not make a test video: {proc.stderr.decode(errors='replace')[-300:]}")

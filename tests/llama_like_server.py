@@ -56,12 +56,13 @@ def render(template: str, messages: list[dict[str, Any]], add_generation_prompt:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
-    return env.from_string(template).render(messages=messages, add_generation_prompt=add_generation_prompt,
-                                            bos_token="", eos_token="<|im_end|>", **kw)
+    return env.from_string(template).render(
+        messages=messages, add_generation_prompt=add_generation_prompt, bos_token="", eos_token="<|im_end|>", **kw
+    )
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "LlamaLikeServer"
+    server: LlamaLikeServer
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -71,12 +72,25 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         srv.log.append({"method": "GET", "path": self.path})
         if self.path == "/v1/models":
-            self._json(200, {"object": "list", "data": [{"id": srv.model_id, "object": "model", "owned_by": "me",
-                                                         "permissions": []}]})
+            self._json(
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": srv.model_id, "object": "model", "owned_by": "me", "permissions": []}],
+                },
+            )
         elif self.path == "/props" and srv.props:
-            self._json(200, {"chat_template": srv.template, "bos_token": "", "eos_token": "<|im_end|>",
-                             "n_ctx": srv.n_ctx, "total_slots": 1,
-                             "default_generation_settings": {"n_ctx": srv.n_ctx, "temperature": 0.8}})
+            self._json(
+                200,
+                {
+                    "chat_template": srv.template,
+                    "bos_token": "",
+                    "eos_token": "<|im_end|>",
+                    "n_ctx": srv.n_ctx,
+                    "total_slots": 1,
+                    "default_generation_settings": {"n_ctx": srv.n_ctx, "temperature": 0.8},
+                },
+            )
         else:
             self._json(404, {"detail": "Not Found"})
 
@@ -84,17 +98,29 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         srv = self.server
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        unknown = [f for f in ("continue_final_message", "add_generation_prompt", "chat_template_kwargs")
-                   if f in body]
+        unknown = [f for f in ("continue_final_message", "add_generation_prompt", "chat_template_kwargs") if f in body]
         if srv.strict and unknown:  # the OpenAI API's answer to fields it does not know
-            self._json(400, {"error": {"message": f"Unrecognized request argument supplied: {unknown[0]}",
-                                       "type": "invalid_request_error", "param": None, "code": None}})
+            self._json(
+                400,
+                {
+                    "error": {
+                        "message": f"Unrecognized request argument supplied: {unknown[0]}",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
             srv.log.append({"method": "POST", "path": self.path, "body": body, "prompt": None})
             return
         if self.path == "/v1/chat/completions":
             messages = body.get("messages") or []
-            if srv.honour_prefix and body.get("continue_final_message") and messages \
-                    and messages[-1].get("role") == "assistant":
+            if (
+                srv.honour_prefix
+                and body.get("continue_final_message")
+                and messages
+                and messages[-1].get("role") == "assistant"
+            ):
                 prompt = render(srv.template, messages, add_generation_prompt=False)
                 prompt = prompt[: prompt.rfind("<|im_end|>")]  # the open message is continued
             else:
@@ -116,15 +142,31 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         if n_prompt >= srv.n_ctx:
-            self._event({"error": {"message": f"Requested tokens ({n_prompt}) exceed context window of {srv.n_ctx}",
-                                   "type": "internal_server_error", "param": None, "code": None}})
+            self._event(
+                {
+                    "error": {
+                        "message": f"Requested tokens ({n_prompt}) exceed context window of {srv.n_ctx}",
+                        "type": "internal_server_error",
+                        "param": None,
+                        "code": None,
+                    }
+                }
+            )
             return
         text, finish = self._generate(reply, body)
         if kind == "chat":
             self._event(self._chunk(kind, {"role": "assistant"}, None))
         if reply.get("error_event"):  # the model failed after the headers went out
-            self._event({"error": {"message": reply["error_event"], "type": "internal_server_error", "param": None,
-                                   "code": None}})
+            self._event(
+                {
+                    "error": {
+                        "message": reply["error_event"],
+                        "type": "internal_server_error",
+                        "param": None,
+                        "code": None,
+                    }
+                }
+            )
             return
         for i, piece in enumerate(tokens(text)):
             if reply.get("cut_after") is not None and i >= reply["cut_after"]:
@@ -156,31 +198,64 @@ class Handler(BaseHTTPRequestHandler):
     def _chunk(self, kind: str, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
         if kind == "chat":
             choice: dict[str, Any] = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-            return {"id": "chatcmpl-1", "model": self.server.model_id, "created": 1, "object": "chat.completion.chunk",
-                    "choices": [choice]}
-        return {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": self.server.model_id,
-                "choices": [{"text": delta.get("content", ""), "index": 0, "logprobs": None, "finish_reason": finish}]}
+            return {
+                "id": "chatcmpl-1",
+                "model": self.server.model_id,
+                "created": 1,
+                "object": "chat.completion.chunk",
+                "choices": [choice],
+            }
+        return {
+            "id": "cmpl-1",
+            "object": "text_completion",
+            "created": 1,
+            "model": self.server.model_id,
+            "choices": [{"text": delta.get("content", ""), "index": 0, "logprobs": None, "finish_reason": finish}],
+        }
 
     def _whole(self, kind: str, body: dict[str, Any], prompt: str, reply: dict[str, Any], n_prompt: int) -> None:
         if n_prompt >= self.server.n_ctx:  # outside a stream the route handler turns it into a 400
             cap = body.get("max_tokens") or 0
-            self._json(400, {"error": {"message": f"This model's maximum context length is {self.server.n_ctx} "
-                                                  f"tokens. However, you requested {n_prompt + cap} tokens "
-                                                  f"({n_prompt} in the messages, {cap} in the completion). Please "
-                                                  "reduce the length of the messages or completion.",
-                                       "type": "invalid_request_error", "param": "messages",
-                                       "code": "context_length_exceeded"}})
+            self._json(
+                400,
+                {
+                    "error": {
+                        "message": f"This model's maximum context length is {self.server.n_ctx} "
+                        f"tokens. However, you requested {n_prompt + cap} tokens "
+                        f"({n_prompt} in the messages, {cap} in the completion). Please "
+                        "reduce the length of the messages or completion.",
+                        "type": "invalid_request_error",
+                        "param": "messages",
+                        "code": "context_length_exceeded",
+                    }
+                },
+            )
             return
         text, finish = self._generate(reply, body)
         if kind == "chat":
-            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
-                      "finish_reason": finish}
+            choice = {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "logprobs": None,
+                "finish_reason": finish,
+            }
         else:
             choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
-        self._json(200, {"id": "x-1", "object": "chat.completion" if kind == "chat" else "text_completion",
-                         "created": 1, "model": self.server.model_id, "choices": [choice],
-                         "usage": {"prompt_tokens": n_prompt, "completion_tokens": len(tokens(text)),
-                                   "total_tokens": n_prompt + len(tokens(text))}})
+        self._json(
+            200,
+            {
+                "id": "x-1",
+                "object": "chat.completion" if kind == "chat" else "text_completion",
+                "created": 1,
+                "model": self.server.model_id,
+                "choices": [choice],
+                "usage": {
+                    "prompt_tokens": n_prompt,
+                    "completion_tokens": len(tokens(text)),
+                    "total_tokens": n_prompt + len(tokens(text)),
+                },
+            },
+        )
 
     def _event(self, obj: dict[str, Any]) -> None:
         self._raw(f"data: {json.dumps(obj)}\n\n")
@@ -208,9 +283,16 @@ class LlamaLikeServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, *, template: str = CHATML_TEMPLATE, n_ctx: int = 2048, props: bool = True,
-                 honour_prefix: bool = False, strict: bool = False,
-                 model_id: str = "qwen2.5-0.5b-instruct-q4_k_m.gguf") -> None:
+    def __init__(
+        self,
+        *,
+        template: str = CHATML_TEMPLATE,
+        n_ctx: int = 2048,
+        props: bool = True,
+        honour_prefix: bool = False,
+        strict: bool = False,
+        model_id: str = "qwen2.5-0.5b-instruct-q4_k_m.gguf",
+    ) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.template, self.n_ctx, self.props = template, n_ctx, props
         self.honour_prefix, self.strict, self.model_id = honour_prefix, strict, model_id
@@ -236,7 +318,7 @@ class LlamaLikeServer(ThreadingHTTPServer):
     def posts(self) -> list[dict[str, Any]]:
         return [r for r in self.log if r["method"] == "POST"]
 
-    def start(self) -> "LlamaLikeServer":
+    def start(self) -> LlamaLikeServer:
         threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
@@ -252,4 +334,4 @@ def _count_continuation(prompt: str) -> str | None:
     if not asked:
         return None
     full = ", ".join(str(i) for i in range(1, int(asked[-1]) + 1))
-    return full[len(tail):] if full.startswith(tail) else full
+    return full[len(tail) :] if full.startswith(tail) else full

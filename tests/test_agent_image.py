@@ -119,13 +119,16 @@ def test_stream_yields_steps_in_order(agent, tmp_path):
     assert seen == list(range(len(seen))) and len(seen) >= 5
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"request": ""}, "prompt"),
-    ({"request": "a cat", "modality": "smell"}, "modality"),
-    ({"request": "a cat", "budget_tokens": -3}, "budget-tokens"),
-    ({"request": "a cat", "seed": "seven"}, "seed"),
-    ({"request": "a cat", "width": 10}, "width"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"request": ""}, "prompt"),
+        ({"request": "a cat", "modality": "smell"}, "modality"),
+        ({"request": "a cat", "budget_tokens": -3}, "budget-tokens"),
+        ({"request": "a cat", "seed": "seven"}, "seed"),
+        ({"request": "a cat", "width": 10}, "width"),
+    ],
+)
 def test_bad_input_names_the_field_and_writes_nothing(agent, tmp_path, kwargs, field):
     request = kwargs.pop("request")
     with pytest.raises(InputError, match=field):
@@ -133,22 +136,29 @@ def test_bad_input_names_the_field_and_writes_nothing(agent, tmp_path, kwargs, f
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("args, field", [
-    (["run", ""], "prompt"),
-    (["run", "a cat", "--modality", "smell"], "modality"),
-    (["run", "a cat", "--budget-tokens", "-1"], "budget-tokens"),
-    (["run", "a cat", "--seed", "x"], "seed"),
-])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["run", ""], "prompt"),
+        (["run", "a cat", "--modality", "smell"], "modality"),
+        (["run", "a cat", "--budget-tokens", "-1"], "budget-tokens"),
+        (["run", "a cat", "--seed", "x"], "seed"),
+    ],
+)
 def test_cli_bad_input_exits_2(tmp_path, args, field):
-    out = subprocess.run([sys.executable, "-m", "mmthink.cli", *args, "--out", str(tmp_path)], capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "mmthink.cli", *args, "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert out.returncode == 2
     assert field in out.stderr and out.stderr.count("\n") == 1
 
 
 def test_cli_run_and_view(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "mmthink.cli", "run", "a house to the left of a tree", "--out",
-                          str(tmp_path), "--json"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "mmthink.cli", "run", "a house to the left of a tree", "--out", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert Path(info["final"]).exists() and info["status"] == "succeeded"
@@ -157,8 +167,10 @@ def test_cli_run_and_view(tmp_path):
 
 
 def test_import_is_light():
-    code = ("import sys, mmthink; mmthink.Agent; "
-            "print([m for m in ('torch','transformers','diffusers','moviepy','faster_whisper','piper','langgraph')"
-            " if m in sys.modules])")
+    code = (
+        "import sys, mmthink; mmthink.Agent; "
+        "print([m for m in ('torch','transformers','diffusers','moviepy','faster_whisper','piper','langgraph')"
+        " if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.replace("'", '"')) == []

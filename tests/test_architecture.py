@@ -19,8 +19,14 @@ pytestmark = pytest.mark.skipif(not LINT.exists(), reason="import-linter is not 
 
 def lint(root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(root)}
-    return subprocess.run([str(LINT), str(ROOT / "pyproject.toml"), "--no-cache"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(LINT), str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_import_contracts_hold() -> None:
@@ -29,12 +35,18 @@ def test_the_import_contracts_hold() -> None:
     assert "broken" not in res.stdout.split("Contracts:")[-1].lower().replace("0 broken", "")
 
 
-@pytest.mark.parametrize("where, line, contract", [
-    ("mmthink/core/nodes/act.py", "from mmthink.modalities.image import scene  # noqa", "The core never imports"),
-    ("mmthink/modalities/video/handler.py", "from mmthink.modalities.speech import handler  # noqa",
-     "Modalities are independent"),
-    ("mmthink/trace/reader.py", "from mmthink.core import runs  # noqa", "trace and dsp are leaves"),
-])
+@pytest.mark.parametrize(
+    "where, line, contract",
+    [
+        ("mmthink/core/nodes/act.py", "from mmthink.modalities.image import scene  # noqa", "The core never imports"),
+        (
+            "mmthink/modalities/video/handler.py",
+            "from mmthink.modalities.speech import handler  # noqa",
+            "Modalities are independent",
+        ),
+        ("mmthink/trace/reader.py", "from mmthink.core import runs  # noqa", "trace and dsp are leaves"),
+    ],
+)
 def test_a_violation_breaks_its_contract(tmp_path: Path, where: str, line: str, contract: str) -> None:
     shutil.copytree(ROOT / "mmthink", tmp_path / "mmthink", ignore=shutil.ignore_patterns("__pycache__"))
     target = tmp_path / where
@@ -46,11 +58,17 @@ def test_a_violation_breaks_its_contract(tmp_path: Path, where: str, line: str, 
 
 
 def test_no_modality_is_named_in_the_core() -> None:
-    words = re.compile(r"\b(image|images|speech|video|sketch|draft_audio|frame|music|final_image|final_speech|"
-                       r"final_video)\b", re.I)
-    hits = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
-            for p in sorted((ROOT / "mmthink" / "core").rglob("*.py"))
-            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if words.search(line)]
+    words = re.compile(
+        r"\b(image|images|speech|video|sketch|draft_audio|frame|music|final_image|final_speech|"
+        r"final_video)\b",
+        re.I,
+    )
+    hits = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in sorted((ROOT / "mmthink" / "core").rglob("*.py"))
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if words.search(line)
+    ]
     assert hits == []
 
 

@@ -19,8 +19,12 @@ from mmthink.cli import main
 from mmthink.errors import InputError
 
 TINY = {"width": 128, "height": 96}
-PROMPTS = ["three red apples on a table", "a blue cup to the left of a green ball",
-           "a yellow kite above a small house", "two white clouds above a red house"]
+PROMPTS = [
+    "three red apples on a table",
+    "a blue cup to the left of a green ball",
+    "a yellow kite above a small house",
+    "two white clouds above a red house",
+]
 
 
 def _write(path: Path, lines: list[object]) -> Path:
@@ -33,7 +37,9 @@ def _write(path: Path, lines: list[object]) -> Path:
 
 
 def _requests(tmp: Path, extra: list[object] = ()) -> Path:
-    return _write(tmp / "requests.jsonl", [{"prompt": p, "seed": i, **TINY} for i, p in enumerate(PROMPTS)] + list(extra))
+    return _write(
+        tmp / "requests.jsonl", [{"prompt": p, "seed": i, **TINY} for i, p in enumerate(PROMPTS)] + list(extra)
+    )
 
 
 def _records(out: Path) -> dict[int, dict]:
@@ -48,19 +54,22 @@ def _check_bundle(out: Path, rec: dict) -> None:
 
 # ------------------------------------------------------------------ reading
 def test_lines_are_prompts_or_requests_and_bad_lines_name_line_and_field(tmp_path: Path) -> None:
-    path = _write(tmp_path / "r.jsonl", [
-        "a red apple",                                                   # JSON string
-        "RAW:a green pear on a plate",                                   # plain text
-        {"prompt": "a kite", "seed": 4, "width": 256, "thinking": "on", "max_drafts": 2, "id": "k1"},
-        "RAW:",                                                          # blank: not a line of work
-        "RAW:{\"prompt\": \"broken",
-        {"prompt": "x", "colour": "red"},
-        {"prompt": "x", "seed": "seven"},
-        {"text": ""},
-        {"seed": 3},
-        [1, 2],
-        {"prompt": "x", "options": [1]},
-    ])
+    path = _write(
+        tmp_path / "r.jsonl",
+        [
+            "a red apple",  # JSON string
+            "RAW:a green pear on a plate",  # plain text
+            {"prompt": "a kite", "seed": 4, "width": 256, "thinking": "on", "max_drafts": 2, "id": "k1"},
+            "RAW:",  # blank: not a line of work
+            'RAW:{"prompt": "broken',
+            {"prompt": "x", "colour": "red"},
+            {"prompt": "x", "seed": "seven"},
+            {"text": ""},
+            {"seed": 3},
+            [1, 2],
+            {"prompt": "x", "options": [1]},
+        ],
+    )
     items = read_requests(path)
     assert [type(i).__name__ for i in items] == ["BatchRequest"] * 3 + ["LineError"] * 7
     a, b, c = items[:3]
@@ -69,8 +78,15 @@ def test_lines_are_prompts_or_requests_and_bad_lines_name_line_and_field(tmp_pat
     assert (c.line, c.label, c.settings) == (3, "k1", {"thinking": "on", "max_drafts": 2})
     assert c.request == {"text": "a kite", "seed": 4, "width": 256}
     errors = {e.line: e for e in items[3:]}
-    assert [(n, e.field) for n, e in errors.items()] == [(5, "json"), (6, "colour"), (7, "seed"), (8, "prompt"),
-                                                         (9, "prompt"), (10, "line"), (11, "options")]
+    assert [(n, e.field) for n, e in errors.items()] == [
+        (5, "json"),
+        (6, "colour"),
+        (7, "seed"),
+        (8, "prompt"),
+        (9, "prompt"),
+        (10, "line"),
+        (11, "options"),
+    ]
     assert "line 6: colour: is not a request field" in errors[6].message()
     # the same request on the same line always maps to the same run folder; a changed request to another
     assert c.folder_prefix() == read_requests(path)[2].folder_prefix() and c.folder_prefix() != a.folder_prefix()
@@ -96,9 +112,13 @@ def test_an_unreadable_requests_file_is_exit_2_and_writes_nothing(tmp_path: Path
 
 def test_bad_options_fail_before_anything_runs(tmp_path: Path) -> None:
     req = _requests(tmp_path)
-    for kwargs, field in (({"engine": "spark"}, "engine"), ({"workers": 0}, "workers"),
-                          ({"address": "auto"}, "address"), ({"num_gpus": 0.5}, "num_gpus"),
-                          ({"reasoner": "oracle"}, "reasoner")):
+    for kwargs, field in (
+        ({"engine": "spark"}, "engine"),
+        ({"workers": 0}, "workers"),
+        ({"address": "auto"}, "address"),
+        ({"num_gpus": 0.5}, "num_gpus"),
+        ({"reasoner": "oracle"}, "reasoner"),
+    ):
         with pytest.raises(InputError) as e:
             mmthink.batch(req, tmp_path / "out", **kwargs)
         assert e.value.field == field
@@ -197,8 +217,11 @@ def test_ctrl_c_stops_the_batch_and_the_same_command_finishes_it(tmp_path: Path)
 
 
 def test_python_api_with_a_list_and_one_process(tmp_path: Path) -> None:
-    res = mmthink.batch([PROMPTS[0], {"prompt": PROMPTS[1], "id": "cup", **TINY},
-                         mmthink.Request(PROMPTS[2], seed=5, **TINY)], tmp_path / "out", workers=1)
+    res = mmthink.batch(
+        [PROMPTS[0], {"prompt": PROMPTS[1], "id": "cup", **TINY}, mmthink.Request(PROMPTS[2], seed=5, **TINY)],
+        tmp_path / "out",
+        workers=1,
+    )
     assert res.ok and res.counts == {"succeeded": 3} and res.workers == 1
     assert res.records[1]["id"] == "cup" and res.index.is_file()
     for rec in res.records:
@@ -318,8 +341,14 @@ def test_a_ray_actor_that_dies_is_replaced_and_its_run_resumed(tmp_path: Path, l
 
     local_ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the actors need not import tests/
     requests = [{"prompt": p, **TINY} for p in PROMPTS]
-    res = mmthink.batch(requests, tmp_path / "out", engine="ray", workers=2, num_cpus=0.5,
-                        agent=functools.partial(agent_that_dies_once, str(tmp_path)))
+    res = mmthink.batch(
+        requests,
+        tmp_path / "out",
+        engine="ray",
+        workers=2,
+        num_cpus=0.5,
+        agent=functools.partial(agent_that_dies_once, str(tmp_path)),
+    )
     assert (tmp_path / "killed").exists()
     assert res.ok, res.records
     assert res.records[2]["action"] == "resumed"

@@ -21,8 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -54,11 +54,15 @@ def _pg_bin() -> Path | None:
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL server of our own for this module, stopped and deleted afterwards."""
     pytest.importorskip("psycopg", reason="psycopg 3 is not installed (pip install 'mmthink[postgres]')")
-    pytest.importorskip("langgraph.checkpoint.postgres",
-                        reason="langgraph-checkpoint-postgres is not installed (pip install 'mmthink[postgres]')")
+    pytest.importorskip(
+        "langgraph.checkpoint.postgres",
+        reason="langgraph-checkpoint-postgres is not installed (pip install 'mmthink[postgres]')",
+    )
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("no PostgreSQL server installed (Debian: apt-get install postgresql, or run tools/install_postgres.sh)")
+        pytest.skip(
+            "no PostgreSQL server installed (Debian: apt-get install postgresql, or run tools/install_postgres.sh)"
+        )
     user = None
     if os.getuid() == 0:  # the server refuses to run as root: use an unprivileged account
         for name in ("postgres", "nobody"):
@@ -78,16 +82,50 @@ def postgres_url() -> Iterator[str]:
     port = _free_port()
     proc = None
     try:
-        init = subprocess.run([str(bindir / "initdb"), "-D", str(base / "data"), "-U", "mmthink", "--pwfile",
-                               str(base / "pw"), "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"],
-                              capture_output=True, text=True, cwd=base, **as_user)
+        init = subprocess.run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(base / "data"),
+                "-U",
+                "mmthink",
+                "--pwfile",
+                str(base / "pw"),
+                "-A",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=base,
+            **as_user,
+        )
         if init.returncode != 0:
             pytest.skip(f"initdb could not make a database folder: {init.stderr.strip()[-400:]}")
         log = open(base / "server.log", "w")
-        proc = subprocess.Popen([str(bindir / "postgres"), "-D", str(base / "data"), "-p", str(port),
-                                 "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-                                 "-c", "fsync=off", "-c", "max_connections=60"],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=base, **as_user)
+        proc = subprocess.Popen(
+            [
+                str(bindir / "postgres"),
+                "-D",
+                str(base / "data"),
+                "-p",
+                str(port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=60",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=base,
+            **as_user,
+        )
         url = f"postgresql://mmthink:{PASSWORD}@127.0.0.1:{port}/postgres"
         import psycopg
 
@@ -208,11 +246,17 @@ def test_an_unreachable_database_fails_at_start_with_the_url_masked(monkeypatch,
 
 
 def test_urls_are_checked_and_masked(tmp_path: Path) -> None:
-    assert mask_url("postgresql://u:pw@h:5432/db?sslmode=require&password=x") == \
-        "postgresql://u:***@h:5432/db?sslmode=require&password=***"
+    assert (
+        mask_url("postgresql://u:pw@h:5432/db?sslmode=require&password=x")
+        == "postgresql://u:***@h:5432/db?sslmode=require&password=***"
+    )
     assert mask_url("postgres://h/db") == "postgres://h/db"
-    assert [url_kind(u) for u in ("postgresql://h/db", "postgres://h/db", "sqlite:///a/b.sqlite", "runs/ck.db")] == \
-        ["postgres", "postgres", "sqlite", "sqlite"]
+    assert [url_kind(u) for u in ("postgresql://h/db", "postgres://h/db", "sqlite:///a/b.sqlite", "runs/ck.db")] == [
+        "postgres",
+        "postgres",
+        "sqlite",
+        "sqlite",
+    ]
     for bad in ("mysql://u:pw@h/db", "", "runs/ck.txt"):
         with pytest.raises(InputError) as e:
             url_kind(bad)
@@ -235,8 +279,10 @@ def test_a_batch_on_two_workers_checkpoints_into_postgres(postgres_url: str, tmp
     import psycopg
 
     monkeypatch.setenv("MMTHINK_CHECKPOINT_URL", postgres_url)  # the workers inherit it
-    prompts = [{"prompt": p, "width": 128, "height": 96} for p in (PROMPT, "a yellow kite above a house",
-                                                                  "two white clouds above a red house")]
+    prompts = [
+        {"prompt": p, "width": 128, "height": 96}
+        for p in (PROMPT, "a yellow kite above a house", "two white clouds above a red house")
+    ]
     res = mmthink.batch(prompts, tmp_path / "out", workers=2)
     assert res.ok, res.records
     with psycopg.connect(postgres_url) as conn:

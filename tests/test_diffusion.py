@@ -16,7 +16,7 @@ from PIL import Image  # noqa: E402
 
 from mmthink import Agent  # noqa: E402
 from mmthink.errors import InputError, ModelUnavailable  # noqa: E402
-from mmthink.modalities.image.scene import parse_scene# noqa: E402
+from mmthink.modalities.image.scene import parse_scene  # noqa: E402
 from mmthink.trace.reader import load_trace  # noqa: E402
 
 SCENE = "apple x3: red, on table\ntable: brown, bottom\ncup: blue, left of apple"
@@ -26,7 +26,6 @@ PROMPT = "three red apples on a table, a blue cup to the left of them"
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     import torch
-
     from tiny_diffusion import build_tiny_clip, build_tiny_sd
 
     threads = torch.get_num_threads()
@@ -87,15 +86,24 @@ def test_text_mode_batch_and_family_conventions(models):
     assert family_of("runwayml/stable-diffusion-v1-5").name == "sd"
     assert scene_prompt(scene, ["cinematic"]).startswith("three red apples on the table; a brown table at the bottom")
     assert scene_prompt(scene, ["cinematic"]).endswith("cinematic")
-    for kwargs, field in [({"sketch_mode": "fast"}, "sketch_mode"), ({"final_strength": 1.5}, "final_strength"),
-                          ({"family": "dalle"}, "family"), ({"dtype": "float12"}, "dtype")]:
+    for kwargs, field in [
+        ({"sketch_mode": "fast"}, "sketch_mode"),
+        ({"final_strength": 1.5}, "final_strength"),
+        ({"family": "dalle"}, "family"),
+        ({"dtype": "float12"}, "dtype"),
+    ]:
         with pytest.raises(InputError, match=field):
             DiffusersImageBackend(models["sd"], **kwargs).pipelines()
 
 
 def test_whole_graph_with_tiny_pipeline_best_of_and_clip(models, tmp_path: Path):
-    agent = Agent.from_profile("embedded", image_backend="diffusers", image_model=models["sd"],
-                               clip_model=models["clip"], image_options={"sketch_side": 64, "final_steps": 6})
+    agent = Agent.from_profile(
+        "embedded",
+        image_backend="diffusers",
+        image_model=models["sd"],
+        clip_model=models["clip"],
+        image_options={"sketch_side": 64, "final_steps": 6},
+    )
     res = agent.run(PROMPT, out=tmp_path, best_of=3, max_drafts=2, width=160, height=96, seed=11)
     # a random tiny pipeline cannot draw what was asked: the run delivers, and says it falls short
     assert res.status in ("succeeded", "unmet") and res.final is not None, res.reason
@@ -210,10 +218,33 @@ def test_cli_runs_the_diffusers_backend_with_best_of(models, tmp_path: Path) -> 
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "mmthink.cli", "run", "a red ball on the grass", "--image-backend",
-                          "diffusers", "--image-model", models["sd"], "--best-of", "2", "--max-drafts", "1",
-                          "--width", "96", "--height", "64", "--out", str(tmp_path), "--json"],
-                         capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mmthink.cli",
+            "run",
+            "a red ball on the grass",
+            "--image-backend",
+            "diffusers",
+            "--image-model",
+            models["sd"],
+            "--best-of",
+            "2",
+            "--max-drafts",
+            "1",
+            "--width",
+            "96",
+            "--height",
+            "64",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert out.returncode in (0, 5), out.stderr[-2000:]  # 5: unmet (a random tiny pipeline draws noise)
     res = json.loads(out.stdout)
     tr = load_trace(res["trace"])

@@ -81,8 +81,9 @@ def test_disk_full_writing_a_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     _one_reason(res, f"disk full while writing steps.jsonl ({ENOSPC})")
 
 
-def test_disk_full_saving_an_asset_is_one_reason_in_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_disk_full_saving_an_asset_is_one_reason_in_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import mmthink.trace.writer as tw
 
     real, tries = tw.atomic_write, {"n": 0}
@@ -102,8 +103,9 @@ def test_disk_full_saving_an_asset_is_one_reason_in_the_cli(tmp_path: Path, monk
     assert load_trace(out["trace"]).verify() == []
 
 
-def test_disk_full_before_the_bundle_exists_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_disk_full_before_the_bundle_exists_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mmthink.trace.writer import TraceWriter
 
     def no_room(self: Any, *a: Any, **k: Any) -> None:
@@ -128,8 +130,11 @@ def test_disk_full_while_encoding_a_video_is_not_retried(tmp_path: Path, monkeyp
 
     def write_videofile(self: Any, path: str, *a: Any, **k: Any) -> None:
         calls.append(1)
-        raise OSError(errno.EPIPE, "[Errno 32] Broken pipe\n\nMoviePy error: FFMPEG encountered the following "
-                      f"error while writing file {path}:\n\n b'av_interleaved_write_frame(): {ENOSPC}'")
+        raise OSError(
+            errno.EPIPE,
+            "[Errno 32] Broken pipe\n\nMoviePy error: FFMPEG encountered the following "
+            f"error while writing file {path}:\n\n b'av_interleaved_write_frame(): {ENOSPC}'",
+        )
 
     monkeypatch.setattr(moviepy.VideoClip, "write_videofile", write_videofile)
     agent = Agent.demo("video")
@@ -140,11 +145,15 @@ def test_disk_full_while_encoding_a_video_is_not_retried(tmp_path: Path, monkeyp
 
 
 # ----------------------------------------------------------------------------- how it is recognised
-@pytest.mark.parametrize("exc", [
-    OSError(errno.ENOSPC, ENOSPC), OSError(errno.EDQUOT, "Disk quota exceeded"),
-    sqlite3.OperationalError("database or disk is full"),
-    BackendError("encoding the movie failed: [Errno 32] Broken pipe ... No space left on device"),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OSError(errno.ENOSPC, ENOSPC),
+        OSError(errno.EDQUOT, "Disk quota exceeded"),
+        sqlite3.OperationalError("database or disk is full"),
+        BackendError("encoding the movie failed: [Errno 32] Broken pipe ... No space left on device"),
+    ],
+)
 def test_full_disk_is_recognised_and_never_retried(exc: BaseException) -> None:
     wrapped = RuntimeError("while saving")
     wrapped.__cause__ = exc

@@ -62,8 +62,11 @@ def _wait_for(path: Path, proc: subprocess.Popen, limit_s: float = 120.0) -> Non
 @pytest.mark.slow
 def test_sigkill_mid_draft_resumes_without_redrawing_or_repeating(tmp_path: Path, reference: Path) -> None:
     marker = tmp_path / "rendering-s2"
-    proc = subprocess.Popen(faults.child_cmd(tmp_path, "killed", plan={2: "marker"}, marker=marker),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        faults.child_cmd(tmp_path, "killed", plan={2: "marker"}, marker=marker),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     _wait_for(marker, proc)
     os.kill(proc.pid, signal.SIGKILL)  # the second sketch is half drawn
     proc.wait(30)
@@ -83,7 +86,7 @@ def test_sigkill_mid_draft_resumes_without_redrawing_or_repeating(tmp_path: Path
     assert faults.signature(run_dir) == faults.signature(reference)  # same steps, same order, none twice
     after = load_trace(run_dir)
     assert after.verify() == []
-    assert [s.to_dict() for s in after.steps[:len(before.steps)]] == [s.to_dict() for s in before.steps]
+    assert [s.to_dict() for s in after.steps[: len(before.steps)]] == [s.to_dict() for s in before.steps]
     assert after.manifest["resumes"][0]["from_step"] == len(before.steps)
     assert not (run_dir / CHECKPOINT_FILE).exists()  # nothing left to resume
     again = faults.toy_agent(tmp_path).resume(run_dir)  # resuming a finished run changes nothing
@@ -93,8 +96,9 @@ def test_sigkill_mid_draft_resumes_without_redrawing_or_repeating(tmp_path: Path
 @pytest.mark.slow
 def test_kill_between_step_and_checkpoint_does_not_duplicate(tmp_path: Path, reference: Path) -> None:
     # The child kills itself right after the first critique step is on disk, before its checkpoint.
-    proc = subprocess.run(faults.child_cmd(tmp_path, "torn", kill_node="critique", kill_nth=1),
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        faults.child_cmd(tmp_path, "torn", kill_node="critique", kill_nth=1), capture_output=True, timeout=120
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     run_dir = tmp_path / "torn"
     assert [s.node for s in load_trace(run_dir).steps][-1] == "critique"
@@ -131,8 +135,13 @@ def test_resume_by_run_id_and_refusals(tmp_path: Path) -> None:
         agent.resume(tmp_path / "no-such-run")
     assert e.value.field == "run"
     with pytest.raises(InputError):
-        Agent(config=agent.config, modalities=agent.modalities, image_backend=agent.image_backend,
-              reasoner=agent.reasoner, durable=False).resume(res.trace)
+        Agent(
+            config=agent.config,
+            modalities=agent.modalities,
+            image_backend=agent.image_backend,
+            reasoner=agent.reasoner,
+            durable=False,
+        ).resume(res.trace)
 
 
 # ------------------------------------------------------------------ review
@@ -183,8 +192,9 @@ def test_review_revise_sends_the_note_back_to_the_reasoner(tmp_path: Path) -> No
     payloads: list[dict] = []
     res = agent.run(faults.IMAGE_REQUEST, seed=faults.SEED, review=lambda p: payloads.append(p) or next(answers))
     assert res.ok
-    assert len(payloads) == 2 and payloads[1]["reviews"] == [{"action": "revise",
-                                                               "note": "make the planet twice as large"}]
+    assert len(payloads) == 2 and payloads[1]["reviews"] == [
+        {"action": "revise", "note": "make the planet twice as large"}
+    ]
     assert 'ref="review"' in seen[-1] and "make the planet twice as large" in seen[-1]
     kinds = _steps(res.trace)
     revise = kinds.index(("observation", "review", "review: revise"))
@@ -231,22 +241,29 @@ def test_limits_fail_before_any_work(tmp_path: Path) -> None:
 
     out = tmp_path / "runs"
     agent = faults.toy_agent(out)
-    cfg = make_config("embedded", out_dir=str(out), max_prompt_chars=40, max_image_side=1000,
-                      max_audio_seconds=2.0, max_video_seconds=5.0, limits={"max_drafts": 3})
+    cfg = make_config(
+        "embedded",
+        out_dir=str(out),
+        max_prompt_chars=40,
+        max_image_side=1000,
+        max_audio_seconds=2.0,
+        max_video_seconds=5.0,
+        limits={"max_drafts": 3},
+    )
     assert cfg.limits.max_drafts == 3 and cfg.thinking.max_drafts == 6  # the cap, not the budget
     with pytest.raises(InputError, match="limits.max_draft"):
         make_config("embedded", limits={"max_draft": 3})
     with pytest.raises(InputError, match="limits.max_drafts"):
         make_config("embedded", limits={"max_drafts": 0})
-    tight = Agent(faults.ScriptedReasoner("image"), modalities=agent.modalities, image_backend=agent.image_backend,
-                  config=cfg)
+    tight = Agent(
+        faults.ScriptedReasoner("image"), modalities=agent.modalities, image_backend=agent.image_backend, config=cfg
+    )
     cases = [
         (lambda: tight.stream("x" * 41), "prompt"),
         (lambda: tight.stream("a red ball", width=1024), "width"),
         (lambda: tight.stream("a red ball", max_drafts=4), "max-drafts"),
         (lambda: tight.stream("say hello to every one of you", modality="speech"), "prompt"),
-        (lambda: tight.stream(Request(text="a red ball", modality="speech", options={"seconds": 3})),
-         "seconds"),
+        (lambda: tight.stream(Request(text="a red ball", modality="speech", options={"seconds": 3})), "seconds"),
         (lambda: tight.stream("a red ball", run_id="../escape"), "run_id"),
         (lambda: tight.stream("a red ball", modality="video"), "modality"),
     ]
@@ -256,8 +273,12 @@ def test_limits_fail_before_any_work(tmp_path: Path) -> None:
         assert e.value.field == field, (field, str(e.value))
     assert not out.exists() or not any(out.iterdir())
     with pytest.raises(InputError) as e:
-        Agent(faults.ScriptedReasoner("image"), config=make_config("embedded", max_steps=0),
-              modalities=agent.modalities, image_backend=agent.image_backend)
+        Agent(
+            faults.ScriptedReasoner("image"),
+            config=make_config("embedded", max_steps=0),
+            modalities=agent.modalities,
+            image_backend=agent.image_backend,
+        )
     assert e.value.field == "limits.max_steps"
 
 
@@ -265,8 +286,12 @@ def test_step_limit_stops_the_run_readably(tmp_path: Path) -> None:
     from mmthink.config import make_config
 
     agent = faults.toy_agent(tmp_path)
-    short = Agent(faults.ScriptedReasoner("image"), modalities=agent.modalities, image_backend=agent.image_backend,
-                  config=make_config("embedded", out_dir=str(tmp_path), max_steps=4))
+    short = Agent(
+        faults.ScriptedReasoner("image"),
+        modalities=agent.modalities,
+        image_backend=agent.image_backend,
+        config=make_config("embedded", out_dir=str(tmp_path), max_steps=4),
+    )
     res = short.run(faults.IMAGE_REQUEST, seed=faults.SEED)
     assert res.status == "stopped" and "step limit" in res.reason
     assert load_trace(res.trace).verify() == []
@@ -276,8 +301,10 @@ def test_step_limit_stops_the_run_readably(tmp_path: Path) -> None:
 def test_runs_in_threads_do_not_interfere(tmp_path: Path, reference: Path) -> None:
     agent = faults.toy_agent(tmp_path)
     results: list = []
-    threads = [threading.Thread(target=lambda: results.append(agent.run(faults.IMAGE_REQUEST, seed=faults.SEED)))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: results.append(agent.run(faults.IMAGE_REQUEST, seed=faults.SEED)))
+        for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -291,8 +318,10 @@ def test_runs_in_threads_do_not_interfere(tmp_path: Path, reference: Path) -> No
 
 @pytest.mark.slow
 def test_runs_in_processes_do_not_interfere(tmp_path: Path, reference: Path) -> None:
-    procs = [subprocess.Popen(faults.child_cmd(tmp_path, f"p{i}"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for i in range(2)]
+    procs = [
+        subprocess.Popen(faults.child_cmd(tmp_path, f"p{i}"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for i in range(2)
+    ]
     for p in procs:
         assert p.wait(120) == 0, p.stderr.read().decode()[-2000:]
     for i in range(2):
@@ -325,9 +354,12 @@ def test_shared_model_is_used_by_one_call_at_a_time() -> None:
     model = Model()
     h1, h2 = Handler(model), Handler(model)
     assert model_lock(h1) is model_lock(h2)
-    threads = [threading.Thread(target=lambda h=h: [guarded_call(h.backend.work, CallPolicy(10, 1), "w", model=h)
-                                                    for _ in range(5)])
-               for h in (h1, h2, h1, h2)]
+    threads = [
+        threading.Thread(
+            target=lambda h=h: [guarded_call(h.backend.work, CallPolicy(10, 1), "w", model=h) for _ in range(5)]
+        )
+        for h in (h1, h2, h1, h2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -352,8 +384,9 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_cli_review_without_a_terminal_then_resume(tmp_path: Path, toy_builders: None, capsys,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_review_without_a_terminal_then_resume(
+    tmp_path: Path, toy_builders: None, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mmthink.cli import EXIT_OK, EXIT_PAUSED, main
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
@@ -371,8 +404,9 @@ def test_cli_review_without_a_terminal_then_resume(tmp_path: Path, toy_builders:
     assert code == EXIT_OK and done["status"] == "succeeded" and Path(done["final"]).is_file()
 
 
-def test_cli_review_asks_on_the_terminal(tmp_path: Path, toy_builders: None, capsys,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_review_asks_on_the_terminal(
+    tmp_path: Path, toy_builders: None, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mmthink.cli import EXIT_FAILED, main
 
     monkeypatch.setattr(sys, "stdin", _Terminal("what?\nabort too dark\n"))
@@ -387,8 +421,9 @@ def test_cli_review_asks_on_the_terminal(tmp_path: Path, toy_builders: None, cap
 def test_cli_resume_after_sigkill(tmp_path: Path, reference: Path, toy_builders: None, capsys) -> None:
     from mmthink.cli import EXIT_OK, main
 
-    proc = subprocess.run(faults.child_cmd(tmp_path, "cli-killed", kill_node="act", kill_nth=2),
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        faults.child_cmd(tmp_path, "cli-killed", kill_node="act", kill_nth=2), capture_output=True, timeout=120
+    )
     assert proc.returncode == -signal.SIGKILL
     run_dir = tmp_path / "cli-killed"  # `mmthink resume` rebuilds the agent from the manifest
     assert main(["resume", str(run_dir), "-q", "--json"]) == EXIT_OK
@@ -430,14 +465,21 @@ def test_manifest_keeps_settings_but_not_secrets(tmp_path: Path) -> None:
     from mmthink.config import make_config
 
     base = faults.toy_agent(tmp_path)
-    cfg = make_config("embedded", out_dir=str(tmp_path), budget_tokens=900,
-                      reasoner_options={"api_key": "sk-secret", "base_url": "http://x", "access_token": "t"})
+    cfg = make_config(
+        "embedded",
+        out_dir=str(tmp_path),
+        budget_tokens=900,
+        reasoner_options={"api_key": "sk-secret", "base_url": "http://x", "access_token": "t"},
+    )
     agent = Agent(base.reasoner, config=cfg, modalities=base.modalities, image_backend=base.image_backend)
     res = agent.run(faults.IMAGE_REQUEST, seed=faults.SEED)
     manifest = load_trace(res.trace).manifest
     text = json.dumps(manifest)
     assert "sk-secret" not in text and '"t"' not in text
-    assert manifest["agent"]["reasoner_options"] == {"api_key": "<redacted>", "base_url": "http://x",
-                                                     "access_token": "<redacted>"}
+    assert manifest["agent"]["reasoner_options"] == {
+        "api_key": "<redacted>",
+        "base_url": "http://x",
+        "access_token": "<redacted>",
+    }
     assert manifest["agent"]["thinking"]["budget_tokens"] == 900
     assert manifest["policy"]["render"]["attempts"] == 2

@@ -9,8 +9,9 @@ import errno
 import json
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,8 +22,17 @@ sys.path.insert(0, str(ROOT / "tools"))
 import faults  # noqa: E402
 
 from mmthink.core.checkpoints import truncate_steps  # noqa: E402
-from mmthink.core.faults import (CallPolicy, CallTimeout, DiskFull, Fault, FaultPolicy,  # noqa: E402
-                                 InvalidOutput, check_output, guarded_call, stall_guard)
+from mmthink.core.faults import (  # noqa: E402
+    CallPolicy,
+    CallTimeout,
+    DiskFull,
+    Fault,
+    FaultPolicy,
+    InvalidOutput,
+    check_output,
+    guarded_call,
+    stall_guard,
+)
 from mmthink.core.review import parse_decision  # noqa: E402
 from mmthink.errors import InputError  # noqa: E402
 from mmthink.modalities.base import Artifact, ImageArtifact  # noqa: E402
@@ -36,6 +46,8 @@ _CHECKS = {"image": check_image, "audio": check_audio, "video": check_video}
 def check_artifact(art, limits=None) -> None:
     """The checks a draft or final goes through: some bytes, then its modality's own check."""
     check_output(art, "draft", lambda a: _CHECKS[a.kind](a, limits, "draft"))
+
+
 from mmthink.reasoners.base import Delta  # noqa: E402
 from mmthink.reasoners.scripted import ScriptedReasoner  # noqa: E402
 from mmthink.trace.reader import load_trace  # noqa: E402
@@ -70,8 +82,7 @@ def _intact(run_dir: Path) -> None:
 
 
 def _image_run(tmp_path: Path, backend: Any, policy: FaultPolicy = QUICK, **kw: Any):
-    return faults.toy_agent(tmp_path, backend=backend, policy=policy, **kw).run(faults.IMAGE_REQUEST,
-                                                                                seed=faults.SEED)
+    return faults.toy_agent(tmp_path, backend=backend, policy=policy, **kw).run(faults.IMAGE_REQUEST, seed=faults.SEED)
 
 
 # ------------------------------------------------------------------ render faults
@@ -90,8 +101,9 @@ def test_persistent_exception_fails_the_run_with_its_cause(tmp_path: Path) -> No
     backend = faults.Faulty(faults.image_backend(), always="raise")
     res = _image_run(tmp_path, backend)
     assert res.status == "failed" and res.final is None
-    assert res.reason == ("render of <sketch id=s1> failed after 2 attempts: "
-                          "RuntimeError: injected backend failure (call 2)")
+    assert res.reason == (
+        "render of <sketch id=s1> failed after 2 attempts: RuntimeError: injected backend failure (call 2)"
+    )
     assert backend.calls == 2
     errs = _errors(res.trace)
     assert [e.title for e in errs] == ["render of <sketch id=s1> failed, retrying", "exception: run stopped"]
@@ -119,8 +131,9 @@ def test_hang_every_time_fails_readably(tmp_path: Path, hung: list) -> None:
     _intact(res.trace)
 
 
-@pytest.mark.parametrize("action, cause", [("empty", "the backend returned no data (empty file)"),
-                                           ("zero", "the image has zero size (0x0)")])
+@pytest.mark.parametrize(
+    "action, cause", [("empty", "the backend returned no data (empty file)"), ("zero", "the image has zero size (0x0)")]
+)
 def test_invalid_images_are_faults(tmp_path: Path, action: str, cause: str) -> None:
     backend = faults.Faulty(faults.image_backend(), always=action)
     res = _image_run(tmp_path, backend)
@@ -237,8 +250,7 @@ def test_reasoner_hang_and_connection_errors_are_retried(tmp_path: Path) -> None
     reasoner = Flaky()
     policy = FaultPolicy(reason=CallPolicy(timeout_s=1.0, attempts=3, backoff_s=0.01))
     try:
-        res = faults.toy_agent(tmp_path, reasoner=reasoner, policy=policy).run(faults.IMAGE_REQUEST,
-                                                                               seed=faults.SEED)
+        res = faults.toy_agent(tmp_path, reasoner=reasoner, policy=policy).run(faults.IMAGE_REQUEST, seed=faults.SEED)
     finally:
         reasoner.release.set()
     assert res.ok
@@ -374,13 +386,19 @@ def test_fault_matrix_tool(tmp_path: Path) -> None:
     """tools/faults.py runs every drill and reports no loss and no bad bundle."""
     import subprocess
 
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "faults.py"), "--json"], capture_output=True,
-                          timeout=300, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "faults.py"), "--json"], capture_output=True, timeout=300, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stdout.decode()[-3000:] + proc.stderr.decode()[-3000:]
     res = json.loads(proc.stdout.decode().strip().splitlines()[-1])
     assert res["runs"] >= 20 and res["correct"] == res["runs"]
     assert res["steps_lost"] == 0 and res["steps_duplicated"] == 0 and res["bundles_failing_verification"] == 0
-    assert {r["drill"] for r in res["rows"]} >= {"kill at compose #1", "disk full writing an asset",
-                                                 "2 runs in processes", "tampered bundle", "backend: NaN audio",
-                                                 "disk full at the SQLite checkpoint",
-                                                 "killed run moved to another folder, resumed there"}
+    assert {r["drill"] for r in res["rows"]} >= {
+        "kill at compose #1",
+        "disk full writing an asset",
+        "2 runs in processes",
+        "tampered bundle",
+        "backend: NaN audio",
+        "disk full at the SQLite checkpoint",
+        "killed run moved to another folder, resumed there",
+    }

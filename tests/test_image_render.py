@@ -33,8 +33,7 @@ def test_png_size_and_not_blank(quality):
     assert np.asarray(img, np.float32).std() > 15
 
 
-@pytest.mark.parametrize("rel, axis, sign", [("left of", 0, -1), ("right of", 0, 1), ("above", 1, -1),
-                                             ("below", 1, 1)])
+@pytest.mark.parametrize("rel, axis, sign", [("left of", 0, -1), ("right of", 0, 1), ("above", 1, -1), ("below", 1, 1)])
 def test_relations_hold_by_box_centres(rel, axis, sign):
     art = render(f"setting: room\ncat: medium, {rel} chair\nchair: medium")
     a, b = centre(art, "cat"), centre(art, "chair")

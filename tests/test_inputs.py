@@ -31,9 +31,18 @@ def _nothing_in(folder: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- the command line
-@pytest.mark.parametrize("flag, field", [("--budget-tokens", "budget-tokens"), ("--best-of", "best-of"),
-                                         ("--max-drafts", "max-drafts"), ("--seed", "seed"), ("--width", "width"),
-                                         ("--min-tokens", "min-tokens"), ("--height", "height")])
+@pytest.mark.parametrize(
+    "flag, field",
+    [
+        ("--budget-tokens", "budget-tokens"),
+        ("--best-of", "best-of"),
+        ("--max-drafts", "max-drafts"),
+        ("--seed", "seed"),
+        ("--width", "width"),
+        ("--min-tokens", "min-tokens"),
+        ("--height", "height"),
+    ],
+)
 def test_cli_huge_numbers_are_refused_naming_the_field(tmp_path: Path, capsys: Any, flag: str, field: str) -> None:
     rc, err = _cli(capsys, "run", PROMPT, flag, HUGE, "--out", str(tmp_path / "o"), "-q")
     assert rc == cli.EXIT_INPUT
@@ -60,8 +69,13 @@ def test_cli_prompt_with_an_invalid_utf8_byte(tmp_path: Path, capsys: Any) -> No
 def test_cli_out_as_a_file_under_a_file_too_long_or_empty(tmp_path: Path, capsys: Any) -> None:
     f = tmp_path / "file.txt"
     f.write_text("x")
-    cases = {str(f): "is a file", str(f / "runs"): "which is a file", "a" * 5000: "5000 characters",
-             str(tmp_path / ("n" * 300)): "300 bytes", "": "is empty"}
+    cases = {
+        str(f): "is a file",
+        str(f / "runs"): "which is a file",
+        "a" * 5000: "5000 characters",
+        str(tmp_path / ("n" * 300)): "300 bytes",
+        "": "is empty",
+    }
     for out, words in cases.items():
         rc, err = _cli(capsys, "run", PROMPT, "--out", out, "-q")
         assert rc == cli.EXIT_INPUT and err.startswith("mmthink: error: out: ") and words in err, (out[:40], err)
@@ -93,7 +107,7 @@ def test_cli_unknown_device_lists_the_choices(tmp_path: Path, capsys: Any) -> No
 
 def test_cli_demo_with_unclosed_front_matter(tmp_path: Path, capsys: Any) -> None:
     script = tmp_path / "broken.md"
-    script.write_text("---\nrequest: a red apple\nmodality: image\n\nthinking <sketch id=\"s1\">apple</sketch>\n")
+    script.write_text('---\nrequest: a red apple\nmodality: image\n\nthinking <sketch id="s1">apple</sketch>\n')
     rc, err = _cli(capsys, "demo", str(script), "--out", str(tmp_path / "o"), "-q")
     assert rc == cli.EXIT_INPUT and err.startswith("mmthink: error: demo: broken.md opens its front matter")
     _nothing_in(tmp_path / "o")
@@ -105,35 +119,39 @@ def agent(tmp_path: Path) -> Agent:
     return Agent.from_profile("embedded", out_dir=str(tmp_path / "runs"))
 
 
-@pytest.mark.parametrize("call, field", [
-    (lambda a, o: a.stream(PROMPT, out=123), "out"),
-    (lambda a, o: a.stream(PROMPT, out=o, run_id=5), "run_id"),
-    (lambda a, o: a.stream("three red\x00 apples", out=o), "prompt"),
-    (lambda a, o: a.stream(PROMPT, out=o, max_seconds=float("nan")), "max-seconds"),
-    (lambda a, o: a.stream(PROMPT, out=o, max_seconds=math.inf), "max-seconds"),
-    (lambda a, o: a.stream(PROMPT, out=o, budget_tokens=10**29), "budget-tokens"),
-    (lambda a, o: a.stream(PROMPT, out=o, best_of=10**29), "best-of"),
-    (lambda a, o: a.stream(PROMPT, out=o, on_token="x"), "on_token"),
-    (lambda a, o: a.run(PROMPT, out=o, on_token="x"), "on_token"),
-    (lambda a, o: a.stream(PROMPT, out=o, review="yes"), "review"),
-    (lambda a, o: a.stream(PROMPT, out=""), "out"),
-    (lambda a, o: a.resume(123), "run"),
-    (lambda a, o: Agent.resume(123), "run"),
-    (lambda a, o: a.resume(o, on_token=5), "on_token"),
-    (lambda a, o: mmthink.load_trace(None), "bundle"),
-    (lambda a, o: Agent.from_profile(thinking=5), "thinking"),
-    (lambda a, o: Agent.from_profile(reasoner_options=5), "reasoner_options"),
-    (lambda a, o: Agent.from_profile(limits={"max_drafts": float("nan")}), "limits.max_drafts"),
-    (lambda a, o: Agent.from_profile(device="tpu"), "device"),
-    (lambda a, o: Agent.from_profile(max_seconds=float("nan")), "max-seconds"),
-    (lambda a, o: Agent.from_profile(policy=5), "policy"),
-    (lambda a, o: Agent.from_profile(durable="no"), "durable"),
-    (lambda a, o: Agent.from_profile(5), "profile"),
-    (lambda a, o: Agent.from_profile(out_dir=None), "out_dir"),
-    (lambda a, o: Agent(config=5), "config"),
-])
-def test_api_wrong_types_raise_input_error_before_any_folder(agent: Agent, tmp_path: Path, call: Any,
-                                                             field: str) -> None:
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda a, o: a.stream(PROMPT, out=123), "out"),
+        (lambda a, o: a.stream(PROMPT, out=o, run_id=5), "run_id"),
+        (lambda a, o: a.stream("three red\x00 apples", out=o), "prompt"),
+        (lambda a, o: a.stream(PROMPT, out=o, max_seconds=float("nan")), "max-seconds"),
+        (lambda a, o: a.stream(PROMPT, out=o, max_seconds=math.inf), "max-seconds"),
+        (lambda a, o: a.stream(PROMPT, out=o, budget_tokens=10**29), "budget-tokens"),
+        (lambda a, o: a.stream(PROMPT, out=o, best_of=10**29), "best-of"),
+        (lambda a, o: a.stream(PROMPT, out=o, on_token="x"), "on_token"),
+        (lambda a, o: a.run(PROMPT, out=o, on_token="x"), "on_token"),
+        (lambda a, o: a.stream(PROMPT, out=o, review="yes"), "review"),
+        (lambda a, o: a.stream(PROMPT, out=""), "out"),
+        (lambda a, o: a.resume(123), "run"),
+        (lambda a, o: Agent.resume(123), "run"),
+        (lambda a, o: a.resume(o, on_token=5), "on_token"),
+        (lambda a, o: mmthink.load_trace(None), "bundle"),
+        (lambda a, o: Agent.from_profile(thinking=5), "thinking"),
+        (lambda a, o: Agent.from_profile(reasoner_options=5), "reasoner_options"),
+        (lambda a, o: Agent.from_profile(limits={"max_drafts": float("nan")}), "limits.max_drafts"),
+        (lambda a, o: Agent.from_profile(device="tpu"), "device"),
+        (lambda a, o: Agent.from_profile(max_seconds=float("nan")), "max-seconds"),
+        (lambda a, o: Agent.from_profile(policy=5), "policy"),
+        (lambda a, o: Agent.from_profile(durable="no"), "durable"),
+        (lambda a, o: Agent.from_profile(5), "profile"),
+        (lambda a, o: Agent.from_profile(out_dir=None), "out_dir"),
+        (lambda a, o: Agent(config=5), "config"),
+    ],
+)
+def test_api_wrong_types_raise_input_error_before_any_folder(
+    agent: Agent, tmp_path: Path, call: Any, field: str
+) -> None:
     with pytest.raises(InputError) as e:
         call(agent, tmp_path / "out")
     assert e.value.field == field, str(e.value)
@@ -150,25 +168,64 @@ def test_thinking_as_a_mode_name_or_a_dict(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- the API, fuzzed
 ANY = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12), st.binary(max_size=6),
-    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-    st.sampled_from([object(), Path("."), lambda *a: None, "\x00", "\udcff", "a" * 5000, "b" * 300, 1e309, -0.0]))
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.binary(max_size=6),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.sampled_from([object(), Path("."), lambda *a: None, "\x00", "\udcff", "a" * 5000, "b" * 300, 1e309, -0.0]),
+)
 
 # parameter -> the types its documentation allows (a value of any other type must be an InputError)
 STREAM_TYPES: dict[str, tuple[type, ...]] = {
-    "modality": (str,), "thinking": (str,), "budget_tokens": (int, str), "max_drafts": (int, str),
-    "min_tokens": (int, str), "max_seconds": (int, float), "best_of": (int, str), "seed": (int, str),
-    "width": (int, str), "height": (int, str), "out": (str, Path), "run_id": (str,), "on_token": (),
-    "review": (bool,)}
+    "modality": (str,),
+    "thinking": (str,),
+    "budget_tokens": (int, str),
+    "max_drafts": (int, str),
+    "min_tokens": (int, str),
+    "max_seconds": (int, float),
+    "best_of": (int, str),
+    "seed": (int, str),
+    "width": (int, str),
+    "height": (int, str),
+    "out": (str, Path),
+    "run_id": (str,),
+    "on_token": (),
+    "review": (bool,),
+}
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
-    "reasoner": (str,), "reasoner_model": (str, Path), "reasoner_options": (dict,), "script": (str, Path),
-    "image_backend": (str,), "image_model": (str, Path), "image_options": (dict,), "clip_model": (str, Path),
-    "speech_backend": (str,), "speech_model": (str, Path), "music_backend": (str,), "music_model": (str, Path),
-    "device": (str,), "out_dir": (str, Path), "mode": (str,), "budget_tokens": (int,), "min_tokens": (int,),
-    "max_drafts": (int,), "max_seconds": (int, float), "best_of": (int,), "max_prompt_chars": (int, float),
-    "max_image_side": (int, float), "max_audio_seconds": (int, float), "max_drafts_limit": (int, float),
-    "thinking": (str, dict), "limits": (dict,), "durable": (bool,), "policy": ()}
+    "reasoner": (str,),
+    "reasoner_model": (str, Path),
+    "reasoner_options": (dict,),
+    "script": (str, Path),
+    "image_backend": (str,),
+    "image_model": (str, Path),
+    "image_options": (dict,),
+    "clip_model": (str, Path),
+    "speech_backend": (str,),
+    "speech_model": (str, Path),
+    "music_backend": (str,),
+    "music_model": (str, Path),
+    "device": (str,),
+    "out_dir": (str, Path),
+    "mode": (str,),
+    "budget_tokens": (int,),
+    "min_tokens": (int,),
+    "max_drafts": (int,),
+    "max_seconds": (int, float),
+    "best_of": (int,),
+    "max_prompt_chars": (int, float),
+    "max_image_side": (int, float),
+    "max_audio_seconds": (int, float),
+    "max_drafts_limit": (int, float),
+    "thinking": (str, dict),
+    "limits": (dict,),
+    "durable": (bool,),
+    "policy": (),
+}
 
 
 def _allowed(value: Any, types: tuple[type, ...], name: str) -> bool:
@@ -213,8 +270,9 @@ def test_fuzz_from_profile_arguments(name: str, value: Any) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(run=ANY, decision=ANY, use_class=st.booleans())
-def test_fuzz_resume_and_load_trace(tmp_path_factory: pytest.TempPathFactory, run: Any, decision: Any,
-                                    use_class: bool) -> None:
+def test_fuzz_resume_and_load_trace(
+    tmp_path_factory: pytest.TempPathFactory, run: Any, decision: Any, use_class: bool
+) -> None:
     """resume and load_trace on anything that is not a run: a clear mmthink error, never a raw one."""
     out = tmp_path_factory.mktemp("fuzz")
     try:
@@ -243,10 +301,13 @@ def _fuzz_agent(out: Path) -> Agent:
     return agent
 
 
-@pytest.mark.parametrize("policy, field", [
-    (dict(render=5), "policy.render"),
-    (dict(render="CallPolicy"), "policy.render"),
-])
+@pytest.mark.parametrize(
+    "policy, field",
+    [
+        (dict(render=5), "policy.render"),
+        (dict(render="CallPolicy"), "policy.render"),
+    ],
+)
 def test_fault_policy_parts_must_be_call_policies(policy: dict[str, Any], field: str) -> None:
     from mmthink.core.faults import FaultPolicy
 
@@ -266,8 +327,15 @@ def test_call_policy_numbers_are_finite(key: str, value: Any) -> None:
 
 
 REQUEST_TYPES: dict[str, tuple[type, ...]] = {
-    "text": (str,), "modality": (str,), "width": (int,), "height": (int,), "seed": (int,), "voice": (str,),
-    "fps": (int,), "options": (dict,)}
+    "text": (str,),
+    "modality": (str,),
+    "width": (int,),
+    "height": (int,),
+    "seed": (int,),
+    "voice": (str,),
+    "fps": (int,),
+    "options": (dict,),
+}
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
@@ -285,8 +353,9 @@ def test_fuzz_request_fields(tmp_path_factory: pytest.TempPathFactory, name: str
         assert e.field and str(e)
     else:
         allowed = REQUEST_TYPES[name]
-        assert (value is None and name == "voice") or (isinstance(value, allowed) and not isinstance(value, bool)), \
+        assert (value is None and name == "voice") or (isinstance(value, allowed) and not isinstance(value, bool)), (
             f"Request.{name}={value!r} was accepted"
+        )
     _nothing_in(out / "runs")
 
 
@@ -310,8 +379,12 @@ def test_fuzz_agent_constructor(name: str, value: Any) -> None:
             assert value is None, f"{name}={value!r} was accepted"
 
 
-LOAD_TYPES: dict[str, tuple[type, ...]] = {"verify": (bool,), "dest": (str, Path), "max_entries": (int,),
-                                           "max_bytes": (int,)}
+LOAD_TYPES: dict[str, tuple[type, ...]] = {
+    "verify": (bool,),
+    "dest": (str, Path),
+    "max_entries": (int,),
+    "max_bytes": (int,),
+}
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))

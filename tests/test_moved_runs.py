@@ -36,8 +36,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def killed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run SIGKILLed after its second draft step, before that step's checkpoint."""
     out = tmp_path_factory.mktemp("killed")
-    proc = subprocess.run(faults.child_cmd(out, "moving", kill_node="act", kill_nth=2), capture_output=True,
-                          timeout=180)
+    proc = subprocess.run(
+        faults.child_cmd(out, "moving", kill_node="act", kill_nth=2), capture_output=True, timeout=180
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     assert (out / "moving" / CHECKPOINT_FILE).is_file()
     return out / "moving"
@@ -115,14 +116,16 @@ agent.run(agent.reasoner.script.request, out=sys.argv[1], run_id="film")
 
 
 @pytest.mark.slow
-def test_sigkill_while_composing_a_video_leaves_nothing_in_the_temp_folder(tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sigkill_while_composing_a_video_leaves_nothing_in_the_temp_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("moviepy")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", _VIDEO_CHILD, str(tmp_path / "runs")], env=env,
-                          capture_output=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", _VIDEO_CHILD, str(tmp_path / "runs")], env=env, capture_output=True, timeout=600
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     run_dir = tmp_path / "runs" / "film"
     assert [p.name for p in tmp.iterdir() if p.name.startswith("mmthink-video-")] == []
@@ -146,8 +149,10 @@ def test_a_served_graph_never_takes_a_folder_from_the_client(tmp_path: Path) -> 
     comp.fixed_out_dir = True
     graph = build_graph(served=comp).compile()
     evil = tmp_path / "evil" / "run"
-    out = graph.invoke({"request": {"text": "a red apple on a table"}},
-                       config={"configurable": {"thread_id": "t", "mmthink_run_dir": str(evil)}})
+    out = graph.invoke(
+        {"request": {"text": "a red apple on a table"}},
+        config={"configurable": {"thread_id": "t", "mmthink_run_dir": str(evil)}},
+    )
     assert out["status"] in ("succeeded", "unmet") and Path(out["run_dir"]).parent == (tmp_path / "served")
     assert not (tmp_path / "evil").exists()
     assert load_trace(out["run_dir"]).verify() == []

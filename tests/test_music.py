@@ -76,7 +76,7 @@ def test_click_detector_catches_a_hard_splice() -> None:
     t = np.arange(sr) / sr
     x = 0.3 * np.sin(2 * np.pi * 440 * t)
     x[: sr // 2] = 0.0  # the tone starts mid-cycle with no envelope
-    x[sr // 2:] = 0.3 * np.sin(2 * np.pi * 440 * t[sr // 2:] + 1.0)
+    x[sr // 2 :] = 0.3 * np.sin(2 * np.pi * 440 * t[sr // 2 :] + 1.0)
     assert highpass_peak(x.astype(np.float32), sr) > 10 * CLICK_LIMIT
 
 
@@ -95,15 +95,18 @@ def test_aliases_and_mood_list() -> None:
     assert resolve_mood("Suspense") == "tension" and resolve_mood(" happy ") == "joy"
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"mood": "bluesy-ish", "seconds": 2}, "mood"),
-    ({"mood": "calm", "seconds": 0}, "seconds"),
-    ({"mood": "calm", "seconds": -3}, "seconds"),
-    ({"mood": "calm", "seconds": 36000}, "seconds"),
-    ({"mood": "calm", "seconds": float("nan")}, "seconds"),
-    ({"mood": "calm", "seconds": "long"}, "seconds"),
-    ({"mood": "calm", "seconds": 2, "sample_rate": 100}, "sample_rate"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"mood": "bluesy-ish", "seconds": 2}, "mood"),
+        ({"mood": "calm", "seconds": 0}, "seconds"),
+        ({"mood": "calm", "seconds": -3}, "seconds"),
+        ({"mood": "calm", "seconds": 36000}, "seconds"),
+        ({"mood": "calm", "seconds": float("nan")}, "seconds"),
+        ({"mood": "calm", "seconds": "long"}, "seconds"),
+        ({"mood": "calm", "seconds": 2, "sample_rate": 100}, "sample_rate"),
+    ],
+)
 def test_bad_input_names_the_field(tool: MusicTool, kwargs: dict, field: str) -> None:
     with pytest.raises(InputError) as e:
         tool.render(**kwargs)
@@ -144,25 +147,44 @@ def tiny_musicgen(tmp_path_factory: pytest.TempPathFactory, one_thread: None) ->
     """A randomly initialised MusicGen (T5 text encoder, EnCodec, decoder) with an in-memory T5 tokenizer."""
     torch = pytest.importorskip("torch")
     tr = pytest.importorskip("transformers")
-    text = tr.T5Config(vocab_size=64, d_model=16, d_kv=4, d_ff=32, num_layers=1, num_heads=2,
-                       decoder_start_token_id=0)
-    audio = tr.EncodecConfig(target_bandwidths=[1.0], sampling_rate=16000, audio_channels=1, num_filters=4,
-                             hidden_size=8, upsampling_ratios=[8, 5, 4], codebook_size=32, codebook_dim=8,
-                             num_lstm_layers=1, num_residual_layers=1)
+    text = tr.T5Config(vocab_size=64, d_model=16, d_kv=4, d_ff=32, num_layers=1, num_heads=2, decoder_start_token_id=0)
+    audio = tr.EncodecConfig(
+        target_bandwidths=[1.0],
+        sampling_rate=16000,
+        audio_channels=1,
+        num_filters=4,
+        hidden_size=8,
+        upsampling_ratios=[8, 5, 4],
+        codebook_size=32,
+        codebook_dim=8,
+        num_lstm_layers=1,
+        num_residual_layers=1,
+    )
     assert audio.frame_rate == 100 and audio.num_quantizers == 2
-    dec = tr.MusicgenDecoderConfig(vocab_size=32, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                   ffn_dim=32, num_codebooks=2, max_position_embeddings=256, pad_token_id=32,
-                                   bos_token_id=32)
+    dec = tr.MusicgenDecoderConfig(
+        vocab_size=32,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        ffn_dim=32,
+        num_codebooks=2,
+        max_position_embeddings=256,
+        pad_token_id=32,
+        bos_token_id=32,
+    )
     cfg = tr.MusicgenConfig(text_encoder=text.to_dict(), audio_encoder=audio.to_dict(), decoder=dec.to_dict())
     torch.manual_seed(0)
     model = tr.MusicgenForConditionalGeneration(cfg).eval()
     model.generation_config.decoder_start_token_id = 32
     model.generation_config.pad_token_id = 32
     words = "▁calm ▁peaceful ▁music ▁piano ▁soft ▁slow ▁dark ▁tense ▁a ▁and c a l m s o f t e n".split()
-    tok = tr.T5Tokenizer(vocab=[("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(w, -float(i)) for i, w in
-                                                                                 enumerate(words)], extra_ids=0)
-    proc = tr.MusicgenProcessor(feature_extractor=tr.EncodecFeatureExtractor(feature_size=1, sampling_rate=16000),
-                                tokenizer=tok)
+    tok = tr.T5Tokenizer(
+        vocab=[("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(w, -float(i)) for i, w in enumerate(words)],
+        extra_ids=0,
+    )
+    proc = tr.MusicgenProcessor(
+        feature_extractor=tr.EncodecFeatureExtractor(feature_size=1, sampling_rate=16000), tokenizer=tok
+    )
     folder = tmp_path_factory.mktemp("musicgen")
     model.save_pretrained(folder)
     proc.save_pretrained(folder)

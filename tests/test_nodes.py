@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import io
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -105,7 +106,7 @@ class Reasoner:
         self.turns.append(turn)
         text = self.texts.pop(0) if self.texts else ""
         for i in range(0, len(text), 7):
-            yield Delta(text[i:i + 7])
+            yield Delta(text[i : i + 7])
 
 
 @dataclass
@@ -115,9 +116,14 @@ class Runtime:
 
 def world(tmp_path: Path, *texts: str, **kw: Any) -> tuple[Runtime, Doodler, Reasoner]:
     doodler, reasoner = Doodler(), Reasoner(*texts)
-    comp = Components(reasoner=reasoner, modalities={"doodle": Mod("doodle", {"doodle": doodler}, Composer(),
-                                                                     "final_doodle")},
-                      tags={"doodle": TAGS}, out_dir=tmp_path, policy=FaultPolicy.quick(timeout_s=3.0), **kw)
+    comp = Components(
+        reasoner=reasoner,
+        modalities={"doodle": Mod("doodle", {"doodle": doodler}, Composer(), "final_doodle")},
+        tags={"doodle": TAGS},
+        out_dir=tmp_path,
+        policy=FaultPolicy.quick(timeout_s=3.0),
+        **kw,
+    )
     return Runtime(comp), doodler, reasoner
 
 
@@ -247,8 +253,14 @@ def test_a_served_graph_keeps_clients_in_their_lane(tmp_path: Path) -> None:
     comp.fixed_out_dir = True
     graph = build_graph(served=comp).compile()
     evil = tmp_path / "elsewhere"
-    out = graph.invoke({"request": {"text": "a red kite", "modality": "image"}, "run_id": "../../x",
-                        "run_dir": str(evil), "out_dir": str(evil)})
+    out = graph.invoke(
+        {
+            "request": {"text": "a red kite", "modality": "image"},
+            "run_id": "../../x",
+            "run_dir": str(evil),
+            "out_dir": str(evil),
+        }
+    )
     assert out["status"] in ("succeeded", "unmet") and not evil.exists()
     assert Path(out["run_dir"]).parent == tmp_path / "served" and out["run_id"] != "../../x"
     with pytest.raises(InputError, match="max_drafts"):

@@ -3,11 +3,20 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmthink.core.tags import ProblemEvent, StreamParser, TagEvent, TextEvent, format_observation, format_tag, parse_steps, strip_tags
+from mmthink.core.tags import (
+    ProblemEvent,
+    StreamParser,
+    TagEvent,
+    TextEvent,
+    format_observation,
+    format_tag,
+    parse_steps,
+    strip_tags,
+)
 from mmthink.modalities.image.scene import parse_scene
 from mmthink.modalities.registry import tagset
 
-DEMO = '''I imagine the scene.
+DEMO = """I imagine the scene.
 <sketch id="s1">
 planet: large, blue-green, right, background
 battlecruiser: huge, grey, left, foreground
@@ -19,7 +28,7 @@ nebula: purple glow, background
 <draft_audio id="a1" emotion="hope">We still have time to heal our planet.</draft_audio>
 <frame id="f1" scene="1" seconds="4">rocket: tall, white, center</frame>
 <music id="m1" mood="wonder" seconds="12"></music>
-<final_image ref="s3"/>'''
+<final_image ref="s3"/>"""
 
 
 def test_all_design_tags_parse():
@@ -57,8 +66,9 @@ def test_scene_lines():
 
 
 def test_relations_and_setting():
-    scene, findings = parse_scene("setting: dusk, sea\nstyle: cinematic\nlamp: above table\ntable: large\n"
-                                  "cat: below chair, left of table")
+    scene, findings = parse_scene(
+        "setting: dusk, sea\nstyle: cinematic\nlamp: above table\ntable: large\ncat: below chair, left of table"
+    )
     assert scene.setting == ["dusk", "sea"] and scene.style == ["cinematic"]
     assert scene.find("lamp").relations[0].kind == "above"
     assert any("chair" in f for f in findings)  # relation names a missing element
@@ -67,7 +77,7 @@ def test_relations_and_setting():
 def test_malformed_inputs_are_findings_not_exceptions():
     _, problems = parse_steps("<sketch id='s1'>cat: red", tagset())
     assert any("unclosed <sketch>" in p for p in problems)
-    _, problems = parse_steps("<sketchy id=\"x\">hi</sketchy>", tagset())
+    _, problems = parse_steps('<sketchy id="x">hi</sketchy>', tagset())
     assert any("unknown tag <sketchy>" in p for p in problems)
     _, problems = parse_steps('<sketch id="s1" =bad>cat</sketch>', tagset())
     assert any("bad attribute" in p for p in problems)
@@ -101,18 +111,37 @@ def test_plain_angle_brackets_are_text():
     p = StreamParser(tagset())
     events = p.feed("a < b and c > d") + p.finish()
     assert all(isinstance(e, TextEvent) for e in events)
-    assert strip_tags("x <sketch id=\"s\">cat: red</sketch> y", tagset()) == "x  y"
+    assert strip_tags('x <sketch id="s">cat: red</sketch> y', tagset()) == "x  y"
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(list("<>/=\"' abcdexyz_:0123456789\n,") + [
-    "<sketch", "</sketch>", "<final_image", "/>", "<observation", "id=", "between ", " and ", "<draft_audio ",
-    "</draft_audio>", "x5", "cat: red, left of dog"]), max_size=120).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            list("<>/=\"' abcdexyz_:0123456789\n,")
+            + [
+                "<sketch",
+                "</sketch>",
+                "<final_image",
+                "/>",
+                "<observation",
+                "id=",
+                "between ",
+                " and ",
+                "<draft_audio ",
+                "</draft_audio>",
+                "x5",
+                "cat: red, left of dog",
+            ]
+        ),
+        max_size=120,
+    ).map("".join)
+)
 def test_fuzz_never_raises(text):
     p = StreamParser(tagset())
     events = []
     for i in range(0, len(text), 7):
-        events += p.feed(text[i:i + 7])
+        events += p.feed(text[i : i + 7])
     events += p.finish()
     for e in events:
         assert isinstance(e, (TextEvent, TagEvent, ProblemEvent))

@@ -15,17 +15,26 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from tiny_models import (  # noqa: E402
+    GGUF_QWEN3_HEAD_DIM,
+    PLAIN_TEMPLATE,
+    QWEN3_TEMPLATE,
+    Bias,
+    Script,
+    ascii_ids,
+    build_tiny_qwen3,
+    build_tiny_qwen3_gguf,
+    script_ids,
+)
+
+from mmthink.core.tags import StreamParser, TagEvent, format_observation  # noqa: E402
 from mmthink.errors import BackendError, InputError  # noqa: E402
-from mmthink.core.tags import StreamParser, TagEvent, format_observation# noqa: E402
+from mmthink.modalities.registry import guide, tagset
 from mmthink.reasoners.base import Delta, Reasoner, Turn  # noqa: E402
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE  # noqa: E402
 from mmthink.reasoners.hf import HFReasoner  # noqa: E402
 from mmthink.request import Request  # noqa: E402
 from mmthink.thinking import resolve_mode, strip_soft_switches  # noqa: E402
-from mmthink.modalities.registry import guide, tagset
-
-from tiny_models import (GGUF_QWEN3_HEAD_DIM, PLAIN_TEMPLATE, QWEN3_TEMPLATE, Bias, Script, ascii_ids,  # noqa: E402
-                         build_tiny_qwen3, build_tiny_qwen3_gguf, script_ids)
 
 SYSTEM = "You draw."
 
@@ -187,7 +196,7 @@ def test_stops_at_closing_sketch_and_resumes_the_same_chain(qwen_dir, tok):
 
     obs = "\n" + format_observation("s1", 0.91, "ball is red and centred; passed") + "\n"
     transcript = th + obs
-    second = script_ids(tok, "It passed.\n", close_id(tok), "\n\nA red ball. <final_image ref=\"s1\"/>")
+    second = script_ids(tok, "It passed.\n", close_id(tok), '\n\nA red ball. <final_image ref="s1"/>')
     r.logits_processors = [Script(second), Bias([tok.eos_token_id], bonus=0.0)]
     deltas2 = list(r.stream(turn(tokens_left=500 - nt, tokens_used=nt, transcript=transcript)))
     th2, an2, _, _ = split(deltas2)
@@ -222,8 +231,9 @@ def test_force_close_with_no_budget_left_writes_nothing_more(qwen_dir, tok):
     assert th == "" and an and r.last_run.prompt.endswith("thinking\n</think>\n\n")
 
 
-@pytest.mark.parametrize("text,default,expect", [("draw a red ball /no_think", "on", "off"),
-                                                 ("draw a red ball /think", "off", "on")])
+@pytest.mark.parametrize(
+    "text,default,expect", [("draw a red ball /no_think", "on", "off"), ("draw a red ball /think", "off", "on")]
+)
 def test_soft_switches_override_the_default(qwen_dir, tok, text, default, expect):
     decision = resolve_mode(None, text, default, "image")
     assert decision.mode == expect and decision.source == "soft switch"
@@ -288,8 +298,15 @@ def test_missing_gguf_file(qwen_dir):
         HFReasoner(str(qwen_dir), gguf_file="model-q4.gguf", device="cpu").load()
 
 
-@pytest.mark.parametrize("kw,field", [({"max_new_tokens": 0}, "max_new_tokens"), ({"temperature": -1}, "temperature"),
-                                      ({"top_p": 0}, "top_p"), ({"device": "gpu9"}, "device")])
+@pytest.mark.parametrize(
+    "kw,field",
+    [
+        ({"max_new_tokens": 0}, "max_new_tokens"),
+        ({"temperature": -1}, "temperature"),
+        ({"top_p": 0}, "top_p"),
+        ({"device": "gpu9"}, "device"),
+    ],
+)
 def test_bad_arguments(qwen_dir, kw, field):
     with pytest.raises(InputError) as e:
         HFReasoner(str(qwen_dir), **kw)
@@ -347,6 +364,7 @@ def test_end_of_sequence_inside_thinking_becomes_a_close(qwen_dir, tok):
 # comes from the file. transformers reads a qwen3 GGUF with head_dim 128 whatever the file
 # says (see tiny_models.GGUF_QWEN3_HEAD_DIM), hence a model of its own here.
 
+
 @pytest.fixture(scope="module")
 def gguf_pair(tmp_path_factory):
     pytest.importorskip("gguf")  # the `hf` extra; transformers reads GGUF through it
@@ -368,16 +386,19 @@ def test_gguf_loads_the_same_weights_and_logits(gguf_pair):
     src, path = gguf_pair
     ref = make(src).load()
     sd_ref = ref.model.state_dict()
-    ids = torch.tensor([ref.tokenizer.encode("<|im_start|>user\ndraw a red ball<|im_end|>\n<think>\nhmm",
-                                             add_special_tokens=False)])
+    ids = torch.tensor(
+        [ref.tokenizer.encode("<|im_start|>user\ndraw a red ball<|im_end|>\n<think>\nhmm", add_special_tokens=False)]
+    )
     with torch.no_grad():
         want = ref.model(ids).logits
     for r in gguf_forms(gguf_pair):
         lm = r.load()
         cfg = lm.model.config
         assert cfg.model_type == "qwen3" and cfg.num_hidden_layers == 2 and cfg.head_dim == GGUF_QWEN3_HEAD_DIM
-        assert cfg.tie_word_embeddings and lm.model.lm_head.weight.data_ptr() == \
-            lm.model.model.embed_tokens.weight.data_ptr(), "no output tensor in the file: the head is tied again"
+        assert (
+            cfg.tie_word_embeddings
+            and lm.model.lm_head.weight.data_ptr() == lm.model.model.embed_tokens.weight.data_ptr()
+        ), "no output tensor in the file: the head is tied again"
         sd = lm.model.state_dict()
         assert sd.keys() == sd_ref.keys()
         for k, v in sd.items():
@@ -487,8 +508,14 @@ def test_inside_a_sketch_decoding_follows_the_scene_grammar(qwen_dir, tok):
     copy = 'I sketch.\n<sketch id="s1">\nname [xN]: attributes\n...\n</sketch>'
     bodies = {}
     for constrain in (False, True):
-        r = make(qwen_dir, Script(script_ids(tok, copy)), Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
-                 max_new_tokens=400, temperature=0, constrain=constrain)
+        r = make(
+            qwen_dir,
+            Script(script_ids(tok, copy)),
+            Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
+            max_new_tokens=400,
+            temperature=0,
+            constrain=constrain,
+        )
         th = "".join(d.text for d in r.stream(turn(tokens_left=1000)) if d.channel == "thinking")
         assert th.startswith('I sketch.\n<sketch id="s1">') and th.endswith("</sketch>"), th
         bodies[constrain] = th.split('<sketch id="s1">', 1)[1].rsplit("</sketch>", 1)[0]

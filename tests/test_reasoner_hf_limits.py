@@ -17,10 +17,10 @@ pytest.importorskip("transformers")
 from tiny_models import Bias, Script, ascii_ids, build_tiny_qwen3, build_tokenizer, script_ids  # noqa: E402
 
 from mmthink.errors import DeadlineReached  # noqa: E402
+from mmthink.modalities.registry import guide, tagset
 from mmthink.reasoners.base import Turn, last_turn  # noqa: E402
 from mmthink.reasoners.hf import HFReasoner  # noqa: E402
 from mmthink.request import Request  # noqa: E402
-from mmthink.modalities.registry import guide, tagset
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,13 @@ def turn(**kw) -> Turn:
 
 def test_the_deadline_stops_generation_and_says_so(qwen_dir):
     tok = HFReasoner(str(qwen_dir), device="cpu").tokenizer
-    r = HFReasoner(str(qwen_dir), device="cpu", max_new_tokens=100_000, system_prompt="You draw.",
-                   logits_processors=[Bias(ascii_ids(tok))])
+    r = HFReasoner(
+        str(qwen_dir),
+        device="cpu",
+        max_new_tokens=100_000,
+        system_prompt="You draw.",
+        logits_processors=[Bias(ascii_ids(tok))],
+    )
     r.load()
     got = []
     t0 = time.time()
@@ -67,9 +72,18 @@ def merged_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-merged")
     tok = build_tokenizer()
     tok.add_tokens([">\n"])
-    config = Qwen3Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=True,
-                         eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"), pad_token_id=tok.pad_token_id)
+    config = Qwen3Config(
+        vocab_size=len(tok),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        tie_word_embeddings=True,
+        eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tok.pad_token_id,
+    )
     torch.manual_seed(0)
     Qwen3ForCausalLM(config).save_pretrained(folder)
     tok.save_pretrained(folder)
@@ -85,8 +99,13 @@ def test_a_stop_inside_a_merged_token_is_a_stop_at_the_tag(merged_dir):
     thinking = "".join(d.text for d in r.stream(turn(tokens_left=500)) if d.channel == "thinking")
     assert merged in r.last_run.completion_ids and "MORE" not in thinking
     assert r.last_run.stopped == "stop string" and r.last_run.stop_tag == "</sketch>"
-    assert last_turn(r) == {"stopped": "stop string", "stop_tag": "</sketch>", "constraint": "llguidance",
-                            "constrained_drafts": 1, "constrained_completed": 1}
+    assert last_turn(r) == {
+        "stopped": "stop string",
+        "stop_tag": "</sketch>",
+        "constraint": "llguidance",
+        "constrained_drafts": 1,
+        "constrained_completed": 1,
+    }
 
 
 def test_a_cached_hub_id_loads_offline(qwen_dir, tmp_path, monkeypatch):

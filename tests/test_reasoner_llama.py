@@ -17,11 +17,11 @@ from tiny_models import QWEN3_TEMPLATE
 
 from mmthink.core.faults import retryable
 from mmthink.errors import BackendError, ContextOverflow, DeadlineReached, InputError
+from mmthink.modalities.registry import guide, tagset
 from mmthink.reasoners import servers
 from mmthink.reasoners.base import Delta, Turn, describe
 from mmthink.reasoners.openai_compat import OpenAICompatReasoner
 from mmthink.request import Request
-from mmthink.modalities.registry import guide, tagset
 
 SYSTEM = "You draw."
 
@@ -67,8 +67,10 @@ def turn(mode: str = "on", text: str = "draw a red ball", **kw) -> Turn:
 
 
 def split(deltas: list[Delta]) -> tuple[str, str]:
-    return ("".join(d.text for d in deltas if d.channel == "thinking"),
-            "".join(d.text for d in deltas if d.channel == "answer"))
+    return (
+        "".join(d.text for d in deltas if d.channel == "thinking"),
+        "".join(d.text for d in deltas if d.channel == "answer"),
+    )
 
 
 def collect(gen) -> tuple[list[Delta], BaseException | None]:
@@ -149,7 +151,7 @@ def test_a_stop_at_the_closing_sketch_is_labelled_a_stop_string(llama):
     llama.replies.append({"text": '<think>\nA ball.\n<sketch id="s1">\nball: small, red, center\n</sketch>\nMORE'})
     r = reasoner(llama)
     thinking, answer = split(list(r.stream(turn(seed=7))))
-    assert thinking.endswith('ball: small, red, center\n</sketch>') and "MORE" not in thinking and answer == ""
+    assert thinking.endswith("ball: small, red, center\n</sketch>") and "MORE" not in thinking and answer == ""
     call = r.last_run.calls[0]
     assert call.finish_reason == "stop" and r.last_run.stopped == "stop string" and call.stop_tag == "</sketch>"
     assert llama.posts[0]["body"]["seed"] == 7, "the request's seed is forwarded"
@@ -193,8 +195,10 @@ def test_soft_switch_from_the_model_name_when_no_template_is_published(make_serv
 
 # -------------------------------------------------------------------------- continuation
 
-TRANSCRIPT = ('Let me sketch.\n<sketch id="s1">\nball: red\n</sketch>\n'
-              '<observation ref="s1" score="0.90">ball is red; passed</observation>\n')
+TRANSCRIPT = (
+    'Let me sketch.\n<sketch id="s1">\nball: red\n</sketch>\n'
+    '<observation ref="s1" score="0.90">ball is red; passed</observation>\n'
+)
 
 
 def test_llama_cpp_with_props_continues_through_completions_with_our_rendering(llama):
@@ -203,8 +207,11 @@ def test_llama_cpp_with_props_continues_through_completions_with_our_rendering(l
     deltas = list(r.stream(turn(transcript=TRANSCRIPT, tokens_left=500)))
     assert split(deltas) == ("It passed.", 'A red ball. <final_image ref="s1"/>')
     assert [p["path"] for p in llama.posts] == ["/v1/completions"], "no probe: /props settles it"
-    want = render(CHATML_TEMPLATE, [{"role": "system", "content": SYSTEM},
-                                    {"role": "user", "content": "draw a red ball"}]) + "<think>\n" + TRANSCRIPT
+    want = (
+        render(CHATML_TEMPLATE, [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "draw a red ball"}])
+        + "<think>\n"
+        + TRANSCRIPT
+    )
     assert llama.posts[0]["body"]["prompt"] == want, "the exact chain, token for token, as the chat endpoint would"
     assert r.last_run.continuation == "completions"
     facts = describe(r)
@@ -239,8 +246,9 @@ def test_auto_probes_a_server_without_props_once_and_records_new_turns(make_serv
 
 
 def test_auto_with_a_tokenizer_folder_renders_its_template(make_server, tmp_path):
-    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"chat_template": CHATML_TEMPLATE,
-                                                                "eos_token": "<|im_end|>"}))
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"chat_template": CHATML_TEMPLATE, "eos_token": "<|im_end|>"})
+    )
     srv = make_server(props=False)
     srv.replies.append({"text": "Going on."})
     r = reasoner(srv, tokenizer=str(tmp_path))

@@ -19,28 +19,37 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mmthink import paths
-from mmthink.errors import BackendError, InputError
 from mmthink.core.tags import StreamParser, TagEvent
+from mmthink.errors import BackendError, InputError
+from mmthink.modalities.registry import guide, tagset
+from mmthink.reasoners import servers
 from mmthink.reasoners.base import Delta, Reasoner, Turn, describe
 from mmthink.reasoners.difficulty import ReasonerDifficulty
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE, ThinkSplitter
 from mmthink.reasoners.openai_compat import OpenAICompatReasoner
-from mmthink.reasoners import servers
 from mmthink.reasoners.prompt import build_system_prompt, example_messages
 from mmthink.request import Request
 from mmthink.thinking import resolve_mode
-from mmthink.modalities.registry import guide, tagset
 
 
-def chunk(content: str | None = None, reasoning: str | None = None, finish: str | None = None,
-          key: str = "reasoning_content", **choice: Any) -> dict[str, Any]:
+def chunk(
+    content: str | None = None,
+    reasoning: str | None = None,
+    finish: str | None = None,
+    key: str = "reasoning_content",
+    **choice: Any,
+) -> dict[str, Any]:
     delta: dict[str, Any] = {}
     if content is not None:
         delta["content"] = content
     if reasoning is not None:
         delta[key] = reasoning
-    return {"id": "c1", "object": "chat.completion.chunk", "model": "tiny",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, **choice}]}
+    return {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "model": "tiny",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, **choice}],
+    }
 
 
 def sse(*events: Any, done: bool = True) -> dict[str, Any]:
@@ -48,7 +57,7 @@ def sse(*events: Any, done: bool = True) -> dict[str, Any]:
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "Server"
+    server: Server
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -145,8 +154,10 @@ def turn(mode: str = "on", text: str = "draw a red ball", **kw: Any) -> Turn:
 
 
 def split(deltas: list[Delta]) -> tuple[str, str]:
-    return ("".join(d.text for d in deltas if d.channel == "thinking"),
-            "".join(d.text for d in deltas if d.channel == "answer"))
+    return (
+        "".join(d.text for d in deltas if d.channel == "thinking"),
+        "".join(d.text for d in deltas if d.channel == "answer"),
+    )
 
 
 def no_markers(deltas: list[Delta]) -> bool:
@@ -157,9 +168,16 @@ def no_markers(deltas: list[Delta]) -> bool:
 
 
 def test_reasoning_content_and_what_is_sent(server):
-    server.replies.append(sse(chunk(reasoning="Let me"), chunk(reasoning=" think."), chunk(content="Here"),
-                              chunk(content=" it is."), chunk(finish="stop"),
-                              {"choices": [], "usage": {"completion_tokens": 5}}))
+    server.replies.append(
+        sse(
+            chunk(reasoning="Let me"),
+            chunk(reasoning=" think."),
+            chunk(content="Here"),
+            chunk(content=" it is."),
+            chunk(finish="stop"),
+            {"choices": [], "usage": {"completion_tokens": 5}},
+        )
+    )
     r = reasoner(server)
     assert isinstance(r, Reasoner) and r.name == "openai_compat"
     deltas = list(r.stream(turn()))
@@ -170,15 +188,16 @@ def test_reasoning_content_and_what_is_sent(server):
     assert body["model"] == "tiny" and body["stream"] is True
     assert body["chat_template_kwargs"] == {"enable_thinking": True}
     assert body["messages"][0] == {"role": "system", "content": "You draw."}
-    assert body["messages"][1] == {"role": "user", "content": "draw a red ball"}, "no switch for a model not known to read it"
+    assert body["messages"][1] == {"role": "user", "content": "draw a red ball"}, (
+        "no switch for a model not known to read it"
+    )
     assert len(body["messages"]) == 2, "a fresh chain sends no assistant prefix"
     assert "</sketch>" in body["stop"] and "</draft_audio>" in body["stop"]
     assert r.last_run.calls[0].usage == {"completion_tokens": 5}
 
 
 def test_reasoning_field_ollama_style(server):
-    server.replies.append(sse(chunk(reasoning="Hmm.", key="reasoning"), chunk(content="Done."),
-                              chunk(finish="stop")))
+    server.replies.append(sse(chunk(reasoning="Hmm.", key="reasoning"), chunk(content="Done."), chunk(finish="stop")))
     assert split(list(reasoner(server).stream(turn()))) == ("Hmm.", "Done.")
 
 
@@ -210,8 +229,13 @@ def test_step_tags_split_across_chunks_and_the_stop_string_is_put_back(server):
 
 
 def test_stop_reason_from_vllm_is_used(server):
-    server.replies.append(sse(chunk(reasoning='<draft_audio id="a1" emotion="hope">We can'),
-                              chunk(reasoning=" heal it."), chunk(finish="stop", stop_reason="</draft_audio>")))
+    server.replies.append(
+        sse(
+            chunk(reasoning='<draft_audio id="a1" emotion="hope">We can'),
+            chunk(reasoning=" heal it."),
+            chunk(finish="stop", stop_reason="</draft_audio>"),
+        )
+    )
     thinking, _ = split(list(reasoner(server).stream(turn())))
     assert thinking == '<draft_audio id="a1" emotion="hope">We can heal it.</draft_audio>'
 
@@ -224,18 +248,27 @@ def test_a_reported_natural_stop_with_an_open_tag_appends_nothing(server):
 
 
 def test_a_natural_stop_appends_nothing(server):
-    server.replies.append(sse(chunk(reasoning="Thought."), chunk(content="<final_image ref=\"s1\"/>"),
-                              chunk(finish="stop")))
+    server.replies.append(
+        sse(chunk(reasoning="Thought."), chunk(content='<final_image ref="s1"/>'), chunk(finish="stop"))
+    )
     r = reasoner(server)
     assert split(list(r.stream(turn()))) == ("Thought.", '<final_image ref="s1"/>')
     assert r.last_run.calls[0].reappended is None
 
 
 def test_continuation_sends_the_chain_as_an_assistant_prefix(server):
-    transcript = ('Let me sketch.\n<sketch id="s1">\nball: red\n</sketch>\n'
-                  '<observation ref="s1" score="0.90">ball is red; passed</observation>\n')
-    server.replies.append(sse(chunk("It passed."), chunk("</think>\n\nA red ball. "),
-                              chunk('<final_image ref="s1"/>'), chunk(finish="stop")))
+    transcript = (
+        'Let me sketch.\n<sketch id="s1">\nball: red\n</sketch>\n'
+        '<observation ref="s1" score="0.90">ball is red; passed</observation>\n'
+    )
+    server.replies.append(
+        sse(
+            chunk("It passed."),
+            chunk("</think>\n\nA red ball. "),
+            chunk('<final_image ref="s1"/>'),
+            chunk(finish="stop"),
+        )
+    )
     deltas = list(reasoner(server).stream(turn(transcript=transcript, tokens_left=500)))
     assert split(deltas) == ("It passed.", 'A red ball. <final_image ref="s1"/>')
     body = server.posts[0]["body"]
@@ -244,8 +277,14 @@ def test_continuation_sends_the_chain_as_an_assistant_prefix(server):
 
 
 def test_continuation_fallback_when_the_server_rejects_prefix_fields(server):
-    server.replies.append({"status": 400, "body": json.dumps(
-        {"error": {"message": "Unrecognized request argument supplied: continue_final_message"}})})
+    server.replies.append(
+        {
+            "status": 400,
+            "body": json.dumps(
+                {"error": {"message": "Unrecognized request argument supplied: continue_final_message"}}
+            ),
+        }
+    )
     server.replies.append(sse(chunk(reasoning="Going on."), chunk(content="Done."), chunk(finish="stop")))
     r = reasoner(server)
     deltas = list(r.stream(turn(transcript="Earlier thought.\n", tokens_left=100)))
@@ -262,8 +301,14 @@ def test_continuation_fallback_when_the_server_rejects_prefix_fields(server):
 
 
 def test_off_mode_sends_the_switches_and_drops_any_thinking(server):
-    server.replies.append(sse(chunk(reasoning="sneaky thought"), chunk("<think>\n\n</think>\n\n"),
-                              chunk("A red ball."), chunk(finish="stop")))
+    server.replies.append(
+        sse(
+            chunk(reasoning="sneaky thought"),
+            chunk("<think>\n\n</think>\n\n"),
+            chunk("A red ball."),
+            chunk(finish="stop"),
+        )
+    )
     r = reasoner(server)
     deltas = list(r.stream(turn(mode="off")))
     assert split(deltas) == ("", "A red ball.") and no_markers(deltas)
@@ -390,8 +435,15 @@ def test_connection_refused_is_explained_with_the_url():
 
 
 def test_plain_json_reply_is_accepted(server):
-    reply = {"choices": [{"index": 0, "finish_reason": "stop",
-                          "message": {"role": "assistant", "reasoning_content": "Short.", "content": "Done."}}]}
+    reply = {
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "reasoning_content": "Short.", "content": "Done."},
+            }
+        ]
+    }
     server.replies.append({"status": 200, "body": json.dumps(reply)})
     assert split(list(reasoner(server).stream(turn()))) == ("Short.", "Done.")
 
@@ -418,8 +470,11 @@ def test_environment_fallbacks_and_the_key_header(server, monkeypatch):
     assert server.posts[0]["body"]["model"] == "env-model"
     assert "sk-env" not in repr(r) and "sk-env" not in json.dumps(describe(r))
     facts = describe(r)
-    assert {k: facts[k] for k in ("name", "model", "base_url")} == {"name": "openai_compat", "model": "env-model",
-                                                                     "base_url": server.url}
+    assert {k: facts[k] for k in ("name", "model", "base_url")} == {
+        "name": "openai_compat",
+        "model": "env-model",
+        "base_url": server.url,
+    }
     assert facts["server_kind"] == "auto" and facts["server_detected"] == "openai"
 
 
@@ -441,9 +496,17 @@ def test_extra_body_is_merged(server):
     assert body["top_k"] == 20 and body["min_p"] == 0.0
 
 
-@pytest.mark.parametrize("kw,field", [({"base_url": "localhost:8000"}, "base_url"), ({"timeout": 0}, "timeout"),
-                                      ({"max_retries": -1}, "max_retries"), ({"max_tokens": 0}, "max_tokens"),
-                                      ({"extra_body": "x"}, "extra_body"), ({"backoff": -1}, "backoff")])
+@pytest.mark.parametrize(
+    "kw,field",
+    [
+        ({"base_url": "localhost:8000"}, "base_url"),
+        ({"timeout": 0}, "timeout"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"extra_body": "x"}, "extra_body"),
+        ({"backoff": -1}, "backoff"),
+    ],
+)
 def test_bad_arguments(kw, field):
     kw.setdefault("base_url", "http://127.0.0.1:9/v1")
     with pytest.raises(InputError) as e:
@@ -485,8 +548,13 @@ def test_reasoner_difficulty_drives_auto_mode(server):
 
 CASES = [
     # (start phase, drop thinking, raw text, expected thinking, expected answer)
-    ("thinking", False, "<think>\nplan <sketch id=\"s1\">a</sketch></think>\n\nDone <b>",
-     'plan <sketch id="s1">a</sketch>', "Done <b>"),
+    (
+        "thinking",
+        False,
+        '<think>\nplan <sketch id="s1">a</sketch></think>\n\nDone <b>',
+        'plan <sketch id="s1">a</sketch>',
+        "Done <b>",
+    ),
     ("answer", True, "<think>\n\n</think>\n\nHello <final_image/>", "", "Hello <final_image/>"),
     ("answer", True, "Sure.<think>secret</think> More.", "", "Sure. More."),
     ("thinking", False, "no close yet < 3 and <thin", "no close yet < 3 and <thin", ""),
@@ -518,11 +586,13 @@ def demo_assets(tmp_path, monkeypatch):
     (demos / "image.md").write_text(
         "---\nname: image\nmodality: image\nrequest: A red ball on a table.\n---\n"
         'Let me sketch it.\n<sketch id="s1">\ntable: large, brown, bottom\nball: small, red, on table\n</sketch>\n'
-        "It looks right.\n===answer===\nHere is the ball.\n<final_image ref=\"s1\"/>\n")
+        'It looks right.\n===answer===\nHere is the ball.\n<final_image ref="s1"/>\n'
+    )
     (demos / "speech.md").write_text(
         "---\nname: speech\nmodality: speech\nrequest: Say hello warmly.\n---\n"
         'A warm hello.\n<draft_audio id="a1" emotion="joy" revise="auto">Hello there!</draft_audio>\n'
-        "Good.\n===answer===\nDone.\n<final_speech/>\n")
+        "Good.\n===answer===\nDone.\n<final_speech/>\n"
+    )
     (demos / "broken.md").write_text("no front matter at all")
     monkeypatch.setenv("MMTHINK_ASSETS", str(tmp_path))
     paths.assets_dir.cache_clear()
@@ -567,7 +637,8 @@ def test_example_turns_and_system_prompt_fit_about_a_thousand_tokens():
 
     for name in ("image", "speech", "video"):
         text = build_system_prompt(guide(name), "on") + "".join(
-            m["content"] for m in example_messages(guide(name), "on", "three cats left of a tree"))
+            m["content"] for m in example_messages(guide(name), "on", "three cats left of a tree")
+        )
         pieces = len(re.findall(r"\w+|[^\w\s]", text))
         assert pieces < 1000, f"{name}: {pieces} word and punctuation pieces"
 
@@ -585,17 +656,47 @@ def test_system_prompt_rejects_bad_arguments():
 
 OVERFLOWS = [
     # llama.cpp's own server: HTTP 400 with the sizes as fields
-    ({"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
-                "type": "exceed_context_size_error", "n_prompt_tokens": 4200, "n_ctx": 4096}}, 4096, 4200),
+    (
+        {
+            "error": {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 4200,
+                "n_ctx": 4096,
+            }
+        },
+        4096,
+        4200,
+    ),
     # vLLM
-    ({"object": "error", "message": "This model's maximum context length is 8192 tokens. However, you requested "
-      "9000 tokens (8000 in the messages, 1000 in the completion). Please reduce the length of the messages or "
-      "completion.", "type": "BadRequestError", "code": 400}, 8192, 8000),
+    (
+        {
+            "object": "error",
+            "message": "This model's maximum context length is 8192 tokens. However, you requested "
+            "9000 tokens (8000 in the messages, 1000 in the completion). Please reduce the length of the messages or "
+            "completion.",
+            "type": "BadRequestError",
+            "code": 400,
+        },
+        8192,
+        8000,
+    ),
     # llama-cpp-python outside a stream
-    ({"error": {"message": "This model's maximum context length is 2048 tokens. However, you requested 2172 tokens "
+    (
+        {
+            "error": {
+                "message": "This model's maximum context length is 2048 tokens. However, you requested 2172 tokens "
                 "(2148 in the messages, 24 in the completion). Please reduce the length of the messages or "
-                "completion.", "type": "invalid_request_error", "param": "messages",
-                "code": "context_length_exceeded"}}, 2048, 2148),
+                "completion.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        },
+        2048,
+        2148,
+    ),
 ]
 
 

@@ -14,7 +14,7 @@ def test_one_sentence_three_times_in_a_row():
     text = "Let me plan the picture.\n" + (LOOP + " ") * 5
     rep = find_repetition(text)
     assert rep is not None and rep.shape == "consecutive" and rep.unit == LOOP and rep.count == 5
-    assert text[:rep.keep].rstrip() == "Let me plan the picture.\n" + LOOP, "the loop is kept once"
+    assert text[: rep.keep].rstrip() == "Let me plan the picture.\n" + LOOP, "the loop is kept once"
     assert LOOP in rep.finding and "5 times" in rep.finding
 
 
@@ -29,20 +29,22 @@ def test_lines_that_alternate():
     text = "Plan.\n" + "\n".join([a, b] * 4) + "\n"
     rep = find_repetition(text)
     assert rep is not None and rep.shape == "scattered" and rep.unit == a and rep.count == 4
-    assert text[:rep.keep] == f"Plan.\n{a}\n{b}\n"
+    assert text[: rep.keep] == f"Plan.\n{a}\n{b}\n"
 
 
 def test_a_loop_without_any_boundary():
     text = "So: " + "a red ball and " * 12
     rep = find_repetition(text)
     assert rep is not None and rep.shape == "periodic" and rep.count >= 4
-    assert len(text[:rep.keep]) < len("So: ") + 2 * len("a red ball and ")
+    assert len(text[: rep.keep]) < len("So: ") + 2 * len("a red ball and ")
 
 
 def test_ordinary_thinking_is_not_a_loop():
-    text = ("The user wants a red ball on a table. Let me sketch it.\n<sketch id=\"s1\">\ntable: large, brown, "
-            "bottom\nball: small, red, on table\n</sketch>\nThe ball is red. The table is brown. Both are there.\n"
-            "</sketch>\n</sketch>\n")
+    text = (
+        'The user wants a red ball on a table. Let me sketch it.\n<sketch id="s1">\ntable: large, brown, '
+        "bottom\nball: small, red, on table\n</sketch>\nThe ball is red. The table is brown. Both are there.\n"
+        "</sketch>\n</sketch>\n"
+    )
     assert find_repetition(text) is None, "short lines (closing tags) may recur; distinct sentences are fine"
     assert find_repetition("Wait. Wait. Wait. Wait.") is None, "too short to be a loop"
     assert find_repetition((LOOP + " ") * 2) is None, "twice is not yet a loop"
@@ -53,7 +55,7 @@ def test_the_guard_reports_while_streaming_and_not_before():
     stream = "Thinking about it.\n" + (LOOP + "\n") * 6
     hits = []
     for i in range(0, len(stream), 7):
-        rep = guard.feed(stream[i:i + 7])
+        rep = guard.feed(stream[i : i + 7])
         if rep is not None:
             hits.append((i, rep))
             break
@@ -63,7 +65,15 @@ def test_the_guard_reports_while_streaming_and_not_before():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.sampled_from(["The sky is blue today.", "A boat sails on the sea.", "Two birds fly high.",
-                                 "The sun is low and orange."]), min_size=0, max_size=3, unique=True))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["The sky is blue today.", "A boat sails on the sea.", "Two birds fly high.", "The sun is low and orange."]
+        ),
+        min_size=0,
+        max_size=3,
+        unique=True,
+    )
+)
 def test_distinct_sentences_never_trigger(sentences):
     assert find_repetition(" ".join(sentences)) is None

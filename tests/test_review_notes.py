@@ -7,26 +7,40 @@ from pathlib import Path
 import pytest
 
 from mmthink import Agent
-from mmthink.modalities.image.scene import parse_scene
 from mmthink.modalities.image.review_notes import apply_note, pending_note
+from mmthink.modalities.image.scene import parse_scene
 from mmthink.trace.reader import load_trace
 
-SCENE = "apple x3: red, on table\ntable: brown, bottom\ncup: blue, left of apple\nsun: yellow, top, right\nsetting: kitchen"
+SCENE = (
+    "apple x3: red, on table\ntable: brown, bottom\ncup: blue, left of apple\nsun: yellow, top, right\nsetting: kitchen"
+)
 
 
-@pytest.mark.parametrize("note, done, check", [
-    ("make the cup bigger", ["make the cup large"], lambda s: s["cup"].size == "large"),
-    ("make the sun twice as large", ["make the sun large"], lambda s: s["sun"].size == "large"),
-    ("shrink the table", ["make the table small"], lambda s: s["table"].size == "small"),
-    ("Move the sun to the left, and make the apples green.", ["move the sun to the left", "colour the apple green"],
-     lambda s: s["sun"].h == "left" and s["apple"].colors == ["green"]),
-    ("remove the cup; add a red kite at the top", ["remove the cup", "add a red kite"],
-     lambda s: "cup" not in s and s["kite"].colors == ["red"] and s["kite"].v == "top"),
-    ("no table please", ["remove the table"], lambda s: "table" not in s and not s["apple"].relations),
-    ("make it at night", ["set the scene at night"], lambda s: True),
-    ("the cup should be smaller and more to the right", ["make the cup small", "move the cup to the right"],
-     lambda s: s["cup"].size == "small" and s["cup"].h == "right" and not s["cup"].relations),
-])
+@pytest.mark.parametrize(
+    "note, done, check",
+    [
+        ("make the cup bigger", ["make the cup large"], lambda s: s["cup"].size == "large"),
+        ("make the sun twice as large", ["make the sun large"], lambda s: s["sun"].size == "large"),
+        ("shrink the table", ["make the table small"], lambda s: s["table"].size == "small"),
+        (
+            "Move the sun to the left, and make the apples green.",
+            ["move the sun to the left", "colour the apple green"],
+            lambda s: s["sun"].h == "left" and s["apple"].colors == ["green"],
+        ),
+        (
+            "remove the cup; add a red kite at the top",
+            ["remove the cup", "add a red kite"],
+            lambda s: "cup" not in s and s["kite"].colors == ["red"] and s["kite"].v == "top",
+        ),
+        ("no table please", ["remove the table"], lambda s: "table" not in s and not s["apple"].relations),
+        ("make it at night", ["set the scene at night"], lambda s: True),
+        (
+            "the cup should be smaller and more to the right",
+            ["make the cup small", "move the cup to the right"],
+            lambda s: s["cup"].size == "small" and s["cup"].h == "right" and not s["cup"].relations,
+        ),
+    ],
+)
 def test_notes_become_scene_edits(note: str, done: list[str], check) -> None:
     edits = apply_note(parse_scene(SCENE)[0], note)
     assert edits.done == done and edits.ignored == []
@@ -55,8 +69,11 @@ def test_pending_note_is_the_last_one_without_a_sketch_after_it() -> None:
 def test_heuristic_follows_a_review_note_end_to_end(tmp_path: Path) -> None:
     answers = iter(["revise: make the cup bigger and move it to the right", "approve"])
     payloads: list[dict] = []
-    res = Agent.from_profile("embedded").run("three red apples on a table, a blue cup to the left of them",
-                                             out=tmp_path, review=lambda p: payloads.append(p) or next(answers))
+    res = Agent.from_profile("embedded").run(
+        "three red apples on a table, a blue cup to the left of them",
+        out=tmp_path,
+        review=lambda p: payloads.append(p) or next(answers),
+    )
     # the reviewer moved the cup right of the apples: approved, delivered, and honestly short of the request
     assert res.status == "unmet" and res.final is not None
     assert any("not left of the apple" in f for f in res.findings), res.findings
@@ -82,8 +99,9 @@ def test_heuristic_follows_a_review_note_end_to_end(tmp_path: Path) -> None:
 
 def test_heuristic_says_plainly_when_a_note_means_nothing_to_it(tmp_path: Path) -> None:
     answers = iter(["revise: it lacks soul", "approve"])
-    res = Agent.from_profile("embedded").run("a red ball under a green tree", out=tmp_path,
-                                             review=lambda p: next(answers))
+    res = Agent.from_profile("embedded").run(
+        "a red ball under a green tree", out=tmp_path, review=lambda p: next(answers)
+    )
     assert res.ok
     tr = load_trace(res.trace)
     assert not any(d.metrics["attrs"].get("for") == "review" for d in tr.drafts())
@@ -94,8 +112,33 @@ def test_any_note_is_read_without_an_exception() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    words = st.sampled_from(["make", "the", "cup", "apple", "bigger", "smaller", "left", "right", "of", "add", "remove",
-                             "no", "it", "red", "x3", "night", "and", ",", ";", ".", "<sketch>", "top", "between"])
+    words = st.sampled_from(
+        [
+            "make",
+            "the",
+            "cup",
+            "apple",
+            "bigger",
+            "smaller",
+            "left",
+            "right",
+            "of",
+            "add",
+            "remove",
+            "no",
+            "it",
+            "red",
+            "x3",
+            "night",
+            "and",
+            ",",
+            ";",
+            ".",
+            "<sketch>",
+            "top",
+            "between",
+        ]
+    )
 
     @settings(max_examples=200, deadline=None)
     @given(st.one_of(st.text(max_size=200), st.lists(words, max_size=30).map(" ".join)))

@@ -36,12 +36,15 @@ def agent() -> Agent:
     return Agent.from_profile("embedded")
 
 
-@pytest.mark.parametrize("text, status", [
-    ("a 30-second wedding toast", "refused"),
-    ("tell me a bedtime story about a brave little turtle", "refused"),
-    ("read this calmly: the meeting is moved to friday", "succeeded"),
-    ("a diagram of the water cycle", "unmet"),
-])
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("a 30-second wedding toast", "refused"),
+        ("tell me a bedtime story about a brave little turtle", "refused"),
+        ("read this calmly: the meeting is moved to friday", "succeeded"),
+        ("a diagram of the water cycle", "unmet"),
+    ],
+)
 def test_the_status_says_what_happened(agent: Agent, tmp_path: Path, text: str, status: str) -> None:
     res = agent.run(text, out=tmp_path)
     assert res.status == status, (res.status, res.reason, res.findings)

@@ -17,13 +17,19 @@ from mmthink.core.lock import run_lock
 from mmthink.errors import InputError, RunBusy
 
 ROOT = Path(__file__).resolve().parents[1]
-HOLD = "import sys, time; from pathlib import Path; from mmthink.core.lock import run_lock\n" \
-       "with run_lock(Path(sys.argv[1]), fresh=False):\n    print('held', flush=True); time.sleep(60)\n"
+HOLD = (
+    "import sys, time; from pathlib import Path; from mmthink.core.lock import run_lock\n"
+    "with run_lock(Path(sys.argv[1]), fresh=False):\n    print('held', flush=True); time.sleep(60)\n"
+)
 
 
 def holder(run_dir: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(run_dir)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(run_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     return proc
 
@@ -39,8 +45,13 @@ def test_a_second_writer_is_refused_with_its_own_exit_code(paused: Path) -> None
     before = (paused / "steps.jsonl").read_bytes(), (paused / "manifest.json").read_bytes()
     proc = holder(paused)
     try:
-        out = subprocess.run([sys.executable, "-m", "mmthink.cli", "resume", str(paused), "--approve"],
-                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "mmthink.cli", "resume", str(paused), "--approve"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+        )
         assert out.returncode == 7, out.stderr
         assert "busy" in out.stderr and f"pid {proc.pid}" in out.stderr and len(out.stderr.strip().splitlines()) == 1
         with pytest.raises(RunBusy):
@@ -48,8 +59,9 @@ def test_a_second_writer_is_refused_with_its_own_exit_code(paused: Path) -> None
     finally:
         proc.kill()
         proc.wait()
-    assert before == ((paused / "steps.jsonl").read_bytes(), (paused / "manifest.json").read_bytes()), \
+    assert before == ((paused / "steps.jsonl").read_bytes(), (paused / "manifest.json").read_bytes()), (
         "the refused calls wrote nothing"
+    )
 
 
 def test_a_killed_holder_does_not_block_the_next_writer(paused: Path) -> None:
@@ -62,9 +74,16 @@ def test_a_killed_holder_does_not_block_the_next_writer(paused: Path) -> None:
 
 def test_approve_and_abort_at_once_record_one_decision(paused: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-m", "mmthink.cli", "resume", str(paused), flag], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for flag in ("--approve", "--abort")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "mmthink.cli", "resume", str(paused), flag],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for flag in ("--approve", "--abort")
+    ]
     codes = sorted(p.wait(timeout=120) for p in procs)
     trace = load_trace(paused)
     decisions = [s for s in trace.steps if s.node == "review" and s.title.startswith("review:")]

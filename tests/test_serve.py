@@ -19,14 +19,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUEST = {"text": "Please create a cinematic image of an interstellar war. It needs to be epic.",
-           "modality": "image", "seed": 7}
+REQUEST = {
+    "text": "Please create a cinematic image of an interstellar war. It needs to be epic.",
+    "modality": "image",
+    "seed": 7,
+}
 
 
 def test_langgraph_json_lists_every_modality() -> None:
@@ -49,8 +53,10 @@ def _project(tmp: Path) -> Path:
     """A langgraph.json for the server: the repository's graphs, or the same graph with the box renderer."""
     if importlib.util.find_spec("mmthink.modalities.image.render.embedded") is not None:
         repo = json.loads((ROOT / "langgraph.json").read_text())
-        graphs = {name: str((ROOT / spec.split(":")[0]).resolve()) + ":" + spec.split(":")[1]
-                  for name, spec in repo["graphs"].items()}
+        graphs = {
+            name: str((ROOT / spec.split(":")[0]).resolve()) + ":" + spec.split(":")[1]
+            for name, spec in repo["graphs"].items()
+        }
     else:
         (tmp / "toy_graph.py").write_text(
             "import os, sys\n"
@@ -60,7 +66,8 @@ def _project(tmp: Path) -> Path:
             "agent = faults.toy_agent(os.path.abspath(os.environ['MMTHINK_OUT_DIR']), durable=False)\n"
             "comp = agent.components()\n"
             "comp.fixed_out_dir = True\n"
-            "graph = build_graph(served=comp).compile()\n")
+            "graph = build_graph(served=comp).compile()\n"
+        )
         graphs = {"image": "./toy_graph.py:graph"}
     cfg = tmp / "langgraph.json"
     cfg.write_text(json.dumps({"dependencies": [str(ROOT)], "graphs": graphs, "env": {}}))
@@ -74,12 +81,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     tmp = tmp_path_factory.mktemp("serve")
     cfg = _project(tmp)
     port = _free_port()
-    env = {**os.environ, "MMTHINK_OUT_DIR": str(tmp / "runs"), "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-           "LANGSMITH_TRACING": "false", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "MMTHINK_OUT_DIR": str(tmp / "runs"),
+        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGSMITH_TRACING": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
     log = open(tmp / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "langgraph_cli", "dev", "--no-browser", "--no-reload",
-                             "--host", "127.0.0.1", "--port", str(port), "--config", str(cfg)],
-                            cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "langgraph_cli",
+            "dev",
+            "--no-browser",
+            "--no-reload",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--config",
+            str(cfg),
+        ],
+        cwd=tmp,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -94,8 +124,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("langgraph dev did not answer within 120 s:\n"
-                            + (tmp / "server.log").read_text(errors="replace")[-3000:])
+                pytest.fail(
+                    "langgraph dev did not answer within 120 s:\n"
+                    + (tmp / "server.log").read_text(errors="replace")[-3000:]
+                )
             time.sleep(0.5)
         yield url, tmp
     finally:

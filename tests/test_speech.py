@@ -13,10 +13,10 @@ pytest.importorskip("parselmouth")
 pytest.importorskip("faster_whisper")
 
 from mmthink import Agent, InputError, load_trace  # noqa: E402
-from mmthink.modalities.speech.composer import compose_speech# noqa: E402
-from mmthink.modalities.speech.critic import SpeechCritic, transcribe, wer# noqa: E402
-from mmthink.modalities.speech.prosody import analyse, syllables# noqa: E402
-from mmthink.modalities.speech.tts import EMOTIONS, SpeechTool, revise, shaping_for# noqa: E402
+from mmthink.modalities.speech.composer import compose_speech  # noqa: E402
+from mmthink.modalities.speech.critic import SpeechCritic, transcribe, wer  # noqa: E402
+from mmthink.modalities.speech.prosody import analyse, syllables  # noqa: E402
+from mmthink.modalities.speech.tts import EMOTIONS, SpeechTool, revise, shaping_for  # noqa: E402
 
 TEXT = "We still have time to heal this planet, and I believe we will."
 
@@ -80,8 +80,10 @@ def test_compose_joins_with_pauses_and_a_table(tool):
     assert [r["ref"] for r in rows] == ["p1", "p2"] and rows[1]["start_s"] > rows[0]["end_s"]
 
 
-@pytest.mark.parametrize("kwargs, field", [({"text": ""}, "text"), ({"text": "x" * 3000}, "text"),
-                                           ({"text": "hi", "emotion": "smug"}, "emotion")])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [({"text": ""}, "text"), ({"text": "x" * 3000}, "text"), ({"text": "hi", "emotion": "smug"}, "emotion")],
+)
 def test_bad_input_names_the_field(tool, kwargs, field):
     with pytest.raises(InputError, match=field) as e:
         tool.render(**kwargs)
@@ -105,7 +107,7 @@ def test_speech_demo_end_to_end(tmp_path):
     assert sr == 22050 and 40 <= n / sr <= 80 and np.abs(pcm).max() < 0.999
     # each passage is heard where the timing table puts it (whisper's 30 s long-form windows sometimes drop a
     # whole window of a long file, so the file is checked passage by passage, which is also the stricter test)
-    heard = [transcribe(pcm[int(r["start_s"] * sr):int(r["end_s"] * sr) + sr // 10], sr) for r in table]
+    heard = [transcribe(pcm[int(r["start_s"] * sr) : int(r["end_s"] * sr) + sr // 10], sr) for r in table]
     text = " ".join(r["text"] for r in table)
     assert wer(text, " ".join(heard)) <= 0.15, list(zip([r["text"] for r in table], heard))
     assert all(wer(r["text"], h) <= 0.34 for r, h in zip(table, heard)), list(zip([r["text"] for r in table], heard))

@@ -22,7 +22,7 @@ sf = pytest.importorskip("soundfile")
 pytest.importorskip("parselmouth")  # the Praat shaping that follows synthesis
 
 from mmthink.errors import BackendError  # noqa: E402
-from mmthink.modalities.speech.tts import NEUTRAL_DBFS, Shaping, SpeechTool, _stretch, shaping_for# noqa: E402
+from mmthink.modalities.speech.tts import NEUTRAL_DBFS, Shaping, SpeechTool, _stretch, shaping_for  # noqa: E402
 
 SR = 22050  # not VitsConfig's default (16 kHz), so the rate must come from the saved config
 HOP = 8 * 8  # samples per spectrogram frame: the product of upsample_rates below
@@ -46,12 +46,26 @@ def vits_dir(tmp_path_factory):
     (folder / "vocab.json").write_text(json.dumps({s: i for i, s in enumerate(symbols)}), encoding="utf-8")
     tokenizer = transformers.VitsTokenizer(str(folder / "vocab.json"), phonemize=False, add_blank=True)
     config = transformers.VitsConfig(
-        vocab_size=len(symbols), pad_token_id=0, sampling_rate=SR,
-        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=32, flow_size=8, spectrogram_bins=8,
-        upsample_initial_channel=16, upsample_rates=[8, 8], upsample_kernel_sizes=[16, 16],
-        resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
-        use_stochastic_duration_prediction=False, duration_predictor_filter_channels=16,
-        prior_encoder_num_flows=1, prior_encoder_num_wavenet_layers=1, posterior_encoder_num_wavenet_layers=1)
+        vocab_size=len(symbols),
+        pad_token_id=0,
+        sampling_rate=SR,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        ffn_dim=32,
+        flow_size=8,
+        spectrogram_bins=8,
+        upsample_initial_channel=16,
+        upsample_rates=[8, 8],
+        upsample_kernel_sizes=[16, 16],
+        resblock_kernel_sizes=[3],
+        resblock_dilation_sizes=[[1, 3]],
+        use_stochastic_duration_prediction=False,
+        duration_predictor_filter_channels=16,
+        prior_encoder_num_flows=1,
+        prior_encoder_num_wavenet_layers=1,
+        posterior_encoder_num_wavenet_layers=1,
+    )
     torch.manual_seed(1234)
     model = transformers.VitsModel(config).eval()
     with torch.no_grad():  # durations near FRAMES_PER_TOKEN, so rounding them up to whole frames is a small error

@@ -4,8 +4,9 @@ misbehaves in one known way, and reads the status, the findings and the trace.""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ class Turns:
         for i in range(0, len(text), 9):
             if self.pause:
                 time.sleep(self.pause)
-            yield Delta(text[i:i + 9])
+            yield Delta(text[i : i + 9])
 
 
 def agent(tmp_path: Path, reasoner: Any) -> Agent:
@@ -141,8 +142,9 @@ def test_min_tokens_holds_thinking_open_with_wait(tmp_path: Path) -> None:
 
 
 def test_max_seconds_cuts_a_call_that_runs_over(tmp_path: Path) -> None:
-    slow = Turns(sketch("s1"), " ".join(f"step {i} of a long slow thought." for i in range(400)), final("s1"),
-                 pause=0.05)
+    slow = Turns(
+        sketch("s1"), " ".join(f"step {i} of a long slow thought." for i in range(400)), final("s1"), pause=0.05
+    )
     t0 = time.time()
     res = agent(tmp_path, slow).run(PROMPT, max_seconds=2.0)
     assert time.time() - t0 < 8.0, "the long turn was cut at the deadline, not run to its end"
@@ -168,7 +170,8 @@ def test_the_final_is_the_accepted_sketch_up_to_scale(tmp_path: Path) -> None:
 
 def test_the_embedded_reasoner_refuses_what_it_cannot_write(tmp_path: Path) -> None:
     res = Agent.from_profile("embedded", out_dir=str(tmp_path)).run(
-        "give a short wedding toast for my sister", modality="speech")
+        "give a short wedding toast for my sister", modality="speech"
+    )
     assert res.status == "refused" and res.final is None
     assert "model reasoner" in (res.reason or "")
     assert load_trace(res.trace).status == "refused"

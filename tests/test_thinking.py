@@ -19,8 +19,9 @@ def test_resolution_order():
 
 def test_auto_thinks_more_on_hard_requests():
     easy = resolve_mode("auto", "a lighthouse at dusk", "on", "image")
-    hard = resolve_mode("auto", "three red apples on a table, a blue cup to the left of them and a lamp above",
-                        "on", "image")
+    hard = resolve_mode(
+        "auto", "three red apples on a table, a blue cup to the left of them and a lamp above", "on", "image"
+    )
     assert easy.mode == "off" and hard.mode == "on"
     assert hard.difficulty > easy.difficulty
     assert "difficulty" in hard.reason

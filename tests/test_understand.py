@@ -20,7 +20,7 @@ def _items():
 def test_dev_set_objects_counts_colours_and_relations():
     for item in _items():
         intent = parse_image_request(item["prompt"])
-        for i, inc in enumerate(item["include"]):
+        for _i, inc in enumerate(item["include"]):
             want = intent.find(inc["class"])
             assert want is not None, (item["prompt"], inc["class"])
             assert want.count == inc["count"], item["prompt"]

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmthink.modalities.video.compositor import Cut, MusicSpan, compose_video, plan_timing
-from mmthink.modalities.video.critic import VideoCritic, grade_signature, measure_ducking
 from mmthink.errors import InputError
 from mmthink.modalities.base import Artifact, ImageArtifact, Placed
-from mmthink.modalities.video.probe import probe, read_audio, read_frame
-from mmthink.modalities.video.frames import FrameTool, StoryboardStyle, grade, storyboard_style
-from mmthink.modalities.video.music import MusicTool, wav_bytes
 from mmthink.modalities.image.scene import Scene, normalize_name, parse_scene
 from mmthink.modalities.image.vocab import COLORS
+from mmthink.modalities.video.compositor import Cut, MusicSpan, compose_video, plan_timing
+from mmthink.modalities.video.critic import VideoCritic, grade_signature, measure_ducking
+from mmthink.modalities.video.frames import FrameTool, StoryboardStyle, grade, storyboard_style
+from mmthink.modalities.video.music import MusicTool, wav_bytes
+from mmthink.modalities.video.probe import probe, read_audio, read_frame
 
 SIZE = (321, 181)  # odd on purpose: the composer must round down to 320x180
 SCENES = [
@@ -33,8 +33,9 @@ TEXTS = ["The rocket rises at dawn.", "Earth falls away below us.", "A flag on t
 class PilBackend:
     """Draws each scene line as a coloured shape and reports its box, like a layout renderer."""
 
-    def render(self, scene: Scene, *, quality: str = "sketch", size=(640, 360), seed: int = 0, style=None,
-               init=None) -> ImageArtifact:
+    def render(
+        self, scene: Scene, *, quality: str = "sketch", size=(640, 360), seed: int = 0, style=None, init=None
+    ) -> ImageArtifact:
         from PIL import Image, ImageDraw
 
         w, h = size
@@ -51,8 +52,19 @@ class PilBackend:
             box = (int(cx - bw / 2), int(cy - bh / 2), int(cx + bw / 2), int(cy + bh / 2))
             rgb = COLORS.get(el.color or "grey", (128, 128, 128))
             d.ellipse(box, fill=rgb, outline=(10, 10, 10), width=2)
-            placed.append(Placed(normalize_name(el.name), 0, box, "generic", el.color, rgb, k, 1.0,
-                                 (box[2] - box[0]) * (box[3] - box[1])))
+            placed.append(
+                Placed(
+                    normalize_name(el.name),
+                    0,
+                    box,
+                    "generic",
+                    el.color,
+                    rgb,
+                    k,
+                    1.0,
+                    (box[2] - box[0]) * (box[3] - box[1]),
+                )
+            )
         buf = io.BytesIO()
         img.save(buf, "PNG")
         return ImageArtifact("image", buf.getvalue(), "png", {"seed": seed, "style": style}, img, placed, bg)
@@ -109,7 +121,9 @@ def frames(style: StoryboardStyle) -> list[ImageArtifact]:
 
 @pytest.fixture(scope="module")
 def cuts(frames: list[ImageArtifact]) -> list[Cut]:
-    return [Cut(frame=f, seconds=2.0, narration=_narration(t, i), subtitle=t) for i, (f, t) in enumerate(zip(frames, TEXTS))]
+    return [
+        Cut(frame=f, seconds=2.0, narration=_narration(t, i), subtitle=t) for i, (f, t) in enumerate(zip(frames, TEXTS))
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +138,14 @@ def movies(tmp_path_factory: pytest.TempPathFactory, cuts: list[Cut], music: lis
     out = tmp_path_factory.mktemp("movies")
     spans = [MusicSpan(music[0], 0, 1), MusicSpan(music[1], 2)]
     calls: list[tuple[str, int, int]] = []
-    full = compose_video(cuts, out / "full.mp4", size=SIZE, fps=24, music=spans,
-                         progress=lambda stage, done, total: calls.append((stage, done, total)))
+    full = compose_video(
+        cuts,
+        out / "full.mp4",
+        size=SIZE,
+        fps=24,
+        music=spans,
+        progress=lambda stage, done, total: calls.append((stage, done, total)),
+    )
     full.meta["progress_calls"] = calls
     bare = compose_video(cuts, out / "bare.mp4", size=SIZE, fps=24, music=spans, subtitles=False, progress=False)
     voice = compose_video(cuts, out / "voice.mp4", size=SIZE, fps=24, music=None, progress=False)
@@ -160,8 +180,9 @@ def test_frames_carry_scene_and_style(frames: list[ImageArtifact], style: Storyb
     assert b > r + 5
 
 
-def test_frame_critic_accepts_one_film_and_flags_a_style_break(frames: list[ImageArtifact],
-                                                               style: StoryboardStyle) -> None:
+def test_frame_critic_accepts_one_film_and_flags_a_style_break(
+    frames: list[ImageArtifact], style: StoryboardStyle
+) -> None:
     critic = VideoCritic()
     ok = critic.critique_frame(frames[2], scene_text=SCENES[2], style=style, previous=frames[:2])
     assert ok.metrics["style_ok"], ok.findings
@@ -183,8 +204,9 @@ def test_frame_critic_accepts_one_film_and_flags_a_style_break(frames: list[Imag
     assert any("style break" in f for f in c.findings)
 
 
-def test_frame_critic_sees_missing_elements_and_empty_frames(frames: list[ImageArtifact],
-                                                             style: StoryboardStyle) -> None:
+def test_frame_critic_sees_missing_elements_and_empty_frames(
+    frames: list[ImageArtifact], style: StoryboardStyle
+) -> None:
     critic = VideoCritic()
     wanted = SCENES[1] + "\nmoon: small, grey, center, top"
     c = critic.critique_frame(frames[1], scene_text=wanted, style=style, previous=frames[:1])
@@ -226,14 +248,17 @@ def test_cut_critic_checks_scene_against_narration(cuts: list[Cut]) -> None:
     assert not long.passed and any("after its narration" in f for f in long.findings)
 
 
-@pytest.mark.parametrize("make,field", [
-    (lambda c: [], "cuts"),
-    (lambda c: [Cut(c[0].frame, seconds=-1.0)], "cuts[0].seconds"),
-    (lambda c: [Cut(c[0].frame, seconds=36000.0)], "cuts[0].seconds"),
-    (lambda c: [Cut(c[0].frame, seconds=250.0), Cut(c[1].frame, seconds=250.0)], "cuts"),
-    (lambda c: [Cut(None, seconds=2.0)], "cuts[0].frame"),
-    (lambda c: ["not a cut"], "cuts[0]"),
-])
+@pytest.mark.parametrize(
+    "make,field",
+    [
+        (lambda c: [], "cuts"),
+        (lambda c: [Cut(c[0].frame, seconds=-1.0)], "cuts[0].seconds"),
+        (lambda c: [Cut(c[0].frame, seconds=36000.0)], "cuts[0].seconds"),
+        (lambda c: [Cut(c[0].frame, seconds=250.0), Cut(c[1].frame, seconds=250.0)], "cuts"),
+        (lambda c: [Cut(None, seconds=2.0)], "cuts[0].frame"),
+        (lambda c: ["not a cut"], "cuts[0]"),
+    ],
+)
 def test_bad_cuts_fail_before_any_work(tmp_path: Path, cuts: list[Cut], make, field: str) -> None:
     out = tmp_path / "x.mp4"
     with pytest.raises(InputError) as e:
@@ -242,11 +267,19 @@ def test_bad_cuts_fail_before_any_work(tmp_path: Path, cuts: list[Cut], make, fi
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"fps": 0}, "fps"), ({"size": (10, 10)}, "size"), ({"size": "big"}, "size"), ({"crossfade_s": -1}, "crossfade_s"),
-    ({"crossfade_s": 1.5}, "crossfade_s"), ({"duck_db": 6}, "duck_db"), ({"out": "movie.avi"}, "out_path"),
-    ({"music": "loud"}, "music"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"fps": 0}, "fps"),
+        ({"size": (10, 10)}, "size"),
+        ({"size": "big"}, "size"),
+        ({"crossfade_s": -1}, "crossfade_s"),
+        ({"crossfade_s": 1.5}, "crossfade_s"),
+        ({"duck_db": 6}, "duck_db"),
+        ({"out": "movie.avi"}, "out_path"),
+        ({"music": "loud"}, "music"),
+    ],
+)
 def test_bad_options_name_the_field(tmp_path: Path, cuts: list[Cut], kwargs: dict, field: str) -> None:
     out = tmp_path / kwargs.pop("out", "x.mp4")
     with pytest.raises(InputError) as e:
@@ -301,14 +334,16 @@ def test_subtitles_are_burned_in(movies: dict[str, Artifact]) -> None:
         a = read_frame(full.meta["path"], t).astype(np.int16)
         b = read_frame(bare.meta["path"], t).astype(np.int16)
         h = a.shape[0]
-        band = np.abs(a[int(h * 0.75):] - b[int(h * 0.75):]).mean()
+        band = np.abs(a[int(h * 0.75) :] - b[int(h * 0.75) :]).mean()
         top = np.abs(a[: int(h * 0.5)] - b[: int(h * 0.5)]).mean()
         assert band > 8.0, f"no subtitle at {t:.2f}s (band diff {band:.1f})"
         assert top < 2.0, f"the picture above the subtitle changed ({top:.1f})"
+
         # White text with a dark outline: sharp light/dark steps along the rows that the bare frame lacks.
-        def steps(img: np.ndarray) -> int:
-            lum = img[int(h * 0.75):].mean(axis=2)
+        def steps(img: np.ndarray, h: int = h) -> int:
+            lum = img[int(h * 0.75) :].mean(axis=2)
             return int((np.abs(np.diff(lum, axis=1)) > 100).sum())
+
         assert steps(a) > steps(b) + 40
 
 
@@ -346,8 +381,9 @@ def test_video_critic_probes_the_file(movies: dict[str, Artifact], cuts: list[Cu
     assert c.metrics["checks"]["h264"] and c.metrics["checks"]["yuv420p"] and c.metrics["checks"]["even_size"]
     assert c.metrics["measured"]["level_diff_db"] >= 10.0
     # From the path alone, with the speaking windows given: the level is re-measured from the decoded mix.
-    c2 = VideoCritic().critique_video(movies["full"].meta["path"], planned_seconds=planned,
-                                      narration_mask=movies["full"].meta["speaking"])
+    c2 = VideoCritic().critique_video(
+        movies["full"].meta["path"], planned_seconds=planned, narration_mask=movies["full"].meta["speaking"]
+    )
     assert c2.passed and c2.metrics["level_diff_db"] >= 10.0
     late = VideoCritic().critique_video(movies["full"].meta["path"], planned_seconds=planned + 3)
     assert not late.passed and any("planned" in f for f in late.findings)
@@ -398,13 +434,20 @@ def test_video_critic_holds_the_film_against_its_plan(movies: dict[str, Artifact
     assert ok.metrics["plan"]["film_scenes"] == [1, 2, 3]
     assert all(v > -30 for v in ok.metrics["plan"]["narration_dbfs"].values())  # measured in the decoded file
     # The film without music, against a plan with a fourth scene and music: each gap is a finding with its fix.
-    more = FilmPlan(scenes=[1, 2, 3, 4], narration={1: TEXTS[0]}, music=True, music_why="the cue m1 was written",
-                    music_hint={"mood": "calm"})
+    more = FilmPlan(
+        scenes=[1, 2, 3, 4],
+        narration={1: TEXTS[0]},
+        music=True,
+        music_why="the cue m1 was written",
+        music_hint={"mood": "calm"},
+    )
     bad = VideoCritic().critique_video(movies["voice"], planned_seconds=planned, plan=more)
     assert not bad.passed
     assert bad.findings[0] == 'scene 4 has no frame: draw <frame scene="4">'
-    assert any(f.startswith("the film has no music, though the cue m1 was written: write <music mood=\"calm\"")
-               for f in bad.findings), bad.findings
+    assert any(
+        f.startswith('the film has no music, though the cue m1 was written: write <music mood="calm"')
+        for f in bad.findings
+    ), bad.findings
     assert not bad.metrics["checks"]["planned_scenes"] and not bad.metrics["checks"]["planned_music"]
     assert bad.metrics["checks"]["planned_narration"]
     # A line planned for a scene that the cut plays without narration.
@@ -416,9 +459,13 @@ def test_video_critic_holds_the_film_against_its_plan(movies: dict[str, Artifact
     # Music that is in the cut but cannot be heard is no music: measured where nobody speaks.
     sr = 22050
     hush = np.zeros(sr * 4, np.float32)
-    quiet = compose_video([Cut(cuts[0].frame, seconds=4.0)], Path(movies["full"].meta["path"]).with_name("hush.mp4"),
-                          size=SIZE, music=Artifact("audio", wav_bytes(hush, sr), "wav", {"mood": "calm"}, (hush, sr)),
-                          progress=False)
+    quiet = compose_video(
+        [Cut(cuts[0].frame, seconds=4.0)],
+        Path(movies["full"].meta["path"]).with_name("hush.mp4"),
+        size=SIZE,
+        music=Artifact("audio", wav_bytes(hush, sr), "wav", {"mood": "calm"}, (hush, sr)),
+        progress=False,
+    )
     c = VideoCritic().critique_video(quiet, planned_seconds=4.0, plan=FilmPlan([1], {}, True, "m1 was written"))
     assert quiet.meta["music"] and not c.passed and c.metrics["plan"]["music_dbfs"] < -45
     assert any("music too quiet to hear" in f for f in c.findings), c.findings

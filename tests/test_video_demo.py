@@ -5,7 +5,7 @@ import pytest
 pytest.importorskip("moviepy")
 
 from mmthink import Agent, load_trace  # noqa: E402
-from mmthink.modalities.video.probe import probe# noqa: E402
+from mmthink.modalities.video.probe import probe  # noqa: E402
 
 
 def test_video_demo_end_to_end(tmp_path):
@@ -32,8 +32,11 @@ def test_video_demo_end_to_end(tmp_path):
 
 def test_heuristic_films_a_shot_list_and_will_not_invent_one(tmp_path):
     agent = Agent.from_profile("embedded")
-    res = agent.run('scene 1: a rocket on the launch pad at dawn "We have always looked up."; '
-                    'scene 2: a castle under the moon', modality="video", out=tmp_path)
+    res = agent.run(
+        'scene 1: a rocket on the launch pad at dawn "We have always looked up."; scene 2: a castle under the moon',
+        modality="video",
+        out=tmp_path,
+    )
     assert res.ok, res.reason
     info = probe(res.final)
     assert {s["type"] for s in info["streams"]} == {"video", "audio"}

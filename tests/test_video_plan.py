@@ -23,8 +23,12 @@ def _frames(trace):
 def test_a_frame_that_never_passes_is_redrawn_then_named(agent, tmp_path):
     # Scene 1 cannot pass: the huge spacecraft "in front of" the small earth hides it, whatever is moved.
     # Scene 2's first frame is nearly empty; its redraw passes and is the one cut into the film.
-    res = agent.run('scene 1: a huge spacecraft in front of a small earth "We left home."; '
-                    "scene 2: a white snowman in a snowy field", modality="video", out=tmp_path)
+    res = agent.run(
+        'scene 1: a huge spacecraft in front of a small earth "We left home."; '
+        "scene 2: a white snowman in a snowy field",
+        modality="video",
+        out=tmp_path,
+    )
     assert res.status == "unmet", res.findings
     assert res.final is not None and probe(res.final)["duration"] > 0
     trace = load_trace(res.trace)
@@ -52,9 +56,13 @@ def test_a_frame_that_never_passes_is_redrawn_then_named(agent, tmp_path):
 
 def test_a_one_frame_silent_film_of_a_multi_scene_request_is_unmet(agent, tmp_path):
     # One draft of budget: the first frame is drawn, then the film is cut from what there is.
-    res = agent.run('scene 1: a rocket on the launch pad at dawn "We have always looked up."; '
-                    "scene 2: a castle under the moon; scene 3: a whale in the sea, with calm music",
-                    modality="video", out=tmp_path, max_drafts=1)
+    res = agent.run(
+        'scene 1: a rocket on the launch pad at dawn "We have always looked up."; '
+        "scene 2: a castle under the moon; scene 3: a whale in the sea, with calm music",
+        modality="video",
+        out=tmp_path,
+        max_drafts=1,
+    )
     assert res.status == "unmet"
     info = probe(res.final)
     assert info["duration"] < 8.0  # one scene, no narration: the short silent film the plan does not allow
@@ -65,10 +73,13 @@ def test_a_one_frame_silent_film_of_a_multi_scene_request_is_unmet(agent, tmp_pa
     assert final["plan"] == {"scenes": [1, 2, 3], "narrated": [1], "music": True}
     found = final["findings"]
     assert any('scenes 2, 3 have no frame: draw <frame scene="2">' in f for f in found), found
-    assert any("no narration in scene 1" in f and '<draft_audio scene="1">We have always looked up.</draft_audio>' in f
-               for f in found), found
-    assert any("the film has no music" in f and "the request asks for it ('music')" in f and "<music " in f
-               for f in found), found
+    assert any(
+        "no narration in scene 1" in f and '<draft_audio scene="1">We have always looked up.</draft_audio>' in f
+        for f in found
+    ), found
+    assert any(
+        "the film has no music" in f and "the request asks for it ('music')" in f and "<music " in f for f in found
+    ), found
     text = " ".join(res.findings)
     assert "failed its own critique" in text and "have no frame" in text
 
@@ -77,8 +88,12 @@ def test_planned_narration_missing_is_flagged_and_budget_kept_for_the_rest(agent
     # Three drafts. Scene 1's first frame fails, but the budget left (2) is what the rest of the film needs
     # (scene 2's frame, the music, the narration), so it is not redrawn; the budget then ends before the
     # narration the shot list gives is said. Both are findings.
-    res = agent.run('scene 1: a white snowman in a snowy field "Then winter came."; '
-                    "scene 2: a rocket on the launch pad at dawn", modality="video", out=tmp_path, max_drafts=3)
+    res = agent.run(
+        'scene 1: a white snowman in a snowy field "Then winter came."; scene 2: a rocket on the launch pad at dawn',
+        modality="video",
+        out=tmp_path,
+        max_drafts=3,
+    )
     assert res.status == "unmet"
     trace = load_trace(res.trace)
     assert [d.ref for d in trace.drafts()] == ["f1", "f2", "m1"]

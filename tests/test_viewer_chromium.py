@@ -42,17 +42,37 @@ class DevTools:
         self._from_chrome, from_chrome_w = os.pipe()
         # lift the browser's ends above 4 so moving them onto 3 and 4 cannot clobber one with the other
         to_chrome_r, from_chrome_w = (_high(to_chrome_r), _high(from_chrome_w))
-        args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-                "--mute-audio", "--hide-scrollbars", f"--user-data-dir={profile}", "--remote-debugging-pipe",
-                "--window-size=1280,2000", "about:blank"]
+        args = [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-extensions",
+            "--mute-audio",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-pipe",
+            "--window-size=1280,2000",
+            "about:blank",
+        ]
+
         def onto_3_and_4() -> None:  # in the child, before exec: Chromium reads fd 3 and writes fd 4
             os.dup2(to_chrome_r, 3)
             os.dup2(from_chrome_w, 4)
 
         # every other descriptor Python opened is close-on-exec, so close_fds=False leaks nothing
-        self.proc = subprocess.Popen(args, preexec_fn=onto_3_and_4, close_fds=False, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            args,
+            preexec_fn=onto_3_and_4,
+            close_fds=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._buf = b""
@@ -101,8 +121,9 @@ class DevTools:
     def open(self, url: str) -> None:
         targets = self.call("Target.getTargets", session=False)["targetInfos"]
         page = next(t for t in targets if t["type"] == "page")
-        self.session = self.call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True},
-                                 session=False)["sessionId"]
+        self.session = self.call(
+            "Target.attachToTarget", {"targetId": page["targetId"], "flatten": True}, session=False
+        )["sessionId"]
         for domain in ("Runtime", "Log", "Page"):
             self.call(f"{domain}.enable")
         self.call("Page.navigate", {"url": url})
@@ -163,34 +184,118 @@ MEDIA_STATE = """(async () => {
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory, make_png: Any, make_wav: Any, mp4_bytes: bytes) -> Path:
     root = tmp_path_factory.mktemp("viewer") / "run-1"
-    w = TraceWriter(root, {"request": {"text": "a red kite <b>over</b> a green hill & a \"quote\"", "modality": "image"},
-                           "modality": "image", "reasoner": {"name": "scripted", "script_name": "kite"},
-                           "thinking": {"mode": "auto", "resolved": "on", "reason": "difficulty 0.7 >= 0.5"},
-                           "budget": {"max_tokens": 100, "tokens": 42, "max_drafts": 4, "drafts": 3}})
+    w = TraceWriter(
+        root,
+        {
+            "request": {"text": 'a red kite <b>over</b> a green hill & a "quote"', "modality": "image"},
+            "modality": "image",
+            "reasoner": {"name": "scripted", "script_name": "kite"},
+            "thinking": {"mode": "auto", "resolved": "on", "reason": "difficulty 0.7 >= 0.5"},
+            "budget": {"max_tokens": 100, "tokens": 42, "max_drafts": 4, "drafts": 3},
+        },
+    )
     w.append(Step("decision", "route", "thinking on", [Part("text", "Thinking on: difficulty 0.7.")]))
-    w.append(Step("thought", "think", "thinking", [Part("reasoning", 'Plan the kite.\n<sketch id="s1">\nkite: red, top\n'
-                                                                     '</sketch>\n<img src=x onerror="window.__pwned=1">')]))
-    img1, img2 = w.put_asset(make_png(96, 64, (200, 40, 40)), "png"), w.put_asset(make_png(96, 64, (40, 160, 60)), "png")
+    w.append(
+        Step(
+            "thought",
+            "think",
+            "thinking",
+            [
+                Part(
+                    "reasoning",
+                    'Plan the kite.\n<sketch id="s1">\nkite: red, top\n'
+                    '</sketch>\n<img src=x onerror="window.__pwned=1">',
+                )
+            ],
+        )
+    )
+    img1, img2 = (
+        w.put_asset(make_png(96, 64, (200, 40, 40)), "png"),
+        w.put_asset(make_png(96, 64, (40, 160, 60)), "png"),
+    )
     w.append(Step("draft", "act", "sketch s1", [Part("text", "kite: red, top"), Part("image", asset=img1)], ref="s1"))
-    w.append(Step("draft", "act", "frame f1", [Part("text", "hill: green"), Part("image", asset=img2)], ref="f1",
-                  metrics={"tag": "frame"}))
+    w.append(
+        Step(
+            "draft",
+            "act",
+            "frame f1",
+            [Part("text", "hill: green"), Part("image", asset=img2)],
+            ref="f1",
+            metrics={"tag": "frame"},
+        )
+    )
     img3, img4 = w.put_asset(make_png(96, 64, (30, 30, 200)), "png"), w.put_asset(make_png(96, 64, (90, 90, 90)), "png")
-    w.append(Step("draft", "act", "sketch s2", [Part("text", "kite: blue, top"), Part("image", asset=img3),
-                                                 Part("image", asset=img4)], ref="s2",
-                  metrics={"best_of": {"n": 2, "candidates": [
-                      {"seed": 8, "score": 0.4, "passed": False, "asset": img4, "chosen": False},
-                      {"seed": 7, "score": 0.9, "passed": True, "asset": img3, "chosen": True}]}}))
-    w.append(Step("observation", "critique", "critique of s1", [Part("text", "kite found; hill missing")], ref="s1",
-                  score=0.5, passed=False, metrics={"objects": 1, "nan_metric": float("nan")}))
+    w.append(
+        Step(
+            "draft",
+            "act",
+            "sketch s2",
+            [Part("text", "kite: blue, top"), Part("image", asset=img3), Part("image", asset=img4)],
+            ref="s2",
+            metrics={
+                "best_of": {
+                    "n": 2,
+                    "candidates": [
+                        {"seed": 8, "score": 0.4, "passed": False, "asset": img4, "chosen": False},
+                        {"seed": 7, "score": 0.9, "passed": True, "asset": img3, "chosen": True},
+                    ],
+                }
+            },
+        )
+    )
+    w.append(
+        Step(
+            "observation",
+            "critique",
+            "critique of s1",
+            [Part("text", "kite found; hill missing")],
+            ref="s1",
+            score=0.5,
+            passed=False,
+            metrics={"objects": 1, "nan_metric": float("nan")},
+        )
+    )
     wav = w.put_asset(make_wav(0.6), "wav")
     w.append(Step("draft", "act", "draft_audio a1", [Part("text", "Fly, kite!"), Part("audio", asset=wav)], ref="a1"))
-    w.append(Step("observation", "critique", "critique of a1", [Part("text", "words: 2/2 heard")], ref="a1", score=0.9,
-                  passed=True, metrics={"pitch_slope": 1.3}))
-    w.append(Step("error", "act", "frame f2 failed", [Part("text", "BackendError: out of memory </script><script>"
-                                                                     "window.__pwned=1</script>")], ref="f2"))
+    w.append(
+        Step(
+            "observation",
+            "critique",
+            "critique of a1",
+            [Part("text", "words: 2/2 heard")],
+            ref="a1",
+            score=0.9,
+            passed=True,
+            metrics={"pitch_slope": 1.3},
+        )
+    )
+    w.append(
+        Step(
+            "error",
+            "act",
+            "frame f2 failed",
+            [Part("text", "BackendError: out of memory </script><script>window.__pwned=1</script>")],
+            ref="f2",
+        )
+    )
     vid = w.put_asset(mp4_bytes, "mp4")
-    w.append(Step("final", "compose", "final video", [Part("video", asset=vid), Part("table", rows=[
-        {"scene": 1, "start": 0.0, "end": 0.5, "narration": "Fly"}, {"scene": 2, "start": 0.5, "end": 1.0}])]))
+    w.append(
+        Step(
+            "final",
+            "compose",
+            "final video",
+            [
+                Part("video", asset=vid),
+                Part(
+                    "table",
+                    rows=[
+                        {"scene": 1, "start": 0.0, "end": 0.5, "narration": "Fly"},
+                        {"scene": 2, "start": 0.5, "end": 1.0},
+                    ],
+                ),
+            ],
+        )
+    )
     w.finish("succeeded", final={"asset": vid, "kind": "video", "ext": "mp4"})
     return root
 

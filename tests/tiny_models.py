@@ -13,8 +13,8 @@ still decide what is generated.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 # A shortened but faithful Qwen3 chat template: system/user/assistant turns in ChatML,
 # reasoning split off assistant history, and the ``enable_thinking`` switch that injects an
@@ -74,8 +74,16 @@ def build_tokenizer(template: str = QWEN3_TEMPLATE, markers: bool = True):
     return fast
 
 
-def build_tiny_qwen3(folder: str | Path, *, template: str = QWEN3_TEMPLATE, hidden: int = 64, layers: int = 2,
-                     seed: int = 0, markers: bool = True, head_dim: int | None = None) -> Path:
+def build_tiny_qwen3(
+    folder: str | Path,
+    *,
+    template: str = QWEN3_TEMPLATE,
+    hidden: int = 64,
+    layers: int = 2,
+    seed: int = 0,
+    markers: bool = True,
+    head_dim: int | None = None,
+) -> Path:
     """Save a random 2-layer Qwen3 and its tokenizer to ``folder``; returns the folder.
 
     ``head_dim`` defaults to ``hidden // 4`` (4 query heads, 2 key/value heads).
@@ -87,10 +95,18 @@ def build_tiny_qwen3(folder: str | Path, *, template: str = QWEN3_TEMPLATE, hidd
     folder.mkdir(parents=True, exist_ok=True)
     tok = build_tokenizer(template, markers)
     config = Qwen3Config(
-        vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=head_dim or hidden // 4, max_position_embeddings=16384,
-        tie_word_embeddings=True, eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tok.pad_token_id, bos_token_id=None,
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=head_dim or hidden // 4,
+        max_position_embeddings=16384,
+        tie_word_embeddings=True,
+        eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=None,
     )
     torch.manual_seed(seed)
     model = Qwen3ForCausalLM(config)
@@ -154,7 +170,6 @@ def script_ids(tokenizer, *pieces: str | int) -> list[int]:
     return out
 
 
-
 # GGUF stores no head width that transformers reads for qwen3 (it skips ``rope.dimension_count``
 # and ``attention.key_length``), so a loaded model gets Qwen3Config's default: every real Qwen3
 # dense model uses 128, and a tiny model written to GGUF must too.
@@ -163,10 +178,17 @@ GGUF_QWEN3_HEAD_DIM = 128
 # Hugging Face parameter names -> llama.cpp tensor names (``.weight`` kept as the suffix).
 _GGUF_TOP = {"model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output"}
 _GGUF_BLOCK = {
-    "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
-    "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm",
-    "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
-    "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "self_attn.q_norm": "attn_q_norm",
+    "self_attn.k_norm": "attn_k_norm",
+    "input_layernorm": "attn_norm",
+    "post_attention_layernorm": "ffn_norm",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
 }
 
 
@@ -181,8 +203,9 @@ def gguf_tensor_name(hf_name: str) -> str:
     return f"blk.{index}.{_GGUF_BLOCK[part]}.{suffix}"
 
 
-def build_tiny_qwen3_gguf(folder: str | Path, *, source: str | Path | None = None,
-                          name: str = "tiny-qwen3-f32.gguf", **build_kw) -> Path:
+def build_tiny_qwen3_gguf(
+    folder: str | Path, *, source: str | Path | None = None, name: str = "tiny-qwen3-f32.gguf", **build_kw
+) -> Path:
     """Write a tiny Qwen3 (weights, tokenizer, chat template) as one F32 GGUF file ``folder/name``; returns its path.
 
     ``source`` is a folder saved by :func:`build_tiny_qwen3` with
@@ -208,8 +231,10 @@ def build_tiny_qwen3_gguf(folder: str | Path, *, source: str | Path | None = Non
     tok = AutoTokenizer.from_pretrained(source)
     cfg = model.config
     if cfg.head_dim != GGUF_QWEN3_HEAD_DIM:
-        raise ValueError(f"head_dim {cfg.head_dim}: transformers reads a qwen3 GGUF with head_dim "
-                         f"{GGUF_QWEN3_HEAD_DIM} whatever the file says; build the source with that")
+        raise ValueError(
+            f"head_dim {cfg.head_dim}: transformers reads a qwen3 GGUF with head_dim "
+            f"{GGUF_QWEN3_HEAD_DIM} whatever the file says; build the source with that"
+        )
     path = folder / name
 
     w = gguf.GGUFWriter(path, "qwen3")
@@ -232,8 +257,16 @@ def build_tiny_qwen3_gguf(folder: str | Path, *, source: str | Path | None = Non
     w.add_tokenizer_model("gpt2")  # byte-level BPE
     w.add_tokenizer_pre("qwen2")
     w.add_token_list(tok.convert_ids_to_tokens(list(range(n))))
-    w.add_token_types([gguf.TokenType.CONTROL if i in special else
-                       gguf.TokenType.USER_DEFINED if i in added else gguf.TokenType.NORMAL for i in range(n)])
+    w.add_token_types(
+        [
+            gguf.TokenType.CONTROL
+            if i in special
+            else gguf.TokenType.USER_DEFINED
+            if i in added
+            else gguf.TokenType.NORMAL
+            for i in range(n)
+        ]
+    )
     merges = json.loads(tok.backend_tokenizer.to_str())["model"]["merges"]
     if merges:
         w.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in merges])

@@ -95,7 +95,9 @@ def bench_image() -> dict:
     media = sum(r["media"] for r in runs)
     plain, _, _ = _child(["nodurable", out, json.dumps(FREE_PROMPTS)])
     p_wall, p_media = sum(r["wall"] for r in plain["runs"]), sum(r["media"] for r in plain["runs"])
-    per = {k: round(sum(r[k] for r in runs) / len(runs) * 1000, 1) for k in ("wall", "media", "thought", "before", "after")}
+    per = {
+        k: round(sum(r[k] for r in runs) / len(runs) * 1000, 1) for k in ("wall", "media", "thought", "before", "after")
+    }
     per["between_steps"] = round(per["wall"] - per["media"] - per["thought"] - per["before"] - per["after"], 1)
     d = demo["runs"][0]
     return {
@@ -138,8 +140,14 @@ def _demo(name: str) -> dict:
     proc = subprocess.run([PY, "-c", DEMO_CHILD, name, out], capture_output=True, text=True, cwd=ROOT, check=True)
     process = time.perf_counter() - t
     d = json.loads(proc.stdout.strip().splitlines()[-1])
-    res = {"section": f"{name} demo", "status": d["status"], "demo_run_seconds": round(d["wall"], 2),
-           "demo_process_seconds": round(process, 2), "drafts": d["drafts"], "final_media_seconds": d["final_seconds"]}
+    res = {
+        "section": f"{name} demo",
+        "status": d["status"],
+        "demo_run_seconds": round(d["wall"], 2),
+        "demo_process_seconds": round(process, 2),
+        "drafts": d["drafts"],
+        "final_media_seconds": d["final_seconds"],
+    }
     if d["rtf"]:
         res["draft_synthesis_rtf_mean"] = round(sum(d["rtf"]) / len(d["rtf"]), 4)
         res["draft_synthesis_rtf_max"] = round(max(d["rtf"]), 4)

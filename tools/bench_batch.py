@@ -25,8 +25,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-OBJECTS = ["apple", "cup", "ball", "kite", "house", "tree", "boat", "star", "moon", "car", "cat", "lamp",
-           "chair", "flower", "rock", "bird"]
+OBJECTS = [
+    "apple",
+    "cup",
+    "ball",
+    "kite",
+    "house",
+    "tree",
+    "boat",
+    "star",
+    "moon",
+    "car",
+    "cat",
+    "lamp",
+    "chair",
+    "flower",
+    "rock",
+    "bird",
+]
 COLOURS = ["red", "blue", "green", "yellow", "white", "grey", "orange", "purple", "brown", "black"]
 POSITIONS = ["to the left of", "to the right of", "above", "below", "next to", "in front of"]
 COUNTS = ["a", "two", "three"]
@@ -61,10 +77,16 @@ def _child(requests: Path, out: Path, workers: int) -> None:
     res = mmthink.batch(requests, out, workers=workers)
     import resource
 
-    cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-              for f in ("ru_utime", "ru_stime"))  # the workers have been joined, so they are counted
-    print(json.dumps({"seconds": time.perf_counter() - started, "cpu_seconds": cpu, "counts": res.counts,
-                      "workers": res.workers}))
+    cpu = sum(
+        getattr(resource.getrusage(who), f)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for f in ("ru_utime", "ru_stime")
+    )  # the workers have been joined, so they are counted
+    print(
+        json.dumps(
+            {"seconds": time.perf_counter() - started, "cpu_seconds": cpu, "counts": res.counts, "workers": res.workers}
+        )
+    )
 
 
 def _tree_rss(pid: int) -> tuple[int, int]:
@@ -90,8 +112,13 @@ def measure(requests: Path, workers: int, where: str | None = None) -> dict:
     out = Path(tempfile.mkdtemp(prefix="mmthink-bench-batch-", dir=where))
     try:
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        proc = subprocess.Popen([sys.executable, __file__, "--child", str(requests), str(out), str(workers)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--child", str(requests), str(out), str(workers)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         peak = {"total": 0, "biggest": 0}
 
         def sample() -> None:
@@ -109,10 +136,16 @@ def measure(requests: Path, workers: int, where: str | None = None) -> dict:
             raise SystemExit(f"batch with {workers} worker(s) failed:\n{stderr[-3000:]}")
         res = json.loads(stdout.strip().splitlines()[-1])
         n = sum(res["counts"].values())
-        return {"workers": workers, "requests": n, "seconds": round(res["seconds"], 2),
-                "rate": round(n / res["seconds"], 2), "counts": res["counts"],
-                "cpu_ms_per_request": round(1000 * res["cpu_seconds"] / n, 1),
-                "peak_mb_total": round(peak["total"] / 2**20), "peak_mb_one_process": round(peak["biggest"] / 2**20)}
+        return {
+            "workers": workers,
+            "requests": n,
+            "seconds": round(res["seconds"], 2),
+            "rate": round(n / res["seconds"], 2),
+            "counts": res["counts"],
+            "cpu_ms_per_request": round(1000 * res["cpu_seconds"] / n, 1),
+            "peak_mb_total": round(peak["total"] / 2**20),
+            "peak_mb_one_process": round(peak["biggest"] / 2**20),
+        }
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -125,8 +158,11 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=500, help="prompts (default 500)")
     ap.add_argument("--workers", type=int, default=2, help="pool size to compare with one process (default 2)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--dir", default=None, help="where the bundles are written (default: the temp folder); "
-                                                "/dev/shm takes the disk's fsync cost out")
+    ap.add_argument(
+        "--dir",
+        default=None,
+        help="where the bundles are written (default: the temp folder); /dev/shm takes the disk's fsync cost out",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         requests = Path(tmp) / "requests.jsonl"
@@ -135,17 +171,33 @@ def main() -> None:
         one = measure(requests, 1, args.dir)
         pool = measure(requests, args.workers, args.dir)
         load = max(load, os.getloadavg()[0])
-    print(f"{args.n} prompts, {os.cpu_count()} cores visible, {len(os.sched_getaffinity(0))} usable, "
-          f"bundles in {args.dir or tempfile.gettempdir()}, load average before/after {load:.1f} "
-          "(other work on the machine slows both sides)")
-    print(f"{'':>10} {'seconds':>8} {'req/s':>7} {'CPU ms/req':>11} {'peak MB (all)':>14} {'peak MB (largest)':>18}"
-          "  statuses")
+    print(
+        f"{args.n} prompts, {os.cpu_count()} cores visible, {len(os.sched_getaffinity(0))} usable, "
+        f"bundles in {args.dir or tempfile.gettempdir()}, load average before/after {load:.1f} "
+        "(other work on the machine slows both sides)"
+    )
+    print(
+        f"{'':>10} {'seconds':>8} {'req/s':>7} {'CPU ms/req':>11} {'peak MB (all)':>14} {'peak MB (largest)':>18}"
+        "  statuses"
+    )
     for name, r in (("1 process", one), (f"{args.workers} workers", pool)):
-        print(f"{name:>10} {r['seconds']:>8} {r['rate']:>7} {r['cpu_ms_per_request']:>11} {r['peak_mb_total']:>14} "
-              f"{r['peak_mb_one_process']:>18}  {r['counts']}")
+        print(
+            f"{name:>10} {r['seconds']:>8} {r['rate']:>7} {r['cpu_ms_per_request']:>11} {r['peak_mb_total']:>14} "
+            f"{r['peak_mb_one_process']:>18}  {r['counts']}"
+        )
     print(f"rate ratio: {pool['rate'] / one['rate']:.2f}x")
-    print(json.dumps({"n": args.n, "dir": args.dir, "load": round(load, 2), "one": one, "pool": pool,
-                      "ratio": round(pool["rate"] / one["rate"], 3)}))
+    print(
+        json.dumps(
+            {
+                "n": args.n,
+                "dir": args.dir,
+                "load": round(load, 2),
+                "one": one,
+                "pool": pool,
+                "ratio": round(pool["rate"] / one["rate"], 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,9 @@ def _graph_overhead(model: str, out: str, side: int, size: tuple[int, int]) -> t
     """One whole run through the graph with this model: the share of wall time outside render and critique."""
     from mmthink import Agent, load_trace
 
-    agent = Agent.from_profile("embedded", image_backend="diffusers", image_model=model,
-                               image_options={"sketch_side": side})
+    agent = Agent.from_profile(
+        "embedded", image_backend="diffusers", image_model=model, image_options={"sketch_side": side}
+    )
     prompt = "three red apples on a table, a blue cup to the left of them"
     agent.run(prompt, out=out, max_drafts=1, width=size[0], height=size[1])  # the first run in a process imports
     t = time.perf_counter()

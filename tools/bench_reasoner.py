@@ -32,17 +32,21 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--hidden", type=int, default=64, help="hidden size of the tiny model")
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch CPU threads (1 keeps timings steady on a busy machine; 0 = torch default)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (1 keeps timings steady on a busy machine; 0 = torch default)",
+    )
     args = ap.parse_args(argv)
 
     import torch
+    from tiny_models import Bias, ascii_ids, build_tiny_qwen3
 
     from mmthink.modalities import registry
     from mmthink.reasoners.base import Turn
     from mmthink.reasoners.hf import HFReasoner
     from mmthink.request import Request
-    from tiny_models import Bias, ascii_ids, build_tiny_qwen3
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -53,16 +57,34 @@ def main(argv: list[str] | None = None) -> dict:
         tok, model = lm.tokenizer, lm.model
         letters = Bias(ascii_ids(tok))  # plain text, never an end marker: both runs decode every token
         # Thinking is capped (not closed) at --tokens, so the reasoner decodes exactly that many tokens.
-        reasoner = HFReasoner(str(folder), device=args.device, temperature=0, max_new_tokens=args.tokens,
-                              system_prompt="You draw.", logits_processors=[letters])
-        turn = Turn(request=Request("draw a red ball"), modality="image", mode="on", tokens_left=None,
-                    tags=registry.tagset("image"), guide=registry.guide("image"))
+        reasoner = HFReasoner(
+            str(folder),
+            device=args.device,
+            temperature=0,
+            max_new_tokens=args.tokens,
+            system_prompt="You draw.",
+            logits_processors=[letters],
+        )
+        turn = Turn(
+            request=Request("draw a red ball"),
+            modality="image",
+            mode="on",
+            tokens_left=None,
+            tags=registry.tagset("image"),
+            guide=registry.guide("image"),
+        )
         prompt, _, _ = reasoner.build_prompt(turn)
         enc = tok(prompt, add_special_tokens=False, return_tensors="pt").to(lm.device)
 
         def plain() -> int:
-            out = model.generate(**enc, max_new_tokens=args.tokens, min_new_tokens=args.tokens, do_sample=False,
-                                 logits_processor=[letters], pad_token_id=tok.pad_token_id)
+            out = model.generate(
+                **enc,
+                max_new_tokens=args.tokens,
+                min_new_tokens=args.tokens,
+                do_sample=False,
+                logits_processor=[letters],
+                pad_token_id=tok.pad_token_id,
+            )
             return out.shape[1] - enc["input_ids"].shape[1]
 
         def ours() -> int:
@@ -79,11 +101,18 @@ def main(argv: list[str] | None = None) -> dict:
             n_ours = ours()
             t_ours.append(time.perf_counter() - t)
         result = {
-            "bench": "hf reasoner overhead", "device": args.device, "hidden": args.hidden, "layers": args.layers,
+            "bench": "hf reasoner overhead",
+            "device": args.device,
+            "hidden": args.hidden,
+            "layers": args.layers,
             "threads": args.threads,
-            "prompt_tokens": int(enc["input_ids"].shape[1]), "new_tokens_plain": n_plain, "new_tokens_reasoner": n_ours,
-            "plain_s": round(statistics.median(t_plain), 4), "reasoner_s": round(statistics.median(t_ours), 4),
-            "ratio": round(statistics.median(t_ours) / statistics.median(t_plain), 3), "repeats": args.repeats,
+            "prompt_tokens": int(enc["input_ids"].shape[1]),
+            "new_tokens_plain": n_plain,
+            "new_tokens_reasoner": n_ours,
+            "plain_s": round(statistics.median(t_plain), 4),
+            "reasoner_s": round(statistics.median(t_ours), 4),
+            "ratio": round(statistics.median(t_ours) / statistics.median(t_plain), 3),
+            "repeats": args.repeats,
         }
     print(json.dumps(result))
     return result

@@ -23,34 +23,47 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmthink.modalities.video.compositor import Cut, compose_video# noqa: E402
-from mmthink.modalities.base import Artifact# noqa: E402
+from mmthink.modalities.base import Artifact  # noqa: E402
+from mmthink.modalities.video.compositor import Cut, compose_video  # noqa: E402
 from mmthink.modalities.video.music import MOODS, MusicTool, wav_bytes  # noqa: E402
 
 SCENES = [
-    ("setting: launch pad, dawn\nrocket: large, white, center\nsun: small, orange, left, top",
-     "At dawn, the rocket waits on the pad, ready to leave the Earth behind."),
-    ("setting: space, stars\nearth: huge, blue, left, bottom\nspaceship: medium, silver, right, top",
-     "In orbit, our blue world turns slowly beneath the ship."),
-    ("setting: moon surface, stars\nastronaut: medium, white, center\nflag: small, red, right",
-     "On the quiet Moon, a flag is planted in the grey dust."),
-    ("setting: space, nebula\nspaceship: small, silver, center\nnebula: huge, purple, background",
-     "Beyond, the deep sky opens, wider than any map."),
-    ("setting: ocean, dusk\ncapsule: small, white, center\nparachute x3: medium, orange, above capsule",
-     "And at last, the crew comes home to the sea."),
+    (
+        "setting: launch pad, dawn\nrocket: large, white, center\nsun: small, orange, left, top",
+        "At dawn, the rocket waits on the pad, ready to leave the Earth behind.",
+    ),
+    (
+        "setting: space, stars\nearth: huge, blue, left, bottom\nspaceship: medium, silver, right, top",
+        "In orbit, our blue world turns slowly beneath the ship.",
+    ),
+    (
+        "setting: moon surface, stars\nastronaut: medium, white, center\nflag: small, red, right",
+        "On the quiet Moon, a flag is planted in the grey dust.",
+    ),
+    (
+        "setting: space, nebula\nspaceship: small, silver, center\nnebula: huge, purple, background",
+        "Beyond, the deep sky opens, wider than any map.",
+    ),
+    (
+        "setting: ocean, dusk\ncapsule: small, white, center\nparachute x3: medium, orange, above capsule",
+        "And at last, the crew comes home to the sea.",
+    ),
 ]
 
 
 def _frames(n: int, size: tuple[int, int]) -> tuple[list, str]:
-    from mmthink.modalities.video.frames import FrameTool, storyboard_style
     from mmthink.modalities.image.scene import parse_scene
+    from mmthink.modalities.video.frames import FrameTool, storyboard_style
 
     try:
         tool = FrameTool()
         style = storyboard_style("a short movie about space exploration", seed=1)
-        return [tool.render(parse_scene(SCENES[i % len(SCENES)][0])[0], style=style, quality="final", size=size,
-                            scene_no=i + 1)
-                for i in range(n)], "frame tool (embedded renderer)"
+        return [
+            tool.render(
+                parse_scene(SCENES[i % len(SCENES)][0])[0], style=style, quality="final", size=size, scene_no=i + 1
+            )
+            for i in range(n)
+        ], "frame tool (embedded renderer)"
     except ImportError:
         from PIL import Image, ImageDraw
 
@@ -112,23 +125,35 @@ def main() -> int:
     music = tool.render(mood="wonder", seconds=args.seconds, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        art = compose_video(cuts, Path(tmp) / "bench.mp4", size=(w, h), fps=args.fps, music=music,
-                            progress=not args.json, preset=args.preset)
+        art = compose_video(
+            cuts,
+            Path(tmp) / "bench.mp4",
+            size=(w, h),
+            fps=args.fps,
+            music=music,
+            progress=not args.json,
+            preset=args.preset,
+        )
         wall = time.perf_counter() - t
     dur = art.meta["duration"]
     res = {
         "section": "video",
-        "video_seconds": dur, "size": f"{art.meta['size'][0]}x{art.meta['size'][1]}", "fps": args.fps,
-        "scenes": args.scenes, "preset": args.preset,
+        "video_seconds": dur,
+        "size": f"{art.meta['size'][0]}x{art.meta['size'][1]}",
+        "fps": args.fps,
+        "scenes": args.scenes,
+        "preset": args.preset,
         "encode_seconds": art.meta["encode_seconds"],
         "encode_seconds_per_video_second": round(art.meta["encode_seconds"] / dur, 4),
         "encode_x_realtime": round(dur / art.meta["encode_seconds"], 2),
         "compose_wall_seconds": round(wall, 3),
         "compose_x_realtime": round(dur / wall, 2),
         "mp4_kb": round(len(art.data) / 1024, 1),
-        "music_rtf_mean": round(float(np.mean(rtfs)), 4), "music_rtf_max": round(float(np.max(rtfs)), 4),
+        "music_rtf_mean": round(float(np.mean(rtfs)), 4),
+        "music_rtf_max": round(float(np.max(rtfs)), 4),
         "level_diff_db": art.meta["audio"].get("level_diff_db"),
-        "frames_from": frame_src, "narration_from": narr_src,
+        "frames_from": frame_src,
+        "narration_from": narr_src,
     }
     if args.json:
         print(json.dumps(res))

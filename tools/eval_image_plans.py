@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mmthink import Agent, load_trace  # noqa: E402
-from mmthink.modalities.image.critic import color_matches, measure_color# noqa: E402
-from mmthink.modalities.base import Placed# noqa: E402
-from mmthink.modalities.image.scene import normalize_name# noqa: E402
+from mmthink.modalities.base import Placed  # noqa: E402
+from mmthink.modalities.image.critic import color_matches, measure_color  # noqa: E402
+from mmthink.modalities.image.scene import normalize_name  # noqa: E402
 
 
 def judge(item: dict, placed: list[Placed], img: np.ndarray, bg) -> tuple[bool, list[str]]:
@@ -80,8 +80,14 @@ def _placed(metrics: dict) -> list[Placed]:
     return out
 
 
-def evaluate(path: Path | None, out: Path, seed: int = 0, max_drafts: int = 6, agent: Agent | None = None,
-             items: list[dict] | None = None) -> dict:
+def evaluate(
+    path: Path | None,
+    out: Path,
+    seed: int = 0,
+    max_drafts: int = 6,
+    agent: Agent | None = None,
+    items: list[dict] | None = None,
+) -> dict:
     if items is None:
         assert path is not None
         items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -93,14 +99,21 @@ def evaluate(path: Path | None, out: Path, seed: int = 0, max_drafts: int = 6, a
         trace = load_trace(res.trace)
         drafts = [s for s in trace.steps if s.kind == "draft"]
         finals = [s for s in trace.steps if s.kind == "final"]
-        row = {"prompt": item["prompt"], "tag": item.get("tag"), "drafts": len(drafts), "status": res.status,
-               "own_plan": bool(finals) and not finals[0].metrics.get("fallback")}
+        row = {
+            "prompt": item["prompt"],
+            "tag": item.get("tag"),
+            "drafts": len(drafts),
+            "status": res.status,
+            "own_plan": bool(finals) and not finals[0].metrics.get("fallback"),
+        }
         for label, step in (("first", drafts[0] if drafts else None), ("final", finals[0] if finals else None)):
             if step is None:
                 row[label], row[label + "_fails"] = False, ["no image"]
                 continue
             asset = next(p.asset for p in step.parts if p.asset)
-            img = np.asarray(Image.open(io.BytesIO(trace.asset_path(asset).read_bytes())).convert("RGB"), dtype=np.float32)
+            img = np.asarray(
+                Image.open(io.BytesIO(trace.asset_path(asset).read_bytes())).convert("RGB"), dtype=np.float32
+            )
             bg = step.metrics.get("background_rgb")
             ok, fails = judge(item, _placed(step.metrics), img, tuple(bg) if bg else None)
             row[label], row[label + "_fails"] = ok, fails
@@ -109,13 +122,18 @@ def evaluate(path: Path | None, out: Path, seed: int = 0, max_drafts: int = 6, a
     statuses: dict[str, int] = {}
     for r in rows:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
-    return {"prompts": len(rows), "first_sketch": sum(r["first"] for r in rows) / n,
-            "final": sum(r["final"] for r in rows) / n,
-            "final_succeeded": sum(r["final"] and r["status"] == "succeeded" for r in rows) / n,
-            "final_own_plan": sum(r["final"] and r["own_plan"] for r in rows) / n,
-            "own_plans": sum(r["own_plan"] for r in rows), "statuses": statuses,
-            "mean_drafts": sum(r["drafts"] for r in rows) / n,
-            "seconds": round(time.time() - t0, 2), "rows": rows}
+    return {
+        "prompts": len(rows),
+        "first_sketch": sum(r["first"] for r in rows) / n,
+        "final": sum(r["final"] for r in rows) / n,
+        "final_succeeded": sum(r["final"] and r["status"] == "succeeded" for r in rows) / n,
+        "final_own_plan": sum(r["final"] and r["own_plan"] for r in rows) / n,
+        "own_plans": sum(r["own_plan"] for r in rows),
+        "statuses": statuses,
+        "mean_drafts": sum(r["drafts"] for r in rows) / n,
+        "seconds": round(time.time() - t0, 2),
+        "rows": rows,
+    }
 
 
 def main() -> int:
@@ -124,17 +142,30 @@ def main() -> int:
     ap.add_argument("--out", default=None, help="where bundles go (default: a temporary folder)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print only the JSON summary")
-    ap.add_argument("--generated", type=int, default=0, metavar="N",
-                    help="judge N prompts generated from the object table (tools/gen_image_prompts.py) instead")
+    ap.add_argument(
+        "--generated",
+        type=int,
+        default=0,
+        metavar="N",
+        help="judge N prompts generated from the object table (tools/gen_image_prompts.py) instead",
+    )
     ap.add_argument("--reasoner", default="heuristic", help="heuristic (default), hf or openai_compat")
     ap.add_argument("--model", default=None, help="the reasoner's model (hub id, folder, GGUF, or server model)")
-    ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                    help="a reasoner option, e.g. base_url=http://127.0.0.1:8080/v1 or gguf_file=model.gguf")
+    ap.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a reasoner option, e.g. base_url=http://127.0.0.1:8080/v1 or gguf_file=model.gguf",
+    )
     args = ap.parse_args()
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mmthink-eval-"))
     options = dict(o.split("=", 1) for o in args.option)
-    agent = Agent.from_profile("embedded", reasoner=args.reasoner, reasoner_model=args.model,
-                               reasoner_options=options) if args.reasoner != "heuristic" else None
+    agent = (
+        Agent.from_profile("embedded", reasoner=args.reasoner, reasoner_model=args.model, reasoner_options=options)
+        if args.reasoner != "heuristic"
+        else None
+    )
     items = None
     if args.generated:
         sys.path.insert(0, str(ROOT / "tools"))
@@ -151,9 +182,14 @@ def main() -> int:
         for col in ("prompt", "drafts", "first sketch", "final", "status", "final failures"):
             t.add_column(col)
         for r in report["rows"]:
-            t.add_row(r["prompt"], str(r["drafts"]), "✓" if r["first"] else "✗ " + "; ".join(r["first_fails"]),
-                      "✓" if r["final"] else "✗", r["status"] + ("" if r["own_plan"] else " (fallback)"),
-                      "; ".join(r["final_fails"]))
+            t.add_row(
+                r["prompt"],
+                str(r["drafts"]),
+                "✓" if r["first"] else "✗ " + "; ".join(r["first_fails"]),
+                "✓" if r["final"] else "✗",
+                r["status"] + ("" if r["own_plan"] else " (fallback)"),
+                "; ".join(r["final_fails"]),
+            )
         Console().print(t)
     summary = {k: v for k, v in report.items() if k != "rows"}
     print(json.dumps(summary))

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmthink.modalities.speech.critic import SpeechCritic, transcribe, wer# noqa: E402
-from mmthink.modalities.speech.tts import Shaping, SpeechTool, revise, shaping_for# noqa: E402
+from mmthink.modalities.speech.critic import SpeechCritic, transcribe, wer  # noqa: E402
+from mmthink.modalities.speech.tts import Shaping, SpeechTool, revise, shaping_for  # noqa: E402
 
 
 def targets_met(c) -> bool:
@@ -36,7 +36,7 @@ def evaluate(path: Path, rounds: int = 4) -> dict:
         wer_plain = wer(it["text"], transcribe(*plain.payload))
         shaping = shaping_for(it["emotion"])
         first = None
-        for r in range(rounds):
+        for r in range(rounds):  # noqa: B007 - r counts the takes, read after the loop
             t = time.perf_counter()
             art = tool.render(it["text"], emotion=it["emotion"], shaping=shaping)
             synth_s += time.perf_counter() - t
@@ -46,18 +46,32 @@ def evaluate(path: Path, rounds: int = 4) -> dict:
             if c.passed:
                 break
             shaping = revise(shaping, c, it["emotion"])
-        rows.append({"emotion": it["emotion"], "text": it["text"], "first": targets_met(first),
-                     "after": targets_met(c), "passed": c.passed, "takes": r + 1, "wer_plain": wer_plain,
-                     "wer_shaped": c.metrics["wer"], "findings": c.findings})
+        rows.append(
+            {
+                "emotion": it["emotion"],
+                "text": it["text"],
+                "first": targets_met(first),
+                "after": targets_met(c),
+                "passed": c.passed,
+                "takes": r + 1,
+                "wer_plain": wer_plain,
+                "wer_shaped": c.metrics["wer"],
+                "findings": c.findings,
+            }
+        )
     n = len(rows) or 1
-    return {"items": len(rows), "targets_met_first": round(sum(r["first"] for r in rows) / n, 3),
-            "targets_met_after": round(sum(r["after"] for r in rows) / n, 3),
-            "passed_after": round(sum(r["passed"] for r in rows) / n, 3),
-            "mean_takes": round(sum(r["takes"] for r in rows) / n, 2),
-            "wer_unshaped": round(sum(r["wer_plain"] for r in rows) / n, 4),
-            "wer_shaped": round(sum(r["wer_shaped"] for r in rows) / n, 4),
-            "synthesis_rtf": round(synth_s / max(audio_s, 1e-6), 4), "seconds": round(time.time() - t0, 1),
-            "rows": rows}
+    return {
+        "items": len(rows),
+        "targets_met_first": round(sum(r["first"] for r in rows) / n, 3),
+        "targets_met_after": round(sum(r["after"] for r in rows) / n, 3),
+        "passed_after": round(sum(r["passed"] for r in rows) / n, 3),
+        "mean_takes": round(sum(r["takes"] for r in rows) / n, 2),
+        "wer_unshaped": round(sum(r["wer_plain"] for r in rows) / n, 4),
+        "wer_shaped": round(sum(r["wer_shaped"] for r in rows) / n, 4),
+        "synthesis_rtf": round(synth_s / max(audio_s, 1e-6), 4),
+        "seconds": round(time.time() - t0, 1),
+        "rows": rows,
+    }
 
 
 def main() -> int:
@@ -75,8 +89,15 @@ def main() -> int:
         for col in ("emotion", "takes", "first", "after", "WER plain", "WER shaped", "last findings"):
             t.add_column(col)
         for r in report["rows"]:
-            t.add_row(r["emotion"], str(r["takes"]), "✓" if r["first"] else "✗", "✓" if r["after"] else "✗",
-                      f"{r['wer_plain']:.2f}", f"{r['wer_shaped']:.2f}", "; ".join(r["findings"][:2]))
+            t.add_row(
+                r["emotion"],
+                str(r["takes"]),
+                "✓" if r["first"] else "✗",
+                "✓" if r["after"] else "✗",
+                f"{r['wer_plain']:.2f}",
+                f"{r['wer_shaped']:.2f}",
+                "; ".join(r["findings"][:2]),
+            )
         Console().print(t)
     print(json.dumps({k: v for k, v in report.items() if k != "rows"}))
     return 0

@@ -39,22 +39,30 @@ if str(ROOT) not in sys.path:
 
 from mmthink.agent import Agent  # noqa: E402
 from mmthink.config import make_config  # noqa: E402
-from mmthink.modalities.base import Critique# noqa: E402
-from mmthink.core.faults import FaultPolicy# noqa: E402
-from mmthink.modalities.base import Artifact, ImageArtifact, Placed# noqa: E402
-from mmthink.modalities.base import Modality, RunContext# noqa: E402
-from mmthink.modalities.image.scene import Scene, normalize_name
+from mmthink.core.faults import FaultPolicy  # noqa: E402
 from mmthink.core.tags import Tag
+from mmthink.modalities.base import (  # noqa: E402  # noqa: E402
+    Artifact,
+    Critique,  # noqa: E402
+    ImageArtifact,
+    Modality,
+    Placed,
+    RunContext,
+)
+from mmthink.modalities.image.scene import Scene, normalize_name
+from mmthink.modalities.image.vocab import COLORS  # noqa: E402
 from mmthink.reasoners.scripted import DemoScript, ScriptedReasoner  # noqa: E402
-from mmthink.modalities.image.vocab import COLORS# noqa: E402
 
 IMAGE_REQUEST = "Please create a cinematic image of an interstellar war. It needs to be epic."
 SPEECH_SCRIPT = DemoScript(
-    name="tones", request='Say "we still have time to heal our planet" with hope', modality="speech",
-    thinking='A short hopeful line. Let me try it once:\n'
-             '<draft_audio id="a1" emotion="hope">We still have time to heal our planet.</draft_audio>\n'
-             'That is clear enough.\n',
-    answer="Here is the line.\n<final_speech/>")
+    name="tones",
+    request='Say "we still have time to heal our planet" with hope',
+    modality="speech",
+    thinking="A short hopeful line. Let me try it once:\n"
+    '<draft_audio id="a1" emotion="hope">We still have time to heal our planet.</draft_audio>\n'
+    "That is clear enough.\n",
+    answer="Here is the line.\n<final_speech/>",
+)
 SEED = 7
 
 
@@ -68,8 +76,9 @@ class BoxBackend:
     _H = {"left": 0.22, "center": 0.5, "right": 0.78}
     _V = {"top": 0.22, "middle": 0.5, "bottom": 0.78}
 
-    def render(self, scene: Scene, *, quality: str, size: tuple[int, int], seed: int, style: Any = None,
-               init: Any = None) -> ImageArtifact:
+    def render(
+        self, scene: Scene, *, quality: str, size: tuple[int, int], seed: int, style: Any = None, init: Any = None
+    ) -> ImageArtifact:
         import random
 
         from PIL import Image, ImageDraw
@@ -93,23 +102,38 @@ class BoxBackend:
                 box = (max(0, x), max(0, y), min(w, x + bw), min(h, y + bh))
                 if box[2] <= box[0] or box[3] <= box[1]:
                     continue
-                draw.rectangle((box[0], box[1], box[2] - 1, box[3] - 1), fill=rgb,
-                               outline=(0, 0, 0) if quality == "final" else None)
+                draw.rectangle(
+                    (box[0], box[1], box[2] - 1, box[3] - 1),
+                    fill=rgb,
+                    outline=(0, 0, 0) if quality == "final" else None,
+                )
                 area = (box[2] - box[0]) * (box[3] - box[1])
                 placed.append(Placed(normalize_name(el.name), i, box, "generic", el.color, rgb, z, 1.0, area))
         buf = io.BytesIO()
         img.save(buf, "PNG")
-        return ImageArtifact("image", buf.getvalue(), "png",
-                             {"backend": self.name, "quality": quality, "size": [w, h], "seed": seed},
-                             img, placed, bg)
+        return ImageArtifact(
+            "image",
+            buf.getvalue(),
+            "png",
+            {"backend": self.name, "quality": quality, "size": [w, h], "seed": seed},
+            img,
+            placed,
+            bg,
+        )
 
 
 def zero_size_png() -> bytes:
     """A PNG whose header says 0 x 0 pixels: what a broken encoder can write."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 0, 0, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 0, 0, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
 
 
 class Faulty:
@@ -119,8 +143,14 @@ class Faulty:
     to be killed), empty, zero (a 0 x 0 image), nan, silent. ``always`` applies to every call.
     """
 
-    def __init__(self, inner: Any, plan: dict[int, str] | None = None, always: str | None = None,
-                 marker: str | Path | None = None, hang_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        plan: dict[int, str] | None = None,
+        always: str | None = None,
+        marker: str | Path | None = None,
+        hang_s: float = 60.0,
+    ) -> None:
         self.inner = inner
         self.plan = dict(plan or {})
         self.always = always
@@ -176,8 +206,9 @@ def wav_bytes(samples: Any, rate: int, float_format: bool = False) -> bytes:
     import soundfile as sf
 
     buf = io.BytesIO()
-    sf.write(buf, np.asarray(samples, dtype=np.float32), rate, format="WAV",
-             subtype="FLOAT" if float_format else "PCM_16")
+    sf.write(
+        buf, np.asarray(samples, dtype=np.float32), rate, format="WAV", subtype="FLOAT" if float_format else "PCM_16"
+    )
     return buf.getvalue()
 
 
@@ -197,9 +228,13 @@ class ToneVoice:
             parts.append(0.3 * np.sin(2 * np.pi * (220 + 20 * ((i + seed) % 7)) * t))
             parts.append(np.zeros(int(0.04 * self.rate)))
         samples = np.concatenate(parts).astype(np.float32)
-        return Artifact("audio", wav_bytes(samples, self.rate), "wav",
-                        {"backend": self.name, "seconds": len(samples) / self.rate, "sample_rate": self.rate},
-                        (samples, self.rate))
+        return Artifact(
+            "audio",
+            wav_bytes(samples, self.rate),
+            "wav",
+            {"backend": self.name, "seconds": len(samples) / self.rate, "sample_rate": self.rate},
+            (samples, self.rate),
+        )
 
 
 class ToneHandler:
@@ -219,8 +254,12 @@ class ToneHandler:
         rms = float(np.sqrt(np.mean(np.square(samples))))
         expected = words * 0.16
         ok = abs(seconds - expected) < 0.05 and rms > 0.05
-        return Critique(1.0 if ok else 0.3, ok, [] if ok else [f"{seconds:.2f} s for {words} words"],
-                        {"seconds": seconds, "rms": rms})
+        return Critique(
+            1.0 if ok else 0.3,
+            ok,
+            [] if ok else [f"{seconds:.2f} s for {words} words"],
+            {"seconds": seconds, "rms": rms},
+        )
 
     def restore(self, record: dict[str, Any], data: bytes) -> Artifact:
         import numpy as np
@@ -243,8 +282,10 @@ class ToneComposer:
         arts = [ctx.cache.get(d["id"]) or self.handler.restore(d, ctx.read_asset(d["asset"])) for d in takes]
         samples = np.concatenate([a.payload[0] for a in arts])
         rate = arts[0].payload[1]
-        return (Artifact("audio", wav_bytes(samples, rate), "wav", {"seconds": len(samples) / rate}, (samples, rate)),
-                {"ref": ",".join(d["id"] for d in takes)})
+        return (
+            Artifact("audio", wav_bytes(samples, rate), "wav", {"seconds": len(samples) / rate}, (samples, rate)),
+            {"ref": ",".join(d["id"] for d in takes)},
+        )
 
 
 # ------------------------------------------------------------------ agents
@@ -265,18 +306,33 @@ def toy_modalities(backend: Any, voice: Any = None) -> dict[str, Modality]:
 
     sketch = SketchHandler(backend, ImageCritic())
     tones = ToneHandler(voice or ToneVoice())
-    return {"image": Modality("image", {"sketch": sketch}, ImageComposer(sketch), "final_image"),
-            "speech": Modality("speech", {"draft_audio": tones}, ToneComposer(tones), "final_speech")}
+    return {
+        "image": Modality("image", {"sketch": sketch}, ImageComposer(sketch), "final_image"),
+        "speech": Modality("speech", {"draft_audio": tones}, ToneComposer(tones), "final_speech"),
+    }
 
 
-def toy_agent(out: str | Path, *, backend: Any = None, voice: Any = None, script: str | DemoScript = "image",
-              reasoner: Any = None, policy: FaultPolicy | None = None, **kw: Any) -> Agent:
+def toy_agent(
+    out: str | Path,
+    *,
+    backend: Any = None,
+    voice: Any = None,
+    script: str | DemoScript = "image",
+    reasoner: Any = None,
+    policy: FaultPolicy | None = None,
+    **kw: Any,
+) -> Agent:
     """The scripted image demo (or ``script``) with a real critic and a given renderer / voice."""
     backend = backend or image_backend()
     named = {"reasoner": "scripted", "script": script} if reasoner is None and isinstance(script, str) else {}
-    return Agent(reasoner or ScriptedReasoner(script), config=make_config("embedded", out_dir=str(out), **named),
-                 modalities=toy_modalities(backend, voice), image_backend=backend,
-                 policy=policy or FaultPolicy.quick(timeout_s=3.0), **kw)
+    return Agent(
+        reasoner or ScriptedReasoner(script),
+        config=make_config("embedded", out_dir=str(out), **named),
+        modalities=toy_modalities(backend, voice),
+        image_backend=backend,
+        policy=policy or FaultPolicy.quick(timeout_s=3.0),
+        **kw,
+    )
 
 
 # ------------------------------------------------------------------ judging
@@ -287,8 +343,14 @@ def signature(run_dir: Path) -> list[tuple[Any, ...]]:
         if not line.strip():
             continue
         d = json.loads(line)
-        parts = tuple((p.get("type"), p.get("text") if p.get("type") != "text" or "Traceback" not in
-                       (p.get("text") or "") else "tb", p.get("asset")) for p in d.get("parts") or [])
+        parts = tuple(
+            (
+                p.get("type"),
+                p.get("text") if p.get("type") != "text" or "Traceback" not in (p.get("text") or "") else "tb",
+                p.get("asset"),
+            )
+            for p in d.get("parts") or []
+        )
         out.append((d["kind"], d["node"], d.get("title"), d.get("ref"), parts))
     return out
 
@@ -309,15 +371,33 @@ def compare(run_dir: Path, ref_dir: Path | None) -> dict[str, Any]:
         row["lost"] = sum((want - got).values())
         row["dup"] = sum((got - want).values())
         ref_final = load_trace(ref_dir).final_path
-        row["same_final"] = bool(trace.final_path and ref_final
-                                 and trace.final_path.read_bytes() == ref_final.read_bytes())
+        row["same_final"] = bool(
+            trace.final_path and ref_final and trace.final_path.read_bytes() == ref_final.read_bytes()
+        )
     return row
 
 
-def child_cmd(out: Path, run_id: str, *, kill_node: str | None = None, kill_nth: int = 1,
-              plan: dict[int, str] | None = None, marker: Path | None = None, seed: int = SEED) -> list[str]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "child", "--out", str(out), "--run-id", run_id,
-           "--seed", str(seed)]
+def child_cmd(
+    out: Path,
+    run_id: str,
+    *,
+    kill_node: str | None = None,
+    kill_nth: int = 1,
+    plan: dict[int, str] | None = None,
+    marker: Path | None = None,
+    seed: int = SEED,
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "child",
+        "--out",
+        str(out),
+        "--run-id",
+        run_id,
+        "--seed",
+        str(seed),
+    ]
     if kill_node:
         cmd += ["--kill-node", kill_node, "--kill-nth", str(kill_nth)]
     if plan:
@@ -363,37 +443,63 @@ class Drills:
         self.ref = ref.trace
 
     def add(self, drill: str, ok: bool, row: dict[str, Any], detail: str = "") -> None:
-        self.rows.append({"drill": drill, "ok": bool(ok), "lost": row.get("lost", 0), "dup": row.get("dup", 0),
-                          "verify_fail": 1 if row.get("verify") else 0, "detail": detail or "; ".join(row.get("verify") or [])})
+        self.rows.append(
+            {
+                "drill": drill,
+                "ok": bool(ok),
+                "lost": row.get("lost", 0),
+                "dup": row.get("dup", 0),
+                "verify_fail": 1 if row.get("verify") else 0,
+                "detail": detail or "; ".join(row.get("verify") or []),
+            }
+        )
 
     # kill a child at a node, resume here, compare with the reference
     def kill(self, name: str, *, node: str | None = None, nth: int = 1, plan: dict[int, str] | None = None) -> None:
         rid = "kill-" + "".join(c if c.isalnum() else "-" for c in name)
         out = self.work / rid
-        proc = subprocess.run(child_cmd(out, rid, kill_node=node, kill_nth=nth, plan=plan), capture_output=True,
-                              timeout=120)
+        proc = subprocess.run(
+            child_cmd(out, rid, kill_node=node, kill_nth=nth, plan=plan), capture_output=True, timeout=120
+        )
         killed = proc.returncode == -signal.SIGKILL
         counter = Faulty(image_backend())
         res = toy_agent(out, backend=counter).resume(out / rid)
         row = compare(out / rid, self.ref)
         ok = killed and res.ok and row["same_final"] and not row["lost"] and not row["dup"] and not row["verify"]
-        self.add(f"kill at {name}", ok, row, f"killed={killed}, resumed {res.status}, renders on resume "
-                                            f"{counter.calls}, same final={row['same_final']}")
+        self.add(
+            f"kill at {name}",
+            ok,
+            row,
+            f"killed={killed}, resumed {res.status}, renders on resume {counter.calls}, same final={row['same_final']}",
+        )
 
-    def backend(self, name: str, *, plan: dict[int, str] | None = None, always: str | None = None,
-                expect: str = "failed", speech: bool = False, contains: str = "") -> None:
+    def backend(
+        self,
+        name: str,
+        *,
+        plan: dict[int, str] | None = None,
+        always: str | None = None,
+        expect: str = "failed",
+        speech: bool = False,
+        contains: str = "",
+    ) -> None:
         out = self.work / ("backend-" + "".join(c if c.isalnum() else "-" for c in name))
         faulty = Faulty(ToneVoice() if speech else image_backend(), plan, always, hang_s=30.0)
         self._hung.append(faulty)
         kw = {"voice": faulty, "script": SPEECH_SCRIPT} if speech else {"backend": faulty}
         agent = toy_agent(out, policy=FaultPolicy.quick(timeout_s=1.0, attempts=2), **kw)
-        res = agent.run(SPEECH_SCRIPT.request if speech else IMAGE_REQUEST, seed=SEED,
-                        modality="speech" if speech else None)
+        res = agent.run(
+            SPEECH_SCRIPT.request if speech else IMAGE_REQUEST, seed=SEED, modality="speech" if speech else None
+        )
         row = compare(res.trace, None if speech or expect != "succeeded" else self.ref)
         errors = [json.loads(x) for x in (res.trace / "steps.jsonl").read_text().splitlines() if '"error"' in x]
         recorded = any(e["kind"] == "error" for e in errors)
-        ok = res.status == expect and recorded and not row["verify"] and (contains in (res.reason or "")
-                                                                           if expect == "failed" else True)
+        ok = (
+            res.status == expect
+            and recorded
+            and not row["verify"]
+            and (contains in (res.reason or "") if expect == "failed" else True)
+        )
         if expect == "succeeded" and not speech:
             ok = ok and row["same_final"] is True
             row["lost"] = row["dup"] = 0  # error steps are expected extras here; lost counted below
@@ -446,10 +552,18 @@ class Drills:
             setattr(cls, name, original)
         row = compare(res.trace, None)
         manifest = json.loads((res.trace / "manifest.json").read_text())
-        ok = res.status == manifest["status"] == "failed" and manifest["reason"] == res.reason and \
-            (res.reason or "").startswith("disk full while") and not row["verify"]
-        self.add(f"disk full at the {'SQLite checkpoint' if where == 'checkpoint' else 'steps.jsonl append'}", ok,
-                 row, f"{res.status}: {res.reason}")
+        ok = (
+            res.status == manifest["status"] == "failed"
+            and manifest["reason"] == res.reason
+            and (res.reason or "").startswith("disk full while")
+            and not row["verify"]
+        )
+        self.add(
+            f"disk full at the {'SQLite checkpoint' if where == 'checkpoint' else 'steps.jsonl append'}",
+            ok,
+            row,
+            f"{res.status}: {res.reason}",
+        )
 
     def moved(self, how: str) -> None:
         """A killed run moved (or copied) to another folder resumes where it lies, same final as the reference."""
@@ -466,10 +580,20 @@ class Drills:
         except Exception as e:  # the old refusal ("has moved since") counts as a failed drill
             status = f"{type(e).__name__}: {e}"
         row = compare(dest, self.ref)
-        ok = killed and status == "succeeded" and row["same_final"] and not row["lost"] and not row["dup"] \
+        ok = (
+            killed
+            and status == "succeeded"
+            and row["same_final"]
+            and not row["lost"]
+            and not row["dup"]
             and not row["verify"]
-        self.add(f"killed run {how} to another folder, resumed there", ok, row,
-                 f"killed={killed}, resumed {status}, same final={row['same_final']}")
+        )
+        self.add(
+            f"killed run {how} to another folder, resumed there",
+            ok,
+            row,
+            f"killed={killed}, resumed {status}, same final={row['same_final']}",
+        )
 
     def bad_inputs(self) -> None:
         """Bad CLI and API input: exit 2 / InputError naming the field, nothing written."""
@@ -482,11 +606,18 @@ class Drills:
         a_file = self.work / "a-file.txt"
         a_file.write_text("x")
         huge = str(10**29)
-        cli_cases = [["run", "a red \udcff apple"], ["run", "apple", "--budget-tokens", huge],
-                     ["run", "apple", "--best-of", huge], ["run", "apple", "--max-drafts", huge],
-                     ["run", "apple", "--seed", huge], ["run", "apple", "--width", huge],
-                     ["run", "apple", "--max-seconds", "nan"], ["run", "apple", "--max-seconds", "inf"],
-                     ["run", "apple", "--max-seconds", "1e309"], ["run", "apple", "--device", "tpu"]]
+        cli_cases = [
+            ["run", "a red \udcff apple"],
+            ["run", "apple", "--budget-tokens", huge],
+            ["run", "apple", "--best-of", huge],
+            ["run", "apple", "--max-drafts", huge],
+            ["run", "apple", "--seed", huge],
+            ["run", "apple", "--width", huge],
+            ["run", "apple", "--max-seconds", "nan"],
+            ["run", "apple", "--max-seconds", "inf"],
+            ["run", "apple", "--max-seconds", "1e309"],
+            ["run", "apple", "--device", "tpu"],
+        ]
         cli_cases = [c + ["--out", str(out), "-q"] for c in cli_cases]
         cli_cases += [["run", "apple", "--out", o, "-q"] for o in (str(a_file), str(a_file / "x"), "o" * 5000, "")]
         held = 0
@@ -496,12 +627,18 @@ class Drills:
                 rc = cli.main(argv)
             held += rc == 2 and err.getvalue().startswith("mmthink: error: ") and err.getvalue().count("\n") == 1
         agent = toy_agent(out)
-        api_cases = [lambda: agent.stream(IMAGE_REQUEST, out=123), lambda: agent.stream(IMAGE_REQUEST, run_id=5),
-                     lambda: agent.stream("a\x00b"), lambda: agent.stream(IMAGE_REQUEST, max_seconds=float("nan")),
-                     lambda: agent.run(IMAGE_REQUEST, on_token="x"), lambda: agent.resume(123),
-                     lambda: Agent.from_profile(thinking=5), lambda: Agent.from_profile(reasoner_options=5),
-                     lambda: Agent.from_profile(limits={"max_drafts": float("nan")}),
-                     lambda: __import__("mmthink").load_trace(None)]
+        api_cases = [
+            lambda: agent.stream(IMAGE_REQUEST, out=123),
+            lambda: agent.stream(IMAGE_REQUEST, run_id=5),
+            lambda: agent.stream("a\x00b"),
+            lambda: agent.stream(IMAGE_REQUEST, max_seconds=float("nan")),
+            lambda: agent.run(IMAGE_REQUEST, on_token="x"),
+            lambda: agent.resume(123),
+            lambda: Agent.from_profile(thinking=5),
+            lambda: Agent.from_profile(reasoner_options=5),
+            lambda: Agent.from_profile(limits={"max_drafts": float("nan")}),
+            lambda: __import__("mmthink").load_trace(None),
+        ]
         for call in api_cases:
             try:
                 call()
@@ -511,9 +648,16 @@ class Drills:
                 pass
         written = out.exists() and any(out.iterdir())
         total = len(cli_cases) + len(api_cases)
-        self.rows.append({"drill": f"bad inputs: {len(cli_cases)} CLI, {len(api_cases)} API", "ok": held == total
-                          and not written, "lost": 0, "dup": 0, "verify_fail": 0,
-                          "detail": f"{held}/{total} refused naming the field; folder written: {written}"})
+        self.rows.append(
+            {
+                "drill": f"bad inputs: {len(cli_cases)} CLI, {len(api_cases)} API",
+                "ok": held == total and not written,
+                "lost": 0,
+                "dup": 0,
+                "verify_fail": 0,
+                "detail": f"{held}/{total} refused naming the field; folder written: {written}",
+            }
+        )
 
     def threads(self) -> None:
         out = self.work / "threads"
@@ -525,18 +669,25 @@ class Drills:
         for t in ts:
             t.join(120)
         rows = [compare(r.trace, self.ref) for r in results]
-        ok = len(results) == 3 and len({r.trace for r in results}) == 3 and all(r.ok for r in results) and \
-            all(x["same_final"] and not x["lost"] and not x["dup"] and not x["verify"] for x in rows)
+        ok = (
+            len(results) == 3
+            and len({r.trace for r in results}) == 3
+            and all(r.ok for r in results)
+            and all(x["same_final"] and not x["lost"] and not x["dup"] and not x["verify"] for x in rows)
+        )
         self.add("3 runs in threads", ok, _sum(rows), f"{[r.status for r in results]}")
 
     def processes(self) -> None:
         out = self.work / "procs"
-        procs = [subprocess.Popen(child_cmd(out, f"proc-{i}"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                 for i in range(2)]
+        procs = [
+            subprocess.Popen(child_cmd(out, f"proc-{i}"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for i in range(2)
+        ]
         codes = [p.wait(120) for p in procs]
         rows = [compare(out / f"proc-{i}", self.ref) for i in range(2)]
-        ok = codes == [0, 0] and all(x["same_final"] and not x["lost"] and not x["dup"] and not x["verify"]
-                                     for x in rows)
+        ok = codes == [0, 0] and all(
+            x["same_final"] and not x["lost"] and not x["dup"] and not x["verify"] for x in rows
+        )
         self.add("2 runs in processes", ok, _sum(rows), f"exit codes {codes}")
 
     def tamper(self) -> None:
@@ -554,8 +705,16 @@ class Drills:
             detected = False
         except BundleError:
             detected = True
-        self.rows.append({"drill": "tampered bundle", "ok": detected, "lost": 0, "dup": 0, "verify_fail": 0,
-                          "detail": "tampering detected by load_trace" if detected else "NOT detected"})
+        self.rows.append(
+            {
+                "drill": "tampered bundle",
+                "ok": detected,
+                "lost": 0,
+                "dup": 0,
+                "verify_fail": 0,
+                "detail": "tampering detected by load_trace" if detected else "NOT detected",
+            }
+        )
 
     def hostile_bundles(self) -> None:
         """Bundles made to hurt the reader (see ``hostile_bundle_rows``), built from the reference run."""
@@ -567,8 +726,11 @@ class Drills:
 
 
 def _sum(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"lost": sum(r["lost"] for r in rows), "dup": sum(r["dup"] for r in rows),
-            "verify": [v for r in rows for v in r["verify"]]}
+    return {
+        "lost": sum(r["lost"] for r in rows),
+        "dup": sum(r["dup"] for r in rows),
+        "verify": [v for r in rows for v in r["verify"]],
+    }
 
 
 # ------------------------------------------------------------------ hostile bundles
@@ -584,8 +746,29 @@ def _raw_zip(path: Path, entries: list[tuple[str, bytes, int, int, int]]) -> Pat
             n = name.encode()
             head = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 0, crc, len(data), size, len(n), 0)
             f.write(head + n + data)
-            central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 0, crc, len(data),
-                                       size, len(n), 0, 0, 0, 0, 0o100644 << 16, off) + n)
+            central.append(
+                struct.pack(
+                    "<4s6H3L5H2L",
+                    b"PK\x01\x02",
+                    20,
+                    20,
+                    0,
+                    method,
+                    0,
+                    0,
+                    crc,
+                    len(data),
+                    size,
+                    len(n),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0o100644 << 16,
+                    off,
+                )
+                + n
+            )
             off += len(head) + len(n) + len(data)
         cd = b"".join(central)
         f.write(cd)
@@ -599,8 +782,11 @@ def _raw_zip(path: Path, entries: list[tuple[str, bytes, int, int, int]]) -> Pat
 
 
 def _bundle_entries(root: Path, top: str = "run") -> list[tuple[str, bytes, int, int, int]]:
-    return [(f"{top}/{p.relative_to(root).as_posix()}", p.read_bytes(), zlib.crc32(p.read_bytes()),
-             p.stat().st_size, 0) for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+    return [
+        (f"{top}/{p.relative_to(root).as_posix()}", p.read_bytes(), zlib.crc32(p.read_bytes()), p.stat().st_size, 0)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    ]
 
 
 def _cli_measured(args: list[str], work: Path, name: str) -> dict[str, Any]:
@@ -611,15 +797,23 @@ def _cli_measured(args: list[str], work: Path, name: str) -> dict[str, Any]:
     out_f, err_f, rss_f = work / f"{name}.out", work / f"{name}.err", work / f"{name}.rss"
     # a small wrapper starts the CLI: Linux counts the RSS of the process a child was forked from in
     # the child's peak, so forking straight from this (large) process would overstate it
-    wrap = ("import resource, subprocess, sys; rc = subprocess.call([sys.executable, '-m', 'mmthink.cli', "
-            "*sys.argv[2:]]); open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN)"
-            ".ru_maxrss)); sys.exit(rc)")
+    wrap = (
+        "import resource, subprocess, sys; rc = subprocess.call([sys.executable, '-m', 'mmthink.cli', "
+        "*sys.argv[2:]]); open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN)"
+        ".ru_maxrss)); sys.exit(rc)"
+    )
     with open(out_f, "wb") as o, open(err_f, "wb") as e:
         rc = subprocess.call([sys.executable, "-c", wrap, str(rss_f), *args], stdout=o, stderr=e, env=env)
     out, err = out_f.read_text("utf-8", "replace"), err_f.read_text("utf-8", "replace")
     raw = [c for c in out + err if not (c.isprintable() or c == "\n")]
-    return {"rc": rc, "out": out, "err": err, "mib": round(int(rss_f.read_text()) / 1024, 1),
-            "clean": not raw and "Traceback" not in err, "tmp_left": len(list(tmp.iterdir()))}
+    return {
+        "rc": rc,
+        "out": out,
+        "err": err,
+        "mib": round(int(rss_f.read_text()) / 1024, 1),
+        "clean": not raw and "Traceback" not in err,
+        "tmp_left": len(list(tmp.iterdir())),
+    }
 
 
 def hostile_bundle_rows(ref: Path, work: Path) -> list[dict[str, Any]]:
@@ -651,8 +845,11 @@ def hostile_bundle_rows(ref: Path, work: Path) -> list[dict[str, Any]]:
     r = _cli_measured(["view", str(b)], work, "scripted")
     page = Path(r["out"].strip())
     fresh = r["rc"] == 0 and page.is_file() and b.resolve() not in page.resolve().parents
-    row("bundle: a scripted index.html (view)", fresh and "__owned" not in page.read_text("utf-8"),
-        f"exit {r['rc']}, page rendered at {page.parent.name}/index.html, bundle page not used")
+    row(
+        "bundle: a scripted index.html (view)",
+        fresh and "__owned" not in page.read_text("utf-8"),
+        f"exit {r['rc']}, page rendered at {page.parent.name}/index.html, bundle page not used",
+    )
     for name in ("steps.jsonl", "manifest.json"):
         b = copy("link-" + name)
         (b / name).rename(work / ("outside-" + name))
@@ -666,38 +863,60 @@ def hostile_bundle_rows(ref: Path, work: Path) -> list[dict[str, Any]]:
     refused("bundle: escape codes in an asset name", b, "\\x1b[2J")
     from mmthink.trace.viewer import render
 
-    page_html = render({}, [{"index": '1"><script>alert(1)</script>', "kind": "draft", "ref": "s1", "parts": []},
-                            {"index": 1, "kind": "observation", "ref": "s1", "parts": []}])
-    row("viewer: a draft index in an href", page_html.count("<script") == 2 and "&quot;&gt;&lt;script" in page_html,
-        "escaped in the href; the page has only its own two scripts")
+    page_html = render(
+        {},
+        [
+            {"index": '1"><script>alert(1)</script>', "kind": "draft", "ref": "s1", "parts": []},
+            {"index": 1, "kind": "observation", "ref": "s1", "parts": []},
+        ],
+    )
+    row(
+        "viewer: a draft index in an href",
+        page_html.count("<script") == 2 and "&quot;&gt;&lt;script" in page_html,
+        "escaped in the href; the page has only its own two scripts",
+    )
 
     # zips
     base = _bundle_entries(ref)
     zeros = zlib.compressobj(9, zlib.DEFLATED, -15)
     block = zeros.compress(bytes(8 * 1024**2)) + zeros.flush()
     crc = zlib.crc32(bytes(8 * 1024**2))
-    bomb = _raw_zip(work / "bomb.mmtrace", base + [(f"run/assets/{i:064x}.wav", block, crc, 8 * 1024**2, 8)
-                                                   for i in range(511)])
+    bomb = _raw_zip(
+        work / "bomb.mmtrace", base + [(f"run/assets/{i:064x}.wav", block, crc, 8 * 1024**2, 8) for i in range(511)]
+    )
     r = refused("zip: 511 entries of 8 MiB zeros", bomb, "a zip bomb")
     rows[-1]["detail"] = f"{bomb.stat().st_size / 1e6:.1f} MB file refused, nothing written; " + rows[-1]["detail"]
     many = _raw_zip(work / "many.mmtrace", base + [(f"run/{i:07d}", b"", 0, 0, 0) for i in range(400_000)])
     refused("zip: 400,000 entries", many, f"{len(base) + 400_000} entries, more than the 10000")
-    refused("zip: a file that is also a folder", _raw_zip(work / "ff.mmtrace", base + [("run/assets", b"x",
-                                                                                          zlib.crc32(b"x"), 1, 0)]),
-            "both a file and a folder")
-    refused("zip: a 300-byte name", _raw_zip(work / "long.mmtrace", base + [("run/" + "a" * 300, b"", 0, 0, 0)]),
-            "longer than 255")
+    refused(
+        "zip: a file that is also a folder",
+        _raw_zip(work / "ff.mmtrace", base + [("run/assets", b"x", zlib.crc32(b"x"), 1, 0)]),
+        "both a file and a folder",
+    )
+    refused(
+        "zip: a 300-byte name",
+        _raw_zip(work / "long.mmtrace", base + [("run/" + "a" * 300, b"", 0, 0, 0)]),
+        "longer than 255",
+    )
     good = _raw_zip(work / "good.mmtrace", base)
-    bad = _raw_zip(work / "bad.mmtrace", [(n, d[:-1] + b"!" if "/assets/" in n else d, zlib.crc32(
-        d[:-1] + b"!" if "/assets/" in n else d), s, m) for n, d, _, s, m in base])
+    bad = _raw_zip(
+        work / "bad.mmtrace",
+        [
+            (n, d[:-1] + b"!" if "/assets/" in n else d, zlib.crc32(d[:-1] + b"!" if "/assets/" in n else d), s, m)
+            for n, d, _, s, m in base
+        ],
+    )
     left, codes = 0, []
     for z in (good, bad):
         for cmd in ("verify", "view"):
             r = _cli_measured([cmd, str(z)], work, f"temp-{z.stem}-{cmd}")
             left += r["tmp_left"]
             codes.append(r["rc"])
-    row("zip: temp copies after verify/view (ok and refused)", codes == [0, 0, 3, 3] and left == 0,
-        f"exit codes {codes}, {left} file(s) left in the temp folder")
+    row(
+        "zip: temp copies after verify/view (ok and refused)",
+        codes == [0, 0, 3, 3] and left == 0,
+        f"exit codes {codes}, {left} file(s) left in the temp folder",
+    )
 
     # the loader
     def with_line(name: str, line: bytes) -> Path:
@@ -707,15 +926,21 @@ def hostile_bundle_rows(ref: Path, work: Path) -> list[dict[str, Any]]:
         return b
 
     refused("loader: 100,000 nested arrays", with_line("deep", b"[" * 100_000 + b"]" * 100_000), "nested more than 64")
-    refused('loader: a step whose parts are ["hello"]', with_line("hello", b'{"index": 99, "kind": "thought", '
-                                                                          b'"parts": ["hello"]}'),
-            "parts[0] must be an object")
-    refused("loader: an object as an asset", with_line("obj", b'{"index": 99, "kind": "draft", "parts": '
-                                                               b'[{"type": "image", "asset": {"a": 1}}]}'),
-            "parts[0].asset must be a string")
-    refused("loader: NaN and Infinity literals", with_line("nan", b'{"index": 99, "kind": "thought", "parts": [], '
-                                                                   b'"score": NaN, "started": Infinity}'),
-            "NaN is not JSON")
+    refused(
+        'loader: a step whose parts are ["hello"]',
+        with_line("hello", b'{"index": 99, "kind": "thought", "parts": ["hello"]}'),
+        "parts[0] must be an object",
+    )
+    refused(
+        "loader: an object as an asset",
+        with_line("obj", b'{"index": 99, "kind": "draft", "parts": [{"type": "image", "asset": {"a": 1}}]}'),
+        "parts[0].asset must be a string",
+    )
+    refused(
+        "loader: NaN and Infinity literals",
+        with_line("nan", b'{"index": 99, "kind": "thought", "parts": [], "score": NaN, "started": Infinity}'),
+        "NaN is not JSON",
+    )
     b = copy("million")
     with open(b / "steps.jsonl", "ab") as f:
         f.write(b'{"index": 1, "kind": "thought", "parts": ["hello"]}\n' * 1_000_000)
@@ -727,8 +952,16 @@ def run_matrix(work: Path) -> dict[str, Any]:
     started = time.time()
     d = Drills(work)
     try:
-        for node, nth in (("route", 1), ("think", 1), ("act", 1), ("critique", 1), ("think", 3), ("act", 2),
-                          ("critique", 2), ("compose", 1)):
+        for node, nth in (
+            ("route", 1),
+            ("think", 1),
+            ("act", 1),
+            ("critique", 1),
+            ("think", 3),
+            ("act", 2),
+            ("critique", 2),
+            ("compose", 1),
+        ):
             d.kill(f"{node} #{nth}", node=node, nth=nth)
         d.kill("mid-render of draft 2", plan={2: "kill"})
         d.backend("exception once", plan={1: "raise"}, expect="succeeded")
@@ -752,21 +985,30 @@ def run_matrix(work: Path) -> dict[str, Any]:
     finally:
         d.close()
     rows = d.rows
-    return {"runs": len(rows), "correct": sum(r["ok"] for r in rows), "steps_lost": sum(r["lost"] for r in rows),
-            "steps_duplicated": sum(r["dup"] for r in rows),
-            "bundles_failing_verification": sum(r["verify_fail"] for r in rows),
-            "seconds": round(time.time() - started, 1), "rows": rows}
+    return {
+        "runs": len(rows),
+        "correct": sum(r["ok"] for r in rows),
+        "steps_lost": sum(r["lost"] for r in rows),
+        "steps_duplicated": sum(r["dup"] for r in rows),
+        "bundles_failing_verification": sum(r["verify_fail"] for r in rows),
+        "seconds": round(time.time() - started, 1),
+        "rows": rows,
+    }
 
 
 def _print_table(res: dict[str, Any]) -> None:
     width = max(len(r["drill"]) for r in res["rows"])
     print(f"{'drill':<{width}}  ok   lost  dup  verify  detail")
     for r in res["rows"]:
-        print(f"{r['drill']:<{width}}  {'yes' if r['ok'] else 'NO ':<3}  {r['lost']:>4}  {r['dup']:>3}  "
-              f"{r['verify_fail']:>6}  {r['detail'][:90]}")
-    print(f"\nruns tried: {res['runs']}   finished or resumed correctly: {res['correct']}   "
-          f"steps lost: {res['steps_lost']}   steps duplicated: {res['steps_duplicated']}   "
-          f"bundles failing verification: {res['bundles_failing_verification']}   ({res['seconds']} s)")
+        print(
+            f"{r['drill']:<{width}}  {'yes' if r['ok'] else 'NO ':<3}  {r['lost']:>4}  {r['dup']:>3}  "
+            f"{r['verify_fail']:>6}  {r['detail'][:90]}"
+        )
+    print(
+        f"\nruns tried: {res['runs']}   finished or resumed correctly: {res['correct']}   "
+        f"steps lost: {res['steps_lost']}   steps duplicated: {res['steps_duplicated']}   "
+        f"bundles failing verification: {res['bundles_failing_verification']}   ({res['seconds']} s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

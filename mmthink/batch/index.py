@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 INDEX = "batch.jsonl"
 TABLE_ROWS = 40
@@ -55,8 +56,16 @@ def counts(records: Iterable[dict[str, Any]]) -> Counter:
     return Counter(r.get("status", "?") for r in records)
 
 
-_COLOUR = {"succeeded": "green", "unmet": "yellow", "refused": "yellow", "failed": "red", "invalid": "red", "interrupted": "yellow", "stopped": "yellow",
-           "awaiting_review": "cyan"}
+_COLOUR = {
+    "succeeded": "green",
+    "unmet": "yellow",
+    "refused": "yellow",
+    "failed": "red",
+    "invalid": "red",
+    "interrupted": "yellow",
+    "stopped": "yellow",
+    "awaiting_review": "cyan",
+}
 
 
 def print_summary(records: list[dict[str, Any]], out: Path, seconds: float, console: Any = None) -> None:
@@ -68,19 +77,30 @@ def print_summary(records: list[dict[str, Any]], out: Path, seconds: float, cons
     shown = records
     if len(records) > TABLE_ROWS:
         problems = [r for r in records if r.get("status") != "succeeded"]
-        shown = sorted((problems + [r for r in records if r.get("status") == "succeeded"])[:TABLE_ROWS],
-                       key=lambda r: r["line"])
+        shown = sorted(
+            (problems + [r for r in records if r.get("status") == "succeeded"])[:TABLE_ROWS], key=lambda r: r["line"]
+        )
     table = Table(title=f"batch: {out / INDEX}", title_justify="left")
-    columns: tuple[tuple[str, Any], ...] = (("line", "right"), ("status", "left"), ("final / reason", "left"),
-                                            ("seconds", "right"), ("action", "left"))
+    columns: tuple[tuple[str, Any], ...] = (
+        ("line", "right"),
+        ("status", "left"),
+        ("final / reason", "left"),
+        ("seconds", "right"),
+        ("action", "left"),
+    )
     for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for r in shown:
         status = r.get("status", "?")
         what = r.get("final") or r.get("reason") or ""
         secs = r.get("seconds")
-        table.add_row(str(r["line"]), f"[{_COLOUR.get(status, 'white')}]{status}[/]", what,
-                      f"{secs:.2f}" if isinstance(secs, (int, float)) else "", r.get("action", ""))
+        table.add_row(
+            str(r["line"]),
+            f"[{_COLOUR.get(status, 'white')}]{status}[/]",
+            what,
+            f"{secs:.2f}" if isinstance(secs, (int, float)) else "",
+            r.get("action", ""),
+        )
     console.print(table)
     if len(shown) < len(records):
         console.print(f"[dim]{len(records) - len(shown)} more lines in {out / INDEX}[/]")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .tasks import RESUME, AgentSpec, Task, build_agent, execute, record
 
@@ -77,15 +78,25 @@ class LocalEngine:
             restarts += 1  # a worker died (killed, out of memory): a new pool resumes what it was doing
             if restarts > MAX_RESTARTS:
                 for task in lost:
-                    on_result(record(task, "interrupted", reason=f"worker processes died {restarts} times; "
-                                                                 "run the same batch again to resume"), None)
+                    on_result(
+                        record(
+                            task,
+                            "interrupted",
+                            reason=f"worker processes died {restarts} times; run the same batch again to resume",
+                        ),
+                        None,
+                    )
                 return
             tasks = [replace(t, action=RESUME) if (Path(t.out) / t.run_id).exists() else t for t in lost]
 
     def _run_pool(self, tasks: list[Task], on_result: Callable[[dict[str, Any], bytes | None], None]) -> list[Task]:
         """Run ``tasks`` on a fresh pool; returns those lost when a worker process died."""
-        pool = ProcessPoolExecutor(min(self.workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(self.spec,))
+        pool = ProcessPoolExecutor(
+            min(self.workers, len(tasks)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self.spec,),
+        )
         pending: dict[Future, Task] = {}
         lost: list[Task] = []
         try:

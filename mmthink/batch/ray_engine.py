@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ..errors import BackendError, InputError
 from .tasks import RESUME, AgentSpec, Task, build_agent, execute, execute_shipped, record
@@ -55,8 +56,18 @@ def _ray() -> Any:
 class RayEngine:
     name = "ray"
 
-    def __init__(self, spec: AgentSpec, out: Path, workers: int | None = None, *, address: str | None = None,
-                 num_cpus: float = 1.0, num_gpus: float = 0.0, bundles: str = "auto", most: int | None = None) -> None:
+    def __init__(
+        self,
+        spec: AgentSpec,
+        out: Path,
+        workers: int | None = None,
+        *,
+        address: str | None = None,
+        num_cpus: float = 1.0,
+        num_gpus: float = 0.0,
+        bundles: str = "auto",
+        most: int | None = None,
+    ) -> None:
         """``most``: no more actors than this by default (the number of requests): each one loads the models."""
         if bundles not in BUNDLES:
             raise InputError("bundles", f"unknown value {bundles!r}", f"use one of {', '.join(BUNDLES)}")
@@ -72,10 +83,13 @@ class RayEngine:
                 else:
                     ray.init(address="local", log_to_driver=False, include_dashboard=False)
             except ConnectionError as e:
-                raise InputError("address", f"cannot reach the Ray cluster at {address}: {e}",
-                                 "start it with `ray start --head` and pass its address (--address auto on a cluster "
-                                 "node); if Ray logged InvalidAuthToken, set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN "
-                                 "(`ray get-auth-token` on the head)") from None
+                raise InputError(
+                    "address",
+                    f"cannot reach the Ray cluster at {address}: {e}",
+                    "start it with `ray start --head` and pass its address (--address auto on a cluster "
+                    "node); if Ray logged InvalidAuthToken, set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN "
+                    "(`ray get-auth-token` on the head)",
+                ) from None
             self._started = True
         self.ray = ray
         self.actors: list[Any] = []
@@ -85,8 +99,16 @@ class RayEngine:
             self.close()  # a Ray this engine started is not left running
             raise
 
-    def _start(self, spec: AgentSpec, out: Path, workers: int | None, num_cpus: float, num_gpus: float,
-               bundles: str, most: int | None) -> None:
+    def _start(
+        self,
+        spec: AgentSpec,
+        out: Path,
+        workers: int | None,
+        num_cpus: float,
+        num_gpus: float,
+        bundles: str,
+        most: int | None,
+    ) -> None:
         ray = self.ray
         resources = ray.cluster_resources()
         if not workers:
@@ -95,8 +117,11 @@ class RayEngine:
                 fits = min(fits, resources.get("GPU", 0) / num_gpus)
             workers = max(1, min(int(fits), most or int(fits)))
         if num_gpus and resources.get("GPU", 0) < num_gpus:
-            raise InputError("num_gpus", f"the cluster has {resources.get('GPU', 0):g} GPUs, an actor asks for {num_gpus:g}",
-                             "lower --num-gpus or add GPU nodes")
+            raise InputError(
+                "num_gpus",
+                f"the cluster has {resources.get('GPU', 0):g} GPUs, an actor asks for {num_gpus:g}",
+                "lower --num-gpus or add GPU nodes",
+            )
         self.workers = int(workers)
         self._spec = spec
         self._actor_cls = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(BatchActor)
@@ -139,12 +164,20 @@ class RayEngine:
                 except ray.exceptions.RayActorError as e:
                     self.actors.remove(actor)
                     if replaced >= MAX_REPLACEMENTS:
-                        on_result(record(task, "interrupted", reason=f"the Ray worker died ({type(e).__name__}); "
-                                                                     "run the batch again to resume"), None)
+                        on_result(
+                            record(
+                                task,
+                                "interrupted",
+                                reason=f"the Ray worker died ({type(e).__name__}); run the batch again to resume",
+                            ),
+                            None,
+                        )
                         if not self.actors:  # nobody is left to run the rest
                             for rest in queue[::-1]:
-                                on_result(record(rest, "interrupted", reason="no Ray worker is left; "
-                                                                             "run the batch again"), None)
+                                on_result(
+                                    record(rest, "interrupted", reason="no Ray worker is left; run the batch again"),
+                                    None,
+                                )
                             queue = []
                         continue
                     replaced += 1

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import InputError
 
@@ -81,8 +82,11 @@ def read_requests(source: str | Path | Iterable[Any]) -> list[BatchRequest | Lin
         try:
             items = [(i, item) for i, item in enumerate(source, start=1)]
         except TypeError:
-            raise InputError("requests", f"must be a path or a list of prompts, got {type(source).__name__}",
-                             'e.g. mmthink.batch("requests.jsonl", out="runs/") or a list of strings') from None
+            raise InputError(
+                "requests",
+                f"must be a path or a list of prompts, got {type(source).__name__}",
+                'e.g. mmthink.batch("requests.jsonl", out="runs/") or a list of strings',
+            ) from None
     if not items:
         raise InputError("requests", "holds no request", "write one prompt or JSON request per line")
     return [parse_item(line, item) for line, item in items]
@@ -96,7 +100,9 @@ def _file_lines(path: Path) -> Iterable[tuple[int, Any]]:
     except IsADirectoryError:
         raise InputError("requests", f"{path} is a folder", "give a JSONL file, one request per line") from None
     except OSError as e:
-        raise InputError("requests", f"{path} cannot be read: {e.strerror or e}", "check the path and its permissions") from None
+        raise InputError(
+            "requests", f"{path} cannot be read: {e.strerror or e}", "check the path and its permissions"
+        ) from None
     except UnicodeDecodeError as e:
         raise InputError("requests", f"{path} is not UTF-8 text (byte {e.start})", "save it as UTF-8 JSONL") from None
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -112,15 +118,20 @@ def parse_item(line: int, item: Any) -> BatchRequest | LineError:
     """One line (raw text from a file, a prompt string, or a dict) as a request or as that line's error."""
     if isinstance(item, _Raw):
         if len(item) > MAX_LINE_CHARS:
-            return LineError(line, "line", f"is {len(item)} characters, the limit is {MAX_LINE_CHARS}",
-                             "shorten the prompt")
+            return LineError(
+                line, "line", f"is {len(item)} characters, the limit is {MAX_LINE_CHARS}", "shorten the prompt"
+            )
         text = item.strip()
         if text[:1] in ("{", "[", '"'):
             try:
                 item = json.loads(text)
             except json.JSONDecodeError as e:
-                return LineError(line, "json", f"not valid JSON ({e.msg}, column {e.colno})",
-                                 'write a JSON object like {"prompt": "..."} or a quoted prompt')
+                return LineError(
+                    line,
+                    "json",
+                    f"not valid JSON ({e.msg}, column {e.colno})",
+                    'write a JSON object like {"prompt": "..."} or a quoted prompt',
+                )
         else:
             item = text
     if isinstance(item, str):
@@ -131,25 +142,41 @@ def parse_item(line: int, item: Any) -> BatchRequest | LineError:
         item = {("prompt" if k == "text" else k): v for k, v in item.to_dict().items()}
     if isinstance(item, dict):
         return _check(item, line)
-    return LineError(line, "line", f"a JSON {type(item).__name__} is not a request",
-                     'write a prompt string or an object like {"prompt": "..."}')
+    return LineError(
+        line,
+        "line",
+        f"a JSON {type(item).__name__} is not a request",
+        'write a prompt string or an object like {"prompt": "..."}',
+    )
 
 
 def _check(obj: dict[str, Any], line: int) -> BatchRequest | LineError:
     """Shape and types only; the agent checks the values (sizes, limits) before it starts each run."""
     given = [k for k in ("prompt", "text") if k in obj]
     if len(given) != 1:
-        return LineError(line, "prompt", "is missing" if not given else "is given twice (prompt and text)",
-                         'give the request as {"prompt": "..."}')
+        return LineError(
+            line,
+            "prompt",
+            "is missing" if not given else "is given twice (prompt and text)",
+            'give the request as {"prompt": "..."}',
+        )
     prompt = obj[given[0]]
     if not isinstance(prompt, str) or not prompt.strip():
-        return LineError(line, "prompt", "is empty" if isinstance(prompt, str) else f"must be a string, got {prompt!r}",
-                         "say what to make, e.g. \"a lighthouse at dusk\"")
+        return LineError(
+            line,
+            "prompt",
+            "is empty" if isinstance(prompt, str) else f"must be a string, got {prompt!r}",
+            'say what to make, e.g. "a lighthouse at dusk"',
+        )
     known = set(REQUEST_FIELDS) | set(RUN_FIELDS) | set(OTHER_FIELDS) | {given[0]}
     unknown = sorted(set(obj) - known)
     if unknown:
-        return LineError(line, unknown[0], "is not a request field",
-                         f"fields are: prompt, {', '.join(REQUEST_FIELDS + RUN_FIELDS + OTHER_FIELDS)}")
+        return LineError(
+            line,
+            unknown[0],
+            "is not a request field",
+            f"fields are: prompt, {', '.join(REQUEST_FIELDS + RUN_FIELDS + OTHER_FIELDS)}",
+        )
     for name in _INT_FIELDS:
         value = obj.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):

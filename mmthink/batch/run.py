@@ -22,10 +22,11 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ..errors import BundleError, InputError
 from .index import INDEX, BatchIndex, counts, print_summary
@@ -62,10 +63,23 @@ class BatchResult:
         return bool(self.records) and all(r.get("status") == "succeeded" for r in self.records)
 
 
-def batch(requests: str | Path | Iterable[Any], out: str | Path = "runs", *, workers: int | None = None,
-          engine: str = "local", address: str | None = None, retry_failed: bool = False, profile: str = "embedded",
-          agent: Callable[[], Any] | None = None, num_cpus: float | None = None, num_gpus: float | None = None,
-          bundles: str = "auto", progress: bool = False, summary: bool = False, **overrides: Any) -> BatchResult:
+def batch(
+    requests: str | Path | Iterable[Any],
+    out: str | Path = "runs",
+    *,
+    workers: int | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    retry_failed: bool = False,
+    profile: str = "embedded",
+    agent: Callable[[], Any] | None = None,
+    num_cpus: float | None = None,
+    num_gpus: float | None = None,
+    bundles: str = "auto",
+    progress: bool = False,
+    summary: bool = False,
+    **overrides: Any,
+) -> BatchResult:
     """Run a batch of requests: a JSONL file (one prompt or request object per line) or a list of them.
 
     ``workers``: processes (local) or actors (ray); default: the cores here, or what the Ray cluster fits.
@@ -100,10 +114,16 @@ def batch(requests: str | Path | Iterable[Any], out: str | Path = "runs", *, wor
         if engine == "ray":
             from .ray_engine import RayEngine
 
-            eng: Any = RayEngine(spec, out_dir, workers, address=address,
-                                 num_cpus=1.0 if num_cpus is None else num_cpus,
-                                 num_gpus=0.0 if num_gpus is None else num_gpus,
-                                 bundles=bundles, most=sum(isinstance(i, BatchRequest) for i in items))
+            eng: Any = RayEngine(
+                spec,
+                out_dir,
+                workers,
+                address=address,
+                num_cpus=1.0 if num_cpus is None else num_cpus,
+                num_gpus=0.0 if num_gpus is None else num_gpus,
+                bundles=bundles,
+                most=sum(isinstance(i, BatchRequest) for i in items),
+            )
         else:
             from .local import LocalEngine
 
@@ -120,6 +140,7 @@ def batch(requests: str | Path | Iterable[Any], out: str | Path = "runs", *, wor
                     index.add(planned)
             # 5. run the rest
             with _progress(len(tasks), enabled=progress) as advance:
+
                 def on_result(rec: dict[str, Any], data: bytes | None) -> None:
                     if data is not None:
                         rec = _unpack(out_dir, rec, data)
@@ -141,8 +162,11 @@ def _agent_spec(profile: str, agent: Callable[[], Any] | None, overrides: dict[s
     """Settings are checked here, once, rather than failing in every worker."""
     if agent is not None:
         if not callable(agent):
-            raise InputError("agent", f"must be a function returning an Agent, got {type(agent).__name__}",
-                             "pass a module-level function (workers import it)")
+            raise InputError(
+                "agent",
+                f"must be a function returning an Agent, got {type(agent).__name__}",
+                "pass a module-level function (workers import it)",
+            )
         if overrides:
             raise InputError(sorted(overrides)[0], "cannot be combined with agent=", "set it inside the agent function")
         return {"factory": agent}
@@ -182,9 +206,16 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
         done = manifest or {}
         timings = done.get("timings") or {}
         final = (done.get("final") or {}).get("asset")
-        return record(task, status, final=f"{task.run_id}/{final}" if final else None, seconds=timings.get("seconds"),
-                      reason=done.get("reason"), modality=done.get("modality"), steps=done.get("steps"),
-                      action="skipped")
+        return record(
+            task,
+            status,
+            final=f"{task.run_id}/{final}" if final else None,
+            seconds=timings.get("seconds"),
+            reason=done.get("reason"),
+            modality=done.get("modality"),
+            steps=done.get("steps"),
+            action="skipped",
+        )
     if manifest is None and status is None and (run_dir / "manifest.json").exists():  # unreadable manifest
         aside = set_aside_folder(run_dir, "unverified")
         again.note = f"the earlier manifest could not be read; kept as {aside.name}"
@@ -252,7 +283,9 @@ def _folder_lock(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise InputError("out", f"another batch is running in {out}", "wait for it, or give another --out") from None
+            raise InputError(
+                "out", f"another batch is running in {out}", "wait for it, or give another --out"
+            ) from None
         yield
     finally:
         fh.close()
@@ -286,9 +319,18 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[dict[str, Any]], 
             return Text(f"{rate:.2f} req/s" if rate else "– req/s", style="progress.data.speed")
 
     tally: dict[str, int] = {}
-    with Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
-                  TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.description}"),
-                  console=Console(stderr=True), speed_estimate_period=60) as bar:
+    with Progress(
+        TextColumn("[bold]batch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        speed_estimate_period=60,
+    ) as bar:
         tid = bar.add_task("", total=total)
 
         def advance(rec: dict[str, Any]) -> None:

@@ -11,9 +11,10 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import InputError
 
@@ -74,27 +75,45 @@ def execute(agent: Any, task: Task) -> dict[str, Any]:
                 if (run_dir / "manifest.json").exists():
                     raise
                 set_aside = set_aside_folder(run_dir, "unresumable")
-                task = replace(task, action=NEW, run_id=f"{task.run_id.rsplit('-', 1)[0]}-{secrets.token_hex(3)}",
-                               note=f"could not be resumed ({e.problem}); kept as {set_aside.name}")
+                task = replace(
+                    task,
+                    action=NEW,
+                    run_id=f"{task.run_id.rsplit('-', 1)[0]}-{secrets.token_hex(3)}",
+                    note=f"could not be resumed ({e.problem}); kept as {set_aside.name}",
+                )
                 action = "ran"
                 res = agent.run(Request.from_dict(task.request), out=task.out, run_id=task.run_id, **task.settings)
         else:
             res = agent.run(Request.from_dict(task.request), out=task.out, run_id=task.run_id, **task.settings)
     except InputError as e:
-        return record(task, "invalid", field=e.field, reason=f"line {task.line}: {e}",
-                      action="resumed" if task.action == RESUME else None,
-                      seconds=round(time.time() - started, 3))
+        return record(
+            task,
+            "invalid",
+            field=e.field,
+            reason=f"line {task.line}: {e}",
+            action="resumed" if task.action == RESUME else None,
+            seconds=round(time.time() - started, 3),
+        )
     except Exception as e:  # the run's own bundle (if it got that far) keeps the details
-        return record(task, "failed", reason=f"{type(e).__name__}: {e}", seconds=round(time.time() - started, 3),
-                      action=action)
+        return record(
+            task, "failed", reason=f"{type(e).__name__}: {e}", seconds=round(time.time() - started, 3), action=action
+        )
     final = None
     if res.final is not None:
         try:
             final = str(Path(res.final).resolve().relative_to(Path(task.out).resolve()))
         except ValueError:
             final = str(res.final)
-    return record(task, res.status, final=final, seconds=round(time.time() - started, 3), reason=res.reason,
-                  modality=res.modality, steps=res.steps, action=action)
+    return record(
+        task,
+        res.status,
+        final=final,
+        seconds=round(time.time() - started, 3),
+        reason=res.reason,
+        modality=res.modality,
+        steps=res.steps,
+        action=action,
+    )
 
 
 def execute_shipped(agent: Any, task: Task) -> tuple[dict[str, Any], bytes | None]:

@@ -119,5 +119,3 @@ def truncate_steps(run_dir: str | Path, keep: int) -> int:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     return dropped
-
-

@@ -72,7 +72,7 @@ def _doing(what: str) -> str:
     doings = (("render of ", "rendering "), ("critique of ", "critiquing "), ("compose", "composing the final"))
     for noun, verb in doings:
         if what.startswith(noun):
-            return verb + what[len(noun):]
+            return verb + what[len(noun) :]
     return what
 
 
@@ -197,8 +197,11 @@ class FaultPolicy:
     def validate(self) -> FaultPolicy:
         for name in ("render", "critique", "compose", "reason"):
             if not isinstance(getattr(self, name), CallPolicy):
-                raise InputError(f"policy.{name}", f"must be a CallPolicy, got {type(getattr(self, name)).__name__}",
-                                 "e.g. CallPolicy(timeout_s=60, attempts=2)")
+                raise InputError(
+                    f"policy.{name}",
+                    f"must be a CallPolicy, got {type(getattr(self, name)).__name__}",
+                    "e.g. CallPolicy(timeout_s=60, attempts=2)",
+                )
             getattr(self, name).validate(name)
         return self
 
@@ -221,8 +224,7 @@ _locks_guard = threading.Lock()
 def shared_model(obj: Any) -> Any:
     """The model object a handler or composer ends up calling (``.backend``, ``.tool``, ``.handler``)."""
     for _ in range(4):
-        nxt = next((getattr(obj, a) for a in ("backend", "tool", "handler") if getattr(obj, a, None) is not None),
-                   None)
+        nxt = next((getattr(obj, a) for a in ("backend", "tool", "handler") if getattr(obj, a, None) is not None), None)
         if nxt is None:
             break
         obj = nxt
@@ -291,9 +293,15 @@ def call_with_timeout(fn: Callable[[], T], timeout_s: float | None, what: str, m
     return box["value"]
 
 
-def guarded_call(fn: Callable[[], T], policy: CallPolicy, what: str, *, model: Any = None,
-                 check: Callable[[T], None] | None = None,
-                 on_retry: Callable[[int, BaseException, float], None] | None = None) -> T:
+def guarded_call(
+    fn: Callable[[], T],
+    policy: CallPolicy,
+    what: str,
+    *,
+    model: Any = None,
+    check: Callable[[T], None] | None = None,
+    on_retry: Callable[[int, BaseException, float], None] | None = None,
+) -> T:
     """Call with a timeout, validate, retry what is worth retrying; raise :class:`Fault` when done trying.
 
     ``on_retry(attempt, error, delay)`` is told about every failed attempt that will be retried,
@@ -325,8 +333,9 @@ def as_fault(exc: BaseException, what: str, attempts: int = 1) -> Fault:
         return exc
     if isinstance(exc, Fault):
         exc.attempts = max(exc.attempts, attempts)
-        exc.args = (f"{what} failed" + (f" after {exc.attempts} attempts" if exc.attempts > 1 else "")
-                    + f": {exc.cause}",)
+        exc.args = (
+            f"{what} failed" + (f" after {exc.attempts} attempts" if exc.attempts > 1 else "") + f": {exc.cause}",
+        )
         return exc
     if is_disk_full(exc):
         full = DiskFull(what, no_space_detail(exc), attempts=attempts)
@@ -354,8 +363,9 @@ def guarded_write(fn: Callable[[], T], what: str) -> T:
 _END = object()
 
 
-def stall_guard(open_stream: Callable[[], Iterator[T]], stall_s: float | None, what: str,
-                model: Any = None) -> Generator[T, None, None]:
+def stall_guard(
+    open_stream: Callable[[], Iterator[T]], stall_s: float | None, what: str, model: Any = None
+) -> Generator[T, None, None]:
     """Open and iterate a stream in a worker thread; raise :class:`CallTimeout` if no piece comes for ``stall_s``.
 
     Closing this iterator (the consumer found its tag) stops the worker at its next piece.

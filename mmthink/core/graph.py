@@ -59,8 +59,14 @@ def build_graph(served: Components | None = None) -> StateGraph[Any, Any, Any, A
         g = StateGraph(RunState, input_schema=ServedInput)
     else:
         g = StateGraph(RunState, context_schema=Components, input_schema=InputState)
-    for name, fn in (("route", route), ("think", think), ("act", act), ("critique", critique),
-                     ("review", review), ("compose", compose)):
+    for name, fn in (
+        ("route", route),
+        ("think", think),
+        ("act", act),
+        ("critique", critique),
+        ("review", review),
+        ("compose", compose),
+    ):
         g.add_node(name, _node(fn, served))
     g.add_edge(START, "route")
     g.add_edge("route", "think")

@@ -31,8 +31,10 @@ class Repetition:
     def finding(self) -> str:
         unit = " ".join(self.unit.split())
         unit = unit if len(unit) <= 80 else unit[:77] + "..."
-        return (f'you wrote "{unit}" {self.count} times; the repeats were removed. Do not repeat it: write the '
-                "next step (a new thought or a drafting tag)")
+        return (
+            f'you wrote "{unit}" {self.count} times; the repeats were removed. Do not repeat it: write the '
+            "next step (a new thought or a drafting tag)"
+        )
 
 
 _END = re.compile(r"\n|[.!?]+(?=\s)")
@@ -59,8 +61,9 @@ def _units(text: str, final: bool) -> list[tuple[int, int, str]]:
     return out
 
 
-def find_repetition(text: str, *, min_repeats: int = 3, max_occurrences: int = 4, min_chars: int = 12,
-                    final: bool = True) -> Repetition | None:
+def find_repetition(
+    text: str, *, min_repeats: int = 3, max_occurrences: int = 4, min_chars: int = 12, final: bool = True
+) -> Repetition | None:
     """The first loop found in ``text`` (see the module docstring), or None.
 
     Units shorter than ``min_chars`` (after lower-casing and folding spaces) never count: short
@@ -76,13 +79,13 @@ def find_repetition(text: str, *, min_repeats: int = 3, max_occurrences: int = 4
             while i + 1 < len(units) and units[i + 1][2] == units[j][2]:
                 i += 1
             first = units[j]
-            return Repetition(text[first[0]:first[1]].strip(), i - j + 1, units[j + 1][0], "consecutive")
+            return Repetition(text[first[0] : first[1]].strip(), i - j + 1, units[j + 1][0], "consecutive")
     seen: dict[str, list[tuple[int, int]]] = {}
     for start, end, norm in units:
         spans = seen.setdefault(norm, [])
         spans.append((start, end))
         if len(spans) >= max_occurrences:
-            return Repetition(text[spans[0][0]:spans[0][1]].strip(), len(spans), spans[1][0], "scattered")
+            return Repetition(text[spans[0][0] : spans[0][1]].strip(), len(spans), spans[1][0], "scattered")
     return _periodic_tail(text, min_repeats + 1, min_chars)
 
 
@@ -90,13 +93,13 @@ def _periodic_tail(text: str, repeats: int, min_chars: int, longest: int = 240) 
     """Text ending in ``repeats`` copies of one stretch (no boundaries needed)."""
     for period in range(min_chars, min(longest, len(text) // repeats) + 1):
         piece = text[-period:]
-        if not piece.strip() or text[-period * repeats:] != piece * repeats:
+        if not piece.strip() or text[-period * repeats :] != piece * repeats:
             continue
         count = repeats
-        while len(text) >= period * (count + 1) and text[-period * (count + 1):-period * count] == piece:
+        while len(text) >= period * (count + 1) and text[-period * (count + 1) : -period * count] == piece:
             count += 1
         first = len(text) - period * count
-        return Repetition(text[first:first + period], count, first + period, "periodic")
+        return Repetition(text[first : first + period], count, first + period, "periodic")
     return None
 
 
@@ -107,8 +110,7 @@ class RepetitionGuard:
     turn costs little.
     """
 
-    def __init__(self, *, min_repeats: int = 3, max_occurrences: int = 4, min_chars: int = 12,
-                 every: int = 48) -> None:
+    def __init__(self, *, min_repeats: int = 3, max_occurrences: int = 4, min_chars: int = 12, every: int = 48) -> None:
         self.min_repeats, self.max_occurrences, self.min_chars = min_repeats, max_occurrences, min_chars
         self.every = every
         self.text = ""
@@ -120,5 +122,10 @@ class RepetitionGuard:
         if not boundary and len(self.text) - self._checked < self.every:
             return None
         self._checked = len(self.text)
-        return find_repetition(self.text, min_repeats=self.min_repeats, max_occurrences=self.max_occurrences,
-                               min_chars=self.min_chars, final=False)
+        return find_repetition(
+            self.text,
+            min_repeats=self.min_repeats,
+            max_occurrences=self.max_occurrences,
+            min_chars=self.min_chars,
+            final=False,
+        )

@@ -39,20 +39,32 @@ def parse_decision(value: Any) -> ReviewDecision:
     if isinstance(value, ReviewDecision):
         d = value
     elif isinstance(value, dict):
-        d = ReviewDecision(str(value.get("action", "")).strip().lower(),
-                           str(value.get("note") or value.get("reason") or ""))
+        d = ReviewDecision(
+            str(value.get("action", "")).strip().lower(), str(value.get("note") or value.get("reason") or "")
+        )
     elif isinstance(value, str):
         head, _, rest = value.strip().partition(" ")
         head = head.rstrip(":").lower()
-        aliases = {"a": "approve", "ok": "approve", "yes": "approve", "y": "approve", "r": "revise",
-                   "x": "abort", "stop": "abort", "q": "abort", "no": "abort"}
+        aliases = {
+            "a": "approve",
+            "ok": "approve",
+            "yes": "approve",
+            "y": "approve",
+            "r": "revise",
+            "x": "abort",
+            "stop": "abort",
+            "q": "abort",
+            "no": "abort",
+        }
         d = ReviewDecision(aliases.get(head, head), rest.strip())
     else:
-        raise InputError("decision", f"cannot read a review decision from {type(value).__name__}",
-                         "use 'approve', 'revise: NOTE' or 'abort'")
+        raise InputError(
+            "decision",
+            f"cannot read a review decision from {type(value).__name__}",
+            "use 'approve', 'revise: NOTE' or 'abort'",
+        )
     if d.action not in REVIEW_ACTIONS:
         raise InputError("decision", f"unknown action {d.action!r}", "use approve, revise (with a note) or abort")
     if d.action == "revise" and not d.note.strip():
         raise InputError("decision", "revise needs a note saying what to change", "e.g. 'revise: make the sky red'")
     return d
-

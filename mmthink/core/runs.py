@@ -111,26 +111,53 @@ def emit_token(text: str, channel: str) -> None:
         pass
 
 
-def retry_reporter(writer: TraceWriter, node: str, what: str,
-                   ref: str | None = None) -> Callable[[int, BaseException, float], None]:
+def retry_reporter(
+    writer: TraceWriter, node: str, what: str, ref: str | None = None
+) -> Callable[[int, BaseException, float], None]:
     """Write one ``error`` step per failed attempt that will be tried again."""
 
     def report(attempt: int, exc: BaseException, delay: float) -> None:
-        emit(writer, Step("error", node, f"{what} failed, retrying",
-                          [Part("text", f"attempt {attempt}: {describe_error(exc)}; trying again in {delay:.2f} s")],
-                          ref=ref, metrics={"attempt": attempt, "retry_in_s": round(delay, 3),
-                                            "fault": getattr(exc, "kind", type(exc).__name__)}))
+        emit(
+            writer,
+            Step(
+                "error",
+                node,
+                f"{what} failed, retrying",
+                [Part("text", f"attempt {attempt}: {describe_error(exc)}; trying again in {delay:.2f} s")],
+                ref=ref,
+                metrics={
+                    "attempt": attempt,
+                    "retry_in_s": round(delay, 3),
+                    "fault": getattr(exc, "kind", type(exc).__name__),
+                },
+            ),
+        )
 
     return report
 
 
-def end_failed(state: dict[str, Any], writer: TraceWriter, node: str, fault: Fault, ref: str | None = None,
-               started: float | None = None) -> dict[str, Any]:
+def end_failed(
+    state: dict[str, Any],
+    writer: TraceWriter,
+    node: str,
+    fault: Fault,
+    ref: str | None = None,
+    started: float | None = None,
+) -> dict[str, Any]:
     """A fault the run cannot get past: record it, close the bundle as ``failed``, keep everything written."""
     reason = str(fault)
-    emit(writer, Step("error", node, f"{fault.kind.replace('_', ' ')}: run stopped", [Part("text", reason)], ref=ref,
-                      started=started or time.time(),
-                      metrics={"fault": fault.kind, "attempts": fault.attempts, "fatal": True}))
+    emit(
+        writer,
+        Step(
+            "error",
+            node,
+            f"{fault.kind.replace('_', ' ')}: run stopped",
+            [Part("text", reason)],
+            ref=ref,
+            started=started or time.time(),
+            metrics={"fault": fault.kind, "attempts": fault.attempts, "fatal": True},
+        ),
+    )
     finish(writer, "failed", reason=reason, budget=state.get("budget"))
     return {"status": "failed", "reason": reason, "closed": True}
 

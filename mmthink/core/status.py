@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SUCCEEDED, UNMET, REFUSED, FAILED, STOPPED, AWAITING_REVIEW = (
-    "succeeded", "unmet", "refused", "failed", "stopped", "awaiting_review")
+    "succeeded",
+    "unmet",
+    "refused",
+    "failed",
+    "stopped",
+    "awaiting_review",
+)
 FINISHED = (SUCCEEDED, UNMET, REFUSED, FAILED, STOPPED)
 """Statuses after which nothing is left to resume."""
 DELIVERED = (SUCCEEDED, UNMET)
@@ -56,8 +62,10 @@ def judge_final(facts: dict[str, Any], drafts: list[dict[str, Any]], mode: str, 
         by_id = {d.get("id"): d for d in drafts}
         unaccepted = [r for r in refs if not (by_id.get(r) or {}).get("passed")]
         if unaccepted:
-            findings.append(f"built from draft(s) that did not pass their critique: {', '.join(unaccepted)}"
-                            + (f" ({force_close})" if force_close else ""))
+            findings.append(
+                f"built from draft(s) that did not pass their critique: {', '.join(unaccepted)}"
+                + (f" ({force_close})" if force_close else "")
+            )
         if facts.get("check_error"):
             findings.append(f"the final could not be checked: {facts['check_error']}")
     for what in ("dropped", "stand_ins"):

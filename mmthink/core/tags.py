@@ -35,7 +35,7 @@ class TagSet:
         return self.draft + self.final + (OBSERVATION_TAG,)
 
     def role(self, name: str) -> str:
-        """"draft", "final", "observation" or "" for a name this set does not know."""
+        """ "draft", "final", "observation" or "" for a name this set does not know."""
         if name in self.draft:
             return "draft"
         if name in self.final:
@@ -45,6 +45,7 @@ class TagSet:
     def close_pattern(self) -> str:
         """A regex alternation of the drafting tags (for stop strings and scripted replays)."""
         return "|".join(re.escape(t) for t in self.draft)
+
 
 _NAME = r"[A-Za-z_][\w\-]*"
 _OPEN_RE = re.compile(rf"<({_NAME})((?:\s+[^<>]*?)?)\s*(/?)>")
@@ -183,61 +184,68 @@ class StreamParser:
         return _merge_text(events)
 
     def _try_tag(self, final: bool) -> tuple[list[Event], int, bool]:
+        """Events for the tag at the start of the buffer, characters consumed, and whether more text is needed."""
         buf = self._buf
         m = _OPEN_RE.match(buf)
         if m is None:
-            # Could this still become a tag once more text arrives?
-            head = re.match(rf"</?({_NAME})?", buf)
-            partial = head is not None and head.end() == len(buf) or (
-                head is not None and "<" not in buf[1:] and ">" not in buf and len(buf) < 400
-            )
-            if partial and not final:
-                return [], 0, True
-            close = re.match(rf"</({_NAME})\s*>", buf)
-            if close and close.group(1).lower() in self._tags.known:
-                name = close.group(1).lower()
-                return [ProblemEvent(f"stray </{name}> without an opening tag: removed", close.group(0))], close.end(), False
-            return [TextEvent("<")], 1, False
+            return self._not_an_opening(buf, final)
         name = m.group(1).lower()
         role = self._tags.role(name)
         if not role:
-            if name in ("think", "thinking", "answer"):
-                return [TextEvent(m.group(0))], m.end(), False
-            if m.group(2).strip() or _looks_like_step(name, self._tags):
-                known = ", ".join(self._tags.known)
-                return [TextEvent(m.group(0)), ProblemEvent(f"unknown tag <{name}>: use one of {known}", m.group(0))], m.end(), False
-            return [TextEvent(m.group(0))], m.end(), False
+            return self._unknown(m, name)
         attrs, findings = parse_attrs(m.group(2))
         problems: list[Event] = [ProblemEvent(f"<{name}>: {f}", m.group(0)) for f in findings]
         if m.group(3) == "/":
             return problems + [TagEvent(Tag(name, attrs, "", m.group(0), role))], m.end(), False
-        close_re = re.compile(rf"</{name}\s*>", re.IGNORECASE)
-        cm = close_re.search(buf, m.end())
+        cm = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(buf, m.end())
         # A new opening of a drafting tag before the close means this one was never closed.
         steps = "|".join(re.escape(t) for t in self._tags.draft + self._tags.final)
         reopen = re.compile(rf"<({steps})[\s>/]", re.IGNORECASE).search(buf, m.end()) if steps else None
         if reopen is not None and (cm is None or reopen.start() < cm.start()):
-            return problems + [
-                TextEvent(buf[: reopen.start()]),
-                ProblemEvent(f"unclosed <{name}>: close it with </{name}> before starting another tag", m.group(0)),
-            ], reopen.start(), False
+            unclosed = ProblemEvent(
+                f"unclosed <{name}>: close it with </{name}> before starting another tag", m.group(0)
+            )
+            return problems + [TextEvent(buf[: reopen.start()]), unclosed], reopen.start(), False
+        too_long = ProblemEvent(f"<{name}> body is longer than {self._max_body} characters: shorten it", m.group(0))
         if cm is None:
             if len(buf) - m.end() > self._max_body:
-                return problems + [
-                    ProblemEvent(f"<{name}> body is longer than {self._max_body} characters: shorten it", m.group(0))
-                ], len(buf), False
+                return problems + [too_long], len(buf), False
             if final:
-                return problems + [
-                    TextEvent(buf),
-                    ProblemEvent(f"unclosed <{name}>: close it with </{name}>", m.group(0)),
-                ], len(buf), False
+                unclosed = ProblemEvent(f"unclosed <{name}>: close it with </{name}>", m.group(0))
+                return problems + [TextEvent(buf), unclosed], len(buf), False
             return [], 0, True
-        body = buf[m.end(): cm.start()]
+        body = buf[m.end() : cm.start()]
         if len(body) > self._max_body:
-            return problems + [
-                ProblemEvent(f"<{name}> body is longer than {self._max_body} characters: shorten it", m.group(0))
-            ], cm.end(), False
+            return problems + [too_long], cm.end(), False
         return problems + [TagEvent(Tag(name, attrs, body.strip("\n"), buf[: cm.end()], role))], cm.end(), False
+
+    def _not_an_opening(self, buf: str, final: bool) -> tuple[list[Event], int, bool]:
+        """A '<' that opens no tag: wait if it may still become one, drop a stray closing tag, else it is text."""
+        head = re.match(rf"</?({_NAME})?", buf)
+        partial = (
+            head is not None
+            and head.end() == len(buf)
+            or (head is not None and "<" not in buf[1:] and ">" not in buf and len(buf) < 400)
+        )
+        if partial and not final:
+            return [], 0, True
+        close = re.match(rf"</({_NAME})\s*>", buf)
+        if close and close.group(1).lower() in self._tags.known:
+            name = close.group(1).lower()
+            return (
+                [ProblemEvent(f"stray </{name}> without an opening tag: removed", close.group(0))],
+                close.end(),
+                False,
+            )
+        return [TextEvent("<")], 1, False
+
+    def _unknown(self, m: re.Match[str], name: str) -> tuple[list[Event], int, bool]:
+        """A tag this vocabulary does not know: text, with a finding when it looks like a step."""
+        if name not in ("think", "thinking", "answer") and (m.group(2).strip() or _looks_like_step(name, self._tags)):
+            known = ", ".join(self._tags.known)
+            problem = ProblemEvent(f"unknown tag <{name}>: use one of {known}", m.group(0))
+            return [TextEvent(m.group(0)), problem], m.end(), False
+        return [TextEvent(m.group(0))], m.end(), False
 
 
 def _looks_like_step(name: str, tags: TagSet) -> bool:

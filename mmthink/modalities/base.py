@@ -10,8 +10,7 @@ from typing import Any, Protocol
 from mmthink.core.context import RunContext
 from mmthink.core.tags import Tag
 
-__all__ = ["Artifact", "Composer", "Critique", "DraftHandler", "ImageArtifact", "Modality", "Placed",
-           "RunContext"]
+__all__ = ["Artifact", "Composer", "Critique", "DraftHandler", "ImageArtifact", "Modality", "Placed", "RunContext"]
 
 
 @dataclass

@@ -51,11 +51,12 @@ def last_turn(reasoner: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------- streaming helpers
 
+
 def words(text: str, size: int = 18) -> Iterator[Delta]:
     """Stream prose a few words at a time, the way a model would."""
     parts = re.findall(r"\S+\s*|\s+", text)
     for i in range(0, len(parts), size):
-        yield Delta("".join(parts[i:i + size]))
+        yield Delta("".join(parts[i : i + size]))
 
 
 def answer(text: str) -> Iterator[Delta]:

@@ -36,11 +36,17 @@ class ChatTemplate:
         """The prompt text for ``messages`` (what a chat endpoint would feed the model)."""
         template = _compile(self.text)
         try:
-            return template.render(messages=messages, add_generation_prompt=add_generation_prompt,
-                                   bos_token=self.bos_token, eos_token=self.eos_token, **kwargs)
+            return template.render(
+                messages=messages,
+                add_generation_prompt=add_generation_prompt,
+                bos_token=self.bos_token,
+                eos_token=self.eos_token,
+                **kwargs,
+            )
         except Exception as e:  # a template may raise_exception() on a role order it does not accept
-            raise BackendError(f"the chat template ({self.source or 'given'}) failed: {type(e).__name__}: {e}",
-                               retryable=False) from e
+            raise BackendError(
+                f"the chat template ({self.source or 'given'}) failed: {type(e).__name__}: {e}", retryable=False
+            ) from e
 
     @property
     def knows_soft_switches(self) -> bool:
@@ -76,16 +82,21 @@ def _compile(text: str) -> Any:
         from jinja2.ext import loopcontrols
         from jinja2.sandbox import ImmutableSandboxedEnvironment
     except ImportError as e:
-        raise BackendError("rendering a chat template needs jinja2: pip install 'mmthink[server]'",
-                           retryable=False) from e
+        raise BackendError(
+            "rendering a chat template needs jinja2: pip install 'mmthink[server]'", retryable=False
+        ) from e
 
     def raise_exception(message: str) -> None:
         raise ValueError(message)
 
-    def tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None, separators: Any = None,
-               sort_keys: bool = False) -> str:
-        return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
-                          sort_keys=sort_keys)
+    def tojson(
+        value: Any,
+        ensure_ascii: bool = False,
+        indent: int | None = None,
+        separators: Any = None,
+        sort_keys: bool = False,
+    ) -> str:
+        return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 
     def strftime_now(fmt: str) -> str:
         import datetime
@@ -111,17 +122,23 @@ def template_from_tokenizer(tokenizer: str) -> ChatTemplate:
     id that is not cached fails at once with the command that fetches it.
     """
     if not isinstance(tokenizer, str) or not tokenizer.strip():
-        raise InputError("tokenizer", f"must be a tokenizer folder or a hub id, got {tokenizer!r}",
-                         "e.g. tokenizer='Qwen/Qwen3-0.6B'")
+        raise InputError(
+            "tokenizer",
+            f"must be a tokenizer folder or a hub id, got {tokenizer!r}",
+            "e.g. tokenizer='Qwen/Qwen3-0.6B'",
+        )
     path = Path(tokenizer).expanduser()
     if path.is_dir():
-        files = {name: path / name for name in ("chat_template.jinja", "tokenizer_config.json")
-                 if (path / name).is_file()}
+        files = {
+            name: path / name for name in ("chat_template.jinja", "tokenizer_config.json") if (path / name).is_file()
+        }
         where = str(path)
     elif path.exists() or tokenizer.startswith(("/", "./", "../", "~")) or tokenizer.count("/") > 1:
-        raise BackendError(f"no tokenizer folder at {str(path)!r} (looked for chat_template.jinja and "
-                           "tokenizer_config.json there): pass the folder that holds the model's tokenizer files",
-                           retryable=False)
+        raise BackendError(
+            f"no tokenizer folder at {str(path)!r} (looked for chat_template.jinja and "
+            "tokenizer_config.json there): pass the folder that holds the model's tokenizer files",
+            retryable=False,
+        )
     else:
         files = _cached_hub_files(tokenizer)
         where = f"{tokenizer} (Hugging Face cache)"
@@ -135,27 +152,36 @@ def template_from_tokenizer(tokenizer: str) -> ChatTemplate:
     if text is None:
         text = _pick_template(config.get("chat_template"))
     if not text:
-        raise BackendError(f"the tokenizer at {where} has no chat template (no chat_template.jinja, no "
-                           "chat_template in tokenizer_config.json)", retryable=False)
-    return ChatTemplate(text, _token_text(config.get("bos_token")), _token_text(config.get("eos_token")),
-                        source=f"tokenizer {where}")
+        raise BackendError(
+            f"the tokenizer at {where} has no chat template (no chat_template.jinja, no "
+            "chat_template in tokenizer_config.json)",
+            retryable=False,
+        )
+    return ChatTemplate(
+        text, _token_text(config.get("bos_token")), _token_text(config.get("eos_token")), source=f"tokenizer {where}"
+    )
 
 
 def _cached_hub_files(repo_id: str) -> dict[str, Path]:
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError as e:
-        raise BackendError("reading a tokenizer from the Hugging Face cache needs huggingface_hub "
-                           "(pip install huggingface_hub), or pass the tokenizer folder", retryable=False) from e
+        raise BackendError(
+            "reading a tokenizer from the Hugging Face cache needs huggingface_hub "
+            "(pip install huggingface_hub), or pass the tokenizer folder",
+            retryable=False,
+        ) from e
     found: dict[str, Path] = {}
     for name in ("chat_template.jinja", "tokenizer_config.json"):
         hit = try_to_load_from_cache(repo_id, name)
         if isinstance(hit, str):
             found[name] = Path(hit)
     if not found:
-        raise BackendError(f"the tokenizer {repo_id!r} is not in the local Hugging Face cache: fetch it with "
-                           f"`hf download {repo_id} tokenizer_config.json` (or pass the folder that holds it)",
-                           retryable=False)
+        raise BackendError(
+            f"the tokenizer {repo_id!r} is not in the local Hugging Face cache: fetch it with "
+            f"`hf download {repo_id} tokenizer_config.json` (or pass the folder that holds it)",
+            retryable=False,
+        )
     return found
 
 

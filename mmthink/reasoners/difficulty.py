@@ -35,8 +35,13 @@ class ReasonerDifficulty:
 
     def estimate(self, text: str, modality: str) -> tuple[float, str]:
         known = modality if modality in ("image", "speech", "video") else "auto"
-        turn = Turn(request=Request(text=text, modality=known), modality=modality, mode="off",
-                    system=VERDICT_PROMPT.format(modality=modality), tokens_left=0)
+        turn = Turn(
+            request=Request(text=text, modality=known),
+            modality=modality,
+            mode="off",
+            system=VERDICT_PROMPT.format(modality=modality),
+            tokens_left=0,
+        )
         answer = ""
         stream: Any = None
         try:

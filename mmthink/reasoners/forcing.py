@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
-GRACEFUL_CLOSE = ("\n\nConsidering the limited time by the user, I have to give the solution based on the "
-                  "thinking directly now.\n")
+GRACEFUL_CLOSE = (
+    "\n\nConsidering the limited time by the user, I have to give the solution based on the thinking directly now.\n"
+)
 """Written before a forced end of thinking (the sentence Qwen3's report uses for its budget)."""
 WAIT = "\nWait"
 """Appended instead of an early end of thinking while ``min_tokens`` is not reached (s1)."""
@@ -80,7 +81,7 @@ class ThinkSplitter:
             if hits:
                 i, marker = min(hits)
                 self._emit(out, self._buf[:i])
-                self._buf = self._buf[i + len(marker):]
+                self._buf = self._buf[i + len(marker) :]
                 self.markers_seen += 1
                 if marker == THINK_OPEN and self.phase == "answer":
                     self.phase, self._dropping, self._strip_thinking = "thinking", self.drop_thinking, True
@@ -91,7 +92,7 @@ class ThinkSplitter:
                 continue
             keep = 0 if final else _partial_marker(self._buf)
             self._emit(out, self._buf[: len(self._buf) - keep])
-            self._buf = self._buf[len(self._buf) - keep:]
+            self._buf = self._buf[len(self._buf) - keep :]
             break
         return out
 
@@ -155,9 +156,19 @@ class BudgetForcer:
     close, and never lets the model reopen thinking. ``budget=None`` means no limit.
     """
 
-    def __init__(self, *, prompt_len: int, phase: str, close_ids: list[int], open_ids: list[int],
-                 eos_ids: Iterable[int], budget: int | None = None, min_tokens: int = 0,
-                 graceful_ids: list[int] | None = None, wait_ids: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        prompt_len: int,
+        phase: str,
+        close_ids: list[int],
+        open_ids: list[int],
+        eos_ids: Iterable[int],
+        budget: int | None = None,
+        min_tokens: int = 0,
+        graceful_ids: list[int] | None = None,
+        wait_ids: list[int] | None = None,
+    ) -> None:
         if not close_ids:
             raise ValueError("close_ids must not be empty")
         self.prompt_len = prompt_len
@@ -183,7 +194,7 @@ class BudgetForcer:
         total = input_ids.shape[1] - self.prompt_len
         if total <= self._seen:
             return
-        for tok in input_ids[0, self.prompt_len + self._seen:].tolist():
+        for tok in input_ids[0, self.prompt_len + self._seen :].tolist():
             self._observe(tok)
         self._seen = total
 
@@ -290,8 +301,12 @@ class ChannelCap:
     def stop_now(self, input_ids, scores=None) -> bool:
         self.forcer.sync(input_ids)
         log = self.forcer.log
-        if self.forcer.phase == "thinking" and not self.forcer.forcing and self.thinking is not None \
-                and log.thinking_tokens >= self.thinking:
+        if (
+            self.forcer.phase == "thinking"
+            and not self.forcer.forcing
+            and self.thinking is not None
+            and log.thinking_tokens >= self.thinking
+        ):
             self.hit = "thinking"
             return True
         if self.forcer.phase == "answer" and self.answer is not None and log.answer_tokens >= self.answer:
@@ -394,11 +409,11 @@ class LiteralDrop:
             if hits:
                 i, s = min(hits, key=lambda h: (h[0], -len(h[1])))
                 out.append(self._buf[:i])
-                self._buf = self._buf[i + len(s):]
+                self._buf = self._buf[i + len(s) :]
                 continue
             keep = 0 if final else self._partial()
             out.append(self._buf[: len(self._buf) - keep])
-            self._buf = self._buf[len(self._buf) - keep:]
+            self._buf = self._buf[len(self._buf) - keep :]
             break
         return "".join(out)
 

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mmthink.devices import resolve_device as _resolve_device
@@ -42,7 +41,6 @@ from mmthink.reasoners.forcing import (
 from mmthink.reasoners.grammar import Compiled, ConstraintLog, DraftConstraint, available
 from mmthink.reasoners.prompt import build_system_prompt, example_messages
 from mmthink.weights import locate, looks_local
-
 
 _END = object()
 
@@ -100,8 +98,9 @@ class _Loaded:
         if not strings:
             return []
         if strings not in self.stops:
-            self.stops[strings] = GuardedStop(StopStringCriteria(tokenizer=self.tokenizer, stop_strings=list(strings)),
-                                              self.comma_ids)
+            self.stops[strings] = GuardedStop(
+                StopStringCriteria(tokenizer=self.tokenizer, stop_strings=list(strings)), self.comma_ids
+            )
         return [self.stops[strings]]
 
 
@@ -119,15 +118,32 @@ class HFReasoner:
 
     name = "hf"
 
-    def __init__(self, model: str, *, gguf_file: str | None = None, device: str | None = None, dtype: Any = None,
-                 max_new_tokens: int = 1024, temperature: float = 0.6, top_p: float = 0.95, seed: int = 0,
-                 system_prompt: str | None = None, trust_remote_code: bool = False,
-                 graceful_close: str | None = GRACEFUL_CLOSE, wait_text: str = WAIT,
-                 logits_processors: Sequence[Any] = (), constrain: bool = True,
-                 examples: bool = True, warm_cache: bool = True) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        gguf_file: str | None = None,
+        device: str | None = None,
+        dtype: Any = None,
+        max_new_tokens: int = 1024,
+        temperature: float = 0.6,
+        top_p: float = 0.95,
+        seed: int = 0,
+        system_prompt: str | None = None,
+        trust_remote_code: bool = False,
+        graceful_close: str | None = GRACEFUL_CLOSE,
+        wait_text: str = WAIT,
+        logits_processors: Sequence[Any] = (),
+        constrain: bool = True,
+        examples: bool = True,
+        warm_cache: bool = True,
+    ) -> None:
         if not isinstance(model, (str, os.PathLike)) or not str(model).strip():
-            raise InputError("model", f"must be a hub id, a local folder or a .gguf file, got {model!r}",
-                             "e.g. model='Qwen/Qwen3-4B'")
+            raise InputError(
+                "model",
+                f"must be a hub id, a local folder or a .gguf file, got {model!r}",
+                "e.g. model='Qwen/Qwen3-4B'",
+            )
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise InputError("max_new_tokens", f"must be a positive integer, got {max_new_tokens!r}", "e.g. 1024")
         if not isinstance(temperature, (int, float)) or temperature < 0:
@@ -208,7 +224,7 @@ class HFReasoner:
         if turn.force_close and not turn.answer and self.graceful_close:
             text = self.graceful_close.lstrip("\n") if prompt.endswith("\n") else self.graceful_close
             n = len(lm.tokenizer.encode(text, add_special_tokens=False))
-            already = text.strip() in turn.transcript[-len(text) - 8:]  # the forcer wrote it last call
+            already = text.strip() in turn.transcript[-len(text) - 8 :]  # the forcer wrote it last call
             if not already and (turn.tokens_left is None or n <= turn.tokens_left):
                 pre = text
         prompt += pre
@@ -235,8 +251,13 @@ class HFReasoner:
         input_ids = enc["input_ids"].to(lm.device)
         budget = turn.tokens_left if phase == "thinking" else None
         forcer = BudgetForcer(
-            prompt_len=input_ids.shape[1], phase=phase, close_ids=lm.close_ids, open_ids=lm.open_ids,
-            eos_ids=lm.eos_ids, budget=budget, min_tokens=max(0, turn.min_tokens - turn.tokens_used),
+            prompt_len=input_ids.shape[1],
+            phase=phase,
+            close_ids=lm.close_ids,
+            open_ids=lm.open_ids,
+            eos_ids=lm.eos_ids,
+            budget=budget,
+            min_tokens=max(0, turn.min_tokens - turn.tokens_used),
             graceful_ids=tok.encode(self.graceful_close, add_special_tokens=False) if self.graceful_close else None,
             wait_ids=tok.encode(self.wait_text, add_special_tokens=False),
         )
@@ -262,13 +283,21 @@ class HFReasoner:
 
         sample = self.temperature > 0
         kwargs: dict[str, Any] = dict(
-            input_ids=input_ids, attention_mask=enc["attention_mask"].to(lm.device),
+            input_ids=input_ids,
+            attention_mask=enc["attention_mask"].to(lm.device),
             max_new_tokens=2 * self.max_new_tokens + len(forcer.graceful_ids) + len(lm.close_ids) + 2,
             do_sample=sample,
             logits_processor=LogitsProcessorList([ChainedProcessors([*self.logits_processors, *constraint, forcer])]),
-            stopping_criteria=StoppingCriteriaList([AnyStop([flag, cap, *lm.stop_criteria(stop_strings(turn))]
-                                                            + ([clock] if turn.deadline is not None else []))]),
-            streamer=_Tokens(), pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else lm.eos_ids[0],
+            stopping_criteria=StoppingCriteriaList(
+                [
+                    AnyStop(
+                        [flag, cap, *lm.stop_criteria(stop_strings(turn))]
+                        + ([clock] if turn.deadline is not None else [])
+                    )
+                ]
+            ),
+            streamer=_Tokens(),
+            pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else lm.eos_ids[0],
         )
         if sample:
             kwargs.update(temperature=self.temperature, top_p=self.top_p)
@@ -289,8 +318,13 @@ class HFReasoner:
             finally:
                 items.put(_END)
 
-        record = GenerationRecord(prompt=prompt, phase=phase, constraint=constraint_log,
-                                  prompt_tokens=len(prompt_ids), cached_tokens=cached[0] if cached else 0)
+        record = GenerationRecord(
+            prompt=prompt,
+            phase=phase,
+            constraint=constraint_log,
+            prompt_tokens=len(prompt_ids),
+            cached_tokens=cached[0] if cached else 0,
+        )
         started = time.perf_counter()
         self.last_run = record
         thread = threading.Thread(target=run, name="mmthink-hf-generate", daemon=True)
@@ -344,8 +378,9 @@ class HFReasoner:
         if clock.hit:
             raise _deadline_error(self.model)
         if not pre and not record.completion.strip():
-            raise BackendError(f"{self.model} generated nothing this turn (stopped: {record.stopped}): an empty turn",
-                               retryable=True)
+            raise BackendError(
+                f"{self.model} generated nothing this turn (stopped: {record.stopped}): an empty turn", retryable=True
+            )
 
     def _reuse(self, prompt_ids: list[int]) -> tuple[int, Any] | None:
         """The kept cache cut to the longest prefix it shares with this prompt (at least one token is left
@@ -404,11 +439,21 @@ class HFReasoner:
     def facts(self) -> dict[str, Any]:
         """What the manifest says about this backend: the constraint path drafts will take."""
         why = None if self.constrain else "off (constrain=False)"
-        return {"constraint": "llguidance" if why is None and available() is None
-                else f"none: {why or available()}", "examples": "chat turns" if self.examples else "none"}
+        return {
+            "constraint": "llguidance" if why is None and available() is None else f"none: {why or available()}",
+            "examples": "chat turns" if self.examples else "none",
+        }
 
-    def _finish_record(self, record: GenerationRecord, lm: _Loaded, forcer: BudgetForcer, cap: ChannelCap,
-                       caller_stopped: bool, stops: tuple[str, ...] = (), deadline_hit: bool = False) -> None:
+    def _finish_record(
+        self,
+        record: GenerationRecord,
+        lm: _Loaded,
+        forcer: BudgetForcer,
+        cap: ChannelCap,
+        caller_stopped: bool,
+        stops: tuple[str, ...] = (),
+        deadline_hit: bool = False,
+    ) -> None:
         ids = record.completion_ids
         record.completion = lm.tokenizer.decode([i for i in ids if i not in lm.hidden_ids], skip_special_tokens=False)
         record.forcing = forcer.log
@@ -471,8 +516,10 @@ def _cache_kwarg() -> str:
 
 
 def _deadline_error(model: str) -> DeadlineReached:
-    return DeadlineReached(f"the run's time limit (max_seconds) was reached: generation with {model} was cut "
-                           "there; what was generated before it is kept")
+    return DeadlineReached(
+        f"the run's time limit (max_seconds) was reached: generation with {model} was cut "
+        "there; what was generated before it is kept"
+    )
 
 
 class _Detok:
@@ -506,7 +553,7 @@ def _detok(tok: Any, ids: list[int], offsets: list[int]) -> str:
     now = tok.decode(ids[prefix:], **kw)
     if len(now) > len(before) and not now.endswith("\ufffd"):
         offsets[0], offsets[1] = read, len(ids)
-        return now[len(before):]
+        return now[len(before) :]
     return ""
 
 
@@ -532,8 +579,10 @@ def _chat(lm: _Loaded, system: str, user: str, thinking: bool, shots: Sequence[d
 def _how_to_get(model: str) -> str:
     if looks_local(model):
         return "check the files in that folder (config.json and the weights, or a .gguf with gguf_file=...)"
-    return (f"download the weights on a connected machine (`hf download {model}`), then pass the local folder "
-            "as model=..., or set HF_HOME to a Hugging Face cache that already holds them")
+    return (
+        f"download the weights on a connected machine (`hf download {model}`), then pass the local folder "
+        "as model=..., or set HF_HOME to a Hugging Face cache that already holds them"
+    )
 
 
 def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remote_code: bool) -> _Loaded:
@@ -570,10 +619,18 @@ def _load(model: str, gguf_file: str | None, device: str, dtype: Any, trust_remo
     special = set(tok.all_special_ids) | {i for i, t in added.items() if getattr(t, "special", False)}
     hidden = frozenset(i for i in special if i not in markers)
     return _Loaded(
-        model=lm, tokenizer=tok, device=device, dtype=torch_dtype,
+        model=lm,
+        tokenizer=tok,
+        device=device,
+        dtype=torch_dtype,
         accepts_thinking="enable_thinking" in template,
-        close_ids=close_ids, open_ids=open_ids, eos_ids=sorted(set(eos)), hidden_ids=hidden, marker_ids=markers,
-        stops={}, comma_ids=_ids_with(tok, ">"),
+        close_ids=close_ids,
+        open_ids=open_ids,
+        eos_ids=sorted(set(eos)),
+        hidden_ids=hidden,
+        marker_ids=markers,
+        stops={},
+        comma_ids=_ids_with(tok, ">"),
     )
 
 

@@ -92,19 +92,35 @@ class OpenAICompatReasoner:
 
     name = "openai_compat"
 
-    def __init__(self, model: str | None = None, base_url: str | None = None, api_key: str | None = None, *,
-                 timeout: float = 60, connect_timeout: float = 5.0, server_kind: str = "auto",
-                 tokenizer: str | None = None, soft_switches: bool | None = None,
-                 extra_body: dict[str, Any] | None = None, max_tokens: int = 1024, temperature: float = 0.6,
-                 system_prompt: str | None = None, graceful_close: str | None = GRACEFUL_CLOSE,
-                 max_retries: Any = None, backoff: Any = None) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 60,
+        connect_timeout: float = 5.0,
+        server_kind: str = "auto",
+        tokenizer: str | None = None,
+        soft_switches: bool | None = None,
+        extra_body: dict[str, Any] | None = None,
+        max_tokens: int = 1024,
+        temperature: float = 0.6,
+        system_prompt: str | None = None,
+        graceful_close: str | None = GRACEFUL_CLOSE,
+        max_retries: Any = None,
+        backoff: Any = None,
+    ) -> None:
         url = base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
         if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
             raise InputError("base_url", f"{url!r} is not an http(s) URL", "e.g. http://localhost:8000/v1")
         for name, value in (("max_retries", max_retries), ("backoff", backoff)):
             if value is not None:
-                raise InputError(name, "the reasoner makes one HTTP attempt per turn; retries belong to the run",
-                                 "drop it and set the fault policy's reason attempts (policy.reason.attempts)")
+                raise InputError(
+                    name,
+                    "the reasoner makes one HTTP attempt per turn; retries belong to the run",
+                    "drop it and set the fault policy's reason attempts (policy.reason.attempts)",
+                )
         for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise InputError(name, f"must be a positive number of seconds, got {value!r}", "e.g. 60")
@@ -113,14 +129,21 @@ class OpenAICompatReasoner:
         if extra_body is not None and not isinstance(extra_body, dict):
             raise InputError("extra_body", f"must be a dict, got {type(extra_body).__name__}")
         if server_kind not in servers.SERVER_KINDS:
-            raise InputError("server_kind", f"unknown value {server_kind!r}",
-                             f"use one of {', '.join(servers.SERVER_KINDS)}")
+            raise InputError(
+                "server_kind", f"unknown value {server_kind!r}", f"use one of {', '.join(servers.SERVER_KINDS)}"
+            )
         if tokenizer is not None and (not isinstance(tokenizer, str) or not tokenizer.strip()):
-            raise InputError("tokenizer", f"must be a tokenizer folder or hub id, got {tokenizer!r}",
-                             "e.g. tokenizer='Qwen/Qwen3-0.6B'")
+            raise InputError(
+                "tokenizer",
+                f"must be a tokenizer folder or hub id, got {tokenizer!r}",
+                "e.g. tokenizer='Qwen/Qwen3-0.6B'",
+            )
         if soft_switches not in (None, True, False):
-            raise InputError("soft_switches", f"must be true, false or None, got {soft_switches!r}",
-                             "None appends them only for chat templates that know them")
+            raise InputError(
+                "soft_switches",
+                f"must be true, false or None, got {soft_switches!r}",
+                "None appends them only for chat templates that know them",
+            )
         self.base_url = url.rstrip("/")
         self.model = model or os.environ.get("MMTHINK_MODEL") or None
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
@@ -189,8 +212,10 @@ class OpenAICompatReasoner:
         self._info = info
         if not self.model:
             if not info.models:
-                raise BackendError(f"no model named and {self._url('/models')} lists none: pass model= or set "
-                                   "MMTHINK_MODEL", retryable=False)
+                raise BackendError(
+                    f"no model named and {self._url('/models')} lists none: pass model= or set MMTHINK_MODEL",
+                    retryable=False,
+                )
             self.model = info.models[0]
         return info
 
@@ -222,11 +247,21 @@ class OpenAICompatReasoner:
             if info.prefix_honoured:
                 choice, why = "prefix", "the server continued a half-written assistant message (probe)"
             elif template is not None:
-                choice, why = "completions", ("the server ignores a trailing assistant message (probe): the chat "
-                                              f"template ({template.source}) is rendered on our side")
+                choice, why = (
+                    "completions",
+                    (
+                        "the server ignores a trailing assistant message (probe): the chat "
+                        f"template ({template.source}) is rendered on our side"
+                    ),
+                )
             else:
-                choice, why = "messages", ("the server ignores a trailing assistant message (probe) and no chat "
-                                           "template is known (pass tokenizer=...): continued as a new turn")
+                choice, why = (
+                    "messages",
+                    (
+                        "the server ignores a trailing assistant message (probe) and no chat "
+                        "template is known (pass tokenizer=...): continued as a new turn"
+                    ),
+                )
         self.continuation, self.continuation_why = choice, why
         return choice
 
@@ -286,8 +321,9 @@ class OpenAICompatReasoner:
         self._server()
         system = turn.system or self.system_prompt or _system(turn)
         if turn.mode == "off":
-            yield from self._call(record, turn, system, prefix=turn.answer or None, phase="answer",
-                                  max_tokens=self.max_tokens)
+            yield from self._call(
+                record, turn, system, prefix=turn.answer or None, phase="answer", max_tokens=self.max_tokens
+            )
             return
         closing = bool(turn.answer or turn.force_close or turn.tokens_left == 0)
         if closing:
@@ -322,15 +358,23 @@ class OpenAICompatReasoner:
                 pre = "\n" + pre
             if pre:
                 yield Delta(pre, "thinking", tokens=reserve)
-            yield from self._call(record, turn, system, prefix=_closed_prefix(so_far + pre), phase="answer",
-                                  max_tokens=self.max_tokens)
+            yield from self._call(
+                record, turn, system, prefix=_closed_prefix(so_far + pre), phase="answer", max_tokens=self.max_tokens
+            )
         else:
             # Thinking closed in time but the budget-sized limit cut the answer: let it finish.
-            yield from self._call(record, turn, system, prefix=_closed_prefix(so_far) + texts["answer"],
-                                  phase="answer", max_tokens=self.max_tokens, answer_so_far=texts["answer"])
+            yield from self._call(
+                record,
+                turn,
+                system,
+                prefix=_closed_prefix(so_far) + texts["answer"],
+                phase="answer",
+                max_tokens=self.max_tokens,
+                answer_so_far=texts["answer"],
+            )
 
     def _graceful_text(self, transcript: str, tokens_left: int | None) -> str:
-        if not self.graceful_close or self.graceful_close.strip() in transcript[-len(self.graceful_close) - 8:]:
+        if not self.graceful_close or self.graceful_close.strip() in transcript[-len(self.graceful_close) - 8 :]:
             return ""
         text = self.graceful_close.lstrip("\n") if transcript.endswith("\n") or not transcript else self.graceful_close
         if tokens_left is not None and count_tokens(text) > tokens_left:
@@ -343,17 +387,27 @@ class OpenAICompatReasoner:
             return turn.prompt
         return f"{turn.prompt} {'/think' if turn.mode != 'off' else '/no_think'}"
 
-    def _request(self, turn: Turn, system: str, prefix: str | None, max_tokens: int,
-                 model: str) -> tuple[str, dict[str, Any]]:
+    def _request(
+        self, turn: Turn, system: str, prefix: str | None, max_tokens: int, model: str
+    ) -> tuple[str, dict[str, Any]]:
         """The path and body of one call."""
         on = turn.mode != "off"
         user = self._user_text(turn)
         shots = example_messages(turn.guide, turn.mode, turn.prompt) if not (turn.system or self.system_prompt) else []
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system}, *shots,
-                                          {"role": "user", "content": user}]
-        common: dict[str, Any] = {"model": model, "stream": True, "max_tokens": max_tokens,
-                                  "temperature": self.temperature, "stop": _stops(turn), "seed": turn.seed,
-                                  "stream_options": {"include_usage": True}}
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": system},
+            *shots,
+            {"role": "user", "content": user},
+        ]
+        common: dict[str, Any] = {
+            "model": model,
+            "stream": True,
+            "max_tokens": max_tokens,
+            "temperature": self.temperature,
+            "stop": _stops(turn),
+            "seed": turn.seed,
+            "stream_options": {"include_usage": True},
+        }
         path = "/chat/completions"
         if prefix and self.continuation == "completions":
             template = self._chat_template()
@@ -369,8 +423,11 @@ class OpenAICompatReasoner:
                 # The chain so far as an assistant turn, then ask to go on (the trace says "messages").
                 plain = prefix.replace(THINK_OPEN, "").replace(THINK_CLOSE, "").strip()
                 messages.append({"role": "assistant", "content": plain})
-                ask = ("Continue your reasoning exactly where it stopped; any observation above came from the "
-                       "tools." if THINK_CLOSE not in prefix else "Continue your answer exactly where it stopped.")
+                ask = (
+                    "Continue your reasoning exactly where it stopped; any observation above came from the tools."
+                    if THINK_CLOSE not in prefix
+                    else "Continue your answer exactly where it stopped."
+                )
                 if self._switches_known():
                     ask += " /think" if on else " /no_think"
                 messages.append({"role": "user", "content": ask})
@@ -384,8 +441,18 @@ class OpenAICompatReasoner:
             body.pop(key, None)
         return path, body
 
-    def _call(self, record: StreamRecord, turn: Turn, system: str, *, prefix: str | None, phase: str,
-              max_tokens: int, state: dict[str, Any] | None = None, answer_so_far: str = "") -> Iterator[Delta]:
+    def _call(
+        self,
+        record: StreamRecord,
+        turn: Turn,
+        system: str,
+        *,
+        prefix: str | None,
+        phase: str,
+        max_tokens: int,
+        state: dict[str, Any] | None = None,
+        answer_so_far: str = "",
+    ) -> Iterator[Delta]:
         state = state if state is not None else {}
         model = self._model_name()
         if prefix:
@@ -407,13 +474,16 @@ class OpenAICompatReasoner:
                     template = self._chat_template()
                     self.continuation = "completions" if template is not None else "messages"
                     self.continuation_why = "the server rejected continue_final_message" + (
-                        f": the chat template ({template.source}) is rendered on our side" if template else
-                        " and no chat template is known (pass tokenizer=...): continued as a new turn")
+                        f": the chat template ({template.source}) is rendered on our side"
+                        if template
+                        else " and no chat template is known (pass tokenizer=...): continued as a new turn"
+                    )
                     record.continuation = self.continuation
         raise BackendError(f"{self.base_url} keeps rejecting the request", retryable=False)
 
-    def _consume(self, call: CallRecord, turn: Turn, phase: str, state: dict[str, Any],
-                 answer_before: str) -> Iterator[Delta]:
+    def _consume(
+        self, call: CallRecord, turn: Turn, phase: str, state: dict[str, Any], answer_before: str
+    ) -> Iterator[Delta]:
         on = turn.mode != "off"
         splitter = ThinkSplitter(phase, drop_thinking=not on, lstrip_answer=not answer_before)
         pending = {"thinking": 0, "answer": 0}
@@ -498,9 +568,12 @@ class OpenAICompatReasoner:
         yield from out(pieces, final=True)
         if call.finish_reason is None:
             call.stopped = "error"
-            raise BackendError(f"{url}: the stream ended without a finish_reason after {call.thinking_chunks} "
-                               f"thinking and {call.answer_chunks} answer chunks (the server cut the reply short; "
-                               "llama-cpp-python does so when another request arrives)", retryable=True)
+            raise BackendError(
+                f"{url}: the stream ended without a finish_reason after {call.thinking_chunks} "
+                f"thinking and {call.answer_chunks} answer chunks (the server cut the reply short; "
+                "llama-cpp-python does so when another request arrives)",
+                retryable=True,
+            )
         call.stopped = {"stop": "end of sequence", "length": "length"}.get(call.finish_reason, call.finish_reason)
         if call.finish_reason == "stop":
             # Servers strip the stop string: put the closing tag back.
@@ -519,8 +592,9 @@ class OpenAICompatReasoner:
                 pending[channel] = 0
         if not any(texts.values()) and not call.dropped_reasoning_chunks and call.finish_reason != "length":
             call.stopped = "error"
-            raise BackendError(f"{url} returned no tokens (finish_reason {call.finish_reason!r}): an empty turn",
-                               retryable=True)
+            raise BackendError(
+                f"{url} returned no tokens (finish_reason {call.finish_reason!r}): an empty turn", retryable=True
+            )
         for channel, n in pending.items():
             if n:
                 yield Delta("", channel, tokens=n)  # type: ignore[arg-type]
@@ -596,14 +670,19 @@ class OpenAICompatReasoner:
         import httpx
 
         if isinstance(e, httpx.ConnectTimeout):
-            return BackendError(f"could not connect to {url} within {self.connect_timeout:g} s; is the server "
-                                "running? Set base_url= or OPENAI_BASE_URL", retryable=True)
+            return BackendError(
+                f"could not connect to {url} within {self.connect_timeout:g} s; is the server "
+                "running? Set base_url= or OPENAI_BASE_URL",
+                retryable=True,
+            )
         if isinstance(e, httpx.TimeoutException):
             return BackendError(f"no response from {url} within {self.timeout:g} s", retryable=True)
         if started:
             return BackendError(f"{url} dropped the connection mid-reply: {e}", retryable=True)
-        return BackendError(f"cannot reach {url} ({type(e).__name__}: {e}); is the server running? "
-                            "Set base_url= or OPENAI_BASE_URL", retryable=True)
+        return BackendError(
+            f"cannot reach {url} ({type(e).__name__}: {e}); is the server running? Set base_url= or OPENAI_BASE_URL",
+            retryable=True,
+        )
 
     def _http_error(self, resp: Any, url: str) -> Exception:
         code = resp.status_code
@@ -661,8 +740,11 @@ class _Watchdog:
 
 def _deadline_error(url: str, deadline: float) -> DeadlineReached:
     when = time.strftime("%H:%M:%S", time.localtime(deadline))
-    return DeadlineReached(f"the run's time limit (max_seconds) was reached at {when}: the call to {url} was cut "
-                           "there; what streamed before it is kept", deadline=deadline)
+    return DeadlineReached(
+        f"the run's time limit (max_seconds) was reached at {when}: the call to {url} was cut "
+        "there; what streamed before it is kept",
+        deadline=deadline,
+    )
 
 
 def _error_obj(text: str) -> Any:
@@ -673,8 +755,11 @@ def _error_obj(text: str) -> Any:
 
 
 _LLAMA_CPP_PY = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
-_OPENAI_STYLE = re.compile(r"maximum context length is (\d+) tokens.*?requested (\d+) tokens"
-                           r"(?: \((\d+) in the messages)?", re.S | re.I)
+_OPENAI_STYLE = re.compile(
+    r"maximum context length is (\d+) tokens.*?requested (\d+) tokens"
+    r"(?: \((\d+) in the messages)?",
+    re.S | re.I,
+)
 _GENERIC = re.compile(r"context (?:length|window|size)|exceeds? the available context", re.I)
 
 
@@ -696,12 +781,16 @@ def _overflow(obj: Any, text: str, base_url: str, info: servers.ServerInfo | Non
         return None
     if ctx is None and info is not None:
         ctx = info.context_size
-    sizes = (f"the prompt is {prompt} tokens" if prompt else "the prompt is too long") + \
-        (f" and the server's context window is {ctx} tokens" if ctx else " for the server's context window")
+    sizes = (f"the prompt is {prompt} tokens" if prompt else "the prompt is too long") + (
+        f" and the server's context window is {ctx} tokens" if ctx else " for the server's context window"
+    )
     return ContextOverflow(
         f"{sizes} ({base_url}; server said: {_clip(message, 200)}). Start the server with a larger context "
         "(llama.cpp: --ctx-size N; llama_cpp.server: --n_ctx N; vLLM: --max-model-len N) or shorten the "
-        "system prompt", context_size=ctx, prompt_tokens=prompt)
+        "system prompt",
+        context_size=ctx,
+        prompt_tokens=prompt,
+    )
 
 
 def _stream_error(obj: dict[str, Any], url: str, base_url: str, info: servers.ServerInfo | None) -> BackendError:
@@ -730,7 +819,7 @@ def _unclosed(text: str, turn: Turn) -> str | None:
     names = "|".join(re.escape(t) for t in turn.tags.draft) or r"(?!)"
     for m in re.finditer(r"<(" + names + r")\b[^<>]*>", text):
         last = m
-    if last is None or f"</{last.group(1)}" in text[last.end():]:
+    if last is None or f"</{last.group(1)}" in text[last.end() :]:
         return None
     return f"</{last.group(1)}>"
 
@@ -759,8 +848,7 @@ def _parse_json(payload: str, url: str) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise BackendError(f"malformed reply from {url}: {e.msg} in {payload[:120]!r}", retryable=True) from None
     if not isinstance(obj, dict):
-        raise BackendError(f"malformed reply from {url}: expected a JSON object, got {payload[:120]!r}",
-                           retryable=True)
+        raise BackendError(f"malformed reply from {url}: expected a JSON object, got {payload[:120]!r}", retryable=True)
     return obj
 
 

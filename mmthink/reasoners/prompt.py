@@ -20,8 +20,10 @@ from mmthink.reasoners.forcing import THINK_CLOSE, THINK_OPEN
 _MODE_TEXT = {
     "on": "Thinking is on: think step by step, draft, read each observation, and revise until the draft passes.",
     "off": "Thinking is off: do not think and do not revise. Answer directly and briefly; {off}.",
-    "auto": ("Thinking is auto: decide for yourself. Think and draft for requests with several objects, counts, "
-             "relations or timing; answer directly (as with thinking off: {off}) when the request is simple."),
+    "auto": (
+        "Thinking is auto: decide for yourself. Think and draft for requests with several objects, counts, "
+        "relations or timing; answer directly (as with thinking off: {off}) when the request is simple."
+    ),
 }
 
 

@@ -28,6 +28,7 @@ def script_tags(text: str) -> TagSet:
     final = tuple(dict.fromkeys(re.findall(r"<(final_\w+)[^<>]*/>", text)))
     return TagSet(draft=draft, final=final)
 
+
 ANSWER_MARK = "===answer==="
 
 Reviser = Callable[[Tag, DraftRecord], dict[str, str] | None]
@@ -47,7 +48,7 @@ class DemoScript:
         """Thinking text cut right after each closing drafting tag."""
         out, start = [], 0
         for m in _CLOSE.finditer(self.thinking):
-            out.append(self.thinking[start:m.end()])
+            out.append(self.thinking[start : m.end()])
             start = m.end()
         tail = self.thinking[start:]
         if tail.strip():
@@ -64,20 +65,25 @@ def load_script(name_or_path: str | Path) -> DemoScript:
     if not path.suffix:
         path = asset("demos", f"{name_or_path}.md")
     if not path.is_file():
-        raise InputError("demo", f"no demo script {str(name_or_path)!r}",
-                         f"known demos: {', '.join(available_scripts()) or 'none'}")
+        raise InputError(
+            "demo", f"no demo script {str(name_or_path)!r}", f"known demos: {', '.join(available_scripts()) or 'none'}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError("demo", f"{path.name} cannot be read as UTF-8 text ({e})",
-                         "save the script as UTF-8") from None
+        raise InputError(
+            "demo", f"{path.name} cannot be read as UTF-8 text ({e})", "save the script as UTF-8"
+        ) from None
     meta: dict[str, str] = {}
     body = text
     if text.startswith("---"):
         pieces = text.split("---", 2)
         if len(pieces) < 3:
-            raise InputError("demo", f"{path.name} opens its front matter with '---' but never closes it",
-                             "end the front matter with a line '---'")
+            raise InputError(
+                "demo",
+                f"{path.name} opens its front matter with '---' but never closes it",
+                "end the front matter with a line '---'",
+            )
         _, head, body = pieces
         for line in head.strip().splitlines():
             k, _, v = line.partition(":")
@@ -85,15 +91,21 @@ def load_script(name_or_path: str | Path) -> DemoScript:
     thinking, _, answer = body.partition(ANSWER_MARK)
     if "request" not in meta:
         raise InputError("demo", f"{path.name} has no 'request:' line in its front matter")
-    return DemoScript(meta.get("name", path.stem), meta["request"], meta.get("modality", "auto"),
-                      thinking.strip("\n") + "\n", answer.strip("\n"), meta)
+    return DemoScript(
+        meta.get("name", path.stem),
+        meta["request"],
+        meta.get("modality", "auto"),
+        thinking.strip("\n") + "\n",
+        answer.strip("\n"),
+        meta,
+    )
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:
     """Stream like a model would: a few words at a time."""
     words = re.findall(r"\S+\s*|\s+", text)
     for i in range(0, len(words), size):
-        yield "".join(words[i:i + size])
+        yield "".join(words[i : i + size])
 
 
 class ScriptedReasoner:
@@ -158,13 +170,16 @@ class ScriptedReasoner:
         attrs = {**{k: v for k, v in attrs.items() if k not in ("id", "of", "revise")}}
         new_attrs = {"id": f"{origin_id}r{tries}", "of": origin_id, **attrs}
         what = "; ".join(last.findings[:2]) or "it did not pass"
-        return (f"\nNot quite: {what}. Let me adjust and try that again.\n"
-                + format_tag(origin.name, new_attrs, origin.body) + "\n")
+        return (
+            f"\nNot quite: {what}. Let me adjust and try that again.\n"
+            + format_tag(origin.name, new_attrs, origin.body)
+            + "\n"
+        )
 
 
 def _ends_with_draft(segment: str) -> bool:
     closes = list(_CLOSE.finditer(segment))
-    return bool(closes) and not segment[closes[-1].end():].strip()
+    return bool(closes) and not segment[closes[-1].end() :].strip()
 
 
 def _inline_final(script: DemoScript, answer: str) -> str:

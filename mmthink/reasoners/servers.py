@@ -94,8 +94,12 @@ def identify(info: ServerInfo, models: Any, props: Any, ollama_version: Any) -> 
         info.kind, info.identified_by = "llama_cpp", "/props"
         text = props.get("chat_template")
         if isinstance(text, str) and text.strip():
-            info.template = ChatTemplate(text, _str(props.get("bos_token")), _str(props.get("eos_token")),
-                                         source=f"{server_root(info.base_url)}/props")
+            info.template = ChatTemplate(
+                text,
+                _str(props.get("bos_token")),
+                _str(props.get("eos_token")),
+                source=f"{server_root(info.base_url)}/props",
+            )
         settings = props.get("default_generation_settings")
         n_ctx = props.get("n_ctx")
         if n_ctx is None and isinstance(settings, dict):
@@ -123,22 +127,31 @@ def decide(info: ServerInfo, kind_option: str, template: ChatTemplate | None) ->
         if kind_option == "llama_cpp":
             if template is not None:
                 return "completions", f"server_kind=llama_cpp: the chat template ({template.source}) is rendered here"
-            return "messages", ("server_kind=llama_cpp but no chat template is known (the server has no /props and no "
-                                "tokenizer= was given): continued as a new turn")
+            return "messages", (
+                "server_kind=llama_cpp but no chat template is known (the server has no /props and no "
+                "tokenizer= was given): continued as a new turn"
+            )
         return _KNOWN[kind_option], f"server_kind={kind_option}"
     if info.kind == "llama_cpp" and template is not None:
-        return "completions", (f"a llama.cpp server (from {info.identified_by}) ignores a trailing assistant "
-                               f"message: the chat template ({template.source}) is rendered here")
+        return "completions", (
+            f"a llama.cpp server (from {info.identified_by}) ignores a trailing assistant "
+            f"message: the chat template ({template.source}) is rendered here"
+        )
     return None, ""
 
 
 def probe_body(model: str) -> dict[str, Any]:
     """A short, greedy request whose reply shows whether the trailing assistant message was continued."""
-    return {"model": model, "stream": False, "max_tokens": 4, "temperature": 0,
-            "messages": [{"role": "user", "content": PROBE_USER},
-                         {"role": "assistant", "content": PROBE_PREFIX}],
-            "continue_final_message": True, "add_generation_prompt": False,
-            "chat_template_kwargs": {"enable_thinking": False}}
+    return {
+        "model": model,
+        "stream": False,
+        "max_tokens": 4,
+        "temperature": 0,
+        "messages": [{"role": "user", "content": PROBE_USER}, {"role": "assistant", "content": PROBE_PREFIX}],
+        "continue_final_message": True,
+        "add_generation_prompt": False,
+        "chat_template_kwargs": {"enable_thinking": False},
+    }
 
 
 def probe_honoured(reply: Any) -> bool:

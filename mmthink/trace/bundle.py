@@ -343,8 +343,11 @@ def bundle_path(path: Any) -> Path:
     try:
         there = src.exists()
     except (OSError, ValueError) as e:  # a name too long for the file system, a NUL in it
-        raise InputError("bundle", f"cannot open {str(path)[:80]!r} ({getattr(e, 'strerror', None) or e})",
-                         "give a run folder or a .mmtrace file") from None
+        raise InputError(
+            "bundle",
+            f"cannot open {str(path)[:80]!r} ({getattr(e, 'strerror', None) or e})",
+            "give a run folder or a .mmtrace file",
+        ) from None
     if not there:
         raise InputError("bundle", f"{src} does not exist", "give a run folder or a .mmtrace file")
     return src

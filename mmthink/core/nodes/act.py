@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mmthink.core.faults import Fault, guarded_call, guarded_write
 from mmthink.core.nodes.common import brief, components, note_asset, output_check, run_context, safe_draft_id
@@ -36,30 +37,60 @@ def act(state: RunState, runtime: Any) -> dict[str, Any]:
     transcript = state.get("transcript", "")
     # 2. render and save it
     if handler is None:
-        record.error = f"<{tag.name}> is not used for {modality.name}; use " + \
-            ", ".join(f"<{t}>" for t in modality.handlers)
+        record.error = f"<{tag.name}> is not used for {modality.name}; use " + ", ".join(
+            f"<{t}>" for t in modality.handlers
+        )
     else:
         ctx = run_context({**state, "drafts": drafts + [record.to_dict()]}, comp)
         what = f"render of <{tag.name} id={draft_id}>"
         check = output_check(comp, what)
         try:
-            art = guarded_call(lambda: handler.render(tag, ctx), comp.policy.render, what, model=handler,
-                               check=check, on_retry=retry_reporter(writer, "act", what, draft_id))
+            art = guarded_call(
+                lambda: handler.render(tag, ctx),
+                comp.policy.render,
+                what,
+                model=handler,
+                check=check,
+                on_retry=retry_reporter(writer, "act", what, draft_id),
+            )
             parts = _save(writer, art, tag, draft_id)
             ctx.cache[draft_id] = art
             record.asset, record.kind, record.meta = parts[1].asset, art.kind, json_safe(art.meta)
-            emit(writer, Step("draft", "act", f"{tag.name} {draft_id}", parts, ref=draft_id, started=started,
-                              metrics={"tag": tag.name, "attrs": tag.attrs, **brief(art.meta)}))
+            emit(
+                writer,
+                Step(
+                    "draft",
+                    "act",
+                    f"{tag.name} {draft_id}",
+                    parts,
+                    ref=draft_id,
+                    started=started,
+                    metrics={"tag": tag.name, "attrs": tag.attrs, **brief(art.meta)},
+                ),
+            )
         except Fault as f:
             if f.fatal:
                 record.error, record.score, record.passed = str(f), 0.0, False
-                return {**end_failed({**state, "budget": budget.to_dict()}, writer, "act", f, draft_id, started),
-                        "drafts": drafts + [record.to_dict()], "pending": None, "budget": budget.to_dict()}
+                return {
+                    **end_failed({**state, "budget": budget.to_dict()}, writer, "act", f, draft_id, started),
+                    "drafts": drafts + [record.to_dict()],
+                    "pending": None,
+                    "budget": budget.to_dict(),
+                }
             record.error = f.cause
     # 3. a draft that could not be made is told to the reasoner
     if record.error:
-        emit(writer, Step("error", "act", f"{tag.name} {draft_id} failed", [Part("text", record.error)],
-                          ref=draft_id, started=started))
+        emit(
+            writer,
+            Step(
+                "error",
+                "act",
+                f"{tag.name} {draft_id} failed",
+                [Part("text", record.error)],
+                ref=draft_id,
+                started=started,
+            ),
+        )
         transcript += "\n" + format_observation(draft_id, 0.0, f"render failed: {record.error}") + "\n"
         record.score, record.passed = 0.0, False
     drafts.append(record.to_dict())

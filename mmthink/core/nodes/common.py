@@ -15,7 +15,6 @@ from mmthink.core.state import SAFE_ID, DraftRecord, RunState
 from mmthink.request import Request
 
 
-
 def components(runtime: Any) -> Components:
     """The context LangGraph hands a node (``runtime.context``), checked once here."""
     comp = getattr(runtime, "context", None)
@@ -27,9 +26,16 @@ def components(runtime: Any) -> Components:
 def run_context(state: RunState, comp: Components) -> RunContext:
     """What a modality's handler or composer sees of this run."""
     req = Request.from_dict(state["request"])
-    return RunContext(req, state["modality"], req.seed, Path(state["run_dir"]), list(state.get("drafts") or []),
-                      state.get("transcript", ""), RUNS.cache(state["run_dir"]),
-                      int((state.get("thinking") or {}).get("best_of") or 1))
+    return RunContext(
+        req,
+        state["modality"],
+        req.seed,
+        Path(state["run_dir"]),
+        list(state.get("drafts") or []),
+        state.get("transcript", ""),
+        RUNS.cache(state["run_dir"]),
+        int((state.get("thinking") or {}).get("best_of") or 1),
+    )
 
 
 def records(state: RunState) -> list[DraftRecord]:
@@ -60,9 +66,28 @@ def note_asset(meta: dict[str, Any], seed: Any, rel: str) -> None:
             return
 
 
-BRIEF_KEYS = ("backend", "quality", "size", "seed", "seconds", "sample_rate", "emotion", "ms", "timings", "model",
-              "placed", "background_rgb", "scene_no", "rtf", "best_of", "steps", "strength", "prompt", "init",
-              "duration")
+BRIEF_KEYS = (
+    "backend",
+    "quality",
+    "size",
+    "seed",
+    "seconds",
+    "sample_rate",
+    "emotion",
+    "ms",
+    "timings",
+    "model",
+    "placed",
+    "background_rgb",
+    "scene_no",
+    "rtf",
+    "best_of",
+    "steps",
+    "strength",
+    "prompt",
+    "init",
+    "duration",
+)
 """Renderer facts worth a place in a step's metrics (the rest stays in the draft record)."""
 
 

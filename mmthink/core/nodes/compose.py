@@ -35,43 +35,83 @@ def compose(state: RunState, runtime: Any) -> dict[str, Any]:
         warm_cache(ctx, modality)
         check_art = output_check(comp, "compose")
         check = (lambda r: check_art(r[0])) if check_art else None
-        art, facts = guarded_call(lambda: modality.composer.compose(final, ctx), comp.policy.compose, "compose",
-                                  model=modality.composer, check=check,
-                                  on_retry=retry_reporter(writer, "compose", "compose"))
-        # 2. save it and record the final step
-        rel = guarded_write(lambda: writer.put_asset(art.data, art.ext), "saving the final")
-        answer = clean_answer(state.get("answer", ""))
-        parts = [Part("text", answer)] if answer else []
-        parts.append(Part(art.kind, asset=rel))
-        if facts.get("table"):
-            parts.append(Part("table", rows=facts.pop("table")))
-        verdict = judge_final(facts, list(state.get("drafts") or []), state.get("mode") or "on",
-                              state.get("force_close"))
-        emit(writer, Step("final", "compose", f"final {art.kind}", parts, ref=facts.get("ref"), started=started,
-                          score=facts.get("score"), passed=facts.get("passed"),
-                          metrics=json_safe({**brief(art.meta), **facts, "status": verdict.status,
-                                             "status_findings": verdict.findings})))
-        # 3. close the bundle with the status the final earned
-        final_info = {"asset": rel, "kind": art.kind, "ext": art.ext, "ref": facts.get("ref")}
-        reason = "; ".join(verdict.findings) or None
-        finish(writer, verdict.status, final=final_info, budget=budget.to_dict(), reason=reason, answer=answer,
-               findings=verdict.findings)
-        return {"final": {**final_info, "path": str((Path(state["run_dir"]) / rel).resolve())},
-                "status": verdict.status, "reason": reason}
+        art, facts = guarded_call(
+            lambda: modality.composer.compose(final, ctx),
+            comp.policy.compose,
+            "compose",
+            model=modality.composer,
+            check=check,
+            on_retry=retry_reporter(writer, "compose", "compose"),
+        )
+        # 2. save it, record the final step, and close the bundle with the status the final earned
+        return _deliver(state, writer, budget, art, facts, started)
     except Exception as e:
-        if not isinstance(e, Fault) and is_disk_full(e):
-            f: Fault = DiskFull("composing the final", no_space_detail(e))
-        else:
-            f = e if isinstance(e, Fault) else Fault("compose", f"{type(e).__name__}: {e}")
-        reason = str(f) if isinstance(f, DiskFull) or str(f).startswith("compose") else f"compose failed: {f.cause}"
-        emit(writer, Step("error", "compose", "compose failed", [Part("text", reason),
-                          Part("text", traceback.format_exc(limit=4))], started=started,
-                          metrics={"fault": f.kind, "attempts": f.attempts}))
-        finish(writer, "failed", reason=reason, budget=budget.to_dict())
-        return {"status": "failed", "reason": reason}
+        return _fail(writer, budget, e, started)
     finally:
         RUNS.close(state["run_dir"])
         clear_work(state["run_dir"])
+
+
+def _deliver(
+    state: RunState, writer: Any, budget: Budget, art: Any, facts: dict[str, Any], started: float
+) -> dict[str, Any]:
+    rel = guarded_write(lambda: writer.put_asset(art.data, art.ext), "saving the final")
+    answer = clean_answer(state.get("answer", ""))
+    parts = [Part("text", answer)] if answer else []
+    parts.append(Part(art.kind, asset=rel))
+    if facts.get("table"):
+        parts.append(Part("table", rows=facts.pop("table")))
+    verdict = judge_final(facts, list(state.get("drafts") or []), state.get("mode") or "on", state.get("force_close"))
+    metrics = {**brief(art.meta), **facts, "status": verdict.status, "status_findings": verdict.findings}
+    emit(
+        writer,
+        Step(
+            "final",
+            "compose",
+            f"final {art.kind}",
+            parts,
+            ref=facts.get("ref"),
+            started=started,
+            score=facts.get("score"),
+            passed=facts.get("passed"),
+            metrics=json_safe(metrics),
+        ),
+    )
+    final_info = {"asset": rel, "kind": art.kind, "ext": art.ext, "ref": facts.get("ref")}
+    reason = "; ".join(verdict.findings) or None
+    finish(
+        writer,
+        verdict.status,
+        final=final_info,
+        budget=budget.to_dict(),
+        reason=reason,
+        answer=answer,
+        findings=verdict.findings,
+    )
+    path = str((Path(state["run_dir"]) / rel).resolve())
+    return {"final": {**final_info, "path": path}, "status": verdict.status, "reason": reason}
+
+
+def _fail(writer: Any, budget: Budget, e: Exception, started: float) -> dict[str, Any]:
+    """The composer could not deliver: the run is failed with the cause, everything written is kept."""
+    if not isinstance(e, Fault) and is_disk_full(e):
+        f: Fault = DiskFull("composing the final", no_space_detail(e))
+    else:
+        f = e if isinstance(e, Fault) else Fault("compose", f"{type(e).__name__}: {e}")
+    reason = str(f) if isinstance(f, DiskFull) or str(f).startswith("compose") else f"compose failed: {f.cause}"
+    emit(
+        writer,
+        Step(
+            "error",
+            "compose",
+            "compose failed",
+            [Part("text", reason), Part("text", traceback.format_exc(limit=4))],
+            started=started,
+            metrics={"fault": f.kind, "attempts": f.attempts},
+        ),
+    )
+    finish(writer, "failed", reason=reason, budget=budget.to_dict())
+    return {"status": "failed", "reason": reason}
 
 
 def _refuse(state: RunState, writer: Any) -> dict[str, Any]:

@@ -31,18 +31,46 @@ def critique(state: RunState, runtime: Any) -> dict[str, Any]:
         return handler.critique(tag, art, ctx)
 
     try:
-        crit = guarded_call(judge, comp.policy.critique, what, model=handler,
-                            on_retry=retry_reporter(writer, "critique", what, record["id"]))
-        record.update({"score": crit.score, "passed": crit.passed, "findings": crit.findings,
-                       "metrics": json_safe(crit.metrics)})
+        crit = guarded_call(
+            judge,
+            comp.policy.critique,
+            what,
+            model=handler,
+            on_retry=retry_reporter(writer, "critique", what, record["id"]),
+        )
+        record.update(
+            {"score": crit.score, "passed": crit.passed, "findings": crit.findings, "metrics": json_safe(crit.metrics)}
+        )
         text = crit.summary()
-        emit(writer, Step("observation", "critique", what, [Part("text", text)], ref=record["id"], score=crit.score,
-                          passed=crit.passed, started=started, metrics=json_safe(crit.metrics)))
+        emit(
+            writer,
+            Step(
+                "observation",
+                "critique",
+                what,
+                [Part("text", text)],
+                ref=record["id"],
+                score=crit.score,
+                passed=crit.passed,
+                started=started,
+                metrics=json_safe(crit.metrics),
+            ),
+        )
         transcript += "\n" + format_observation(record["id"], crit.score, text) + "\n"
     except Fault as e:
         record.update({"error": f"critic failed: {e.cause}"})
-        emit(writer, Step("error", "critique", f"critic failed on {record['id']}", [Part("text", str(e))],
-                          ref=record["id"], started=started, metrics={"fault": e.kind, "attempts": e.attempts}))
+        emit(
+            writer,
+            Step(
+                "error",
+                "critique",
+                f"critic failed on {record['id']}",
+                [Part("text", str(e))],
+                ref=record["id"],
+                started=started,
+                metrics={"fault": e.kind, "attempts": e.attempts},
+            ),
+        )
         transcript += "\n" + format_observation(record["id"], None, "the critic failed; judge it yourself") + "\n"
     drafts[-1] = record
     return {"drafts": drafts, "transcript": transcript}

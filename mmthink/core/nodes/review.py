@@ -25,8 +25,17 @@ def review(state: RunState, runtime: Any = None) -> dict[str, Any]:
         parts = [Part("text", "Paused before the final render: approve, revise with a note, or abort.")]
         if payload["draft"] and payload["draft"].get("asset") and payload["draft"].get("kind"):
             parts.append(Part(payload["draft"]["kind"], asset=payload["draft"]["asset"]))
-        emit(writer, Step("decision", "review", "awaiting review", parts,
-                          ref=(payload["draft"] or {}).get("id"), metrics={"final": payload["final"]}))
+        emit(
+            writer,
+            Step(
+                "decision",
+                "review",
+                "awaiting review",
+                parts,
+                ref=(payload["draft"] or {}).get("id"),
+                metrics={"final": payload["final"]},
+            ),
+        )
     raw = interrupt(payload)
     try:
         decision = parse_decision(raw)
@@ -35,15 +44,40 @@ def review(state: RunState, runtime: Any = None) -> dict[str, Any]:
     reviews = list(state.get("reviews") or []) + [decision.to_dict()]
     note = decision.note.strip()
     if decision.action == "approve":
-        emit(writer, Step("decision", "review", "review: approved", [Part("text", "The reviewer approved the "
-                          "planned final.")], metrics=decision.to_dict()))
+        emit(
+            writer,
+            Step(
+                "decision",
+                "review",
+                "review: approved",
+                [Part("text", "The reviewer approved the planned final.")],
+                metrics=decision.to_dict(),
+            ),
+        )
         return {"reviews": reviews}
     if decision.action == "revise":
-        emit(writer, Step("observation", "review", "review: revise", [Part("text", note)], ref="review",
-                          passed=False, metrics=decision.to_dict()))
+        emit(
+            writer,
+            Step(
+                "observation",
+                "review",
+                "review: revise",
+                [Part("text", note)],
+                ref="review",
+                passed=False,
+                metrics=decision.to_dict(),
+            ),
+        )
         transcript = state.get("transcript", "") + "\n" + format_observation("review", None, note) + "\n"
-        return {"reviews": reviews, "transcript": transcript, "closed": False, "final_tag": None,
-                "force_close": None, "answer": "", "pending": None}
+        return {
+            "reviews": reviews,
+            "transcript": transcript,
+            "closed": False,
+            "final_tag": None,
+            "force_close": None,
+            "answer": "",
+            "pending": None,
+        }
     reason = "stopped at review: " + (note or "the reviewer aborted the run")
     emit(writer, Step("decision", "review", "review: aborted", [Part("text", reason)], metrics=decision.to_dict()))
     finish(writer, "stopped", reason=reason, budget=state.get("budget"))
@@ -61,16 +95,36 @@ def review_payload(state: RunState) -> dict[str, Any]:
     run_dir = Path(state["run_dir"])
     draft = None
     if chosen is not None:
-        draft = {"id": chosen["id"], "tag": chosen["tag"], "body": chosen.get("body", ""), "kind": chosen.get("kind"),
-                 "asset": chosen["asset"], "path": str((run_dir / chosen["asset"]).resolve())}
+        draft = {
+            "id": chosen["id"],
+            "tag": chosen["tag"],
+            "body": chosen.get("body", ""),
+            "kind": chosen.get("kind"),
+            "asset": chosen["asset"],
+            "path": str((run_dir / chosen["asset"]).resolve()),
+        }
     return {
-        "type": "review", "run_id": state.get("run_id"), "run_dir": str(run_dir), "modality": state.get("modality"),
+        "type": "review",
+        "run_id": state.get("run_id"),
+        "run_dir": str(run_dir),
+        "modality": state.get("modality"),
         "draft": draft,
-        "critique": None if chosen is None else {"score": chosen.get("score"), "passed": chosen.get("passed"),
-                                                 "findings": list(chosen.get("findings") or [])},
-        "final": {"tag": ft.get("name"), "attrs": dict(ft.get("attrs") or {}), "body": ft.get("body", ""),
-                  "raw": ft.get("raw", ""), "answer": clean_answer(state.get("answer", "")),
-                  "why": state.get("force_close")},
-        "drafts": len(state.get("drafts") or []), "reviews": list(state.get("reviews") or []),
+        "critique": None
+        if chosen is None
+        else {
+            "score": chosen.get("score"),
+            "passed": chosen.get("passed"),
+            "findings": list(chosen.get("findings") or []),
+        },
+        "final": {
+            "tag": ft.get("name"),
+            "attrs": dict(ft.get("attrs") or {}),
+            "body": ft.get("body", ""),
+            "raw": ft.get("raw", ""),
+            "answer": clean_answer(state.get("answer", "")),
+            "why": state.get("force_close"),
+        },
+        "drafts": len(state.get("drafts") or []),
+        "reviews": list(state.get("reviews") or []),
         "options": ["approve", "revise", "abort"],
     }

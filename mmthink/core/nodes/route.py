@@ -33,24 +33,60 @@ def route(state: RunState, runtime: Any) -> dict[str, Any]:
     run_dir = str(Path(out_dir) / run_id)
     budget = Budget.from_config(cfg)
     manifest = {
-        "run_id": run_id, "request": req.to_dict(), "modality": modality,
-        "thinking": {**cfg.to_dict(), "resolved": decision.mode, "source": decision.source,
-                     "reason": decision.reason, "difficulty": decision.difficulty},
-        "seed": req.seed, **comp.describe,
+        "run_id": run_id,
+        "request": req.to_dict(),
+        "modality": modality,
+        "thinking": {
+            **cfg.to_dict(),
+            "resolved": decision.mode,
+            "source": decision.source,
+            "reason": decision.reason,
+            "difficulty": decision.difficulty,
+        },
+        "seed": req.seed,
+        **comp.describe,
         "input": {"thinking": cfg.to_dict(), "mode_arg": state.get("mode_arg"), "review": bool(state.get("review"))},
         "budget": budget.to_dict(),
     }
     writer = RUNS.open(run_dir, manifest)
     # 3. say what was decided and why
-    emit(writer, Step("decision", "route", f"thinking {decision.mode}",
-                      [Part("text", f"Modality: {modality}{why}. Thinking {decision.mode}: {decision.reason}.")],
-                      metrics={"mode": decision.mode, "source": decision.source, "modality": modality,
-                               "difficulty": decision.difficulty}))
-    return {"run_id": run_id, "run_dir": run_dir, "modality": modality, "mode": decision.mode,
-            "decision": decision.__dict__, "budget": budget.to_dict(), "thinking": cfg.to_dict(),
-            "transcript": "", "answer": "", "turns": 0, "force_close": None, "closed": False,
-            "pending": None, "final_tag": None, "drafts": [], "status": "running", "reason": None,
-            "final": None, "review": bool(state.get("review")), "reviews": []}
+    emit(
+        writer,
+        Step(
+            "decision",
+            "route",
+            f"thinking {decision.mode}",
+            [Part("text", f"Modality: {modality}{why}. Thinking {decision.mode}: {decision.reason}.")],
+            metrics={
+                "mode": decision.mode,
+                "source": decision.source,
+                "modality": modality,
+                "difficulty": decision.difficulty,
+            },
+        ),
+    )
+    return {
+        "run_id": run_id,
+        "run_dir": run_dir,
+        "modality": modality,
+        "mode": decision.mode,
+        "decision": decision.__dict__,
+        "budget": budget.to_dict(),
+        "thinking": cfg.to_dict(),
+        "transcript": "",
+        "answer": "",
+        "turns": 0,
+        "force_close": None,
+        "closed": False,
+        "pending": None,
+        "final_tag": None,
+        "drafts": [],
+        "status": "running",
+        "reason": None,
+        "final": None,
+        "review": bool(state.get("review")),
+        "reviews": [],
+    }
 
 
 def resolve_modality(req: Request, comp: Any) -> tuple[str, str]:
@@ -63,8 +99,9 @@ def resolve_modality(req: Request, comp: Any) -> tuple[str, str]:
     else:
         modality, why = next(iter(comp.modalities), ""), " (the agent's only modality)"
     if modality not in comp.modalities:
-        raise InputError("modality", f"{modality!r} is not available in this agent",
-                         f"available: {', '.join(comp.modalities)}")
+        raise InputError(
+            "modality", f"{modality!r} is not available in this agent", f"available: {', '.join(comp.modalities)}"
+        )
     if comp.validate_for is not None:
         comp.validate_for(req, modality, comp.limits)
     return modality, why
@@ -75,14 +112,20 @@ def thinking_config(state: RunState, comp: Any, modality: str) -> ThinkingConfig
     given = _dict(state.get("thinking"), "thinking")
     unknown = sorted(set(given) - set(ThinkingConfig.__dataclass_fields__))
     if unknown:
-        raise InputError(f"thinking.{unknown[0]}", "is not a thinking setting",
-                         f"use {', '.join(ThinkingConfig.__dataclass_fields__)}")
+        raise InputError(
+            f"thinking.{unknown[0]}",
+            "is not a thinking setting",
+            f"use {', '.join(ThinkingConfig.__dataclass_fields__)}",
+        )
     cfg = ThinkingConfig(**{**comp.thinking.to_dict(), **given}).validate()
     if "max_drafts" not in given and modality in comp.default_drafts:
         cfg.max_drafts = min(comp.default_drafts[modality], int(comp.limits.max_drafts))
     if cfg.max_drafts > comp.limits.max_drafts:
-        raise InputError("thinking.max_drafts", f"{cfg.max_drafts} is above the limit {comp.limits.max_drafts}",
-                         "lower it or raise Limits.max_drafts")
+        raise InputError(
+            "thinking.max_drafts",
+            f"{cfg.max_drafts} is above the limit {comp.limits.max_drafts}",
+            "lower it or raise Limits.max_drafts",
+        )
     return cfg
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from mmthink.core.context import Components
 from mmthink.core.faults import retryable, stall_guard
-from mmthink.core.repetition import Repetition, RepetitionGuard
 from mmthink.core.nodes.common import components, records
+from mmthink.core.repetition import Repetition, RepetitionGuard
 from mmthink.core.runs import RUNS, emit, emit_token, retry_reporter
 from mmthink.core.state import RunState
 from mmthink.core.tags import ProblemEvent, StreamParser, Tag, TagEvent, format_observation
@@ -53,8 +53,16 @@ def think(state: RunState, runtime: Any) -> dict[str, Any]:
     spent = budget.spent()
     if spent and not force and state["mode"] == "on":
         force = spent
-        emit(writer, Step("decision", "think", "budget spent", [Part("text", f"{spent}: thinking is closed "
-                          "and the best draft so far will be composed.")], metrics=budget.to_dict()))
+        emit(
+            writer,
+            Step(
+                "decision",
+                "think",
+                "budget spent",
+                [Part("text", f"{spent}: thinking is closed and the best draft so far will be composed.")],
+                metrics=budget.to_dict(),
+            ),
+        )
     # 2. stream one turn (retried only when nothing was received)
     turn = _turn(state, comp, budget, force)
     out = _stream_with_retries(state, comp, writer, budget, turn, force)
@@ -72,16 +80,29 @@ def _turn(state: RunState, comp: Components, budget: Budget, force: str | None) 
     req = Request.from_dict(state["request"])
     req.text = strip_soft_switches(req.text) or req.text
     deadline = budget.started + budget.max_seconds if budget.max_seconds is not None else None
-    return Turn(deadline=deadline, request=req, modality=state["modality"], mode=state["mode"], transcript=state.get("transcript", ""),
-                answer=state.get("answer", ""), drafts=records(state), tokens_left=budget.tokens_left(),
-                drafts_left=budget.drafts_left(), min_tokens=cfg.min_tokens, tokens_used=budget.tokens,
-                force_close=force, seed=req.seed, tags=comp.tagset(state["modality"]),
-                guide=comp.guides.get(state["modality"]),
-                system=comp.system_prompt(state["modality"], state["mode"]) if comp.system_prompt else None)
+    return Turn(
+        deadline=deadline,
+        request=req,
+        modality=state["modality"],
+        mode=state["mode"],
+        transcript=state.get("transcript", ""),
+        answer=state.get("answer", ""),
+        drafts=records(state),
+        tokens_left=budget.tokens_left(),
+        drafts_left=budget.drafts_left(),
+        min_tokens=cfg.min_tokens,
+        tokens_used=budget.tokens,
+        force_close=force,
+        seed=req.seed,
+        tags=comp.tagset(state["modality"]),
+        guide=comp.guides.get(state["modality"]),
+        system=comp.system_prompt(state["modality"], state["mode"]) if comp.system_prompt else None,
+    )
 
 
-def _stream_with_retries(state: RunState, comp: Components, writer: TraceWriter, budget: Budget, turn: Turn,
-                         force: str | None) -> TurnOutput | dict[str, Any]:
+def _stream_with_retries(
+    state: RunState, comp: Components, writer: TraceWriter, budget: Budget, turn: Turn, force: str | None
+) -> TurnOutput | dict[str, Any]:
     policy = comp.policy.reason
     tokens_before = budget.tokens
     for attempt in range(1, policy.attempts + 1):
@@ -101,15 +122,33 @@ def _stream_with_retries(state: RunState, comp: Components, writer: TraceWriter,
                 continue
             if isinstance(e, MMThinkError):
                 return _fail(state, writer, budget, f"reasoner failed: {e}")
-            emit(writer, Step("error", "think", "reasoner failed", [Part("text", f"{type(e).__name__}: {e}"),
-                              Part("text", traceback.format_exc(limit=4))]))
-            return {"closed": True, "force_close": f"reasoner failed: {e}", "budget": budget.to_dict(),
-                    "turns": state.get("turns", 0) + 1}
+            emit(
+                writer,
+                Step(
+                    "error",
+                    "think",
+                    "reasoner failed",
+                    [Part("text", f"{type(e).__name__}: {e}"), Part("text", traceback.format_exc(limit=4))],
+                ),
+            )
+            return {
+                "closed": True,
+                "force_close": f"reasoner failed: {e}",
+                "budget": budget.to_dict(),
+                "turns": state.get("turns", 0) + 1,
+            }
     raise AssertionError("unreachable: the last attempt returns")
 
 
-def _stream(state: RunState, comp: Components, budget: Budget, turn: Turn, force: str | None, out: TurnOutput,
-            received: list[bool]) -> None:
+def _stream(
+    state: RunState,
+    comp: Components,
+    budget: Budget,
+    turn: Turn,
+    force: str | None,
+    out: TurnOutput,
+    received: list[bool],
+) -> None:
     """Feed the reasoner's deltas through one parser per channel; stop at the first closed step tag."""
     parsers = {"thinking": StreamParser(turn.tags), "answer": StreamParser(turn.tags)}
     guard = RepetitionGuard()
@@ -133,13 +172,18 @@ def _stream(state: RunState, comp: Components, budget: Budget, turn: Turn, force
                 break
             if ch == "thinking" and (rep := guard.feed(delta.text)) is not None:
                 out.repetition = rep  # a looping turn ends here; the loop is kept once
-                out.texts["thinking"] = guard.text[:rep.keep]
+                out.texts["thinking"] = guard.text[: rep.keep]
                 break
             if turn.deadline is not None and time.time() >= turn.deadline:
                 out.over_budget = "time budget spent (max_seconds)"
                 break
-            if ch == "thinking" and not force and state["mode"] == "on" and \
-                    budget.max_tokens is not None and budget.tokens >= budget.max_tokens:
+            if (
+                ch == "thinking"
+                and not force
+                and state["mode"] == "on"
+                and budget.max_tokens is not None
+                and budget.tokens >= budget.max_tokens
+            ):
                 out.over_budget = f"thinking-token budget spent ({budget.tokens}/{budget.max_tokens})"
                 break
     finally:
@@ -166,60 +210,123 @@ def _record(state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutpu
     if tag is not None and out.tag_channel == "thinking":
         cut = thinking_text.find(tag.raw) if tag.raw else -1
         if cut >= 0:
-            thinking_text = thinking_text[:cut + len(tag.raw)]
+            thinking_text = thinking_text[: cut + len(tag.raw)]
     for raw in out.written_observations:
         thinking_text = thinking_text.replace(raw, "")
     if out.written_observations:
-        out.problems.append("observations come from the tools: the one you wrote was removed; stop after a closing "
-                            "tag and wait for the real one")
+        out.problems.append(
+            "observations come from the tools: the one you wrote was removed; stop after a closing "
+            "tag and wait for the real one"
+        )
     if out.repetition is not None:
         out.problems.append(out.repetition.finding)
     transcript = state.get("transcript", "") + thinking_text
     if thinking_text.strip():
-        emit(writer, Step("thought", "think", "thinking", [Part("reasoning", thinking_text)], started=out.started,
-                          metrics={"tokens": out.tokens, "tokens_total": budget.tokens,
-                                   "tokens_left": budget.tokens_left()}))
+        emit(
+            writer,
+            Step(
+                "thought",
+                "think",
+                "thinking",
+                [Part("reasoning", thinking_text)],
+                started=out.started,
+                metrics={"tokens": out.tokens, "tokens_total": budget.tokens, "tokens_left": budget.tokens_left()},
+            ),
+        )
     if out.problems:
         note = "; ".join(out.problems[:5])
         transcript += "\n" + format_observation("protocol", None, note) + "\n"
-        emit(writer, Step("observation", "think", "protocol findings", [Part("text", note)], ref="protocol",
-                          passed=False, metrics={"findings": out.problems}))
-    return {"turns": state.get("turns", 0) + 1, "transcript": transcript,
-            "answer": state.get("answer", "") + out.texts["answer"]}
+        emit(
+            writer,
+            Step(
+                "observation",
+                "think",
+                "protocol findings",
+                [Part("text", note)],
+                ref="protocol",
+                passed=False,
+                metrics={"findings": out.problems},
+            ),
+        )
+    return {
+        "turns": state.get("turns", 0) + 1,
+        "transcript": transcript,
+        "answer": state.get("answer", "") + out.texts["answer"],
+    }
 
 
-def _next(state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutput, force: str | None,
-          turns: int) -> dict[str, Any]:
+def _next(
+    state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutput, force: str | None, turns: int
+) -> dict[str, Any]:
     """Where the turn leaves the run: a draft to render, a final, closed thinking, or another turn."""
     tag = out.tag
     if out.refusal.strip():
         emit(writer, Step("decision", "think", "refused", [Part("text", out.refusal.strip())]))
         return {"refused": out.refusal.strip(), "closed": True, "budget": budget.to_dict()}
     if out.over_budget and (tag is None or tag.is_draft):
-        emit(writer, Step("decision", "think", "budget spent", [Part("text", f"{out.over_budget}: thinking is "
-                          "closed now (budget forcing); the best draft so far will be composed.")],
-                          metrics=budget.to_dict()))
+        emit(
+            writer,
+            Step(
+                "decision",
+                "think",
+                "budget spent",
+                [
+                    Part(
+                        "text",
+                        f"{out.over_budget}: thinking is "
+                        "closed now (budget forcing); the best draft so far will be composed.",
+                    )
+                ],
+                metrics=budget.to_dict(),
+            ),
+        )
         return {"force_close": out.over_budget, "budget": budget.to_dict(), **({"closed": True} if force else {})}
     if tag is not None and tag.is_draft:
         if force or budget.drafts_left() == 0:
             why = force or f"draft budget spent ({budget.drafts}/{budget.max_drafts})"
-            emit(writer, Step("decision", "think", "draft not rendered", [Part("text", f"{why}: <{tag.name} "
-                              f"id={tag.id}> is not rendered; composing the best draft so far.")]))
+            emit(
+                writer,
+                Step(
+                    "decision",
+                    "think",
+                    "draft not rendered",
+                    [
+                        Part(
+                            "text", f"{why}: <{tag.name} id={tag.id}> is not rendered; composing the best draft so far."
+                        )
+                    ],
+                ),
+            )
             return {"force_close": why, "closed": bool(force), "budget": budget.to_dict()}
-        return {"pending": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
-                "budget": budget.to_dict()}
+        return {
+            "pending": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
+            "budget": budget.to_dict(),
+        }
     if tag is not None and tag.is_final:
         problem = None if force or state["mode"] != "on" else _final_problem(tag, state)
         if problem and turns < MAX_IDLE_TURNS + len(state.get("drafts") or []):
-            emit(writer, Step("observation", "think", "final not accepted", [Part("text", problem)], ref="protocol",
-                              passed=False))
-            return {"transcript_add": "\n" + format_observation("protocol", None, problem) + "\n",
-                    "budget": budget.to_dict()}
-        return {"final_tag": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
-                "closed": True, "budget": budget.to_dict()}
+            emit(
+                writer,
+                Step(
+                    "observation", "think", "final not accepted", [Part("text", problem)], ref="protocol", passed=False
+                ),
+            )
+            return {
+                "transcript_add": "\n" + format_observation("protocol", None, problem) + "\n",
+                "budget": budget.to_dict(),
+            }
+        return {
+            "final_tag": {"name": tag.name, "attrs": tag.attrs, "body": tag.body, "raw": tag.raw},
+            "closed": True,
+            "budget": budget.to_dict(),
+        }
     # no tag: the reasoner ended its turn
-    idle = out.texts["answer"].strip() or not out.texts["thinking"].strip() or force \
+    idle = (
+        out.texts["answer"].strip()
+        or not out.texts["thinking"].strip()
+        or force
         or turns >= MAX_IDLE_TURNS + len(state.get("drafts") or [])
+    )
     return {"closed": bool(idle), "budget": budget.to_dict()}
 
 
@@ -229,15 +336,18 @@ def _final_problem(tag: Tag, state: RunState) -> str | None:
     ids = ", ".join(f"{d['id']} ({'passed' if d.get('passed') else 'did not pass'})" for d in usable[-6:])
     ref = tag.attrs.get("ref")
     if not usable and not tag.body.strip():
-        return (f"<{tag.name}> came before any draft: thinking is on, so draft first and read the observation, "
-                "then name the draft you accept")
+        return (
+            f"<{tag.name}> came before any draft: thinking is on, so draft first and read the observation, "
+            "then name the draft you accept"
+        )
     if ref and ref not in {d["id"] for d in usable}:
-        return f"<{tag.name} ref=\"{ref}\"> names no draft of this run; the drafts are: {ids or 'none'}"
+        return f'<{tag.name} ref="{ref}"> names no draft of this run; the drafts are: {ids or "none"}'
     return None
 
 
-def _hold_open(state: RunState, writer: TraceWriter, budget: Budget, update: dict[str, Any],
-               nxt: dict[str, Any], force: str | None) -> dict[str, Any]:
+def _hold_open(
+    state: RunState, writer: TraceWriter, budget: Budget, update: dict[str, Any], nxt: dict[str, Any], force: str | None
+) -> dict[str, Any]:
     """s1 budget forcing's other half: thinking that ends before ``min_tokens`` gets "Wait" and goes on.
     Also folds an observation the turn produced into the chain of thought."""
     extra: dict[str, Any] = {}
@@ -245,11 +355,31 @@ def _hold_open(state: RunState, writer: TraceWriter, budget: Budget, update: dic
     min_tokens = int((state.get("thinking") or {}).get("min_tokens") or 0)
     closing = nxt.get("closed") or nxt.get("final_tag")
     patience = update["turns"] < MAX_IDLE_TURNS + len(state.get("drafts") or [])
-    if closing and patience and not force and not nxt.get("refused") and state["mode"] == "on" \
-            and budget.tokens < min_tokens and not budget.spent():
-        emit(writer, Step("decision", "think", "wait", [Part("text", f"thinking ended at {budget.tokens} tokens, "
-                          f"before the minimum of {min_tokens}: \"Wait\" is appended and thinking goes on")],
-                          metrics=budget.to_dict()))
+    if (
+        closing
+        and patience
+        and not force
+        and not nxt.get("refused")
+        and state["mode"] == "on"
+        and budget.tokens < min_tokens
+        and not budget.spent()
+    ):
+        emit(
+            writer,
+            Step(
+                "decision",
+                "think",
+                "wait",
+                [
+                    Part(
+                        "text",
+                        f"thinking ended at {budget.tokens} tokens, "
+                        f'before the minimum of {min_tokens}: "Wait" is appended and thinking goes on',
+                    )
+                ],
+                metrics=budget.to_dict(),
+            ),
+        )
         transcript += "\nWait,"
         extra = {"closed": False, "final_tag": None}
     extra["transcript"] = transcript

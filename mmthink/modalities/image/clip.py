@@ -39,10 +39,12 @@ class ClipScorer:
         self.device = pick_device(device)
 
         def explain(e: BaseException) -> str:
-            return (f"cannot load CLIP model {model_id!r}: it is not a local folder or in the Hugging Face cache, "
-                    f"and this machine cannot download it. Download it where there is network "
-                    f"(`huggingface-cli download {model_id}`), copy it here and pass clip_model=FOLDER. "
-                    f"({type(e).__name__}: {str(e)[:160]})")
+            return (
+                f"cannot load CLIP model {model_id!r}: it is not a local folder or in the Hugging Face cache, "
+                f"and this machine cannot download it. Download it where there is network "
+                f"(`huggingface-cli download {model_id}`), copy it here and pass clip_model=FOLDER. "
+                f"({type(e).__name__}: {str(e)[:160]})"
+            )
 
         self.processor = from_cache_first(AutoProcessor.from_pretrained, model_id, explain)
         self.model = from_cache_first(AutoModel.from_pretrained, model_id, explain).to(self.device).eval()
@@ -116,8 +118,10 @@ def clip_hook(model_id: str, device: str | None = None, prompt_threshold: float 
         metrics: dict[str, Any] = {"clip_model": model_id, "clip_prompt": round(float(cos[0, 0]), 4)}
         findings: list[str] = []
         if cos[0, 0] < prompt_threshold:
-            findings.append(f"the picture matches the request weakly (CLIP {cos[0, 0]:.2f} < {prompt_threshold}): "
-                            "make the main subject larger and clearer")
+            findings.append(
+                f"the picture matches the request weakly (CLIP {cos[0, 0]:.2f} < {prompt_threshold}): "
+                "make the main subject larger and clearer"
+            )
         per: dict[str, Any] = {}
         for row, i in enumerate(owners, start=1):
             lg = logits[row, 1:]  # over the element phrases and the background
@@ -125,11 +129,16 @@ def clip_hook(model_id: str, device: str | None = None, prompt_threshold: float 
             p /= p.sum()
             own, top = float(p[i]), int(p.argmax())
             name = elements[i].name
-            per[normalize_name(name)] = {"p": round(own, 3), "cos": round(float(cos[row, 1 + i]), 4),
-                                         "reads_as": (phrases + [BACKGROUND])[top]}
+            per[normalize_name(name)] = {
+                "p": round(own, 3),
+                "cos": round(float(cos[row, 1 + i]), 4),
+                "reads_as": (phrases + [BACKGROUND])[top],
+            }
             if top != i:
-                findings.append(f"the {name} region reads as {(phrases + [BACKGROUND])[top]!r} "
-                                f"({float(p[top]):.2f}) more than {phrases[i]!r} ({own:.2f}): redraw the {name}")
+                findings.append(
+                    f"the {name} region reads as {(phrases + [BACKGROUND])[top]!r} "
+                    f"({float(p[top]):.2f}) more than {phrases[i]!r} ({own:.2f}): redraw the {name}"
+                )
         metrics["clip_elements"] = per
         return metrics, findings
 

@@ -15,7 +15,6 @@ from mmthink.modalities.base import Artifact, RunContext
 from mmthink.modalities.image.handler import SketchHandler, intent_for
 from mmthink.modalities.image.scene import Scene, parse_scene
 
-
 FALLBACK_OPTION = "fallback_planner"
 """``Request.options[FALLBACK_OPTION] = True`` (CLI ``--fallback-planner``): when the reasoner leaves no usable
 sketch, plan the picture from the request instead of failing. Such a run is never ``succeeded``."""
@@ -43,14 +42,26 @@ class ImageComposer:
         """Draw the accepted sketch again at full size, with the seed it was drawn with (same layout)."""
         choice = self._choose(final, ctx)
         seed = ctx.seed if choice.seed is None else choice.seed
-        art = self.handler.backend.render(choice.scene, quality=self.quality,
-                                          size=(ctx.request.width, ctx.request.height), seed=seed, init=choice.init)
+        art = self.handler.backend.render(
+            choice.scene,
+            quality=self.quality,
+            size=(ctx.request.width, ctx.request.height),
+            seed=seed,
+            init=choice.init,
+        )
         art.meta["placed"] = [p.__dict__ for p in art.placed]
         generic = sorted({p.name for p in art.placed if p.kind == "generic"})
-        stand_ins = choice.stand_ins + [f"{name!r} has no drawing of its own: a labelled placeholder shape stands in"
-                                        for name in generic]
-        facts: dict[str, Any] = {"ref": choice.ref, "why": choice.why, "scene": choice.scene.format(),
-                                 "seed": seed, "stand_ins": stand_ins, "fallback": choice.fallback}
+        stand_ins = choice.stand_ins + [
+            f"{name!r} has no drawing of its own: a labelled placeholder shape stands in" for name in generic
+        ]
+        facts: dict[str, Any] = {
+            "ref": choice.ref,
+            "why": choice.why,
+            "scene": choice.scene.format(),
+            "seed": seed,
+            "stand_ins": stand_ins,
+            "fallback": choice.fallback,
+        }
         try:  # the final is checked once more; a broken critic must not cost the user the image
             check = self.handler.critic.critique(art, choice.scene, intent_for(ctx), prompt=ctx.request.text)
             facts.update({"score": check.score, "passed": check.passed, "findings": check.findings})
@@ -68,19 +79,23 @@ class ImageComposer:
         chosen = next((d for d in drafts if d["id"] == ref), None)
         choice = Choice(Scene(), why=f"the final names {ref}")
         if chosen is None and drafts:
-            chosen = max(reversed(drafts), key=lambda d: (d.get("score") or 0.0))
+            chosen = max(reversed(drafts), key=lambda d: d.get("score") or 0.0)
             choice.why = f"best draft by score is {chosen['id']} ({chosen.get('score') or 0:.2f})"
-            choice.stand_ins.append(f"the final named {ref!r}, which is not a sketch of this run; {chosen['id']} "
-                                    "was used instead" if ref else f"the final named no sketch; {chosen['id']} "
-                                    "was used")
+            choice.stand_ins.append(
+                f"the final named {ref!r}, which is not a sketch of this run; {chosen['id']} was used instead"
+                if ref
+                else f"the final named no sketch; {chosen['id']} was used"
+            )
         if chosen is not None:
             choice.scene, choice.ref = parse_scene(chosen["body"])[0], chosen["id"]
             choice.init, choice.seed = ctx.cache.get(chosen["id"]), (chosen.get("meta") or {}).get("seed")
             return choice
         if not (ctx.request.options or {}).get(FALLBACK_OPTION):
-            raise ValueError("the reasoner wrote no usable sketch, so there is nothing to compose; let it draft "
-                             "(thinking on, a larger budget), or allow the fallback planner "
-                             f"(options {{\"{FALLBACK_OPTION}\": true}}, --fallback-planner)")
+            raise ValueError(
+                "the reasoner wrote no usable sketch, so there is nothing to compose; let it draft "
+                "(thinking on, a larger budget), or allow the fallback planner "
+                f'(options {{"{FALLBACK_OPTION}": true}}, --fallback-planner)'
+            )
         from mmthink.modalities.image.planner import plan_scene
 
         choice.scene = plan_scene(intent_for(ctx), ctx.request.text)

@@ -22,12 +22,26 @@ from mmthink.modalities.image.vocab import COLORS
 
 VISIBLE_MIN = 0.5  # an instance less visible than this does not count as "there"
 COUNT_VISIBLE_MIN = 0.35
-_SIMILAR = {"grey": {"gray", "silver"}, "gray": {"grey", "silver"}, "silver": {"grey", "gray", "white"},
-            "gold": {"golden", "yellow", "amber"}, "golden": {"gold", "yellow", "amber"},
-            "yellow": {"gold", "golden", "amber"}, "blue-green": {"teal", "turquoise", "cyan", "green", "blue"},
-            "teal": {"blue-green", "turquoise", "cyan"}, "purple": {"violet", "magenta"}, "violet": {"purple"},
-            "orange": {"amber", "copper"}, "white": {"ivory", "silver"}, "pink": {"magenta"}, "crimson": {"red"},
-            "red": {"crimson"}, "navy": {"blue"}, "blue": {"navy", "azure"}, "brown": {"copper", "tan"}}
+_SIMILAR = {
+    "grey": {"gray", "silver"},
+    "gray": {"grey", "silver"},
+    "silver": {"grey", "gray", "white"},
+    "gold": {"golden", "yellow", "amber"},
+    "golden": {"gold", "yellow", "amber"},
+    "yellow": {"gold", "golden", "amber"},
+    "blue-green": {"teal", "turquoise", "cyan", "green", "blue"},
+    "teal": {"blue-green", "turquoise", "cyan"},
+    "purple": {"violet", "magenta"},
+    "violet": {"purple"},
+    "orange": {"amber", "copper"},
+    "white": {"ivory", "silver"},
+    "pink": {"magenta"},
+    "crimson": {"red"},
+    "red": {"crimson"},
+    "navy": {"blue"},
+    "blue": {"navy", "azure"},
+    "brown": {"copper", "tan"},
+}
 
 
 @dataclass
@@ -51,8 +65,15 @@ class ImageCritic:
         self.clip = clip
         self.clip_threshold = clip_threshold
 
-    def critique(self, art: ImageArtifact, scene: Scene, intent: ImageIntent | None = None, *,
-                 prompt: str = "", scene_findings: list[str] | None = None) -> Critique:
+    def critique(
+        self,
+        art: ImageArtifact,
+        scene: Scene,
+        intent: ImageIntent | None = None,
+        *,
+        prompt: str = "",
+        scene_findings: list[str] | None = None,
+    ) -> Critique:
         img = np.asarray(art.payload.convert("RGB") if art.payload is not None else _decode(art.data), dtype=np.float32)
         h, w = img.shape[:2]
         by_name: dict[str, list[Placed]] = {}
@@ -60,7 +81,7 @@ class ImageCritic:
             by_name.setdefault(normalize_name(p.name), []).append(p)
         checks: list[Check] = []
         requested: set[str] = set()
-        for want in (intent.objects if intent else []):
+        for want in intent.objects if intent else []:
             requested.add(want.name)
             checks.extend(self._check_wanted(want, by_name, img, art))
         for el in scene.elements:
@@ -68,35 +89,63 @@ class ImageCritic:
             insts = by_name.get(key, [])
             if key not in requested:
                 if not insts:
-                    checks.append(Check("declared", False, 0.5, f"{el.name} was not drawn",
-                                        {"type": "missing", "element": key}))
+                    checks.append(
+                        Check("declared", False, 0.5, f"{el.name} was not drawn", {"type": "missing", "element": key})
+                    )
                 for rel in el.relations:
                     if rel.kind in ("behind", "in front of", "near"):
                         continue
-                    ok = _relation_holds(rel.kind, insts, by_name.get(normalize_name(rel.target), []),
-                                         by_name.get(normalize_name(rel.target2 or ""), []))
+                    ok = _relation_holds(
+                        rel.kind,
+                        insts,
+                        by_name.get(normalize_name(rel.target), []),
+                        by_name.get(normalize_name(rel.target2 or ""), []),
+                    )
                     if ok is not None:
-                        checks.append(Check("declared relation", ok, 0.5,
-                                            "" if ok else f"{el.name} is not {rel.format()}",
-                                            {"type": "relation", "element": key, "relation": rel.kind,
-                                             "target": normalize_name(rel.target)}))
+                        checks.append(
+                            Check(
+                                "declared relation",
+                                ok,
+                                0.5,
+                                "" if ok else f"{el.name} is not {rel.format()}",
+                                {
+                                    "type": "relation",
+                                    "element": key,
+                                    "relation": rel.kind,
+                                    "target": normalize_name(rel.target),
+                                },
+                            )
+                        )
             checks.extend(self._check_occlusion(el, insts, by_name, requested))
         coverage = _coverage(art.placed, w, h)
         if coverage < 0.04:
-            checks.append(Check("empty", False, 1.0,
-                                f"the picture is mostly empty ({coverage:.0%} covered): make the subject larger",
-                                {"type": "empty", "coverage": coverage}))
+            checks.append(
+                Check(
+                    "empty",
+                    False,
+                    1.0,
+                    f"the picture is mostly empty ({coverage:.0%} covered): make the subject larger",
+                    {"type": "empty", "coverage": coverage},
+                )
+            )
         contrast = float(img.std())
         if contrast < 12:
-            checks.append(Check("contrast", False, 1.0, f"the whole image is flat (pixel std {contrast:.1f})",
-                                {"type": "flat", "std": contrast}))
+            checks.append(
+                Check(
+                    "contrast",
+                    False,
+                    1.0,
+                    f"the whole image is flat (pixel std {contrast:.1f})",
+                    {"type": "flat", "std": contrast},
+                )
+            )
         metrics: dict[str, Any] = {"coverage": round(coverage, 3), "pixel_std": round(contrast, 1)}
         if self.clip is not None:
             clip_metrics, clip_findings = self.clip(art, scene, prompt)
             metrics.update(clip_metrics)
             for f in clip_findings:
                 checks.append(Check("clip", False, 0.5, f, {"type": "clip"}))
-        for f in (scene_findings or []):
+        for f in scene_findings or []:
             checks.append(Check("scene", False, 0.25, f, {"type": "parse"}))
         for f in art.meta.get("layout_findings", []) or []:
             checks.append(Check("layout", False, 0.25, str(f), {"type": "layout"}))
@@ -104,12 +153,14 @@ class ImageCritic:
         score = sum(c.weight for c in checks if c.ok) / total if checks else (1.0 if art.placed else 0.0)
         hard_fail = [c for c in checks if not c.ok and c.name not in ("scene", "layout", "clip")]
         findings = [c.finding for c in checks if not c.ok and c.finding]
-        metrics.update({
-            "checks": len(checks),
-            "checks_passed": sum(1 for c in checks if c.ok),
-            "issues": [c.issue for c in checks if not c.ok and c.issue],
-            "requested_met": all(c.ok for c in checks if c.name.startswith("request")),
-        })
+        metrics.update(
+            {
+                "checks": len(checks),
+                "checks_passed": sum(1 for c in checks if c.ok),
+                "issues": [c.issue for c in checks if not c.ok and c.issue],
+                "requested_met": all(c.ok for c in checks if c.name.startswith("request")),
+            }
+        )
         return Critique(score=score, passed=not hard_fail and bool(art.placed), findings=findings, metrics=metrics)
 
     # ------------------------------------------------------------------ checks
@@ -121,12 +172,25 @@ class ImageCritic:
         if not clear:
             if insts:
                 worst = max(insts, key=lambda p: p.visible)
-                out.append(Check("request presence", False, 2.0,
-                                 f"the {want.name} is {1 - worst.visible:.0%} hidden: bring it forward or move it clear",
-                                 {"type": "occluded", "element": want.name, "visible": round(worst.visible, 2)}))
+                out.append(
+                    Check(
+                        "request presence",
+                        False,
+                        2.0,
+                        f"the {want.name} is {1 - worst.visible:.0%} hidden: bring it forward or move it clear",
+                        {"type": "occluded", "element": want.name, "visible": round(worst.visible, 2)},
+                    )
+                )
             else:
-                out.append(Check("request presence", False, 2.0, f"there is no {want.name} in the drawing: add it",
-                                 {"type": "missing", "element": want.name}))
+                out.append(
+                    Check(
+                        "request presence",
+                        False,
+                        2.0,
+                        f"there is no {want.name} in the drawing: add it",
+                        {"type": "missing", "element": want.name},
+                    )
+                )
             return out
         out.append(Check("request presence", True, 2.0))
         if want.count > 1 or want.explicit_count or len(insts) > 1:
@@ -139,41 +203,80 @@ class ImageCritic:
                 msg += f": add {want.count - len(seen)}"
             else:
                 msg += f": remove {len(seen) - want.count}"
-            out.append(Check("request count", ok, 1.5, "" if ok else msg,
-                             {"type": "count", "element": want.name, "want": want.count, "seen": len(seen),
-                              "hidden": hidden}))
+            out.append(
+                Check(
+                    "request count",
+                    ok,
+                    1.5,
+                    "" if ok else msg,
+                    {"type": "count", "element": want.name, "want": want.count, "seen": len(seen), "hidden": hidden},
+                )
+            )
         if want.color:
             measured = [measure_color(img, p, art.background_rgb) for p in clear]
             names = [m for m in measured if m]
             ok = bool(names) and all(color_matches(want.color, m) for m in names)
             got = ", ".join(sorted(set(names))) or "unclear"
-            out.append(Check("request colour", ok, 1.0,
-                             "" if ok else f"the {want.name} reads as {got}, not {want.color}: colour it {want.color}",
-                             {"type": "color", "element": want.name, "want": want.color, "got": got}))
+            out.append(
+                Check(
+                    "request colour",
+                    ok,
+                    1.0,
+                    "" if ok else f"the {want.name} reads as {got}, not {want.color}: colour it {want.color}",
+                    {"type": "color", "element": want.name, "want": want.color, "got": got},
+                )
+            )
             # contrast with the surroundings: a blue whale in a blue sea disappears
             for p in clear[:1]:
                 c = _local_contrast(img, p)
                 if c < 28:
-                    out.append(Check("request contrast", False, 0.75,
-                                     f"the {want.name} blends into what is around it (contrast {c:.0f}): "
-                                     f"change the background or outline it",
-                                     {"type": "contrast", "element": want.name, "contrast": round(c, 1)}))
+                    out.append(
+                        Check(
+                            "request contrast",
+                            False,
+                            0.75,
+                            f"the {want.name} blends into what is around it (contrast {c:.0f}): "
+                            f"change the background or outline it",
+                            {"type": "contrast", "element": want.name, "contrast": round(c, 1)},
+                        )
+                    )
         if want.relation:
             kind, target = want.relation
             t1 = by_name.get(target, [])
             t2 = by_name.get(want.relation2 or "", []) if want.relation2 else []
             ok = _relation_holds(kind, clear, t1, t2)
             if ok is not None:
-                phrase = f"between the {target}s" if kind == "between" and want.relation2 == target else \
-                    f"{kind} the {target}" + (f" and the {want.relation2}" if kind == "between" and want.relation2 else "")
-                out.append(Check("request relation", ok, 1.5,
-                                 "" if ok else f"the {want.name} is not {phrase}: move it",
-                                 {"type": "relation", "element": want.name, "relation": kind, "target": target,
-                                  "target2": want.relation2}))
+                phrase = (
+                    f"between the {target}s"
+                    if kind == "between" and want.relation2 == target
+                    else f"{kind} the {target}"
+                    + (f" and the {want.relation2}" if kind == "between" and want.relation2 else "")
+                )
+                out.append(
+                    Check(
+                        "request relation",
+                        ok,
+                        1.5,
+                        "" if ok else f"the {want.name} is not {phrase}: move it",
+                        {
+                            "type": "relation",
+                            "element": want.name,
+                            "relation": kind,
+                            "target": target,
+                            "target2": want.relation2,
+                        },
+                    )
+                )
             elif not t1:
-                out.append(Check("request relation", False, 1.5,
-                                 f"the {want.name} should be {kind} a {target}, but there is no {target}: add it",
-                                 {"type": "missing", "element": target}))
+                out.append(
+                    Check(
+                        "request relation",
+                        False,
+                        1.5,
+                        f"the {want.name} should be {kind} a {target}, but there is no {target}: add it",
+                        {"type": "missing", "element": target},
+                    )
+                )
         return out
 
     def _check_occlusion(self, el, insts, by_name, requested) -> list[Check]:
@@ -184,20 +287,32 @@ class ImageCritic:
         for p in insts[:1] if el.count == 1 else []:
             if p.visible < VISIBLE_MIN and p.area > 0:
                 by = _occluder(p, by_name)
-                out.append(Check("occlusion", False, 1.0,
-                                 f"{el.name} is {1 - p.visible:.0%} hidden" + (f" behind {by}" if by else ""),
-                                 {"type": "occluded", "element": key, "by": by, "visible": round(p.visible, 2)}))
+                out.append(
+                    Check(
+                        "occlusion",
+                        False,
+                        1.0,
+                        f"{el.name} is {1 - p.visible:.0%} hidden" + (f" behind {by}" if by else ""),
+                        {"type": "occluded", "element": key, "by": by, "visible": round(p.visible, 2)},
+                    )
+                )
         if el.count > 1 and insts:
             seen = sum(1 for p in insts if p.visible >= COUNT_VISIBLE_MIN)
             if seen < len(insts):
-                out.append(Check("occlusion", False, 0.5,
-                                 f"{len(insts) - seen} of {len(insts)} {el.name}s are mostly hidden",
-                                 {"type": "count", "element": key, "want": el.count, "seen": seen,
-                                  "hidden": len(insts) - seen}))
+                out.append(
+                    Check(
+                        "occlusion",
+                        False,
+                        0.5,
+                        f"{len(insts) - seen} of {len(insts)} {el.name}s are mostly hidden",
+                        {"type": "count", "element": key, "want": el.count, "seen": seen, "hidden": len(insts) - seen},
+                    )
+                )
         return out
 
 
 # ---------------------------------------------------------------------- helpers
+
 
 def _decode(data: bytes):
     import io
@@ -278,7 +393,7 @@ def _coverage(placed: list[Placed], w: int, h: int) -> float:
     mask = np.zeros((h, w), dtype=bool)
     for p in placed:
         x0, y0, x1, y1 = (max(0, int(v)) for v in p.box)
-        mask[y0:min(h, y1), x0:min(w, x1)] = True
+        mask[y0 : min(h, y1), x0 : min(w, x1)] = True
     return float(mask.mean())
 
 
@@ -288,7 +403,7 @@ def _crop(img: np.ndarray, box: tuple[int, int, int, int], shrink: float = 0.0) 
     dx, dy = (x1 - x0) * shrink, (y1 - y0) * shrink
     xa, ya = int(max(0, x0 + dx)), int(max(0, y0 + dy))
     xb, yb = int(min(w, x1 - dx)), int(min(h, y1 - dy))
-    return img[ya:max(ya + 1, yb), xa:max(xa + 1, xb)]
+    return img[ya : max(ya + 1, yb), xa : max(xa + 1, xb)]
 
 
 def measure_color(img: np.ndarray, p: Placed, background: tuple[int, int, int] | None = None) -> str | None:
@@ -319,7 +434,7 @@ def _border(img: np.ndarray, box: tuple[int, int, int, int], n: int = 48) -> np.
     h, w = img.shape[:2]
     x0, y0, x1, y1 = (int(v) for v in box)
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w - 1, max(x0, x1 - 1)), min(h - 1, max(y0, y1 - 1))
-    edge = np.concatenate([img[y0, x0:x1 + 1], img[y1, x0:x1 + 1], img[y0:y1 + 1, x0], img[y0:y1 + 1, x1]])
+    edge = np.concatenate([img[y0, x0 : x1 + 1], img[y1, x0 : x1 + 1], img[y0 : y1 + 1, x0], img[y0 : y1 + 1, x1]])
     return edge[:: max(1, len(edge) // n)].astype(np.float32)
 
 
@@ -340,10 +455,12 @@ def _local_contrast(img: np.ndarray, p: Placed) -> float:
     h, w = img.shape[:2]
     x0, y0, x1, y1 = (int(v) for v in p.box)
     pad = max(6, int(0.15 * max(x1 - x0, y1 - y0)))
-    strips = [img[max(0, y0 - pad):max(0, y0), max(0, x0):min(w, x1)],
-              img[min(h, y1):min(h, y1 + pad), max(0, x0):min(w, x1)],
-              img[max(0, y0):min(h, y1), max(0, x0 - pad):max(0, x0)],
-              img[max(0, y0):min(h, y1), min(w, x1):min(w, x1 + pad)]]
+    strips = [
+        img[max(0, y0 - pad) : max(0, y0), max(0, x0) : min(w, x1)],
+        img[min(h, y1) : min(h, y1 + pad), max(0, x0) : min(w, x1)],
+        img[max(0, y0) : min(h, y1), max(0, x0 - pad) : max(0, x0)],
+        img[max(0, y0) : min(h, y1), min(w, x1) : min(w, x1 + pad)],
+    ]
     ring = np.concatenate([s.reshape(-1, 3) for s in strips if s.size]) if any(s.size for s in strips) else inner
     return float(np.linalg.norm(_lab(inner.mean(axis=0, keepdims=True)) - _lab(ring.mean(axis=0, keepdims=True))))
 

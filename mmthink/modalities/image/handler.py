@@ -41,8 +41,10 @@ class SketchHandler:
 
     def render(self, tag: Tag, ctx: RunContext) -> ImageArtifact:
         if _TEMPLATE.search(tag.body):
-            raise ValueError("this is the template from the instructions, not a scene: write the request's own "
-                             "things, one per line, e.g. 'cat: small, orange, left'")
+            raise ValueError(
+                "this is the template from the instructions, not a scene: write the request's own "
+                "things, one per line, e.g. 'cat: small, orange, left'"
+            )
         scene, findings = parse_scene(tag.body)
         if not scene.elements:
             raise ValueError("the sketch has no element lines: write one element per line as 'name [xN]: attributes'")
@@ -64,8 +66,9 @@ class SketchHandler:
         scene, findings = parse_scene(tag.body)
         return self.critic.critique(art, scene, intent_for(ctx), prompt=ctx.request.text, scene_findings=findings)
 
-    def _best_of(self, tag: Tag, scene: Any, findings: list[str], size: tuple[int, int], seed: int,
-                 ctx: RunContext) -> ImageArtifact:
+    def _best_of(
+        self, tag: Tag, scene: Any, findings: list[str], size: tuple[int, int], seed: int, ctx: RunContext
+    ) -> ImageArtifact:
         """N seeds of the sketch (one batched call when the backend can), ranked by the critic."""
         n = ctx.best_of
         seeds = [(seed + 7919 * k) % (2**32) for k in range(n)]  # the first is the seed a single draft gets
@@ -76,17 +79,31 @@ class SketchHandler:
         else:
             arts = [self.backend.render(scene, quality=self.quality, size=size, seed=s) for s in seeds]
         t_render = time.perf_counter()
-        crits = [self.critic.critique(a, scene, intent_for(ctx), prompt=ctx.request.text, scene_findings=findings)
-                 for a in arts]
+        crits = [
+            self.critic.critique(a, scene, intent_for(ctx), prompt=ctx.request.text, scene_findings=findings)
+            for a in arts
+        ]
         best = max(range(n), key=lambda i: (crits[i].passed, crits[i].score, -i))
-        ranked = [{"seed": int(seeds[i]), "score": round(crits[i].score, 4), "passed": crits[i].passed,
-                   "findings": crits[i].findings[:3], "chosen": i == best} for i in range(n)]
+        ranked = [
+            {
+                "seed": int(seeds[i]),
+                "score": round(crits[i].score, 4),
+                "passed": crits[i].passed,
+                "findings": crits[i].findings[:3],
+                "chosen": i == best,
+            }
+            for i in range(n)
+        ]
         art = arts[best]
         art.alternatives = [a for i, a in enumerate(arts) if i != best]
-        art.meta["best_of"] = {"n": n, "chosen_seed": int(seeds[best]), "batched": callable(batch),
-                               "render_ms": round((t_render - t0) * 1000, 1),
-                               "critique_ms": round((time.perf_counter() - t_render) * 1000, 1),
-                               "candidates": ranked}
+        art.meta["best_of"] = {
+            "n": n,
+            "chosen_seed": int(seeds[best]),
+            "batched": callable(batch),
+            "render_ms": round((t_render - t0) * 1000, 1),
+            "critique_ms": round((time.perf_counter() - t_render) * 1000, 1),
+            "candidates": ranked,
+        }
         ctx.cache[f"{tag.id}:critique"] = (art, crits[best])
         return art
 
@@ -99,8 +116,9 @@ def restore_image(record: dict[str, Any], data: bytes) -> ImageArtifact:
     from PIL import Image
 
     img = Image.open(io.BytesIO(data)).convert("RGB")
-    placed = [Placed(**{**p, "box": tuple(p["box"]), "rgb": tuple(p["rgb"]) if p.get("rgb") else None})
-              for p in record.get("meta", {}).get("placed", [])]
+    placed = [
+        Placed(**{**p, "box": tuple(p["box"]), "rgb": tuple(p["rgb"]) if p.get("rgb") else None})
+        for p in record.get("meta", {}).get("placed", [])
+    ]
     bg = record.get("meta", {}).get("background_rgb")
-    return ImageArtifact("image", data, "png", dict(record.get("meta", {})), img, placed,
-                         tuple(bg) if bg else None)
+    return ImageArtifact("image", data, "png", dict(record.get("meta", {})), img, placed, tuple(bg) if bg else None)

@@ -23,13 +23,33 @@ import re
 from dataclasses import dataclass, field
 
 from mmthink.modalities.image.objects import ObjectTable, load_table
-from mmthink.modalities.image.pipelines import (INSTALL_HINT, SM_DIST, SM_MODULE, PipelineRejected, check_meta,
-                                                parser_name, pipeline, pipeline_info)
+from mmthink.modalities.image.pipelines import (
+    INSTALL_HINT,
+    SM_DIST,
+    SM_MODULE,
+    PipelineRejected,
+    check_meta,
+    parser_name,
+    pipeline,
+    pipeline_info,
+)
 from mmthink.modalities.image.scene import normalize_name, singular
 from mmthink.modalities.image.vocab import COLORS, NUMBERS, SIZES
 
-__all__ = ["INSTALL_HINT", "SM_DIST", "SM_MODULE", "ImageIntent", "PipelineRejected", "Wanted", "check_meta",
-           "parse_image_request", "parse_request", "parser_name", "pipeline", "pipeline_info"]
+__all__ = [
+    "INSTALL_HINT",
+    "SM_DIST",
+    "SM_MODULE",
+    "ImageIntent",
+    "PipelineRejected",
+    "Wanted",
+    "check_meta",
+    "parse_image_request",
+    "parse_request",
+    "parser_name",
+    "pipeline",
+    "pipeline_info",
+]
 
 MAX_CHARS = 2000
 """Longer requests are read up to here (about 350 words); the rest is reported as not read."""

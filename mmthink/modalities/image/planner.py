@@ -17,24 +17,94 @@ from mmthink.modalities.image.understanding import ImageIntent, Wanted, parse_im
 from mmthink.modalities.image.vocab import SIZES
 from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, words
 
-BIG = {"house", "castle", "mountain", "lighthouse", "tree", "battlecruiser", "whale", "iceberg", "table", "bridge",
-       "tunnel", "wall", "ship", "train", "building", "tower", "volcano", "windmill", "dragon", "bowl", "hill",
-       "island", "waterfall", "tent", "launch pad"}
-SMALL = {"apple", "cup", "ball", "candle", "fish", "star", "bird", "hat", "book", "flag", "lantern", "balloon",
-         "flower", "mug", "bottle", "scarf", "butterfly", "starfighter", "kite", "cloud", "explosion", "laser beam"}
-SPACE = {"planet", "starship", "spaceship", "nebula", "comet", "galaxy", "battlecruiser", "starfighter", "satellite",
-         "space station"}
+BIG = {
+    "house",
+    "castle",
+    "mountain",
+    "lighthouse",
+    "tree",
+    "battlecruiser",
+    "whale",
+    "iceberg",
+    "table",
+    "bridge",
+    "tunnel",
+    "wall",
+    "ship",
+    "train",
+    "building",
+    "tower",
+    "volcano",
+    "windmill",
+    "dragon",
+    "bowl",
+    "hill",
+    "island",
+    "waterfall",
+    "tent",
+    "launch pad",
+}
+SMALL = {
+    "apple",
+    "cup",
+    "ball",
+    "candle",
+    "fish",
+    "star",
+    "bird",
+    "hat",
+    "book",
+    "flag",
+    "lantern",
+    "balloon",
+    "flower",
+    "mug",
+    "bottle",
+    "scarf",
+    "butterfly",
+    "starfighter",
+    "kite",
+    "cloud",
+    "explosion",
+    "laser beam",
+}
+SPACE = {
+    "planet",
+    "starship",
+    "spaceship",
+    "nebula",
+    "comet",
+    "galaxy",
+    "battlecruiser",
+    "starfighter",
+    "satellite",
+    "space station",
+}
 SEA = {"whale", "ship", "boat", "sailboat", "iceberg", "island", "lighthouse"}
-INDOOR = {"table", "cup", "book", "candle", "lamp", "vase", "mug", "chair", "guitar", "bowl", "piano", "clock",
-          "computer", "bottle"}
+INDOOR = {
+    "table",
+    "cup",
+    "book",
+    "candle",
+    "lamp",
+    "vase",
+    "mug",
+    "chair",
+    "guitar",
+    "bowl",
+    "piano",
+    "clock",
+    "computer",
+    "bottle",
+}
 
 # What a theme word makes the reasoner imagine when the request names no drawable object.
 THEMES: dict[str, str] = {
     "war": "battlecruiser: huge, grey, foreground, left\nstarfighter x4: small, silver, right\n"
-           "laser beam x2: red, between starfighter and battlecruiser\nexplosion: small, orange, near battlecruiser\n"
-           "planet: large, blue-green, background, right, top",
+    "laser beam x2: red, between starfighter and battlecruiser\nexplosion: small, orange, near battlecruiser\n"
+    "planet: large, blue-green, background, right, top",
     "battle": "battlecruiser: huge, grey, foreground, left\nstarfighter x4: small, silver, right\n"
-              "laser beam x2: red, between starfighter and battlecruiser\nexplosion: small, orange, near battlecruiser",
+    "laser beam x2: red, between starfighter and battlecruiser\nexplosion: small, orange, near battlecruiser",
     "exploration": "rocket: large, white, center\nplanet: large, orange, background, right, top\nstar x5: tiny, white, top",
     "party": "balloon x5: red, top\ntable: large, brown, bottom\ncake: medium, pink, on table",
     "winter": "snowman: medium, white, center\ntree x2: medium, green, left",
@@ -42,6 +112,7 @@ THEMES: dict[str, str] = {
 }
 
 # ------------------------------------------------------------------- images
+
 
 def image_turn(turn: Turn) -> Iterator[Delta]:
     intent = parse_image_request(turn.prompt)
@@ -64,23 +135,30 @@ def image_turn(turn: Turn) -> Iterator[Delta]:
         return
     if last.attrs.get("for") == "review" and not last.error:  # the reviewer's change, drawn and judged
         verdict = "every check passed" if last.passed else f"the critic still notes: {'; '.join(last.findings[:2])}"
-        yield from words(f"\n{last.id} carries the reviewer's change (score {last.score or 0:.2f}; {verdict}). "
-                         "I will render it as the final, for the reviewer to see.\n")
+        yield from words(
+            f"\n{last.id} carries the reviewer's change (score {last.score or 0:.2f}; {verdict}). "
+            "I will render it as the final, for the reviewer to see.\n"
+        )
         yield from answer("Here is the revised image.\n" + format_tag("final_image", {"ref": last.id}))
         return
     if turn.force_close:
-        yield from words(f"\n{turn.force_close.capitalize()}. I will stop drafting and go with {best.id}, "
-                         f"the best sketch so far (score {best.score or 0:.2f}).\n")
-        yield from answer(f"Here is the image, rendered from sketch {best.id}.\n"
-                          + format_tag("final_image", {"ref": best.id}))
+        yield from words(
+            f"\n{turn.force_close.capitalize()}. I will stop drafting and go with {best.id}, "
+            f"the best sketch so far (score {best.score or 0:.2f}).\n"
+        )
+        yield from answer(
+            f"Here is the image, rendered from sketch {best.id}.\n" + format_tag("final_image", {"ref": best.id})
+        )
         return
     if last.error:
         scene = parse_scene(last.body)[0] if last.body.strip() else plan_scene(intent, turn.prompt)
         notes = [f"the renderer failed ({last.error}); I will simplify the scene and try again"]
         scene = _simplify(scene)
     elif last.passed:
-        yield from words(f"\nThe critic is satisfied with {last.id} (score {last.score or 0:.2f}): every check passed. "
-                         "Now the final, with full colour and light.\n")
+        yield from words(
+            f"\nThe critic is satisfied with {last.id} (score {last.score or 0:.2f}): every check passed. "
+            "Now the final, with full colour and light.\n"
+        )
         yield from answer("Here is the image you asked for.\n" + format_tag("final_image", {"ref": last.id}))
         return
     else:
@@ -89,8 +167,10 @@ def image_turn(turn: Turn) -> Iterator[Delta]:
         notes = []  # the fix would repeat a sketch already tried
     if not notes or (turn.drafts_left is not None and turn.drafts_left <= 0):
         why = "I have no further fix to try" if not notes else "the draft budget is spent"
-        yield from words(f"\n{why.capitalize()}; {best.id} is the best sketch (score {best.score or 0:.2f}), "
-                         "so I will finish with it.\n")
+        yield from words(
+            f"\n{why.capitalize()}; {best.id} is the best sketch (score {best.score or 0:.2f}), "
+            "so I will finish with it.\n"
+        )
         yield from answer("Here is the image.\n" + format_tag("final_image", {"ref": best.id}))
         return
     next_id = f"s{len(sketches) + 1}"
@@ -105,9 +185,11 @@ def _follow_review(turn: Turn, note: str, sketches: list[DraftRecord], best: Dra
     edits = apply_note(parse_scene(base.body)[0], note)
     heard = f"\nThe reviewer asks: \u201c{note}\u201d. "
     if not edits.changed:
-        yield from words(heard + "I cannot turn that into a change to the picture (I understand notes such as "
-                         "'make the cup bigger', 'move the sun to the left', 'make the apples green', "
-                         f"'add a red kite', 'remove the table', 'at night'), so I keep {base.id}.\n")
+        yield from words(
+            heard + "I cannot turn that into a change to the picture (I understand notes such as "
+            "'make the cup bigger', 'move the sun to the left', 'make the apples green', "
+            f"'add a red kite', 'remove the table', 'at night'), so I keep {base.id}.\n"
+        )
         yield from answer("Here is the image, unchanged.\n" + format_tag("final_image", {"ref": base.id}))
         return
     if turn.drafts_left is not None and turn.drafts_left <= 0:
@@ -124,8 +206,10 @@ def _reading(intent: ImageIntent, prompt: str, scene: Scene) -> str:
         things = ", ".join(_describe(o) for o in intent.objects)
         text = f"The user asks for {things}."
     elif intent.themes:
-        text = (f"The request is about {', '.join(dict.fromkeys(intent.themes))} and names no object to draw, "
-                "so let me first imagine the scene.")
+        text = (
+            f"The request is about {', '.join(dict.fromkeys(intent.themes))} and names no object to draw, "
+            "so let me first imagine the scene."
+        )
     else:
         text = "The request names no object I can draw directly, so I will imagine a scene that fits it."
     if intent.setting:
@@ -133,7 +217,9 @@ def _reading(intent: ImageIntent, prompt: str, scene: Scene) -> str:
     if intent.style:
         text += f" The look should be {', '.join(intent.style)}."
     if intent.unknown:
-        text += f" I do not know how to draw {', '.join(sorted(set(intent.unknown)))}; I will leave that to the wording."
+        text += (
+            f" I do not know how to draw {', '.join(sorted(set(intent.unknown)))}; I will leave that to the wording."
+        )
     extra = [e.name for e in scene.elements if intent.find(e.name) is None]
     if extra:
         text += f" To make it read as a picture I will add {', '.join(extra)}."
@@ -141,7 +227,12 @@ def _reading(intent: ImageIntent, prompt: str, scene: Scene) -> str:
 
 
 def _describe(o: Wanted) -> str:
-    s = (f"{o.count} " if o.count > 1 else "a ") + (f"{o.color} " if o.color else "") + o.name + ("s" if o.count > 1 and not o.name.endswith("s") else "")
+    s = (
+        (f"{o.count} " if o.count > 1 else "a ")
+        + (f"{o.color} " if o.color else "")
+        + o.name
+        + ("s" if o.count > 1 and not o.name.endswith("s") else "")
+    )
     if o.relation:
         kind, target = o.relation
         s += f" {kind} the {target}" + (f" and the {o.relation2}" if o.relation2 and o.relation2 != target else "")
@@ -170,12 +261,16 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
             el.extras.append("in a row")
         scene.elements.append(el)
     if not scene.elements:
-        key = next((w for w in intent.themes if w in THEMES), None) or \
-            next((w for w in THEMES if re.search(rf"\b{w}", prompt.lower())), None)
+        key = next((w for w in intent.themes if w in THEMES), None) or next(
+            (w for w in THEMES if re.search(rf"\b{w}", prompt.lower())), None
+        )
         if key:
             scene.elements = parse_scene(THEMES[key])[0].elements
-            if key in ("war", "battle", "exploration") and not intent.setting and \
-                    re.search(r"interstellar|space|galactic|star|planet|exploration", prompt.lower()):
+            if (
+                key in ("war", "battle", "exploration")
+                and not intent.setting
+                and re.search(r"interstellar|space|galactic|star|planet|exploration", prompt.lower())
+            ):
                 scene.setting = ["space"]
         else:
             for u in dict.fromkeys(intent.unknown or ["subject"]):
@@ -188,8 +283,9 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
         if s & {"night", "dark"} and "moon" not in names and not names & INDOOR:
             scene.elements.insert(0, Element("moon", size="small", colors=["ivory"], depth="background", v="top"))
         if "rain" in s and "cloud" not in names:
-            scene.elements.insert(0, Element("cloud", count=2, size="medium", colors=["grey"], depth="background",
-                                             v="top"))
+            scene.elements.insert(
+                0, Element("cloud", count=2, size="medium", colors=["grey"], depth="background", v="top")
+            )
     return scene
 
 
@@ -229,8 +325,12 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
         want = intent.find(name) if name else None
         if kind == "missing":
             if el is None:
-                el = Element(name, count=want.count if want else 1, colors=[want.color] if want and want.color else [],
-                             size="large" if name in BIG else "medium")
+                el = Element(
+                    name,
+                    count=want.count if want else 1,
+                    colors=[want.color] if want and want.color else [],
+                    size="large" if name in BIG else "medium",
+                )
                 scene.elements.append(el)
                 notes.append(f"add the missing {name}")
             else:
@@ -251,8 +351,14 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
                 el.h = _opposite(occ.h)
                 if occ.h is None:
                     occ.h = _opposite(el.h)
-                el.relations = [r for r in el.relations if r.kind not in ("on", "in", "below", "above")
-                                or want is not None and want.relation and r.kind == want.relation[0]]
+                el.relations = [
+                    r
+                    for r in el.relations
+                    if r.kind not in ("on", "in", "below", "above")
+                    or want is not None
+                    and want.relation
+                    and r.kind == want.relation[0]
+                ]
                 notes.append(f"move the {name} to the {el.h}, clear of the {occ.name}")
             else:
                 step_size(el, +1)

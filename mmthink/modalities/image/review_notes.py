@@ -16,17 +16,43 @@ from mmthink.modalities.image.understanding import SETTING_WORDS, STYLE_WORDS, p
 from mmthink.modalities.image.vocab import COLORS
 
 SIZE_STEPS = ["tiny", "small", "medium", "large", "huge"]
-BIGGER = {"bigger", "larger", "large", "big", "huge", "enormous", "greater", "wider", "taller", "twice", "double",
-          "enlarge", "grow"}
+BIGGER = {
+    "bigger",
+    "larger",
+    "large",
+    "big",
+    "huge",
+    "enormous",
+    "greater",
+    "wider",
+    "taller",
+    "twice",
+    "double",
+    "enlarge",
+    "grow",
+}
 SMALLER = {"smaller", "tinier", "little", "small", "shorter", "narrower", "half", "shrink"}
-PLACES = {"left": ("h", "left"), "right": ("h", "right"), "centre": ("h", "center"), "center": ("h", "center"),
-          "middle": ("h", "center"), "top": ("v", "top"), "bottom": ("v", "bottom"), "up": ("v", "top"),
-          "down": ("v", "bottom"), "foreground": ("depth", "foreground"), "front": ("depth", "foreground"),
-          "background": ("depth", "background"), "back": ("depth", "background")}
+PLACES = {
+    "left": ("h", "left"),
+    "right": ("h", "right"),
+    "centre": ("h", "center"),
+    "center": ("h", "center"),
+    "middle": ("h", "center"),
+    "top": ("v", "top"),
+    "bottom": ("v", "bottom"),
+    "up": ("v", "top"),
+    "down": ("v", "bottom"),
+    "foreground": ("depth", "foreground"),
+    "front": ("depth", "foreground"),
+    "background": ("depth", "background"),
+    "back": ("depth", "background"),
+}
 REMOVE = re.compile(r"^(?:please\s+)?(?:remove|delete|drop|erase|get rid of|lose|take out|no more|no|without)\s+(.+)$")
 ADD = re.compile(r"^(?:please\s+)?(?:add|include|put in|draw|also draw|there should be|i want|give it)\s+(.+)$")
-_CLAUSES = re.compile(r"[.;!\n]+|,\s*(?:and\s+)?|\s+and\s+(?=(?:make|move|put|add|remove|delete|drop|no|without|"
-                      r"include|draw|place|shift|turn|colou?r|change)\b)")
+_CLAUSES = re.compile(
+    r"[.;!\n]+|,\s*(?:and\s+)?|\s+and\s+(?=(?:make|move|put|add|remove|delete|drop|no|without|"
+    r"include|draw|place|shift|turn|colou?r|change)\b)"
+)
 
 
 @dataclass
@@ -47,7 +73,7 @@ def pending_note(transcript: str) -> str | None:
     if not notes:
         return None
     last = notes[-1]
-    return None if "<sketch" in transcript[last.end():] else last.group(1).strip()
+    return None if "<sketch" in transcript[last.end() :] else last.group(1).strip()
 
 
 _REVIEW = re.compile(r'<observation ref="review"[^>]*>(.*?)</observation>', re.S)
@@ -152,8 +178,12 @@ def _add(scene: Scene, text: str) -> list[str]:
     for w in intent.objects:
         if w.name in have:
             continue
-        line = w.name + (f" x{w.count}" if w.count > 1 else "") + ": " + ", ".join(
-            a for a in (w.size, w.color, f"{w.relation[0]} {w.relation[1]}" if w.relation else None) if a)
+        line = (
+            w.name
+            + (f" x{w.count}" if w.count > 1 else "")
+            + ": "
+            + ", ".join(a for a in (w.size, w.color, f"{w.relation[0]} {w.relation[1]}" if w.relation else None) if a)
+        )
         el = parse_scene(line.rstrip(": "))[0].elements
         if el:
             words = re.findall(r"[a-z]+", text)

@@ -106,10 +106,25 @@ def normalize_name(name: str) -> str:
 def singular(word: str) -> str:
     """Cheap English singular for the last word of a noun phrase."""
     *head, last = word.split(" ") if word else [""]
-    irregular = {"people": "person", "children": "child", "men": "man", "women": "woman", "mice": "mouse",
-                 "geese": "goose", "teeth": "tooth", "feet": "foot", "fish": "fish", "sheep": "sheep",
-                 "deer": "deer", "leaves": "leaf", "wolves": "wolf", "knives": "knife", "shelves": "shelf",
-                 "cacti": "cactus", "fungi": "fungus"}
+    irregular = {
+        "people": "person",
+        "children": "child",
+        "men": "man",
+        "women": "woman",
+        "mice": "mouse",
+        "geese": "goose",
+        "teeth": "tooth",
+        "feet": "foot",
+        "fish": "fish",
+        "sheep": "sheep",
+        "deer": "deer",
+        "leaves": "leaf",
+        "wolves": "wolf",
+        "knives": "knife",
+        "shelves": "shelf",
+        "cacti": "cactus",
+        "fungi": "fungus",
+    }
     if last in irregular:
         last = irregular[last]
     elif len(last) > 4 and last.endswith("ies"):

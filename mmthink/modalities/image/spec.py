@@ -35,11 +35,20 @@ def _services() -> dict[str, Any]:
     from mmthink.modalities.image.critic import ImageCritic
     from mmthink.modalities.image.handler import SketchHandler, restore_image
 
-    return {"restore_image": restore_image, "route": _route, "guide_rules": lambda: _guide().rules, "parse_scene": scene.parse_scene, "Scene": scene.Scene, "COLORS": vocab.COLORS,
-            "plan_scene": planner.plan_scene, "revise_scene": planner.revise_scene,
-            "parse_request": understanding.parse_image_request, "SketchHandler": SketchHandler,
-            "ImageCritic": ImageCritic,
-            "embedded_backend": _embedded_backend}
+    return {
+        "restore_image": restore_image,
+        "route": _route,
+        "guide_rules": lambda: _guide().rules,
+        "parse_scene": scene.parse_scene,
+        "Scene": scene.Scene,
+        "COLORS": vocab.COLORS,
+        "plan_scene": planner.plan_scene,
+        "revise_scene": planner.revise_scene,
+        "parse_request": understanding.parse_image_request,
+        "SketchHandler": SketchHandler,
+        "ImageCritic": ImageCritic,
+        "embedded_backend": _embedded_backend,
+    }
 
 
 def _route(text: str) -> tuple[str, str]:
@@ -56,7 +65,6 @@ def _embedded_backend() -> Any:
     return EmbeddedImageBackend()
 
 
-
 def _checks() -> dict[str, Any]:
     from mmthink.modalities.image.checks import check_image
 
@@ -68,12 +76,16 @@ def _guide() -> Any:
     from mmthink.modalities.image.vocab import COLORS, DEPTHS, HORIZONTAL, RELATIONS, SIZES, VERTICAL
 
     return Guide(
-        modality="image", noun="images",
-        tags=('<sketch id="s1"> opens a draft picture: one scene line per element on its own line, then </sketch>\n'
-              '<final_image ref="s1"/>  (in the answer) renders the accepted sketch at full quality; ref is its id'),
+        modality="image",
+        noun="images",
+        tags=(
+            '<sketch id="s1"> opens a draft picture: one scene line per element on its own line, then </sketch>\n'
+            '<final_image ref="s1"/>  (in the answer) renders the accepted sketch at full quality; ref is its id'
+        ),
         off="put the scene lines inside the final tag itself, between <final_image> and </final_image>",
         rules=(scene_rule(), attribute_rule(COLORS, SIZES, HORIZONTAL + VERTICAL + DEPTHS, RELATIONS)),
-        grammar=sketch_grammar(COLORS, SIZES, HORIZONTAL + VERTICAL + DEPTHS, RELATIONS))
+        grammar=sketch_grammar(COLORS, SIZES, HORIZONTAL + VERTICAL + DEPTHS, RELATIONS),
+    )
 
 
 MAX_GRAMMAR_LINES = 8
@@ -86,32 +98,42 @@ def sketch_grammar(colors: Any, sizes: Any, positions: Any, relations: Any) -> s
     Names are free lower-case words (none starts with "x", which begins a count); attributes
     are the vocabulary's words and relations to a named element, so every line parses and renders.
     """
+
     def alts(words: Any) -> str:  # a phrase is its words with the space between them as separate lexemes
         return " | ".join(' " " '.join(f'"{p}"' for p in w.split()) for w in sorted(set(words)))
 
     plain = [r for r in relations if r != "between"]
-    return "\n".join([
-        f'sketch: "\\n" line{{1,{MAX_GRAMMAR_LINES}}} "</sketch>"',
-        'line: (element | setting) "\\n"',
-        'element: name (" " COUNT)? ": " attr (", " attr){0,5}',
-        'setting: ("setting" | "style") ": " WORD ((", " | " ") WORD){0,7}',
-        'name: WORD (" " WORD){0,2}',
-        f"attr: {alts(list(sizes) + list(colors) + list(positions))} | relation",
-        f'relation: ({alts(plain)}) " " name | "between" " " name " and " name',
-        "WORD: /[a-wyz][a-z-]{0,15}/",
-        "COUNT: /x([1-9]|1[0-9]|20)/",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f'sketch: "\\n" line{{1,{MAX_GRAMMAR_LINES}}} "</sketch>"',
+                'line: (element | setting) "\\n"',
+                'element: name (" " COUNT)? ": " attr (", " attr){0,5}',
+                'setting: ("setting" | "style") ": " WORD ((", " | " ") WORD){0,7}',
+                'name: WORD (" " WORD){0,2}',
+                f"attr: {alts(list(sizes) + list(colors) + list(positions))} | relation",
+                f'relation: ({alts(plain)}) " " name | "between" " " name " and " name',
+                "WORD: /[a-wyz][a-z-]{0,15}/",
+                "COUNT: /x([1-9]|1[0-9]|20)/",
+            ]
+        )
+        + "\n"
+    )
 
 
 def scene_rule() -> str:
-    return ("- A scene line is the element's name, a count like x3 when there is more than one, a colon, then "
-            "attributes separated by commas, e.g. `cup x3: small, white, on table`.")
+    return (
+        "- A scene line is the element's name, a count like x3 when there is more than one, a colon, then "
+        "attributes separated by commas, e.g. `cup x3: small, white, on table`."
+    )
 
 
 def attribute_rule(colors: Any, sizes: Any, positions: Any, relations: Any) -> str:
-    return (f"- Attributes: sizes ({', '.join(sizes)}); colours (e.g. {', '.join(list(colors)[:12])}); positions "
-            f"({', '.join(positions)}); relations ({', '.join(relations)}), "
-            "e.g. `left of X`, `between X and Y`. `setting:` and `style:` lines describe the backdrop and look.")
+    return (
+        f"- Attributes: sizes ({', '.join(sizes)}); colours (e.g. {', '.join(list(colors)[:12])}); positions "
+        f"({', '.join(positions)}); relations ({', '.join(relations)}), "
+        "e.g. `left of X`, `between X and Y`. `setting:` and `style:` lines describe the backdrop and look."
+    )
 
 
 IMAGE = ModalitySpec(

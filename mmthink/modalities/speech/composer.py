@@ -16,8 +16,9 @@ from mmthink.modalities.speech.tts import set_level, wav_bytes
 _resample = resample
 
 
-def compose_speech(segments: list[Artifact], *, pause_s: float = 0.45,
-                   target_dbfs: float = -20.0) -> tuple[Artifact, list[dict]]:
+def compose_speech(
+    segments: list[Artifact], *, pause_s: float = 0.45, target_dbfs: float = -20.0
+) -> tuple[Artifact, list[dict]]:
     """Join takes in order; returns the WAV artifact and a per-segment timing table."""
     if not segments:
         raise InputError("segments", "there is nothing to compose", "draft at least one passage")
@@ -43,8 +44,16 @@ def compose_speech(segments: list[Artifact], *, pause_s: float = 0.45,
         start = t
         pieces.append(x)
         t += len(x) / sr
-        rows.append({"segment": i + 1, "ref": seg.meta.get("ref"), "emotion": seg.meta.get("emotion"),
-                     "start_s": round(start, 3), "end_s": round(t, 3), "text": seg.meta.get("text", "")})
+        rows.append(
+            {
+                "segment": i + 1,
+                "ref": seg.meta.get("ref"),
+                "emotion": seg.meta.get("emotion"),
+                "start_s": round(start, 3),
+                "end_s": round(t, 3),
+                "text": seg.meta.get("text", ""),
+            }
+        )
     y = np.concatenate(pieces)
     # keep the takes' relative levels (an urgent passage stays louder), then bring the whole to target
     rms = float(np.sqrt(np.mean(np.square(y)))) if y.size else 0.0
@@ -53,9 +62,18 @@ def compose_speech(segments: list[Artifact], *, pause_s: float = 0.45,
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak > 0.98:
         y = y * (0.98 / peak)
-    art = Artifact("audio", wav_bytes(y, sr), "wav",
-                   {"sample_rate": sr, "seconds": round(len(y) / sr, 3), "segments": len(segments),
-                    "peak": round(float(np.max(np.abs(y))), 4)}, (y.astype(np.float32), sr))
+    art = Artifact(
+        "audio",
+        wav_bytes(y, sr),
+        "wav",
+        {
+            "sample_rate": sr,
+            "seconds": round(len(y) / sr, 3),
+            "segments": len(segments),
+            "peak": round(float(np.max(np.abs(y))), 4),
+        },
+        (y.astype(np.float32), sr),
+    )
     return art, rows
 
 
@@ -84,5 +102,9 @@ class SpeechComposer:
         if not segments:
             raise ValueError("there is no accepted speech draft to compose: draft at least one <draft_audio>")
         art, rows = compose_speech(segments)
-        return art, {"ref": ",".join(t["id"] for t in takes) or None, "segments": len(segments), "table": rows,
-                     "takes": [t["id"] for t in takes]}
+        return art, {
+            "ref": ",".join(t["id"] for t in takes) or None,
+            "segments": len(segments),
+            "table": rows,
+            "takes": [t["id"] for t in takes],
+        }

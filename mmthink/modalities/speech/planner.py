@@ -37,8 +37,9 @@ def find_emotion(text: str) -> str:
     return "neutral"
 
 
-_SAY_COLON = re.compile(r"^\s*(?:please\s+)?(?:read|say|speak|whisper|shout|announce|narrate)\b[^:\n]{0,60}:\s*(\S.*)$",
-                        re.I | re.S)
+_SAY_COLON = re.compile(
+    r"^\s*(?:please\s+)?(?:read|say|speak|whisper|shout|announce|narrate)\b[^:\n]{0,60}:\s*(\S.*)$", re.I | re.S
+)
 """'read this calmly: the meeting moved to Friday' gives its words after the colon, unquoted."""
 
 
@@ -55,21 +56,27 @@ def speech_turn(turn: Turn) -> Iterator[Delta]:
     outside = _QUOTES.sub(" ", turn.prompt)
     emotion = find_emotion(outside)
     if not passages:
-        yield from words("The user wants speech, but the request quotes no text to speak. Writing a new speech "
-                         "needs a language model, which this embedded reasoner is not, so I will not invent one. "
-                         "Put the words in quotes, e.g. say \"we did it\" joyfully, or run with a model reasoner "
-                         "(--profile gpu or --profile server).\n")
-        yield from refuse("The embedded reasoner speaks only text given in quotes, and this request has none. To have "
-                           "words written for you, run with a model reasoner (--reasoner hf or openai_compat).")
+        yield from words(
+            "The user wants speech, but the request quotes no text to speak. Writing a new speech "
+            "needs a language model, which this embedded reasoner is not, so I will not invent one. "
+            'Put the words in quotes, e.g. say "we did it" joyfully, or run with a model reasoner '
+            "(--profile gpu or --profile server).\n"
+        )
+        yield from refuse(
+            "The embedded reasoner speaks only text given in quotes, and this request has none. To have "
+            "words written for you, run with a model reasoner (--reasoner hf or openai_compat)."
+        )
         return
     if turn.mode == "off":
         yield from answer("Here it is.\n" + format_tag("final_speech", {"emotion": emotion}, " ".join(passages)))
         return
     takes = [d for d in turn.drafts if d.tag == "draft_audio"]
     if not takes:
-        plan = "; ".join(f"passage {i + 1}: \"{p[:60]}\"" for i, p in enumerate(passages))
-        yield from words(f"The user wants this spoken with a {emotion} delivery ({plan}). For {emotion} I will use "
-                         f"the {emotion} prosody profile, speak the first passage, and listen to it.\n")
+        plan = "; ".join(f'passage {i + 1}: "{p[:60]}"' for i, p in enumerate(passages))
+        yield from words(
+            f"The user wants this spoken with a {emotion} delivery ({plan}). For {emotion} I will use "
+            f"the {emotion} prosody profile, speak the first passage, and listen to it.\n"
+        )
         yield Delta(format_tag("draft_audio", {"id": "a1", "emotion": emotion, "passage": "1"}, passages[0]) + "\n")
         return
     last = takes[-1]
@@ -80,15 +87,20 @@ def speech_turn(turn: Turn) -> Iterator[Delta]:
         return
     if last.passed or last.error is not None and (turn.drafts_left or 0) <= 0 or _exhausted(turn, last):
         if last.passed:
-            yield from words(f"\nListening to {last.id}: it matches the {emotion} target"
-                             f" (score {last.score or 0:.2f}).\n")
+            yield from words(
+                f"\nListening to {last.id}: it matches the {emotion} target (score {last.score or 0:.2f}).\n"
+            )
         else:
             yield from words(f"\nI cannot get {last.id} closer within the budget; I will keep its best take.\n")
         if passage < len(passages):
             nid = f"a{len(takes) + 1}"
             yield from words(f"Next, passage {passage + 1}.\n")
-            yield Delta(format_tag("draft_audio", {"id": nid, "emotion": emotion, "passage": str(passage + 1)},
-                                   passages[passage]) + "\n")
+            yield Delta(
+                format_tag(
+                    "draft_audio", {"id": nid, "emotion": emotion, "passage": str(passage + 1)}, passages[passage]
+                )
+                + "\n"
+            )
             return
         yield from answer("Here is the speech.\n" + format_tag("final_speech", {}))
         return
@@ -118,5 +130,3 @@ def revised_attrs(last: DraftRecord) -> dict[str, str] | None:
     if attrs is None:
         return None
     return {k: v for k, v in attrs.items() if k not in ("id", "of")}
-
-

@@ -75,7 +75,9 @@ def analyse(samples: np.ndarray, sr: int, words: int, syllables: int) -> dict[st
     out["speech_seconds"] = round(span, 3)
     out["rate_wps"] = round(words / span, 2) if span > 0 else 0.0
     out["rate_sps"] = round(syllables / span, 2) if span > 0 else 0.0
-    out["loudness_dbfs"] = round(float(20 * np.log10(np.sqrt(np.mean(x[x != 0] ** 2)) + 1e-12)) if speech_s else -120.0, 2)
+    out["loudness_dbfs"] = round(
+        float(20 * np.log10(np.sqrt(np.mean(x[x != 0] ** 2)) + 1e-12)) if speech_s else -120.0, 2
+    )
     out["clipped"] = int(np.sum(np.abs(x) >= 0.999))
     out["peak"] = round(float(np.max(np.abs(x))) if len(x) else 0.0, 4)
     return out
@@ -90,11 +92,21 @@ def _robust_slope(t: np.ndarray, y: np.ndarray) -> float:
     return float(k)
 
 
-def shape_pitch(samples: np.ndarray, sr: int, *, shift_st: float = 0.0, range_scale: float = 1.0,
-                contour: str = "keep", depth_st: float = 0.0) -> np.ndarray:
+def shape_pitch(
+    samples: np.ndarray,
+    sr: int,
+    *,
+    shift_st: float = 0.0,
+    range_scale: float = 1.0,
+    contour: str = "keep",
+    depth_st: float = 0.0,
+) -> np.ndarray:
     """PSOLA resynthesis with a reshaped pitch tier; returns float samples at the same rate."""
-    if abs(shift_st) < 1e-3 and abs(range_scale - 1) < 1e-3 and (contour in ("keep", "flat") and depth_st == 0
-                                                                  or contour == "keep"):
+    if (
+        abs(shift_st) < 1e-3
+        and abs(range_scale - 1) < 1e-3
+        and (contour in ("keep", "flat") and depth_st == 0 or contour == "keep")
+    ):
         if contour == "keep":
             return np.asarray(samples, dtype=np.float32)
     from parselmouth.praat import call

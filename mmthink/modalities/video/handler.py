@@ -49,8 +49,13 @@ class FrameHandler:
         scene_no = _int(tag.attrs.get("scene"), 1)  # 0 or less: the tool says how to number scenes
         w, h = video_size(ctx)
         scale = min(1.0, 480 / max(w, h))
-        art = self.tool.render(tag.body, style=_style(ctx), quality="sketch",
-                               size=(max(16, int(w * scale)), max(16, int(h * scale))), scene_no=scene_no)
+        art = self.tool.render(
+            tag.body,
+            style=_style(ctx),
+            quality="sketch",
+            size=(max(16, int(w * scale)), max(16, int(h * scale))),
+            scene_no=scene_no,
+        )
         art.meta["placed"] = [p.__dict__ for p in art.placed]
         return art
 
@@ -72,8 +77,9 @@ class MusicHandler:
 
     def render(self, tag: Tag, ctx: RunContext) -> Artifact:
         seconds = _float(tag.attrs.get("seconds"), 10.0)
-        return self.tool.render(mood=tag.attrs.get("mood", "wonder"), seconds=seconds,
-                                seed=ctx.draft_seed(tag.id or ""))
+        return self.tool.render(
+            mood=tag.attrs.get("mood", "wonder"), seconds=seconds, seed=ctx.draft_seed(tag.id or "")
+        )
 
     def critique(self, tag: Tag, art: Artifact, ctx: RunContext) -> Critique:
         """Exact length, healthy level, no clipping: what a cue needs before it goes under narration."""
@@ -91,8 +97,12 @@ class MusicHandler:
         if rms_db < -40:
             findings.append(f"the cue is nearly silent ({rms_db:.0f} dBFS)")
         checks = 3
-        return Critique((checks - len(findings)) / checks, not findings, findings,
-                        {"seconds": round(seconds, 3), "peak": round(peak, 3), "rms_dbfs": round(rms_db, 1)})
+        return Critique(
+            (checks - len(findings)) / checks,
+            not findings,
+            findings,
+            {"seconds": round(seconds, 3), "peak": round(peak, 3), "rms_dbfs": round(rms_db, 1)},
+        )
 
     def restore(self, record: dict[str, Any], data: bytes) -> Artifact:
         import soundfile as sf
@@ -119,7 +129,7 @@ class VideoComposer:
 
         frames = self._per_scene(ctx, "frame")
         if not frames:
-            raise ValueError("there is no storyboard frame to cut: draw at least one <frame scene=\"1\">")
+            raise ValueError('there is no storyboard frame to cut: draw at least one <frame scene="1">')
         plan = film_plan(ctx.request.text, ctx.drafts)
         scenes = sorted(frames)
         narr = {}
@@ -132,8 +142,10 @@ class VideoComposer:
             f = frames[no]
             if not f.get("passed"):
                 shown = "; ".join(str(x) for x in (f.get("findings") or [])[:2])
-                stand_ins.append(f"scene {no} uses frame {f['id']}, which did not pass its critique "
-                                 f"(score {float(f.get('score') or 0.0):.2f}" + (f": {shown}" if shown else "") + ")")
+                stand_ins.append(
+                    f"scene {no} uses frame {f['id']}, which did not pass its critique "
+                    f"(score {float(f.get('score') or 0.0):.2f}" + (f": {shown}" if shown else "") + ")"
+                )
             art = self.frames.tool.render(f["body"], style=_style(ctx), quality="final", size=size, scene_no=no)
             n = narr.get(no)
             narration = None
@@ -141,12 +153,19 @@ class VideoComposer:
                 narration = ctx.cache.get(n["id"]) or self.narration.restore(n, ctx.read_asset(n["asset"]))
                 if not n.get("passed"):
                     shown = "; ".join(str(x) for x in (n.get("findings") or [])[:2])
-                    stand_ins.append(f"scene {no} is narrated by take {n['id']}, which did not pass its critique "
-                                     f"(score {float(n.get('score') or 0.0):.2f}" + (f": {shown}" if shown else "")
-                                     + ")")
-            cuts.append(Cut(frame=art, seconds=_float((f.get("attrs") or {}).get("seconds"), 5.0),
-                            narration=narration, subtitle=(n or {}).get("body", "") if narration is not None else "",
-                            scene=no))
+                    stand_ins.append(
+                        f"scene {no} is narrated by take {n['id']}, which did not pass its critique "
+                        f"(score {float(n.get('score') or 0.0):.2f}" + (f": {shown}" if shown else "") + ")"
+                    )
+            cuts.append(
+                Cut(
+                    frame=art,
+                    seconds=_float((f.get("attrs") or {}).get("seconds"), 5.0),
+                    narration=narration,
+                    subtitle=(n or {}).get("body", "") if narration is not None else "",
+                    scene=no,
+                )
+            )
             refs.append(f["id"] + (f"+{n['id']}" if narration is not None and n else ""))
         spans = []
         for d in ctx.drafts:
@@ -158,18 +177,30 @@ class VideoComposer:
 
         # work files stay in the run folder (a killed run leaves nothing in the temp folder; resume clears them)
         with tempfile.TemporaryDirectory(prefix="video-", dir=ctx.work_dir()) as tmp:
-            art = compose_video(cuts, Path(tmp) / "final.mp4", size=size, fps=ctx.request.fps,
-                                music=spans or None, progress=False)
+            art = compose_video(
+                cuts, Path(tmp) / "final.mp4", size=size, fps=ctx.request.fps, music=spans or None, progress=False
+            )
             planned = float(art.meta.get("duration") or art.meta.get("seconds") or 0.0)
-            check = VideoCritic().critique_video(art, planned_seconds=planned, plan=plan)  # reads the file where it lies
+            check = VideoCritic().critique_video(
+                art, planned_seconds=planned, plan=plan
+            )  # reads the file where it lies
         art.meta.pop("path", None)  # gone with the work folder
-        rows = [{"scene": s.get("scene", i + 1), **{k: v for k, v in s.items() if k in ("start", "end", "subtitle")}}
-                for i, s in enumerate(art.meta.get("scenes") or [])]
+        rows = [
+            {"scene": s.get("scene", i + 1), **{k: v for k, v in s.items() if k in ("start", "end", "subtitle")}}
+            for i, s in enumerate(art.meta.get("scenes") or [])
+        ]
         # the film's score is the file's, times the share of scenes cut from a frame that passed
         share = 1.0 - len(stand_ins) / max(1, len(cuts))
-        facts: dict[str, Any] = {"ref": ",".join(refs), "scenes": len(cuts), "table": rows,
-                                 "score": round(check.score * share, 3), "file_score": check.score,
-                                 "passed": check.passed, "findings": check.findings, "plan": plan.to_dict()}
+        facts: dict[str, Any] = {
+            "ref": ",".join(refs),
+            "scenes": len(cuts),
+            "table": rows,
+            "score": round(check.score * share, 3),
+            "file_score": check.score,
+            "passed": check.passed,
+            "findings": check.findings,
+            "plan": plan.to_dict(),
+        }
         if stand_ins:
             facts["stand_ins"] = stand_ins
         return art, facts

@@ -65,63 +65,278 @@ class MoodSpec:
 
 
 MOOD_SPECS: dict[str, MoodSpec] = {
-    "wonder": MoodSpec(2, "lydian", 76, ((0, 1, 4, 0), (0, 4, 5, 1), (5, 1, 0, 4)), pad=0.55, bass=0.25, arp=0.3,
-                       arp_rate=2, arp_shape="updown", bass_beats=(0.0,), brightness=0.6, sevenths=True, attack=1.0,
-                       prompt="ethereal ambient orchestral music, shimmering synth pads and celesta, sense of wonder"),
-    "tension": MoodSpec(9, "phrygian", 96, ((0, 1, 0, 6), (0, 5, 1, 0)), pad=0.45, bass=0.45, arp=0.2,
-                        arp_rate=4, arp_shape="up", bass_beats=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5),
-                        brightness=0.35, attack=0.3,
-                        prompt="tense suspenseful cinematic score, low pulsing strings, dark drones"),
-    "triumph": MoodSpec(0, "major", 112, ((0, 4, 5, 3), (0, 3, 4, 0), (5, 3, 0, 4)), pad=0.55, bass=0.45, arp=0.3,
-                        arp_rate=2, arp_shape="up", bass_beats=(0.0, 1.0, 2.0, 3.0), brightness=0.75, attack=0.15,
-                        prompt="triumphant heroic orchestral anthem, brass fanfare, timpani, major key"),
-    "calm": MoodSpec(5, "major", 66, ((0, 3, 5, 4), (0, 5, 3, 4)), pad=0.6, bass=0.25, arp=0.18, arp_rate=1,
-                     arp_shape="sparse", bass_beats=(0.0,), brightness=0.3, sevenths=True, attack=1.2,
-                     prompt="calm peaceful ambient piano and soft pads, slow tempo, relaxing"),
-    "sad": MoodSpec(4, "minor", 62, ((0, 5, 2, 6), (0, 3, 5, 4)), pad=0.6, bass=0.3, arp=0.2, arp_rate=1,
-                    arp_shape="sparse", bass_beats=(0.0, 2.0), brightness=0.3, attack=1.0,
-                    prompt="sad melancholic solo piano with soft strings, slow, minor key"),
-    "hope": MoodSpec(7, "major", 84, ((0, 4, 5, 3), (3, 0, 4, 5), (5, 3, 0, 4)), pad=0.55, bass=0.3, arp=0.28,
-                     arp_rate=2, arp_shape="updown", bass_beats=(0.0, 2.0), brightness=0.55, attack=0.6,
-                     prompt="hopeful uplifting piano and strings, gentle build, warm major key"),
-    "mystery": MoodSpec(11, "harmonic minor", 70, ((0, 5, 3, 4), (0, 1, 0, 4)), pad=0.55, bass=0.3, arp=0.22,
-                        arp_rate=1, arp_shape="random", bass_beats=(0.0,), brightness=0.4, sevenths=True, attack=1.0,
-                        prompt="mysterious dark ambient music, celesta and low drones, enigmatic"),
-    "adventure": MoodSpec(2, "mixolydian", 120, ((0, 6, 3, 0), (0, 3, 6, 4)), pad=0.5, bass=0.45, arp=0.3,
-                          arp_rate=4, arp_shape="updown", bass_beats=(0.0, 1.5, 2.0, 3.5), brightness=0.65, attack=0.2,
-                          prompt="adventurous energetic orchestral music, driving strings and horns, exploration"),
-    "joy": MoodSpec(0, "major", 124, ((0, 3, 4, 0), (0, 5, 3, 4)), pad=0.45, bass=0.4, arp=0.32, arp_rate=4,
-                    arp_shape="up", bass_beats=(0.0, 1.0, 2.0, 3.0), brightness=0.7, attack=0.1,
-                    prompt="joyful playful upbeat music, bright plucked strings and glockenspiel"),
-    "melancholy": MoodSpec(9, "dorian", 68, ((0, 3, 0, 6), (0, 2, 3, 4)), pad=0.6, bass=0.3, arp=0.2, arp_rate=2,
-                           arp_shape="updown", bass_beats=(0.0, 2.0), brightness=0.35, sevenths=True, attack=0.9,
-                           prompt="wistful melancholic ambient music, soft electric piano, rain"),
-    "epic": MoodSpec(2, "minor", 100, ((0, 5, 2, 6), (0, 6, 5, 6)), pad=0.6, bass=0.5, arp=0.25, arp_rate=4,
-                     arp_shape="up", bass_beats=(0.0, 0.75, 1.5, 2.0, 2.75, 3.5), brightness=0.7, attack=0.3,
-                     prompt="epic cinematic trailer music, huge drums, choir and brass, minor key"),
-    "dreamy": MoodSpec(4, "lydian", 72, ((0, 1, 0, 1), (0, 4, 1, 5)), pad=0.6, bass=0.2, arp=0.3, arp_rate=2,
-                       arp_shape="random", bass_beats=(0.0,), brightness=0.45, sevenths=True, attack=1.3,
-                       prompt="dreamy ethereal ambient music, soft synth pads, music box arpeggios"),
-    "inspiring": MoodSpec(7, "major", 92, ((5, 3, 0, 4), (0, 4, 5, 3)), pad=0.55, bass=0.4, arp=0.3, arp_rate=4,
-                          arp_shape="updown", bass_beats=(0.0, 2.0, 2.5), brightness=0.6, attack=0.4,
-                          prompt="inspiring motivational cinematic music, piano ostinato and rising strings"),
-    "playful": MoodSpec(5, "mixolydian", 116, ((0, 3, 0, 6), (0, 4, 3, 0)), pad=0.35, bass=0.45, arp=0.35,
-                        arp_rate=2, arp_shape="random", bass_beats=(0.0, 1.0, 2.0, 3.0), brightness=0.6, attack=0.05,
-                        prompt="playful quirky music, pizzicato strings, marimba and whistles"),
-    "dark": MoodSpec(3, "phrygian", 60, ((0, 1, 0, 1), (0, 5, 1, 0)), pad=0.6, bass=0.5, arp=0.12, arp_rate=1,
-                     arp_shape="sparse", bass_beats=(0.0,), brightness=0.25, attack=1.5,
-                     prompt="dark ominous drone music, deep bass, distant metallic textures"),
-    "romantic": MoodSpec(10, "major", 74, ((0, 5, 1, 4), (0, 2, 5, 4)), pad=0.55, bass=0.3, arp=0.25, arp_rate=2,
-                         arp_shape="updown", bass_beats=(0.0, 2.0), brightness=0.5, sevenths=True, attack=0.8,
-                         prompt="romantic tender music, piano and warm strings, slow waltz feel"),
+    "wonder": MoodSpec(
+        2,
+        "lydian",
+        76,
+        ((0, 1, 4, 0), (0, 4, 5, 1), (5, 1, 0, 4)),
+        pad=0.55,
+        bass=0.25,
+        arp=0.3,
+        arp_rate=2,
+        arp_shape="updown",
+        bass_beats=(0.0,),
+        brightness=0.6,
+        sevenths=True,
+        attack=1.0,
+        prompt="ethereal ambient orchestral music, shimmering synth pads and celesta, sense of wonder",
+    ),
+    "tension": MoodSpec(
+        9,
+        "phrygian",
+        96,
+        ((0, 1, 0, 6), (0, 5, 1, 0)),
+        pad=0.45,
+        bass=0.45,
+        arp=0.2,
+        arp_rate=4,
+        arp_shape="up",
+        bass_beats=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5),
+        brightness=0.35,
+        attack=0.3,
+        prompt="tense suspenseful cinematic score, low pulsing strings, dark drones",
+    ),
+    "triumph": MoodSpec(
+        0,
+        "major",
+        112,
+        ((0, 4, 5, 3), (0, 3, 4, 0), (5, 3, 0, 4)),
+        pad=0.55,
+        bass=0.45,
+        arp=0.3,
+        arp_rate=2,
+        arp_shape="up",
+        bass_beats=(0.0, 1.0, 2.0, 3.0),
+        brightness=0.75,
+        attack=0.15,
+        prompt="triumphant heroic orchestral anthem, brass fanfare, timpani, major key",
+    ),
+    "calm": MoodSpec(
+        5,
+        "major",
+        66,
+        ((0, 3, 5, 4), (0, 5, 3, 4)),
+        pad=0.6,
+        bass=0.25,
+        arp=0.18,
+        arp_rate=1,
+        arp_shape="sparse",
+        bass_beats=(0.0,),
+        brightness=0.3,
+        sevenths=True,
+        attack=1.2,
+        prompt="calm peaceful ambient piano and soft pads, slow tempo, relaxing",
+    ),
+    "sad": MoodSpec(
+        4,
+        "minor",
+        62,
+        ((0, 5, 2, 6), (0, 3, 5, 4)),
+        pad=0.6,
+        bass=0.3,
+        arp=0.2,
+        arp_rate=1,
+        arp_shape="sparse",
+        bass_beats=(0.0, 2.0),
+        brightness=0.3,
+        attack=1.0,
+        prompt="sad melancholic solo piano with soft strings, slow, minor key",
+    ),
+    "hope": MoodSpec(
+        7,
+        "major",
+        84,
+        ((0, 4, 5, 3), (3, 0, 4, 5), (5, 3, 0, 4)),
+        pad=0.55,
+        bass=0.3,
+        arp=0.28,
+        arp_rate=2,
+        arp_shape="updown",
+        bass_beats=(0.0, 2.0),
+        brightness=0.55,
+        attack=0.6,
+        prompt="hopeful uplifting piano and strings, gentle build, warm major key",
+    ),
+    "mystery": MoodSpec(
+        11,
+        "harmonic minor",
+        70,
+        ((0, 5, 3, 4), (0, 1, 0, 4)),
+        pad=0.55,
+        bass=0.3,
+        arp=0.22,
+        arp_rate=1,
+        arp_shape="random",
+        bass_beats=(0.0,),
+        brightness=0.4,
+        sevenths=True,
+        attack=1.0,
+        prompt="mysterious dark ambient music, celesta and low drones, enigmatic",
+    ),
+    "adventure": MoodSpec(
+        2,
+        "mixolydian",
+        120,
+        ((0, 6, 3, 0), (0, 3, 6, 4)),
+        pad=0.5,
+        bass=0.45,
+        arp=0.3,
+        arp_rate=4,
+        arp_shape="updown",
+        bass_beats=(0.0, 1.5, 2.0, 3.5),
+        brightness=0.65,
+        attack=0.2,
+        prompt="adventurous energetic orchestral music, driving strings and horns, exploration",
+    ),
+    "joy": MoodSpec(
+        0,
+        "major",
+        124,
+        ((0, 3, 4, 0), (0, 5, 3, 4)),
+        pad=0.45,
+        bass=0.4,
+        arp=0.32,
+        arp_rate=4,
+        arp_shape="up",
+        bass_beats=(0.0, 1.0, 2.0, 3.0),
+        brightness=0.7,
+        attack=0.1,
+        prompt="joyful playful upbeat music, bright plucked strings and glockenspiel",
+    ),
+    "melancholy": MoodSpec(
+        9,
+        "dorian",
+        68,
+        ((0, 3, 0, 6), (0, 2, 3, 4)),
+        pad=0.6,
+        bass=0.3,
+        arp=0.2,
+        arp_rate=2,
+        arp_shape="updown",
+        bass_beats=(0.0, 2.0),
+        brightness=0.35,
+        sevenths=True,
+        attack=0.9,
+        prompt="wistful melancholic ambient music, soft electric piano, rain",
+    ),
+    "epic": MoodSpec(
+        2,
+        "minor",
+        100,
+        ((0, 5, 2, 6), (0, 6, 5, 6)),
+        pad=0.6,
+        bass=0.5,
+        arp=0.25,
+        arp_rate=4,
+        arp_shape="up",
+        bass_beats=(0.0, 0.75, 1.5, 2.0, 2.75, 3.5),
+        brightness=0.7,
+        attack=0.3,
+        prompt="epic cinematic trailer music, huge drums, choir and brass, minor key",
+    ),
+    "dreamy": MoodSpec(
+        4,
+        "lydian",
+        72,
+        ((0, 1, 0, 1), (0, 4, 1, 5)),
+        pad=0.6,
+        bass=0.2,
+        arp=0.3,
+        arp_rate=2,
+        arp_shape="random",
+        bass_beats=(0.0,),
+        brightness=0.45,
+        sevenths=True,
+        attack=1.3,
+        prompt="dreamy ethereal ambient music, soft synth pads, music box arpeggios",
+    ),
+    "inspiring": MoodSpec(
+        7,
+        "major",
+        92,
+        ((5, 3, 0, 4), (0, 4, 5, 3)),
+        pad=0.55,
+        bass=0.4,
+        arp=0.3,
+        arp_rate=4,
+        arp_shape="updown",
+        bass_beats=(0.0, 2.0, 2.5),
+        brightness=0.6,
+        attack=0.4,
+        prompt="inspiring motivational cinematic music, piano ostinato and rising strings",
+    ),
+    "playful": MoodSpec(
+        5,
+        "mixolydian",
+        116,
+        ((0, 3, 0, 6), (0, 4, 3, 0)),
+        pad=0.35,
+        bass=0.45,
+        arp=0.35,
+        arp_rate=2,
+        arp_shape="random",
+        bass_beats=(0.0, 1.0, 2.0, 3.0),
+        brightness=0.6,
+        attack=0.05,
+        prompt="playful quirky music, pizzicato strings, marimba and whistles",
+    ),
+    "dark": MoodSpec(
+        3,
+        "phrygian",
+        60,
+        ((0, 1, 0, 1), (0, 5, 1, 0)),
+        pad=0.6,
+        bass=0.5,
+        arp=0.12,
+        arp_rate=1,
+        arp_shape="sparse",
+        bass_beats=(0.0,),
+        brightness=0.25,
+        attack=1.5,
+        prompt="dark ominous drone music, deep bass, distant metallic textures",
+    ),
+    "romantic": MoodSpec(
+        10,
+        "major",
+        74,
+        ((0, 5, 1, 4), (0, 2, 5, 4)),
+        pad=0.55,
+        bass=0.3,
+        arp=0.25,
+        arp_rate=2,
+        arp_shape="updown",
+        bass_beats=(0.0, 2.0),
+        brightness=0.5,
+        sevenths=True,
+        attack=0.8,
+        prompt="romantic tender music, piano and warm strings, slow waltz feel",
+    ),
 }
 
 MOOD_ALIASES: dict[str, str] = {
-    "awe": "wonder", "curiosity": "wonder", "suspense": "tension", "danger": "tension", "victory": "triumph",
-    "peaceful": "calm", "serene": "calm", "sadness": "sad", "grief": "sad", "hopeful": "hope", "mysterious": "mystery",
-    "exploration": "adventure", "happy": "joy", "joyful": "joy", "nostalgic": "melancholy", "heroic": "epic",
-    "inspiration": "inspiring", "uplifting": "inspiring", "fun": "playful", "ominous": "dark", "love": "romantic",
-    "tense": "tension", "triumphant": "triumph",
+    "awe": "wonder",
+    "curiosity": "wonder",
+    "suspense": "tension",
+    "danger": "tension",
+    "victory": "triumph",
+    "peaceful": "calm",
+    "serene": "calm",
+    "sadness": "sad",
+    "grief": "sad",
+    "hopeful": "hope",
+    "mysterious": "mystery",
+    "exploration": "adventure",
+    "happy": "joy",
+    "joyful": "joy",
+    "nostalgic": "melancholy",
+    "heroic": "epic",
+    "inspiration": "inspiring",
+    "uplifting": "inspiring",
+    "fun": "playful",
+    "ominous": "dark",
+    "love": "romantic",
+    "tense": "tension",
+    "triumphant": "triumph",
 }
 
 MOODS: tuple[str, ...] = tuple(MOOD_SPECS)
@@ -144,8 +359,11 @@ def _check_seconds(seconds: Any) -> float:
     if not math.isfinite(s) or s <= 0:
         raise InputError("seconds", f"{seconds!r} is not a positive duration", "ask for more than 0 seconds")
     if s > MAX_SECONDS:
-        raise InputError("seconds", f"{s:g} s is longer than the {MAX_SECONDS:g} s limit",
-                         f"ask for at most {MAX_SECONDS:g} s, or join several tracks")
+        raise InputError(
+            "seconds",
+            f"{s:g} s is longer than the {MAX_SECONDS:g} s limit",
+            f"ask for at most {MAX_SECONDS:g} s, or join several tracks",
+        )
     return s
 
 
@@ -202,7 +420,7 @@ def _envelope(n: int, attack: int, release: int, decay: float = 0.0, sr: int = 3
     if decay > 0:
         env *= np.exp(-np.arange(n) / (decay * sr))
     env[:attack] *= _raised_cosine(attack)
-    env[n - release:] *= _raised_cosine(release)[::-1]
+    env[n - release :] *= _raised_cosine(release)[::-1]
     return env
 
 
@@ -212,8 +430,14 @@ def _add(buf: np.ndarray, start: int, sig: np.ndarray) -> None:
         buf[start:end] += sig[: end - start]
 
 
-def _tone(freq: float, n: int, sr: int, partials: tuple[tuple[float, float], ...], phase: float = 0.0,
-          detune_cents: float = 0.0) -> np.ndarray:
+def _tone(
+    freq: float,
+    n: int,
+    sr: int,
+    partials: tuple[tuple[float, float], ...],
+    phase: float = 0.0,
+    detune_cents: float = 0.0,
+) -> np.ndarray:
     """Sum of sine partials (ratio, amplitude); partials above MAX_PARTIAL_HZ are dropped."""
     t = np.arange(n) / sr
     out = np.zeros(n, np.float64)
@@ -294,7 +518,11 @@ def synthesize(mood: str, seconds: float, *, seed: int = 0, sample_rate: int = 3
                 n = int(dur * sr)
                 env = _envelope(n, int(0.004 * sr), int(0.05 * sr), decay=dur * 0.35, sr=sr)
                 vel = 0.75 + 0.25 * float(rng.random()) if k % spec.arp_rate else 1.0
-                _add(arp, start + int(round(k * step_s * sr)), _tone(_midi_hz(tones[idx]), n, sr, bell_partials) * env * vel)
+                _add(
+                    arp,
+                    start + int(round(k * step_s * sr)),
+                    _tone(_midi_hz(tones[idx]), n, sr, bell_partials) * env * vel,
+                )
 
     # A soft echo on the bell line: delayed copies carry no new frequencies.
     delay = int(round(beat * 0.75 * sr))
@@ -308,7 +536,7 @@ def synthesize(mood: str, seconds: float, *, seed: int = 0, sample_rate: int = 3
     fade = min(1.5, seconds * 0.15)
     nf = max(1, int(fade * sr))
     mix[:nf] *= _raised_cosine(nf)
-    mix[n_total - nf:] *= _raised_cosine(nf)[::-1]
+    mix[n_total - nf :] *= _raised_cosine(nf)[::-1]
     rms = float(np.sqrt(np.mean(mix**2))) if n_total else 0.0
     if rms > 0:
         mix *= 10 ** (TARGET_RMS_DB / 20) / rms
@@ -317,9 +545,14 @@ def synthesize(mood: str, seconds: float, *, seed: int = 0, sample_rate: int = 3
         mix *= PEAK_LIMIT / peak
     out = mix.astype(np.float32)
     facts = {
-        "mood": name, "key": _NOTE_NAMES[spec.key], "mode": spec.mode, "tempo": spec.tempo,
-        "progression": score.names[: len(prog)], "bars": int(math.ceil(seconds / bar)),
-        "rms_db": _db(out), "peak": float(np.max(np.abs(out))) if n_total else 0.0,
+        "mood": name,
+        "key": _NOTE_NAMES[spec.key],
+        "mode": spec.mode,
+        "tempo": spec.tempo,
+        "progression": score.names[: len(prog)],
+        "bars": int(math.ceil(seconds / bar)),
+        "rms_db": _db(out),
+        "peak": float(np.max(np.abs(out))) if n_total else 0.0,
     }
     return out, facts
 
@@ -350,7 +583,7 @@ def fit_length(samples: np.ndarray, n: int, sr: int, fade_s: float = 0.5) -> np.
         ramp = _raised_cosine(nf).astype(np.float32)
         shape = (-1,) + (1,) * (x.ndim - 1)
         x[:nf] *= ramp.reshape(shape)
-        x[n - nf:] *= ramp[::-1].reshape(shape)
+        x[n - nf :] *= ramp[::-1].reshape(shape)
     return x
 
 
@@ -366,8 +599,11 @@ class MusicTool:
         if backend not in self.BACKENDS:
             raise InputError("music_backend", f"unknown backend {backend!r}", f"use one of: {', '.join(self.BACKENDS)}")
         if backend == "hf" and not model:
-            raise InputError("music_model", "the hf music backend needs a model",
-                             "give a hub id or a local folder of a MusicGen-style text-to-audio model")
+            raise InputError(
+                "music_model",
+                "the hf music backend needs a model",
+                "give a hub id or a local folder of a MusicGen-style text-to-audio model",
+            )
         self.backend = backend
         self.model = model
         self.device = device
@@ -386,9 +622,17 @@ class MusicTool:
             samples, facts = self._hf.generate(MOOD_SPECS[name].prompt or name, seconds, seed=seed, sample_rate=sr)
             facts = {"mood": name, **facts, "rms_db": _db(samples)}
         elapsed = time.perf_counter() - t0
-        meta = {"backend": self.backend, "model": self.model, "seconds": seconds, "sample_rate": sr, "seed": int(seed),
-                "samples": int(len(samples)), "render_seconds": round(elapsed, 4),
-                "rtf": round(elapsed / seconds, 5), **facts}
+        meta = {
+            "backend": self.backend,
+            "model": self.model,
+            "seconds": seconds,
+            "sample_rate": sr,
+            "seed": int(seed),
+            "samples": int(len(samples)),
+            "render_seconds": round(elapsed, 4),
+            "rtf": round(elapsed / seconds, 5),
+            **facts,
+        }
         return Artifact("audio", wav_bytes(samples, sr), "wav", meta, (samples, sr))
 
 
@@ -410,8 +654,11 @@ class _HFMusic:
             raise BackendError(f"cannot load music model {model!r}: {e}") from e
         self.kind = "pipeline" if force_pipeline else getattr(cfg, "model_type", "")
         if self.kind in ("musicgen", "musicgen_melody"):
-            cls = (transformers.MusicgenMelodyForConditionalGeneration if self.kind == "musicgen_melody"
-                   else transformers.MusicgenForConditionalGeneration)
+            cls = (
+                transformers.MusicgenMelodyForConditionalGeneration
+                if self.kind == "musicgen_melody"
+                else transformers.MusicgenForConditionalGeneration
+            )
             self.model = cls.from_pretrained(model).to(self.device).eval()
             try:
                 self.processor = transformers.AutoProcessor.from_pretrained(model)

@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-_SHOT = re.compile(r"(?:scene|shot)\s*(\d+)\s*[:.\-–]\s*(.+?)(?=(?:[;\n]\s*)?(?:scene|shot)\s*\d+\s*[:.\-–]|$)",
-                   re.IGNORECASE | re.DOTALL)
+_SHOT = re.compile(
+    r"(?:scene|shot)\s*(\d+)\s*[:.\-–]\s*(.+?)(?=(?:[;\n]\s*)?(?:scene|shot)\s*\d+\s*[:.\-–]|$)",
+    re.IGNORECASE | re.DOTALL,
+)
 _QUOTE = re.compile(r"\"([^\"]+)\"|“([^”]+)”")
 _MUSIC_WORDS = re.compile(r"\b(music|musical|soundtrack)\b", re.IGNORECASE)
 
@@ -38,8 +40,11 @@ def shots(text: str) -> list[Shot]:
         quotes = [a or b for a, b in _QUOTE.findall(body)]
         desc = _QUOTE.sub(" ", body).strip(" ,;:-")
         secs = re.search(r"(\d+(?:\.\d+)?)\s*(?:s|sec|seconds)\b", desc)
-        out.append(Shot(int(m.group(1)), " ".join(desc.split()), " ".join(quotes).strip(),
-                        float(secs.group(1)) if secs else 6.0))
+        out.append(
+            Shot(
+                int(m.group(1)), " ".join(desc.split()), " ".join(quotes).strip(), float(secs.group(1)) if secs else 6.0
+            )
+        )
     return sorted(out, key=lambda s: s.no)
 
 

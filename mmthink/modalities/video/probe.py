@@ -35,8 +35,13 @@ def ffmpeg_exe() -> str:
 
 def _run(args: list[str], timeout: float = 120.0, stdout: Any = subprocess.DEVNULL) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], stdout=stdout,
-                              stderr=subprocess.PIPE, timeout=timeout, check=False)
+        return subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", *args],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired as e:
         raise BackendError(f"ffmpeg took longer than {timeout:.0f} s on {args[-1]!r}") from e
 
@@ -120,8 +125,11 @@ def probe(path: str | Path, *, decode: bool = False) -> dict[str, Any]:
     proc = _run(["-i", str(p)])
     err = proc.stderr.decode("utf-8", errors="replace")
     if "Invalid data found" in err or "moov atom not found" in err or "Input #0" not in err:
-        raise InputError("path", f"{p.name} is not a media file ffmpeg can read", err.strip().splitlines()[-1][:200]
-                         if err.strip() else "")
+        raise InputError(
+            "path",
+            f"{p.name} is not a media file ffmpeg can read",
+            err.strip().splitlines()[-1][:200] if err.strip() else "",
+        )
     info: dict[str, Any] = {"path": str(p), "size_bytes": p.stat().st_size, "streams": []}
     m = _DURATION_RE.search(err)
     info["duration"] = _hms(m) if m else None
@@ -157,12 +165,29 @@ def read_frame(path: str | Path, t: float) -> np.ndarray:
     if video is None or "width" not in video:
         raise InputError("path", f"{p.name} has no video stream")
     w, h = video["width"], video["height"]
-    proc = _run(["-v", "error", "-ss", f"{max(0.0, t):.3f}", "-i", str(p), "-frames:v", "1", "-f", "rawvideo",
-                 "-pix_fmt", "rgb24", "-"], stdout=subprocess.PIPE)
+    proc = _run(
+        [
+            "-v",
+            "error",
+            "-ss",
+            f"{max(0.0, t):.3f}",
+            "-i",
+            str(p),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        stdout=subprocess.PIPE,
+    )
     raw = proc.stdout
     if len(raw) < w * h * 3:
-        raise BackendError(f"ffmpeg returned no frame at {t:.2f} s of {p.name}: "
-                           f"{proc.stderr.decode(errors='replace')[-200:]}")
+        raise BackendError(
+            f"ffmpeg returned no frame at {t:.2f} s of {p.name}: {proc.stderr.decode(errors='replace')[-200:]}"
+        )
     return np.frombuffer(raw[: w * h * 3], np.uint8).reshape(h, w, 3).copy()
 
 
@@ -170,9 +195,28 @@ def read_audio(path: str | Path, sample_rate: int = 16000, *, mono: bool = True)
     """Decode the first audio stream to float32 samples (mono, or frames x channels)."""
     p = _existing(path)
     ch = 1 if mono else 2
-    proc = _run(["-v", "error", "-i", str(p), "-vn", "-ac", str(ch), "-ar", str(int(sample_rate)), "-f", "f32le",
-                 "-acodec", "pcm_f32le", "-"], stdout=subprocess.PIPE)
+    proc = _run(
+        [
+            "-v",
+            "error",
+            "-i",
+            str(p),
+            "-vn",
+            "-ac",
+            str(ch),
+            "-ar",
+            str(int(sample_rate)),
+            "-f",
+            "f32le",
+            "-acodec",
+            "pcm_f32le",
+            "-",
+        ],
+        stdout=subprocess.PIPE,
+    )
     if proc.returncode != 0:
-        raise BackendError(f"ffmpeg could not decode audio from {p.name}: {proc.stderr.decode(errors='replace')[-200:]}")
+        raise BackendError(
+            f"ffmpeg could not decode audio from {p.name}: {proc.stderr.decode(errors='replace')[-200:]}"
+        )
     x = np.frombuffer(proc.stdout, np.float32).copy()
     return x if mono else x.reshape(-1, ch)

@@ -21,8 +21,11 @@ def _detect(text: str) -> str | None:
 def _validate(req: Any, limits: Any) -> None:
     seconds = req.seconds()
     if seconds is not None and seconds > limits.max_video_seconds:
-        raise InputError("seconds", f"{seconds:g} s of video is over the limit of {limits.max_video_seconds:g} s",
-                         "ask for a shorter video or raise Limits.max_video_seconds")
+        raise InputError(
+            "seconds",
+            f"{seconds:g} s of video is over the limit of {limits.max_video_seconds:g} s",
+            "ask for a shorter video or raise Limits.max_video_seconds",
+        )
 
 
 def _build(cfg: Any, image_backend: Any, mods: dict[str, Any]) -> Any:
@@ -37,7 +40,6 @@ def _planner(turn: Any) -> Iterator[Any]:
     return video_turn(turn)
 
 
-
 def _checks() -> dict[str, Any]:
     from mmthink.modalities.video.checks import check_video
 
@@ -49,14 +51,18 @@ def _guide() -> Any:
 
     image = service("image", "guide_rules")()
     return Guide(
-        modality="video", noun="short videos",
-        tags=('<frame id="f1" scene="1" seconds="4">lighthouse: large, white, right; boat: small, red, left'
-              '</frame>  a storyboard frame: scene lines separated by semicolons\n'
-              '<draft_audio id="a1" emotion="calm">Night falls on the coast.</draft_audio>  narration for a scene\n'
-              '<music id="m1" mood="wonder" seconds="12"></music>  background music for the whole video\n'
-              '<final_video/>  (in the answer) assemble the accepted frames, narration and music'),
+        modality="video",
+        noun="short videos",
+        tags=(
+            '<frame id="f1" scene="1" seconds="4">lighthouse: large, white, right; boat: small, red, left'
+            "</frame>  a storyboard frame: scene lines separated by semicolons\n"
+            '<draft_audio id="a1" emotion="calm">Night falls on the coast.</draft_audio>  narration for a scene\n'
+            '<music id="m1" mood="wonder" seconds="12"></music>  background music for the whole video\n'
+            "<final_video/>  (in the answer) assemble the accepted frames, narration and music"
+        ),
         off="write each frame (and the music) once, then <final_video/>",
-        rules=(*image, service("speech", "emotion_rule")))
+        rules=(*image, service("speech", "emotion_rule")),
+    )
 
 
 VIDEO = ModalitySpec(

@@ -78,12 +78,29 @@ def family_of(model: str, pipeline_class: str = "") -> Family:
 
 # ----------------------------------------------------------------------------- prompts
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
-_PLACES = {"left": "on the left", "right": "on the right", "center": "in the centre", "top": "at the top",
-           "bottom": "at the bottom", "foreground": "in the foreground", "background": "in the background",
-           "middle": "in the middle"}
-_RELATIONS = {"left of": "to the left of", "right of": "to the right of", "above": "above", "below": "below",
-              "on": "on", "under": "under", "behind": "behind", "in front of": "in front of", "near": "near",
-              "between": "between", "inside": "inside"}
+_PLACES = {
+    "left": "on the left",
+    "right": "on the right",
+    "center": "in the centre",
+    "top": "at the top",
+    "bottom": "at the bottom",
+    "foreground": "in the foreground",
+    "background": "in the background",
+    "middle": "in the middle",
+}
+_RELATIONS = {
+    "left of": "to the left of",
+    "right of": "to the right of",
+    "above": "above",
+    "below": "below",
+    "on": "on",
+    "under": "under",
+    "behind": "behind",
+    "in front of": "in front of",
+    "near": "near",
+    "between": "between",
+    "inside": "inside",
+}
 
 
 def _plural(word: str) -> str:
@@ -139,8 +156,12 @@ def _pick_dtype(dtype: str | None, device: str, family: Family) -> Any:
     from mmthink.devices import resolve_dtype
 
     # FLUX was trained in bf16 (fp16 overflows in its transformer); the UNet families run in fp16
-    return resolve_dtype(dtype, device, cuda_default="bfloat16" if family.name.startswith("flux") else "float16",
-                         field="image_options.dtype")
+    return resolve_dtype(
+        dtype,
+        device,
+        cuda_default="bfloat16" if family.name.startswith("flux") else "float16",
+        field="image_options.dtype",
+    )
 
 
 _PIPES: dict[tuple[str, str, str, bool], tuple[Any, Any, threading.Lock]] = {}
@@ -166,8 +187,12 @@ def _load(model: str, device: str, dtype: Any, offload: bool, variant: str | Non
         if variant:
             kwargs["variant"] = variant
         local = Path(str(model)).expanduser()
-        t2i = from_cache_first(AutoPipelineForText2Image.from_pretrained, str(local) if local.exists() else str(model),
-                               lambda e: _missing(model, local, e), **kwargs)
+        t2i = from_cache_first(
+            AutoPipelineForText2Image.from_pretrained,
+            str(local) if local.exists() else str(model),
+            lambda e: _missing(model, local, e),
+            **kwargs,
+        )
         if offload and device != "cpu":  # weights wait in RAM, each module visits the GPU while it runs
             t2i.enable_model_cpu_offload(device=device)
         else:
@@ -218,9 +243,11 @@ def _missing(model: str, local: Path, e: BaseException) -> str:
         where = f"the folder {local} does not hold a diffusers pipeline (model_index.json)"
     else:
         where = f"{model!r} is not in the local Hugging Face cache and this machine cannot download it"
-    return (f"cannot load image model: {where}. Download it where there is network "
-            f"(`huggingface-cli download {model}` or `DiffusionPipeline.from_pretrained(...).save_pretrained(DIR)`), "
-            f"then copy the cache or DIR here and pass image_model=DIR. ({type(e).__name__}: {str(e)[:200]})")
+    return (
+        f"cannot load image model: {where}. Download it where there is network "
+        f"(`huggingface-cli download {model}` or `DiffusionPipeline.from_pretrained(...).save_pretrained(DIR)`), "
+        f"then copy the cache or DIR here and pass image_model=DIR. ({type(e).__name__}: {str(e)[:200]})"
+    )
 
 
 # ----------------------------------------------------------------------------- the backend
@@ -230,16 +257,33 @@ class DiffusersImageBackend:
     name = "diffusers"
     thread_safe = False  # one pipeline call at a time; the graph's per-model lock serialises threads
 
-    def __init__(self, model: str, *, device: str | None = None, dtype: str | None = None,
-                 cpu_offload: bool = False, variant: str | None = None, family: str | None = None,
-                 sketch_steps: int | None = None, final_steps: int | None = None, guidance: float | None = None,
-                 negative_prompt: str | None = None, sketch_side: int | None = None, sketch_mode: str = "layout",
-                 sketch_strength: float = 0.8, final_strength: float = 0.55, style_prompt: str = "") -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        cpu_offload: bool = False,
+        variant: str | None = None,
+        family: str | None = None,
+        sketch_steps: int | None = None,
+        final_steps: int | None = None,
+        guidance: float | None = None,
+        negative_prompt: str | None = None,
+        sketch_side: int | None = None,
+        sketch_mode: str = "layout",
+        sketch_strength: float = 0.8,
+        final_strength: float = 0.55,
+        style_prompt: str = "",
+    ) -> None:
         if not model:
             raise InputError("image_model", "the diffusers backend needs a model", "a hub id or a local folder")
         if sketch_mode not in ("layout", "text"):
-            raise InputError("image_options.sketch_mode", f"unknown mode {sketch_mode!r}",
-                             "use 'layout' (image-to-image from the layout render) or 'text' (text-to-image)")
+            raise InputError(
+                "image_options.sketch_mode",
+                f"unknown mode {sketch_mode!r}",
+                "use 'layout' (image-to-image from the layout render) or 'text' (text-to-image)",
+            )
         for field, v in (("sketch_strength", sketch_strength), ("final_strength", final_strength)):
             if not 0.0 < float(v) <= 1.0:
                 raise InputError(f"image_options.{field}", f"{v} is outside (0, 1]", "e.g. 0.55")
@@ -248,9 +292,12 @@ class DiffusersImageBackend:
         self.model = str(model)
         self.family = FAMILIES[family] if family else family_of(self.model)
         if sketch_steps or final_steps or guidance is not None:
-            self.family = replace(self.family, sketch_steps=int(sketch_steps or self.family.sketch_steps),
-                                  final_steps=int(final_steps or self.family.final_steps),
-                                  guidance=self.family.guidance if guidance is None else float(guidance))
+            self.family = replace(
+                self.family,
+                sketch_steps=int(sketch_steps or self.family.sketch_steps),
+                final_steps=int(final_steps or self.family.final_steps),
+                guidance=self.family.guidance if guidance is None else float(guidance),
+            )
         self.device_arg, self.dtype_arg, self.offload, self.variant = device, dtype, bool(cpu_offload), variant
         self.negative = NEGATIVE if negative_prompt is None else negative_prompt
         self.sketch_side = int(sketch_side or min(512, self.family.native_side))
@@ -275,13 +322,28 @@ class DiffusersImageBackend:
         return self._layout
 
     # ------------------------------------------------------------------ rendering
-    def render(self, scene: Scene, *, quality: str = "sketch", size: tuple[int, int] = (768, 512), seed: int = 0,
-               style: list[str] | None = None, init: ImageArtifact | None = None) -> ImageArtifact:
+    def render(
+        self,
+        scene: Scene,
+        *,
+        quality: str = "sketch",
+        size: tuple[int, int] = (768, 512),
+        seed: int = 0,
+        style: list[str] | None = None,
+        init: ImageArtifact | None = None,
+    ) -> ImageArtifact:
         return self.render_batch(scene, quality=quality, size=size, seeds=[seed], style=style, init=init)[0]
 
-    def render_batch(self, scene: Scene, *, quality: str = "sketch", size: tuple[int, int] = (768, 512),
-                     seeds: list[int], style: list[str] | None = None,
-                     init: ImageArtifact | None = None) -> list[ImageArtifact]:
+    def render_batch(
+        self,
+        scene: Scene,
+        *,
+        quality: str = "sketch",
+        size: tuple[int, int] = (768, 512),
+        seeds: list[int],
+        style: list[str] | None = None,
+        init: ImageArtifact | None = None,
+    ) -> list[ImageArtifact]:
         """N seeds of one scene in one batched pipeline call (best-of-N drafts)."""
         import torch
         from PIL import Image
@@ -297,8 +359,13 @@ class DiffusersImageBackend:
         t2i, i2i, lock = self.pipelines()
         prompt = scene_prompt(scene, [*(style or []), *([self.style_prompt] if self.style_prompt else [])])
         steps = self.family.sketch_steps if sketch else self.family.final_steps
-        common: dict[str, Any] = {"prompt": [prompt] * len(seeds), "guidance_scale": self.family.guidance,
-                                  "width": gen_size[0], "height": gen_size[1], "output_type": "pil"}
+        common: dict[str, Any] = {
+            "prompt": [prompt] * len(seeds),
+            "guidance_scale": self.family.guidance,
+            "width": gen_size[0],
+            "height": gen_size[1],
+            "output_type": "pil",
+        }
         if self.family.negative and self.family.guidance > 1.0 and self.negative:
             common["negative_prompt"] = [self.negative] * len(seeds)
         if sketch and self.sketch_mode == "text":
@@ -319,8 +386,9 @@ class DiffusersImageBackend:
                 # image-to-image runs int(steps * strength) steps: never fewer than one
                 steps = max(steps, math.ceil(1.0 / strength))
                 common.pop("width"), common.pop("height")
-                out = i2i(image=[image] * len(seeds), strength=strength, num_inference_steps=steps,
-                          generator=gens, **common)
+                out = i2i(
+                    image=[image] * len(seeds), strength=strength, num_inference_steps=steps, generator=gens, **common
+                )
         t_gen = time.perf_counter()
         arts = []
         for seed, img in zip(seeds, out.images):
@@ -330,16 +398,31 @@ class DiffusersImageBackend:
             buf = io.BytesIO()
             img.save(buf, "PNG", compress_level=3)
             placed = [replace(p) for p in plan.placed]
-            meta = {"backend": self.name, "model": self.model, "family": self.family.name, "quality": quality,
-                    "size": list(want), "generated_size": list(gen_size), "seed": int(seed), "steps": steps,
-                    "guidance": self.family.guidance, "strength": round(strength, 3), "prompt": prompt,
-                    "init": "layout" if source is not None and (sketch or init is None) else
-                    ("accepted draft" if source is not None else None),
-                    "placed_source": "layout", "layout_findings": plan.meta.get("layout_findings", []),
-                    "background_rgb": plan.meta.get("background_rgb"), "batch": len(seeds),
-                    "ms": {"layout": round((t_plan - t0) * 1000, 1),
-                           "generate": round((t_gen - t_plan) * 1000, 1),
-                           "total": round((time.perf_counter() - t0) * 1000, 1)}}
+            meta = {
+                "backend": self.name,
+                "model": self.model,
+                "family": self.family.name,
+                "quality": quality,
+                "size": list(want),
+                "generated_size": list(gen_size),
+                "seed": int(seed),
+                "steps": steps,
+                "guidance": self.family.guidance,
+                "strength": round(strength, 3),
+                "prompt": prompt,
+                "init": "layout"
+                if source is not None and (sketch or init is None)
+                else ("accepted draft" if source is not None else None),
+                "placed_source": "layout",
+                "layout_findings": plan.meta.get("layout_findings", []),
+                "background_rgb": plan.meta.get("background_rgb"),
+                "batch": len(seeds),
+                "ms": {
+                    "layout": round((t_plan - t0) * 1000, 1),
+                    "generate": round((t_gen - t_plan) * 1000, 1),
+                    "total": round((time.perf_counter() - t0) * 1000, 1),
+                },
+            }
             if "negative_prompt" in common:
                 meta["negative_prompt"] = self.negative
             arts.append(ImageArtifact("image", buf.getvalue(), "png", meta, img, placed, plan.background_rgb))
@@ -353,4 +436,3 @@ class DiffusersImageBackend:
             w, h = w * k, h * k
         m = self.family.multiple
         return max(m, int(round(w / m)) * m), max(m, int(round(h / m)) * m)
-

@@ -32,8 +32,16 @@ VARIED = ("red", "blue", "yellow", "green", "orange", "purple", "pink", "teal") 
 class ImageBackend(Protocol):
     name: str
 
-    def render(self, scene: Scene, *, quality: str, size: tuple[int, int], seed: int,
-               style: list[str] | None = None, init: ImageArtifact | None = None) -> ImageArtifact: ...
+    def render(
+        self,
+        scene: Scene,
+        *,
+        quality: str,
+        size: tuple[int, int],
+        seed: int,
+        style: list[str] | None = None,
+        init: ImageArtifact | None = None,
+    ) -> ImageArtifact: ...
 
 
 def _gradient(w: int, h: int, top: tuple[int, int, int], bottom: tuple[int, int, int]) -> np.ndarray:
@@ -50,8 +58,16 @@ SKIES = {
     "snow": ((190, 205, 225), (235, 240, 248)),
     "underwater": ((20, 90, 140), (5, 30, 60)),
 }
-GROUNDS = {"grass": (86, 150, 70), "sand": (222, 196, 140), "snow": (240, 244, 250), "street": (110, 112, 118),
-           "sea": (30, 95, 160), "floor": (150, 110, 80), "rock": (120, 118, 120), "dark": (30, 40, 45)}
+GROUNDS = {
+    "grass": (86, 150, 70),
+    "sand": (222, 196, 140),
+    "snow": (240, 244, 250),
+    "street": (110, 112, 118),
+    "sea": (30, 95, 160),
+    "floor": (150, 110, 80),
+    "rock": (120, 118, 120),
+    "dark": (30, 40, 45),
+}
 
 
 def _backdrop(setting: list[str], w: int, h: int, horizon: int, rng: random.Random) -> tuple[np.ndarray, str]:
@@ -124,8 +140,16 @@ class EmbeddedImageBackend:
     name = "embedded"
     thread_safe = True  # no shared mutable state: every call paints its own canvas
 
-    def render(self, scene: Scene, *, quality: str = "sketch", size: tuple[int, int] = (768, 512), seed: int = 0,
-               style: list[str] | None = None, init: ImageArtifact | None = None) -> ImageArtifact:
+    def render(
+        self,
+        scene: Scene,
+        *,
+        quality: str = "sketch",
+        size: tuple[int, int] = (768, 512),
+        seed: int = 0,
+        style: list[str] | None = None,
+        init: ImageArtifact | None = None,
+    ) -> ImageArtifact:
         t0 = time.perf_counter()
         w, h = int(size[0]), int(size[1])
         sketch = quality != "final"
@@ -136,7 +160,7 @@ class EmbeddedImageBackend:
             canvas = np.empty((h, w, 3), np.float32)
             canvas[:] = PAPER
             if layout.horizon < h:
-                canvas[layout.horizon:layout.horizon + 1] = (200, 195, 185)
+                canvas[layout.horizon : layout.horizon + 1] = (200, 195, 185)
             sky = "paper"
         else:
             canvas, sky = _backdrop(scene.setting, w, h, layout.horizon, rng)
@@ -170,8 +194,19 @@ class EmbeddedImageBackend:
             own = a[..., 0] > 0.35
             labels[ys, xs][own] = sid
             areas.append(int(own.sum()))
-            placed.append(Placed(slot.name, slot.index, (x0, y0, x0 + sub.shape[1], y0 + sub.shape[0]), slot.kind,
-                                 cname, rgb, int(round(slot.z * 1000)), 1.0, int(own.sum())))
+            placed.append(
+                Placed(
+                    slot.name,
+                    slot.index,
+                    (x0, y0, x0 + sub.shape[1], y0 + sub.shape[0]),
+                    slot.kind,
+                    cname,
+                    rgb,
+                    int(round(slot.z * 1000)),
+                    1.0,
+                    int(own.sum()),
+                )
+            )
         counts = np.bincount(labels[labels >= 0].ravel(), minlength=len(placed)) if placed else np.zeros(0)
         for sid, p in enumerate(placed):
             p.visible = round(float(counts[sid]) / areas[sid], 3) if areas[sid] else 0.0
@@ -188,11 +223,23 @@ class EmbeddedImageBackend:
         img.save(buf, "PNG", optimize=False, compress_level=3)
         t_end = time.perf_counter()
         return ImageArtifact(
-            kind="image", data=buf.getvalue(), ext="png",
-            meta={"backend": self.name, "quality": quality, "size": [w, h], "seed": seed, "setting": sky,
-                  "layout_findings": layout.findings, "background_rgb": list(bg_rgb),
-                  "ms": {"layout": round((t_layout - t0) * 1000, 1), "total": round((t_end - t0) * 1000, 1)}},
-            payload=img, placed=placed, background_rgb=bg_rgb)
+            kind="image",
+            data=buf.getvalue(),
+            ext="png",
+            meta={
+                "backend": self.name,
+                "quality": quality,
+                "size": [w, h],
+                "seed": seed,
+                "setting": sky,
+                "layout_findings": layout.findings,
+                "background_rgb": list(bg_rgb),
+                "ms": {"layout": round((t_layout - t0) * 1000, 1), "total": round((t_end - t0) * 1000, 1)},
+            },
+            payload=img,
+            placed=placed,
+            background_rgb=bg_rgb,
+        )
 
     # ---------------------------------------------------------------- effects
     @staticmethod
@@ -217,7 +264,7 @@ class EmbeddedImageBackend:
         cx0, cy0, cx1, cy1 = max(0, gx0), max(0, gy0), min(W, gx0 + big.width), min(H, gy0 + big.height)
         if cx1 <= cx0 or cy1 <= cy0:
             return
-        hv = halo[cy0 - gy0:cy1 - gy0, cx0 - gx0:cx1 - gx0]
+        hv = halo[cy0 - gy0 : cy1 - gy0, cx0 - gx0 : cx1 - gx0]
         region = canvas[cy0:cy1, cx0:cx1]
         region[:] = region + (np.asarray(shade(rgb, 0.3), np.float32) - region) * hv * 0.8
 
@@ -226,7 +273,7 @@ class EmbeddedImageBackend:
         x0, y0, x1, y1 = box
         H, W = canvas.shape[:2]
         cy, ry, rx = y1, max(2, (y1 - y0) // 14), (x1 - x0) // 2
-        yy, xx = np.mgrid[max(0, cy - ry):min(H, cy + ry), max(0, x0):min(W, x1)]
+        yy, xx = np.mgrid[max(0, cy - ry) : min(H, cy + ry), max(0, x0) : min(W, x1)]
         if yy.size == 0:
             return
         d = ((xx - (x0 + x1) / 2) / max(1, rx)) ** 2 + ((yy - cy) / ry) ** 2
@@ -285,7 +332,8 @@ class EmbeddedImageBackend:
             # above the box, else below it, else inside its top: wherever it covers the least of the
             # other elements (a label over an apple would change the colour the critic measures)
             spots = [max(2, y0 - font.size - 3), min(img.height - font.size - 3, y1 + 3), y0 + 3]
-            ty = min(spots, key=lambda y: (_covered((tx - 2, y - 1, tx + tw + 2, y + font.size + 2), others),
-                                           spots.index(y)))
+            ty = min(
+                spots, key=lambda y: (_covered((tx - 2, y - 1, tx + tw + 2, y + font.size + 2), others), spots.index(y))
+            )
             d.rectangle((tx - 2, ty - 1, tx + tw + 2, ty + font.size + 2), fill=(255, 255, 250))
             d.text((tx, ty), p.name, fill=(40, 40, 50), font=font)

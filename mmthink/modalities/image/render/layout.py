@@ -66,7 +66,7 @@ class _Group:
     def cols(self) -> int:
         if self.row or self.n <= 4:
             return self.n
-        return min(self.n, max(2, round(self.n ** 0.5 * 1.4)))
+        return min(self.n, max(2, round(self.n**0.5 * 1.4)))
 
     @property
     def rows(self) -> int:
@@ -103,7 +103,9 @@ def solve_layout(scene: Scene, size: tuple[int, int], seed: int) -> Layout:
                 break
             g.w *= 0.85
             g.h *= 0.85
-        g.z = DEPTH_Z.get(el.depth, 1) + (0.5 if any(r.kind in ("on", "in", "in front of") for r in el.relations) else 0)
+        g.z = DEPTH_Z.get(el.depth, 1) + (
+            0.5 if any(r.kind in ("on", "in", "in front of") for r in el.relations) else 0
+        )
         if any(r.kind == "behind" for r in el.relations):
             g.z -= 0.6
         groups.append(g)
@@ -179,8 +181,9 @@ def _zone_x(g: _Group, W: int, rng: random.Random) -> float:
     return W * rng.uniform(0.35, 0.65)
 
 
-def _place(g: _Group, by: dict[str, _Group], W: int, H: int, horizon: int, rng: random.Random,
-           findings: list[str]) -> None:
+def _place(
+    g: _Group, by: dict[str, _Group], W: int, H: int, horizon: int, rng: random.Random, findings: list[str]
+) -> None:
     g.x, g.y = _zone_x(g, W, rng), _zone_y(g, H, horizon, rng)
     gap = 0.06 * min(W, H)
     for r in g.el.relations:
@@ -245,8 +248,9 @@ def _place(g: _Group, by: dict[str, _Group], W: int, H: int, horizon: int, rng: 
             g.z = max(g.z, t.z + 0.5)
     x0, y0, x1, y1 = g.box()
     if x0 < 0 or x1 > W or y0 < 0 or y1 > H:
-        if any(r.kind in ("left of", "right of", "above", "below") for r in g.el.relations) and \
-                (x1 - x0 > W or x0 < -g.gw * 0.5 or x1 > W + g.gw * 0.5):
+        if any(r.kind in ("left of", "right of", "above", "below") for r in g.el.relations) and (
+            x1 - x0 > W or x0 < -g.gw * 0.5 or x1 > W + g.gw * 0.5
+        ):
             findings.append(f"{g.el.name}: little room for its relation; moved inside the frame")
         g.x = min(max(g.x, g.gw / 2 + 2), W - g.gw / 2 - 2)
         g.y = min(max(g.y, g.gh / 2 + 2), H - g.gh / 2 - 2)
@@ -292,9 +296,11 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return max(0.0, ix) * max(0.0, iy)
 
 
-def _avoid(g: _Group, others: list[_Group], by: dict[str, _Group], W: int, H: int, horizon: int,
-           findings: list[str]) -> None:
+def _avoid(
+    g: _Group, others: list[_Group], by: dict[str, _Group], W: int, H: int, horizon: int, findings: list[str]
+) -> None:
     """Slide a group sideways (then up or down) until it stops covering groups it has no relation with."""
+
     def cost(x: float, y: float) -> float:
         ox, oy = g.x, g.y
         g.x, g.y = x, y
@@ -302,19 +308,31 @@ def _avoid(g: _Group, others: list[_Group], by: dict[str, _Group], W: int, H: in
         g.x, g.y = ox, oy
         total = 0.0
         for o in others:
-            if _intended(g, o) or o.el.depth == "background" and g.el.depth != "background" and o.gw * o.gh > 0.25 * W * H:
+            if (
+                _intended(g, o)
+                or o.el.depth == "background"
+                and g.el.depth != "background"
+                and o.gw * o.gh > 0.25 * W * H
+            ):
                 continue
             total += _overlap(b, o.box())
         out = max(0, -b[0]) + max(0, b[2] - W) + max(0, -b[1]) + max(0, b[3] - H)
         return total + out * 50
+
     if cost(g.x, g.y) == 0:
         return
     pinned_x = any(r.kind in ("left of", "right of", "between", "on", "in", "above", "below") for r in g.el.relations)
     best = (cost(g.x, g.y), g.x, g.y)
     step = max(4.0, 0.04 * W)
     for k in range(1, 30):
-        for dx, dy in ((k * step, 0), (-k * step, 0), (0, -k * step * 0.6), (0, k * step * 0.6),
-                       (k * step, -k * step * 0.5), (-k * step, -k * step * 0.5)):
+        for dx, dy in (
+            (k * step, 0),
+            (-k * step, 0),
+            (0, -k * step * 0.6),
+            (0, k * step * 0.6),
+            (k * step, -k * step * 0.5),
+            (-k * step, -k * step * 0.5),
+        ):
             if pinned_x and dx and any(r.kind in ("above", "below", "on", "in") for r in g.el.relations):
                 continue
             nx, ny = g.x + dx, g.y + dy
