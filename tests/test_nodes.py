@@ -267,3 +267,10 @@ def test_a_served_graph_keeps_clients_in_their_lane(tmp_path: Path) -> None:
         graph.invoke({"request": {"text": "a red kite", "modality": "image"}, "thinking": {"max_drafts": 1000}})
     speech = graph.invoke({"request": {"text": 'say "we did it" joyfully', "modality": "speech"}})
     assert speech["thinking"]["max_drafts"] == 16, "a served speech run gets the speech draft budget"
+
+
+def test_the_answer_a_person_reads_has_no_step_tags() -> None:
+    from mmthink.core.nodes.common import clean_answer
+
+    assert clean_answer('Here is the image.\n<final_image ref="s2"/>') == "Here is the image."
+    assert clean_answer("<think>\n</think>Done. <final_speech/>") == "Done."

@@ -54,8 +54,11 @@ def safe_draft_id(raw: str | None, tag_name: str, n: int) -> str:
 
 
 def clean_answer(text: str) -> str:
+    """The answer as a person reads it: no empty think block, no self-closing step tag (the final names a
+    draft for the graph, not for the reader)."""
     text = re.sub(r"<think>\s*</think>", "", text)
-    return text.strip()
+    text = re.sub(r"<[A-Za-z_][\w-]*(?:\s[^<>]*)?/>", "", text)
+    return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 
 def note_asset(meta: dict[str, Any], seed: Any, rel: str) -> None:
