@@ -395,12 +395,7 @@ class Agent:
             raise InputError("run", "this agent keeps no checkpoints", "resume with an agent that has durable=True")
         if not manifest and not (self.checkpointer is not None or has_checkpoint(run_dir)):
             raise InputError("run", f"{run_dir} holds neither a bundle nor a checkpoint", "nothing to resume")
-        if decision is not None and manifest.get("status") in _FINAL:
-            raise InputError(
-                "decision",
-                f"the run already ended ({manifest.get('status')}); there is no review to answer",
-                "start a new run, e.g. with the note added to the request",
-            )
+        _check_decision(decision, manifest)
         run_id = manifest.get("run_id") or run_dir.name
         thinking = (
             ThinkingConfig(
@@ -446,44 +441,23 @@ class Agent:
         reviewer: Reviewer | None,
     ) -> Iterator[Step]:
         """Hold the run folder (one writer per run) for as long as the run, resume or review goes on."""
+        from mmthink.core.lock import remove_lock, run_lock
+
         fresh = not isinstance(start, _Resume)
-        claimed: list[bool] = []
+        claimed = False
         try:
-            yield from self._drive_held(rs, run_dir, run_id, start, limit, on_token, reviewer, fresh, claimed)
+            with run_lock(run_dir, fresh=fresh):
+                claimed = True  # this call made the folder (fresh) or holds it
+                if not fresh and (run_dir / "manifest.json").is_file():
+                    # what another writer did before this one got the folder counts, not what was read before
+                    start.manifest = _read_manifest(run_dir)
+                    _check_decision(start.decision, start.manifest)
+                yield from self._drive_locked(rs, run_dir, run_id, start, limit, on_token, reviewer)
         except BaseException:
             if claimed and fresh and not (run_dir / "manifest.json").exists():  # nothing was kept: no folder
-                from mmthink.core.lock import remove_lock
-
                 remove_lock(run_dir)
                 remove_checkpoint(run_dir)
             raise
-
-    def _drive_held(
-        self,
-        rs: RunStream,
-        run_dir: Path,
-        run_id: str,
-        start: Any,
-        limit: int,
-        on_token: Callable[[str, str], None] | None,
-        reviewer: Reviewer | None,
-        fresh: bool,
-        claimed: list[bool],
-    ) -> Iterator[Step]:
-        from mmthink.core.lock import run_lock
-
-        with run_lock(run_dir, fresh=fresh):
-            claimed.append(True)  # this call made the folder (fresh) or holds it
-            if isinstance(start, _Resume) and (run_dir / "manifest.json").is_file():
-                # what another writer did before this one got the folder counts, not what was read before
-                start.manifest = _read_manifest(run_dir)
-                if start.decision is not None and start.manifest.get("status") in _FINAL:
-                    raise InputError(
-                        "decision",
-                        f"the run already ended ({start.manifest.get('status')}); there is no review to answer",
-                        "start a new run, e.g. with the note in the request",
-                    )
-            yield from self._drive_locked(rs, run_dir, run_id, start, limit, on_token, reviewer)
 
     def _drive_locked(
         self,
@@ -642,6 +616,16 @@ _REDACTED = "<redacted>"
 class _Resume:
     manifest: dict[str, Any]
     decision: ReviewDecision | None
+
+
+def _check_decision(decision: Any, manifest: dict[str, Any]) -> None:
+    """A review decision needs a run that has not ended."""
+    if decision is not None and manifest.get("status") in _FINAL:
+        raise InputError(
+            "decision",
+            f"the run already ended ({manifest.get('status')}); there is no review to answer",
+            "start a new run, e.g. with the note added to the request",
+        )
 
 
 def _drain(steps: queue.SimpleQueue[Step]) -> Iterator[Step]:
