@@ -383,11 +383,15 @@ def test_truncate_steps_keeps_whole_lines(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_fault_matrix_tool(tmp_path: Path) -> None:
-    """tools/faults.py runs every drill and reports no loss and no bad bundle."""
+    """tools/faults.py runs every drill and reports no loss and no bad bundle (the demo drills, 80 s more, are
+    covered here by the speech demo test's check that its final is made from the bundle's own bytes)."""
     import subprocess
 
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "faults.py"), "--json"], capture_output=True, timeout=300, cwd=tmp_path
+        [sys.executable, str(ROOT / "tools" / "faults.py"), "--json", "--quick"],
+        capture_output=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout.decode()[-3000:] + proc.stderr.decode()[-3000:]
     res = json.loads(proc.stdout.decode().strip().splitlines()[-1])

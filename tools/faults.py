@@ -386,6 +386,7 @@ def child_cmd(
     plan: dict[int, str] | None = None,
     marker: Path | None = None,
     seed: int = SEED,
+    demo: str | None = None,
 ) -> list[str]:
     cmd = [
         sys.executable,
@@ -404,6 +405,8 @@ def child_cmd(
         cmd += ["--plan", json.dumps({str(k): v for k, v in plan.items()})]
     if marker:
         cmd += ["--marker", str(marker)]
+    if demo:
+        cmd += ["--demo", demo]
     return cmd
 
 
@@ -424,6 +427,13 @@ def _child(args: argparse.Namespace) -> int:
             return out
 
         TraceWriter.append = append  # type: ignore[method-assign]
+    if args.demo:
+        from mmthink import Agent
+
+        agent = Agent.demo(args.demo)
+        res = agent.run(agent.reasoner.script.request, out=args.out, run_id=args.run_id, seed=args.seed)
+        print(json.dumps({"status": res.status, "final": str(res.final) if res.final else None}))
+        return 0
     plan = {int(k): v for k, v in json.loads(args.plan).items()} if args.plan else {}
     backend = Faulty(image_backend(), plan, marker=args.marker, hang_s=120.0)
     res = toy_agent(args.out, backend=backend).run(IMAGE_REQUEST, run_id=args.run_id, seed=args.seed)
@@ -471,6 +481,35 @@ class Drills:
             ok,
             row,
             f"killed={killed}, resumed {res.status}, renders on resume {counter.calls}, same final={row['same_final']}",
+        )
+
+    def demo_kill(self, modality: str, nth: int) -> None:
+        """A real speech or video run killed after its nth draft resumes to the very final an uninterrupted run
+        makes (takes are read back from the bundle's own bytes on both paths, so no sample differs)."""
+        from mmthink import Agent
+
+        out = self.work / f"demo-{modality}"
+        ref = subprocess.run(child_cmd(out, "ref", demo=modality), capture_output=True, timeout=300)
+        proc = subprocess.run(
+            child_cmd(out, "killed", kill_node="act", kill_nth=nth, demo=modality), capture_output=True, timeout=300
+        )
+        killed = proc.returncode == -signal.SIGKILL
+        res = Agent.demo(modality).resume(out / "killed")
+        row = compare(out / "killed", out / "ref")
+        ok = (
+            ref.returncode == 0
+            and killed
+            and res.ok
+            and row["same_final"]
+            and not row["lost"]
+            and not row["dup"]
+            and not row["verify"]
+        )
+        self.add(
+            f"SIGKILL after draft {nth} of the {modality} demo",
+            ok,
+            row,
+            f"killed={killed}, resumed {res.status}, byte-identical final={row['same_final']}",
         )
 
     def backend(
@@ -948,7 +987,7 @@ def hostile_bundle_rows(ref: Path, work: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def run_matrix(work: Path) -> dict[str, Any]:
+def run_matrix(work: Path, demos: bool = True) -> dict[str, Any]:
     started = time.time()
     d = Drills(work)
     try:
@@ -964,6 +1003,9 @@ def run_matrix(work: Path) -> dict[str, Any]:
         ):
             d.kill(f"{node} #{nth}", node=node, nth=nth)
         d.kill("mid-render of draft 2", plan={2: "kill"})
+        if demos:
+            d.demo_kill("speech", 3)
+            d.demo_kill("video", 5)
         d.backend("exception once", plan={1: "raise"}, expect="succeeded")
         d.backend("exception always", always="raise", contains="RuntimeError")
         d.backend("hang once", plan={1: "hang"}, expect="succeeded")
@@ -1015,6 +1057,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
     p.add_argument("--keep", default=None, help="keep the runs in this folder (default: a temporary one)")
+    p.add_argument(
+        "--quick", action="store_true", help="skip the drills on the real speech and video demos (about 80 s)"
+    )
     sub = p.add_subparsers(dest="cmd")
     c = sub.add_parser("child", help="(internal) one run in this process, killed where told")
     c.add_argument("--out", required=True)
@@ -1024,13 +1069,14 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--kill-nth", type=int, default=1)
     c.add_argument("--plan", default=None)
     c.add_argument("--marker", default=None)
+    c.add_argument("--demo", default=None, help="run this modality's demo (real TTS, frames, music) instead")
     args = p.parse_args(argv)
     if args.cmd == "child":
         return _child(args)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mmthink-faults-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        res = run_matrix(work)
+        res = run_matrix(work, demos=not args.quick)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -54,8 +54,10 @@ def act(state: RunState, runtime: Any) -> dict[str, Any]:
                 on_retry=retry_reporter(writer, "act", what, draft_id),
             )
             parts = _save(writer, art, tag, draft_id)
-            ctx.cache[draft_id] = art
             record.asset, record.kind, record.meta = parts[1].asset, art.kind, json_safe(art.meta)
+            # what is kept is what the bundle holds (decoded from the saved bytes): a resumed run reads the
+            # same samples back, so critiques and the final are byte-identical whether or not a run was resumed
+            ctx.cache[draft_id] = handler.restore(record.to_dict(), art.data)
             emit(
                 writer,
                 Step(
