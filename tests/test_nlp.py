@@ -330,3 +330,27 @@ def test_any_text_reads_without_error(path, text):
     assert isinstance(it, ImageIntent) and it.modality in ("image", "speech", "video")
     for o in it.objects:
         assert o.name and o.count >= 1
+
+
+@pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}")
+def test_the_pipeline_loads_without_torch_and_torch_still_imports_after() -> None:
+    """spaCy's start-up is mostly thinc importing torch, which the English pipelines never use: it is skipped,
+    and only for thinc (torch imported afterwards, by diffusers or the hf reasoner, still works)."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from mmthink.modalities.image.pipelines import pipeline\n"
+        "nlp = pipeline()\n"
+        "assert nlp is not None\n"
+        "print('torch' in sys.modules)\n"
+        "print([t.dep_ for t in nlp('a cat under a table')])\n"
+        "import torch\n"
+        "print(torch.zeros(2).sum().item())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "False"
+    assert "prep" in lines[1] and "pobj" in lines[1]
+    assert lines[2] == "0.0"

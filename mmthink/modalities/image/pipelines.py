@@ -7,9 +7,12 @@ README), so their meta (language, version, licence, components) is checked befor
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -51,6 +54,47 @@ def check_meta(meta: dict, components: list[str], want_vectors: bool = False) ->
     return PipelineInfo(str(meta.get("name")), str(meta.get("version")), "en", "MIT", tuple(components))
 
 
+class _NoTorchForThinc:
+    """An import finder that refuses ``torch`` to ``thinc.compat`` only.
+
+    thinc imports torch at import time in case a pipeline wraps a PyTorch model; the English sm and md
+    pipelines do not, and importing torch is most of spaCy's start-up (about 2 s of the 3.5 s here). Only
+    an import made from ``thinc.compat``'s own frame is refused, so another thread importing torch at the
+    same moment, or torch imported later in the process (diffusers, the hf reasoner), is unaffected.
+    """
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name != "torch" and not name.startswith("torch."):
+            return None
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_globals.get("__name__") == "thinc.compat":
+                raise ModuleNotFoundError("torch is not needed by the English sm/md pipelines", name=name)
+            frame = frame.f_back
+        return None
+
+
+@contextlib.contextmanager
+def _spacy_without_torch() -> Iterator[None]:
+    """Import spaCy without pulling in torch, unless torch is loaded already (then it costs nothing)."""
+    if "torch" in sys.modules or "thinc.compat" in sys.modules:
+        yield
+        return
+    finder = _NoTorchForThinc()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
+def import_spacy() -> Any:
+    """``import spacy``, quickly (see :class:`_NoTorchForThinc`)."""
+    with _spacy_without_torch():
+        import spacy
+    return spacy
+
+
 _STATE: dict[str, Any] = {}
 _LOAD_LOCK = threading.Lock()
 
@@ -78,8 +122,7 @@ def _load_pipeline() -> Any | None:
     import importlib as _il
     from pathlib import Path
 
-    import spacy
-
+    spacy = import_spacy()
     mod = _il.import_module(SM_MODULE)
     meta = spacy.util.get_model_meta(Path(str(mod.__file__)).parent)
     try:
@@ -113,8 +156,7 @@ def vector_pipeline() -> Any | None:
         return None
     import importlib as _il
 
-    import spacy
-
+    spacy = import_spacy()
     mod = _il.import_module(MD_MODULE)
     path = mod.model_path()
     meta = spacy.util.get_model_meta(path)
