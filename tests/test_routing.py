@@ -52,3 +52,26 @@ def test_the_status_says_what_happened(agent: Agent, tmp_path: Path, text: str, 
         assert "model reasoner" in (res.reason or "") and res.final is None
     if status == "unmet":
         assert any("stands in" in f for f in res.findings), res.findings
+
+
+@pytest.mark.parametrize("text", ["🐱🐶🌈🚀", "!!! ??? ...", "something nice"])
+def test_nothing_to_draw_is_refused_with_what_was_not_understood(agent: Agent, tmp_path: Path, text: str) -> None:
+    res = agent.run(text, out=tmp_path)
+    assert res.status == "refused" and res.final is None, (res.status, res.reason)
+    assert "nothing in this request that I could draw" in (res.reason or "")
+    assert "model reasoner" in (res.reason or "")
+
+
+def test_non_english_is_a_best_effort_that_says_so(agent: Agent, tmp_path: Path) -> None:
+    res = agent.run("un chat noir sur une table rouge", out=tmp_path)
+    assert res.status == "unmet" and res.final is not None, (res.status, res.reason)
+    assert any("chat" in f for f in res.findings), res.findings
+
+
+def test_a_very_long_prompt_is_an_input_error_before_anything_is_written(agent: Agent, tmp_path: Path) -> None:
+    from mmthink import InputError
+
+    with pytest.raises(InputError) as e:
+        agent.run(" ".join(["a red cat"] * 3400), out=tmp_path / "runs")
+    assert e.value.field == "prompt" and "limit" in str(e.value)
+    assert not (tmp_path / "runs").exists()

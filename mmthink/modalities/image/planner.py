@@ -15,7 +15,7 @@ from mmthink.modalities.image.review_notes import apply_note, pending_note, step
 from mmthink.modalities.image.scene import Element, Relation, Scene, parse_scene
 from mmthink.modalities.image.understanding import ImageIntent, Wanted, parse_image_request
 from mmthink.modalities.image.vocab import SIZES
-from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, words
+from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, refuse, words
 
 BIG = {
     "house",
@@ -117,6 +117,9 @@ THEMES: dict[str, str] = {
 def image_turn(turn: Turn) -> Iterator[Delta]:
     intent = parse_image_request(turn.prompt)
     sketches = [d for d in turn.drafts if d.tag == "sketch"]
+    if not sketches and _nothing_to_draw(intent):
+        yield from refuse(_nothing_to_draw_reason(intent))
+        return
     if turn.mode == "off":
         scene = plan_scene(intent, turn.prompt, imagine=False)
         yield from answer("Here is the image.\n" + format_tag("final_image", {}, scene.format()))
@@ -177,6 +180,20 @@ def image_turn(turn: Turn) -> Iterator[Delta]:
     yield from words("\nLooking at the sketch: " + "; ".join(last.findings[:4] or ["it does not pass yet"]) + ".\n")
     yield from words("So: " + "; ".join(notes) + ".\n")
     yield Delta(format_tag("sketch", {"id": next_id}, scene.format()) + "\n")
+
+
+def _nothing_to_draw(intent: ImageIntent) -> bool:
+    """No thing, place, weather, style or text was read: any picture would be invented, not asked for."""
+    return not (intent.objects or intent.setting or intent.style or intent.texts)
+
+
+def _nothing_to_draw_reason(intent: ImageIntent) -> str:
+    why = "; ".join(intent.findings[:3]) or "no thing, place, colour or style was named"
+    return (
+        f"I found nothing in this request that I could draw ({why}). The embedded planner reads English "
+        'descriptions of things, places and colours ("a red fox in the snow"): describe the picture that '
+        "way, or use a model reasoner (--reasoner hf or openai_compat with --model) for other requests."
+    )
 
 
 def _follow_review(turn: Turn, note: str, sketches: list[DraftRecord], best: DraftRecord) -> Iterator[Delta]:
