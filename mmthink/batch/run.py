@@ -9,8 +9,9 @@ Re-running the same batch into the same folder resumes it. Each line's bundle li
 ``out/line<N>-<digest of the request>-<random>``; for each line:
 
 - a bundle that finished (``succeeded``, ``stopped``) and verifies is skipped;
-- an interrupted one (still ``running``, or a folder with only a checkpoint) is resumed with
-  ``Agent.resume``, from its last completed step;
+- an interrupted one (still ``running``, or killed before its manifest: a start record and maybe a
+  checkpoint) is resumed with ``Agent.resume``, from its last completed step;
+- a folder its run left before recording anything (only the lock) is removed and the request runs again;
 - a ``failed`` one is left as it is, unless ``retry_failed``: then it is set aside as
   ``<run_id>.failed-N`` (nothing is deleted) and the request runs again;
 - a finished bundle that does not verify is set aside as ``<run_id>.unverified-N`` and run again.
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.run_start import discard_unstarted
 from ..errors import BundleError, InputError
 from .index import INDEX, BatchIndex, counts, print_summary
 from .requests import BatchRequest, LineError, read_requests
@@ -219,6 +221,9 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
     if manifest is None and status is None and (run_dir / "manifest.json").exists():  # unreadable manifest
         aside = set_aside_folder(run_dir, "unverified")
         again.note = f"the earlier manifest could not be read; kept as {aside.name}"
+        return again
+    if discard_unstarted(run_dir):  # stopped before anything was recorded: an empty folder, nothing to keep
+        again.note = "an earlier attempt stopped before anything was recorded; it ran again from the start"
         return again
     if not shared:  # its checkpoint is on this disk, out of the workers' reach: run it again
         aside = set_aside_folder(run_dir, "interrupted")
