@@ -91,7 +91,9 @@ def test_a_run_killed_before_its_manifest_is_resumed_from_its_start_record(tmp_p
 def test_a_batch_killed_early_runs_those_requests_again(tmp_path: Path) -> None:
     requests = tmp_path / "r.jsonl"
     requests.write_text(
-        "\n".join(json.dumps({"prompt": p, "width": 128, "height": 96}) for p in (PROMPT, "a yellow kite above a house"))
+        "\n".join(
+            json.dumps({"prompt": p, "width": 128, "height": 96}) for p in (PROMPT, "a yellow kite above a house")
+        )
         + "\n"
     )
     out = tmp_path / "out"

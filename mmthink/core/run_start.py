@@ -36,10 +36,8 @@ def write_start(run_dir: Path, state: dict[str, Any], agent: dict[str, Any]) -> 
         "agent": agent,
     }
     tmp = run_dir / f".start.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(record, f)
-        f.flush()
-        os.fsync(f.fileno())
+    with open(tmp, "w", encoding="utf-8") as f:  # no fsync: a killed process loses nothing the OS holds, and
+        json.dump(record, f)  # a power cut this early loses a run that had not begun (the manifest is fsynced)
     os.replace(tmp, run_dir / START_FILE)
 
 
