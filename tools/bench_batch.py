@@ -9,7 +9,8 @@ bundles written to a temporary folder), so imports, worker start-up and bundle w
 the wall time. Reported per side: requests per second, the mean seconds of one request, ``busy``
 (the share of the workers' wall time spent inside requests; the rest is start-up, the parent's
 hand-offs and the tail), CPU per request in all and in the parent alone, peak resident memory
-(sampled every 50 ms with psutil) of the parent, of the workers together and in all, and the
+(sampled every 50 ms with psutil) of the parent, of the workers together and in all (also as PSS,
+which counts the pages forked workers share with their fork server once), and the
 machine's 1-minute load average when the side started: a loaded machine slows both sides, so a
 number for the README comes from an idle one. Then the speed-up of the pool over one process.
 """
@@ -112,8 +113,9 @@ class Sampler:
         import psutil
 
         self.root = psutil.Process(pid)
-        self.peak = {"parent": 0, "workers": 0, "total": 0, "largest_worker": 0}
+        self.peak = {"parent": 0, "workers": 0, "total": 0, "largest_worker": 0, "total_pss": 0}
         self.cpu: dict[int, float] = {}
+        self.ticks = 0
 
     def sample(self) -> None:
         import psutil
@@ -131,6 +133,15 @@ class Sampler:
                     self.cpu[p.pid] = t.user + t.system
             except psutil.NoSuchProcess:
                 rss.append(0)
+        self.ticks += 1
+        if self.ticks % 10 == 1:  # proportional set size: pages shared by forked workers counted once (slower to read)
+            pss = 0
+            for p in procs:
+                try:
+                    pss += getattr(p.memory_full_info(), "pss", 0)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            self.peak["total_pss"] = max(self.peak["total_pss"], pss)
         parent, kids = rss[0], rss[1:]
         for k, v in (
             ("parent", parent),
@@ -188,6 +199,7 @@ def measure(requests: Path, workers: int, engine: str = "local", where: str | No
             ),
             "parent_cpu_ms_per_request": round(1000 * res["parent_cpu_seconds"] / n, 2),
             "peak_mb_total": round(sampler.peak["total"] / 2**20),
+            "peak_mb_total_pss": round(sampler.peak["total_pss"] / 2**20),
             "peak_mb_parent": round(sampler.peak["parent"] / 2**20),
             "peak_mb_workers": round(sampler.peak["workers"] / 2**20),
             "peak_mb_largest_worker": round(sampler.peak["largest_worker"] / 2**20),
@@ -206,13 +218,14 @@ def report(n: int, where: str | None, one: dict, pool: dict) -> dict:
     )
     print(
         f"{'':>18} {'seconds':>8} {'req/s':>7} {'s/req':>6} {'busy':>5} {'CPU ms/req':>11} {'parent ms/req':>14} "
-        f"{'peak MB all':>12} {'parent':>7} {'workers':>8}  statuses"
+        f"{'peak MB all':>12} {'(PSS)':>6} {'parent':>7} {'workers':>8}  statuses"
     )
     for r in (one, pool):
         name = f"{r['engine']}, {r['workers']} worker{'s' if r['workers'] != 1 else ''}"
         print(
             f"{name:>18} {r['seconds']:>8} {r['rate']:>7} {r['mean_request_s']:>6} {r['busy']:>5} "
             f"{r['cpu_ms_per_request']:>11} {r['parent_cpu_ms_per_request']:>14} {r['peak_mb_total']:>12} "
+            f"{r['peak_mb_total_pss']:>6} "
             f"{r['peak_mb_parent']:>7} {r['peak_mb_workers']:>8}  {r['counts']}"
         )
     print(f"speed-up: {ratio:.2f}x ({pool['workers']} workers against one process)")
