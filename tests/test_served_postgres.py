@@ -154,3 +154,36 @@ def test_a_served_graph_with_an_unreachable_database_fails_at_start(monkeypatch,
     assert not (tmp_path / "runs").exists()  # nothing started
     # a graph for a LangGraph server never opens ours: the server brings its own persistence
     assert served_graph(checkpointer="server").checkpointer is None
+
+
+REVISE = (
+    GRAPH
+    + """
+report(graph.invoke(Command(resume={"action": "revise", "note": "make the apples green"}), config))
+"""
+)
+
+
+def test_a_long_lived_server_process_sees_what_another_wrote_in_between(
+    checkpoint_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    """Process A (this one) pauses a run, B answers with a revision (the run pauses again), A approves: A's
+    copy of the trace is stale by then, so it reads the run back instead of writing over B's steps."""
+    from langgraph.types import Command
+
+    from mmthink.serve import served_graph
+
+    shared = tmp_path / "bundles"
+    monkeypatch.setenv("MMTHINK_OUT_DIR", str(shared))
+    graph = served_graph(checkpointer=checkpoint_url)
+    config = {"configurable": {"thread_id": f"long-{uuid.uuid4().hex[:8]}"}}
+    first = graph.invoke({"request": REQUEST, "review": True}, config)
+    assert graph.get_state(config).tasks[0].interrupts and first.get("final") is None
+    revised = _report(_process(REVISE, checkpoint_url, shared, config["configurable"]["thread_id"]))
+    assert revised["pending"] and revised["final"] is None  # paused again, on the revised draft
+    done = graph.invoke(Command(resume={"action": "approve"}), config)
+    assert done["status"] in ("succeeded", "unmet")
+    trace = mmthink.load_trace(done["run_dir"])  # step indices contiguous: nobody wrote over anybody
+    titles = [s.title for s in trace.steps]
+    assert titles.count("awaiting review") == 2 and "review: revise" in titles
+    assert titles[-2:] == ["review: approved", "final image"]

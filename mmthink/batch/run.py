@@ -134,8 +134,9 @@ def batch(
             # 4. plan each line from the bundles already there
             index = BatchIndex(out_dir)
             tasks: list[Task] = []
+            found = _bundles(out_dir)  # one listing of the folder, not one per line
             for item in items:
-                planned = _plan(item, out_dir, retry_failed, eng.shared)
+                planned = _plan(item, out_dir, retry_failed, eng.shared, found)
                 if isinstance(planned, Task):
                     tasks.append(planned)
                 else:
@@ -178,14 +179,16 @@ def _agent_spec(profile: str, agent: Callable[[], Any] | None, overrides: dict[s
     return {"profile": profile, "overrides": overrides}
 
 
-def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared: bool) -> Task | dict[str, Any]:
+def _plan(
+    item: BatchRequest | LineError, out: Path, retry_failed: bool, shared: bool, found: dict[str, list[Path]]
+) -> Task | dict[str, Any]:
     """What to do with one line: a task to run or resume, or its record as it stands."""
     if isinstance(item, LineError):
         return {"line": item.line, "status": "invalid", "field": item.field, "reason": item.message()}
     prefix = item.folder_prefix()
     fresh = f"{prefix}-{secrets.token_hex(3)}"  # a new attempt never reuses a run id (a thread id in the checkpoints)
     task = Task(item.line, fresh, item.request, item.settings, item.label, str(out))
-    run_dir = _find_bundle(out, prefix)
+    run_dir = _find_bundle(found, prefix)
     if run_dir is None:
         return task
     task.run_id = run_dir.name
@@ -233,10 +236,21 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
     return task
 
 
-def _find_bundle(out: Path, prefix: str) -> Path | None:
-    """The line's current bundle (folders set aside carry a ``.why-N`` suffix and are not it); the newest if several."""
-    found = [p for p in out.glob(f"{prefix}-*") if p.is_dir() and "." not in p.name]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+def _bundles(out: Path) -> dict[str, list[Path]]:
+    """The run folders in ``out`` by line prefix (``<prefix>-<random>``); folders set aside carry a ``.why-N``
+    suffix and are not listed."""
+    found: dict[str, list[Path]] = {}
+    with os.scandir(out) as entries:
+        for e in entries:
+            if "." not in e.name and "-" in e.name and e.is_dir():
+                found.setdefault(e.name.rsplit("-", 1)[0], []).append(Path(e.path))
+    return found
+
+
+def _find_bundle(found: dict[str, list[Path]], prefix: str) -> Path | None:
+    """The line's current bundle; the newest if several."""
+    runs = found.get(prefix)
+    return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
 
 
 def _manifest(run_dir: Path) -> dict[str, Any] | None:

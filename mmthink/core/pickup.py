@@ -6,7 +6,8 @@ elsewhere with ``graph.invoke(None, config)``. The agent does the bookkeeping of
 (``Agent.resume``); a served graph has no such caller, so each node does it here:
 
 - it holds the run folder's lock while it runs (one writer per run folder, as for the agent);
-- the first node a process runs for a run it has not got open reads the bundle back, cuts the trace
+- the first node a process runs for a run it has not got open (or whose trace another process has
+  written to since) reads the bundle back, cuts the trace
   back to the step count the checkpoint recorded (steps a killed node wrote after the last
   checkpoint: the node runs again and would repeat them), clears the killed node's scratch files, and
   records the pick-up in the manifest's ``resumes`` list, as ``Agent.resume`` does.
@@ -24,7 +25,7 @@ from mmthink.core.checkpoints import truncate_steps
 from mmthink.core.context import clear_work
 from mmthink.core.lock import run_lock
 from mmthink.core.runs import RUNS
-from mmthink.trace.writer import MANIFEST
+from mmthink.trace.writer import MANIFEST, STEPS
 
 
 @contextmanager
@@ -34,9 +35,19 @@ def served_node(run_dir: str | None, steps: int | None) -> Iterator[None]:
         yield
         return
     with run_lock(Path(run_dir), fresh=False):
+        if RUNS.is_open(run_dir) and RUNS.count(run_dir) != _steps_on_disk(run_dir):
+            RUNS.close(run_dir)  # another process wrote this run since this one last did: its copy here is stale
         if not RUNS.is_open(run_dir):
             pick_up(run_dir, int(steps or 0))
         yield
+
+
+def _steps_on_disk(run_dir: str) -> int:
+    try:
+        data = (Path(run_dir) / STEPS).read_bytes()
+    except OSError:
+        return 0
+    return sum(1 for line in data.split(b"\n")[:-1] if line.strip())
 
 
 def pick_up(run_dir: str, keep: int) -> None:
