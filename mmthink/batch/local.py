@@ -9,7 +9,8 @@ deadlock. The fork server imports the heavy libraries once (:data:`PRELOAD`), so
 with them in memory, shared copy-on-write, instead of paying their import again (about 2 s of CPU
 per worker for the embedded profile's langgraph, spaCy and torch). Each worker then takes the
 driver's current environment and ``sys.path`` (the fork server's copy may be older) before it
-builds its Agent.
+builds its Agent. The fork server is Python's own (``multiprocessing``): one per driver process,
+started by its first pool and reused by later batches until the driver exits.
 """
 
 from __future__ import annotations
