@@ -1,7 +1,8 @@
 """LangGraph entry point for video requests (``langgraph.json`` lists it as "video").
 
 Every modality runs the same embedded agent graph (modality is data), compiled without a
-checkpointer: the LangGraph server supplies its own. Input is the graph state:
+checkpointer: the LangGraph server supplies its own (Python services that share runs through
+Postgres use ``mmthink.serve.served_graph()`` instead, see mmthink/serve.py). Input is the graph state:
 ``{"request": {"text": "...", "modality": "video"}}``, plus ``"review": true`` to pause before the
 final (resume with ``Command(resume={"action": "approve"})``). Stream mode "custom" carries each
 trace step; the final state's ``final.path`` is the artifact. See mmthink/core/state.py.
@@ -9,4 +10,4 @@ trace step; the final state's ``final.path`` is the artifact. See mmthink/core/s
 
 from mmthink.serve import served_graph
 
-graph = served_graph()
+graph = served_graph(checkpointer="server")

@@ -30,6 +30,7 @@ from mmthink.core.checkpoints import has_checkpoint, remove_checkpoint, truncate
 from mmthink.core.context import clear_work
 from mmthink.core.faults import DiskFull, FaultPolicy, disk_full_reason, is_disk_full, no_space_detail
 from mmthink.core.review import ReviewDecision, parse_decision
+from mmthink.core.run_start import read_start, remove_start, write_start
 from mmthink.core.state import SAFE_ID
 from mmthink.core.status import FINISHED
 from mmthink.errors import InputError, MMThinkError
@@ -177,7 +178,9 @@ class Agent:
     def for_run(cls, run: str | Path, **kwargs: Any) -> Agent:
         """An agent configured as the one that started ``run`` (from the manifest; secrets are not stored)."""
         run_dir = _locate(run, Path(AgentConfig().out_dir))
-        manifest = _read_manifest(run_dir)
+        manifest = _read_manifest(run_dir) if (run_dir / "manifest.json").exists() else read_start(run_dir)
+        if manifest is None:
+            raise _nothing_to_resume(run_dir)
         saved = manifest.get("agent")
         if not isinstance(saved, dict):
             raise InputError(
@@ -390,11 +393,12 @@ class Agent:
         run_dir = _locate(run, Path(self.config.out_dir))
         if decision is not None:
             decision = parse_decision(decision)
-        manifest = _read_manifest(run_dir) if (run_dir / "manifest.json").is_file() else {}
+        # a run killed before route wrote its manifest resumes from the start record written when it began
+        manifest = _read_manifest(run_dir) if (run_dir / "manifest.json").is_file() else (read_start(run_dir) or {})
         if not self._durable():
             raise InputError("run", "this agent keeps no checkpoints", "resume with an agent that has durable=True")
         if not manifest and not (self.checkpointer is not None or has_checkpoint(run_dir)):
-            raise InputError("run", f"{run_dir} holds neither a bundle nor a checkpoint", "nothing to resume")
+            raise _nothing_to_resume(run_dir)
         _check_decision(decision, manifest)
         run_id = manifest.get("run_id") or run_dir.name
         thinking = (
@@ -448,13 +452,18 @@ class Agent:
         try:
             with run_lock(run_dir, fresh=fresh):
                 claimed = True  # this call made the folder (fresh) or holds it
+                if fresh:  # before the graph starts: a run killed from here on can be resumed
+                    write_start(run_dir, start, _redact(self.config.to_dict()))
                 if not fresh and (run_dir / "manifest.json").is_file():
                     # what another writer did before this one got the folder counts, not what was read before
                     start.manifest = _read_manifest(run_dir)
                     _check_decision(start.decision, start.manifest)
                 yield from self._drive_locked(rs, run_dir, run_id, start, limit, on_token, reviewer)
+                if (run_dir / "manifest.json").exists():
+                    remove_start(run_dir)  # the manifest says all it said
         except BaseException:
             if claimed and fresh and not (run_dir / "manifest.json").exists():  # nothing was kept: no folder
+                remove_start(run_dir)
                 remove_lock(run_dir)
                 remove_checkpoint(run_dir)
             raise
@@ -564,7 +573,7 @@ class Agent:
         values = dict(snap.values or {})
         if not values:
             if not start.manifest:
-                raise InputError("run", f"{run_dir} has no checkpoint and no manifest", "nothing to resume")
+                raise _nothing_to_resume(run_dir)
             inp: Any = _restart_state(start.manifest, run_dir)
             keep = 0
         else:
@@ -616,6 +625,15 @@ _REDACTED = "<redacted>"
 class _Resume:
     manifest: dict[str, Any]
     decision: ReviewDecision | None
+
+
+def _nothing_to_resume(run_dir: Path) -> InputError:
+    """The error for a folder whose run died before anything of it was recorded."""
+    return InputError(
+        "run",
+        f"{run_dir} holds no manifest, start record or checkpoint: its run was stopped before anything was recorded",
+        "nothing to resume: run the request again (the folder holds no results and can be deleted)",
+    )
 
 
 def _check_decision(decision: Any, manifest: dict[str, Any]) -> None:

@@ -2,11 +2,17 @@
 
     python tools/bench_batch.py                 # 500 prompts, 2 workers vs 1 process
     python tools/bench_batch.py -n 100 --workers 4
+    python tools/bench_batch.py -n 60 --engine ray
 
 Each side runs in a fresh interpreter (``mmthink.batch`` with the embedded profile, checkpoints on,
 bundles written to a temporary folder), so imports, worker start-up and bundle writing are all in
-the wall time. Peak memory is the largest total resident memory of that interpreter and its worker
-processes together, sampled every 50 ms (psutil), next to the largest single process.
+the wall time. Reported per side: requests per second, the mean seconds of one request, ``busy``
+(the share of the workers' wall time spent inside requests; the rest is start-up, the parent's
+hand-offs and the tail), CPU per request in all and in the parent alone, peak resident memory
+(sampled every 50 ms with psutil) of the parent, of the workers together and in all (also as PSS,
+which counts the pages forked workers share with their fork server once), and the
+machine's 1-minute load average when the side started: a loaded machine slows both sides, so a
+number for the README comes from an idle one. Then the speed-up of the pool over one process.
 """
 
 from __future__ import annotations
@@ -68,64 +74,101 @@ def prompts(n: int, seed: int = 0) -> list[dict]:
     return out
 
 
-def _child(requests: Path, out: Path, workers: int) -> None:
+def _child(requests: Path, out: Path, workers: int, engine: str) -> None:
     """One side of the comparison (runs in its own interpreter)."""
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     import mmthink
 
-    res = mmthink.batch(requests, out, workers=workers)
+    imported = time.perf_counter() - started
+    res = mmthink.batch(requests, out, workers=workers, engine=engine)
     import resource
 
-    cpu = sum(
-        getattr(resource.getrusage(who), f)
-        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-        for f in ("ru_utime", "ru_stime")
-    )  # the workers have been joined, so they are counted
+    def cpu(who: int) -> float:
+        use = resource.getrusage(who)
+        return use.ru_utime + use.ru_stime
+
+    seconds = [float(r.get("seconds") or 0.0) for r in res.records]
     print(
         json.dumps(
-            {"seconds": time.perf_counter() - started, "cpu_seconds": cpu, "counts": res.counts, "workers": res.workers}
+            {
+                "seconds": time.perf_counter() - started,
+                "import_seconds": imported,
+                "parent_cpu_seconds": cpu(resource.RUSAGE_SELF),
+                "workers_cpu_seconds": cpu(resource.RUSAGE_CHILDREN),  # the pool has been joined, so it is counted
+                "request_seconds": sum(seconds),
+                "counts": res.counts,
+                "workers": res.workers,
+            }
         )
     )
 
 
-def _tree_rss(pid: int) -> tuple[int, int]:
-    import psutil
+class Sampler:
+    """Every 50 ms: resident memory of the batch's process, of all its descendants (workers, a fork server, Ray's
+    processes) and the largest of them; and the CPU seconds each process has used, kept per process, so the total
+    counts workers that are not the batch's own children (a fork server's, Ray's) and ones that have exited."""
 
-    try:
-        root = psutil.Process(pid)
-        procs = [root] + root.children(recursive=True)
-    except psutil.NoSuchProcess:
-        return 0, 0
-    total = biggest = 0
-    for p in procs:
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.root = psutil.Process(pid)
+        self.peak = {"parent": 0, "workers": 0, "total": 0, "largest_worker": 0, "total_pss": 0}
+        self.cpu: dict[int, float] = {}
+        self.ticks = 0
+
+    def sample(self) -> None:
+        import psutil
+
         try:
-            rss = p.memory_info().rss
+            procs = [self.root] + self.root.children(recursive=True)
         except psutil.NoSuchProcess:
-            continue
-        total += rss
-        biggest = max(biggest, rss)
-    return total, biggest
+            return
+        rss = []
+        for p in procs:
+            try:
+                with p.oneshot():
+                    rss.append(p.memory_info().rss)
+                    t = p.cpu_times()
+                    self.cpu[p.pid] = t.user + t.system
+            except psutil.NoSuchProcess:
+                rss.append(0)
+        self.ticks += 1
+        if self.ticks % 10 == 1:  # proportional set size: pages shared by forked workers counted once (slower to read)
+            pss = 0
+            for p in procs:
+                try:
+                    pss += getattr(p.memory_full_info(), "pss", 0)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            self.peak["total_pss"] = max(self.peak["total_pss"], pss)
+        parent, kids = rss[0], rss[1:]
+        for k, v in (
+            ("parent", parent),
+            ("workers", sum(kids)),
+            ("total", sum(rss)),
+            ("largest_worker", max(kids, default=0)),
+        ):
+            self.peak[k] = max(self.peak[k], v)
 
 
-def measure(requests: Path, workers: int, where: str | None = None) -> dict:
+def measure(requests: Path, workers: int, engine: str = "local", where: str | None = None) -> dict:
     out = Path(tempfile.mkdtemp(prefix="mmthink-bench-batch-", dir=where))
     try:
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        load = os.getloadavg()[0]
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", str(requests), str(out), str(workers)],
+            [sys.executable, __file__, "--child", str(requests), str(out), str(workers), engine],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
-        peak = {"total": 0, "biggest": 0}
+        sampler = Sampler(proc.pid)
 
         def sample() -> None:
             while proc.poll() is None:
-                total, biggest = _tree_rss(proc.pid)
-                peak["total"] = max(peak["total"], total)
-                peak["biggest"] = max(peak["biggest"], biggest)
+                sampler.sample()
                 time.sleep(0.05)
 
         t = threading.Thread(target=sample, daemon=True)
@@ -136,27 +179,69 @@ def measure(requests: Path, workers: int, where: str | None = None) -> dict:
             raise SystemExit(f"batch with {workers} worker(s) failed:\n{stderr[-3000:]}")
         res = json.loads(stdout.strip().splitlines()[-1])
         n = sum(res["counts"].values())
+        slots = max(1, res["workers"])
         return {
-            "workers": workers,
+            "engine": engine,
+            "workers": res["workers"],
             "requests": n,
+            "load_at_start": round(load, 2),
             "seconds": round(res["seconds"], 2),
             "rate": round(n / res["seconds"], 2),
             "counts": res["counts"],
-            "cpu_ms_per_request": round(1000 * res["cpu_seconds"] / n, 1),
-            "peak_mb_total": round(peak["total"] / 2**20),
-            "peak_mb_one_process": round(peak["biggest"] / 2**20),
+            "mean_request_s": round(res["request_seconds"] / n, 3),
+            # the share of the workers' wall time spent inside requests: the rest is start-up (imports, models),
+            # the parent's hand-offs and an uneven tail
+            "busy": round(res["request_seconds"] / (slots * res["seconds"]), 3),
+            "import_s": round(res["import_seconds"], 2),
+            # the batch's own CPU and its joined children's (rusage), or what the sampler saw, whichever is more
+            "cpu_ms_per_request": round(
+                1000 * max(res["parent_cpu_seconds"] + res["workers_cpu_seconds"], sum(sampler.cpu.values())) / n, 1
+            ),
+            "parent_cpu_ms_per_request": round(1000 * res["parent_cpu_seconds"] / n, 2),
+            "peak_mb_total": round(sampler.peak["total"] / 2**20),
+            "peak_mb_total_pss": round(sampler.peak["total_pss"] / 2**20),
+            "peak_mb_parent": round(sampler.peak["parent"] / 2**20),
+            "peak_mb_workers": round(sampler.peak["workers"] / 2**20),
+            "peak_mb_largest_worker": round(sampler.peak["largest_worker"] / 2**20),
         }
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
 
+def report(n: int, where: str | None, one: dict, pool: dict) -> dict:
+    """The table on stdout, then one JSON line with everything."""
+    ratio = pool["rate"] / one["rate"]
+    print(
+        f"{n} prompts, {os.cpu_count()} cores visible, {len(os.sched_getaffinity(0))} usable, bundles in "
+        f"{where or tempfile.gettempdir()}; 1-min load average at the start of each side: "
+        f"{one['load_at_start']} / {pool['load_at_start']} (other work on the machine slows both sides)"
+    )
+    print(
+        f"{'':>18} {'seconds':>8} {'req/s':>7} {'s/req':>6} {'busy':>5} {'CPU ms/req':>11} {'parent ms/req':>14} "
+        f"{'peak MB all':>12} {'(PSS)':>6} {'parent':>7} {'workers':>8}  statuses"
+    )
+    for r in (one, pool):
+        name = f"{r['engine']}, {r['workers']} worker{'s' if r['workers'] != 1 else ''}"
+        print(
+            f"{name:>18} {r['seconds']:>8} {r['rate']:>7} {r['mean_request_s']:>6} {r['busy']:>5} "
+            f"{r['cpu_ms_per_request']:>11} {r['parent_cpu_ms_per_request']:>14} {r['peak_mb_total']:>12} "
+            f"{r['peak_mb_total_pss']:>6} "
+            f"{r['peak_mb_parent']:>7} {r['peak_mb_workers']:>8}  {r['counts']}"
+        )
+    print(f"speed-up: {ratio:.2f}x ({pool['workers']} workers against one process)")
+    summary = {"n": n, "dir": where, "one": one, "pool": pool, "speedup": round(ratio, 3)}
+    print(json.dumps(summary))
+    return summary
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _child(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
+        _child(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=500, help="prompts (default 500)")
     ap.add_argument("--workers", type=int, default=2, help="pool size to compare with one process (default 2)")
+    ap.add_argument("--engine", choices=("local", "ray"), default="local", help="the pool's engine (default local)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--dir",
@@ -167,37 +252,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         requests = Path(tmp) / "requests.jsonl"
         requests.write_text("".join(json.dumps(p) + "\n" for p in prompts(args.n, args.seed)))
-        load = os.getloadavg()[0]
-        one = measure(requests, 1, args.dir)
-        pool = measure(requests, args.workers, args.dir)
-        load = max(load, os.getloadavg()[0])
-    print(
-        f"{args.n} prompts, {os.cpu_count()} cores visible, {len(os.sched_getaffinity(0))} usable, "
-        f"bundles in {args.dir or tempfile.gettempdir()}, load average before/after {load:.1f} "
-        "(other work on the machine slows both sides)"
-    )
-    print(
-        f"{'':>10} {'seconds':>8} {'req/s':>7} {'CPU ms/req':>11} {'peak MB (all)':>14} {'peak MB (largest)':>18}"
-        "  statuses"
-    )
-    for name, r in (("1 process", one), (f"{args.workers} workers", pool)):
-        print(
-            f"{name:>10} {r['seconds']:>8} {r['rate']:>7} {r['cpu_ms_per_request']:>11} {r['peak_mb_total']:>14} "
-            f"{r['peak_mb_one_process']:>18}  {r['counts']}"
-        )
-    print(f"rate ratio: {pool['rate'] / one['rate']:.2f}x")
-    print(
-        json.dumps(
-            {
-                "n": args.n,
-                "dir": args.dir,
-                "load": round(load, 2),
-                "one": one,
-                "pool": pool,
-                "ratio": round(pool["rate"] / one["rate"], 3),
-            }
-        )
-    )
+        one = measure(requests, 1, "local", args.dir)
+        pool = measure(requests, args.workers, args.engine, args.dir)
+    report(args.n, args.dir, one, pool)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ Re-running the same batch into the same folder resumes it. Each line's bundle li
 ``out/line<N>-<digest of the request>-<random>``; for each line:
 
 - a bundle that finished (``succeeded``, ``stopped``) and verifies is skipped;
-- an interrupted one (still ``running``, or a folder with only a checkpoint) is resumed with
-  ``Agent.resume``, from its last completed step;
+- an interrupted one (still ``running``, or killed before its manifest: a start record and maybe a
+  checkpoint) is resumed with ``Agent.resume``, from its last completed step;
+- a folder its run left before recording anything (only the lock) is removed and the request runs again;
 - a ``failed`` one is left as it is, unless ``retry_failed``: then it is set aside as
   ``<run_id>.failed-N`` (nothing is deleted) and the request runs again;
 - a finished bundle that does not verify is set aside as ``<run_id>.unverified-N`` and run again.
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.run_start import discard_unstarted
 from ..errors import BundleError, InputError
 from .index import INDEX, BatchIndex, counts, print_summary
 from .requests import BatchRequest, LineError, read_requests
@@ -132,8 +134,9 @@ def batch(
             # 4. plan each line from the bundles already there
             index = BatchIndex(out_dir)
             tasks: list[Task] = []
+            found = _bundles(out_dir)  # one listing of the folder, not one per line
             for item in items:
-                planned = _plan(item, out_dir, retry_failed, eng.shared)
+                planned = _plan(item, out_dir, retry_failed, eng.shared, found)
                 if isinstance(planned, Task):
                     tasks.append(planned)
                 else:
@@ -176,14 +179,16 @@ def _agent_spec(profile: str, agent: Callable[[], Any] | None, overrides: dict[s
     return {"profile": profile, "overrides": overrides}
 
 
-def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared: bool) -> Task | dict[str, Any]:
+def _plan(
+    item: BatchRequest | LineError, out: Path, retry_failed: bool, shared: bool, found: dict[str, list[Path]]
+) -> Task | dict[str, Any]:
     """What to do with one line: a task to run or resume, or its record as it stands."""
     if isinstance(item, LineError):
         return {"line": item.line, "status": "invalid", "field": item.field, "reason": item.message()}
     prefix = item.folder_prefix()
     fresh = f"{prefix}-{secrets.token_hex(3)}"  # a new attempt never reuses a run id (a thread id in the checkpoints)
     task = Task(item.line, fresh, item.request, item.settings, item.label, str(out))
-    run_dir = _find_bundle(out, prefix)
+    run_dir = _find_bundle(found, prefix)
     if run_dir is None:
         return task
     task.run_id = run_dir.name
@@ -220,6 +225,9 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
         aside = set_aside_folder(run_dir, "unverified")
         again.note = f"the earlier manifest could not be read; kept as {aside.name}"
         return again
+    if discard_unstarted(run_dir):  # stopped before anything was recorded: an empty folder, nothing to keep
+        again.note = "an earlier attempt stopped before anything was recorded; it ran again from the start"
+        return again
     if not shared:  # its checkpoint is on this disk, out of the workers' reach: run it again
         aside = set_aside_folder(run_dir, "interrupted")
         again.note = f"interrupted earlier; the workers cannot reach it, so it ran again (kept as {aside.name})"
@@ -228,10 +236,21 @@ def _plan(item: BatchRequest | LineError, out: Path, retry_failed: bool, shared:
     return task
 
 
-def _find_bundle(out: Path, prefix: str) -> Path | None:
-    """The line's current bundle (folders set aside carry a ``.why-N`` suffix and are not it); the newest if several."""
-    found = [p for p in out.glob(f"{prefix}-*") if p.is_dir() and "." not in p.name]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+def _bundles(out: Path) -> dict[str, list[Path]]:
+    """The run folders in ``out`` by line prefix (``<prefix>-<random>``); folders set aside carry a ``.why-N``
+    suffix and are not listed."""
+    found: dict[str, list[Path]] = {}
+    with os.scandir(out) as entries:
+        for e in entries:
+            if "." not in e.name and "-" in e.name and e.is_dir():
+                found.setdefault(e.name.rsplit("-", 1)[0], []).append(Path(e.path))
+    return found
+
+
+def _find_bundle(found: dict[str, list[Path]], prefix: str) -> Path | None:
+    """The line's current bundle; the newest if several."""
+    runs = found.get(prefix)
+    return max(runs, key=lambda p: p.stat().st_mtime) if runs else None
 
 
 def _manifest(run_dir: Path) -> dict[str, Any] | None:

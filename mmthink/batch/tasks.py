@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..core.run_start import discard_unstarted
 from ..errors import InputError
 
 AgentSpec = dict[str, Any]
@@ -71,15 +72,17 @@ def execute(agent: Any, task: Task) -> dict[str, Any]:
         if task.action == RESUME:
             try:
                 res = agent.resume(run_dir)
-            except InputError as e:  # killed before its manifest was written: nothing a resume can start from
+            except InputError as e:  # nothing a resume can start from: run the request again
                 if (run_dir / "manifest.json").exists():
                     raise
-                set_aside = set_aside_folder(run_dir, "unresumable")
+                if discard_unstarted(run_dir):  # stopped before anything was recorded: nothing to keep
+                    note = "an earlier attempt stopped before anything was recorded; it ran again from the start"
+                else:
+                    note = (
+                        f"could not be resumed ({e.problem}); kept as {set_aside_folder(run_dir, 'unresumable').name}"
+                    )
                 task = replace(
-                    task,
-                    action=NEW,
-                    run_id=f"{task.run_id.rsplit('-', 1)[0]}-{secrets.token_hex(3)}",
-                    note=f"could not be resumed ({e.problem}); kept as {set_aside.name}",
+                    task, action=NEW, run_id=f"{task.run_id.rsplit('-', 1)[0]}-{secrets.token_hex(3)}", note=note
                 )
                 action = "ran"
                 res = agent.run(Request.from_dict(task.request), out=task.out, run_id=task.run_id, **task.settings)

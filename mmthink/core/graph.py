@@ -24,6 +24,7 @@ from mmthink.core.nodes.critique import critique
 from mmthink.core.nodes.review import review
 from mmthink.core.nodes.route import route
 from mmthink.core.nodes.think import MAX_IDLE_TURNS, think
+from mmthink.core.pickup import served_node
 from mmthink.core.runs import RUNS
 from mmthink.core.state import InputState, RunState, ServedInput
 from mmthink.request import Limits
@@ -92,7 +93,11 @@ def _node(fn: Callable[[RunState, Any], dict[str, Any]], served: Components | No
         here = _moved_to(state) if served is None else None  # a server's clients never choose folders
         if here is not None:  # the run folder was moved or copied since the checkpoint: work where it lies now
             state = {**state, "run_dir": here, "out_dir": str(Path(here).parent)}
-        update = fn(state, runtime)
+        if served is None:
+            update = fn(state, runtime)
+        else:  # any process may continue a served run: one writer at a time, picked up where the checkpoint is
+            with served_node(state.get("run_dir"), state.get("steps")):
+                update = fn(state, runtime)
         if here is not None:
             update = {"run_dir": here, "out_dir": str(Path(here).parent), **update}  # the next checkpoint says so
         run_dir = update.get("run_dir") or state.get("run_dir")

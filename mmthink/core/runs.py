@@ -46,6 +46,11 @@ class Runs:
                 self._writers[run_dir] = w
             return w
 
+    def is_open(self, run_dir: str) -> bool:
+        """Whether this process has the run's writer open (it is writing the run, not picking it up)."""
+        with self._lock:
+            return run_dir in self._writers
+
     def count(self, run_dir: str) -> int:
         """Steps the run's trace holds now (0 before route made the bundle)."""
         with self._lock:
