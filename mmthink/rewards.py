@@ -28,6 +28,7 @@ from mmthink.errors import InputError
 from mmthink.modalities.image.scene import parse_scene
 from mmthink.modalities.registry import tagset
 from mmthink.thinking import count_tokens
+from mmthink.trace.schema import OPEN_STATUSES
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 DIFFICULTY_WORDS = {"easy": 0.0, "simple": 0.0, "medium": 0.5, "hard": 1.0, "difficult": 1.0}
@@ -137,7 +138,7 @@ def _parse_trace(trace: Any) -> Parsed:
     return Parsed(
         text,
         str(answer).strip(),
-        manifest.get("status") != "running",
+        manifest.get("status") not in OPEN_STATUSES,
         THINK_OPEN in str(answer) or THINK_CLOSE in str(answer),
         tokens if counted else None,
         mode,

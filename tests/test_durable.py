@@ -160,7 +160,7 @@ def test_review_pauses_with_draft_critique_and_planned_final(tmp_path: Path) -> 
     assert isinstance(p["critique"]["score"], float) and isinstance(p["critique"]["findings"], list)
     assert 'ref="s2"' in p["final"]["raw"]
     assert _steps(res.trace)[-1] == ("decision", "review", "awaiting review")
-    assert load_trace(res.trace).status == "running"
+    assert load_trace(res.trace).status == "awaiting_review"  # what verify, view and a batch see
 
     still = agent.resume(res.trace)  # no decision: stays paused, trace untouched
     assert still.status == "awaiting_review" and still.steps == res.steps

@@ -25,6 +25,7 @@ from mmthink.core.checkpoints import truncate_steps
 from mmthink.core.context import clear_work
 from mmthink.core.lock import run_lock
 from mmthink.core.runs import RUNS
+from mmthink.trace.schema import OPEN_STATUSES
 from mmthink.trace.writer import MANIFEST, STEPS
 
 
@@ -55,7 +56,7 @@ def pick_up(run_dir: str, keep: int) -> None:
     clear_work(run_dir)
     dropped = truncate_steps(run_dir, keep)
     w = RUNS.writer(run_dir)  # reopened from disk (a torn last line is cut off)
-    if w.manifest.get("status") != "running":
+    if w.manifest.get("status") not in OPEN_STATUSES:
         return
     w.update(
         resumes=list(w.manifest.get("resumes") or [])

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from mmthink.errors import BundleError, InputError
 from mmthink.trace.jsonio import iter_lines, loads, read_json_file
-from mmthink.trace.schema import ASSETS, MANIFEST, SCHEMA, STATUSES, STEPS, VIEWER, Step
+from mmthink.trace.schema import ASSETS, MANIFEST, OPEN_STATUSES, SCHEMA, STATUSES, STEPS, VIEWER, Step
 
 MAX_ENTRIES = 10_000
 """Entries a .mmtrace zip may hold (files in a folder bundle, too)."""
@@ -471,7 +471,7 @@ class Checker:
         for rel, users in self._missing.items():
             self.problems.add(f"missing asset {rel} (used by {', '.join(users)})")
         count, status = self.manifest.get("steps"), self.manifest.get("status")
-        if status != "running" and not line_problems and isinstance(count, int) and count != self.steps:
+        if status not in OPEN_STATUSES and not line_problems and isinstance(count, int) and count != self.steps:
             self.problems.add(f"{MANIFEST}: says {count} steps, {STEPS} holds {self.steps}")
         for name in sorted(self.files):
             why = layout_problem(name)
@@ -514,7 +514,7 @@ def check(src: Source, *, keep_steps: bool = False, hash_assets: bool = True) ->
     checker.check_manifest()
     line_problems = Problems()
     kept: list[Step] | None = [] if keep_steps else None
-    for _, step in iter_steps(src, files, manifest.get("status") == "running", line_problems):
+    for _, step in iter_steps(src, files, manifest.get("status") in OPEN_STATUSES, line_problems):
         checker.step(step)
         if kept is not None:
             kept.append(step)

@@ -21,7 +21,9 @@ ASSETS = "assets"
 VIEWER = "index.html"
 FINAL_STATUSES = ("succeeded", "unmet", "refused", "failed", "stopped")
 """How a run can end (mmthink.core.status says what each means)."""
-STATUSES = ("running",) + FINAL_STATUSES
+OPEN_STATUSES = ("running", "awaiting_review")
+"""A run not ended: going (or killed), or paused for a person's review decision."""
+STATUSES = OPEN_STATUSES + FINAL_STATUSES
 
 StepKind = Literal["thought", "draft", "observation", "decision", "final", "error"]
 STEP_KINDS: tuple[str, ...] = ("thought", "draft", "observation", "decision", "final", "error")

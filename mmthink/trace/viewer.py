@@ -466,6 +466,11 @@ def _header(m: dict[str, Any], ds: list[dict[str, Any]]) -> str:
 def _hero(m: dict[str, Any], ds: list[dict[str, Any]]) -> str:
     final: dict[str, Any] | None = m.get("final") if isinstance(m.get("final"), dict) else None
     if not final or not final.get("asset"):
+        if m.get("status") == "awaiting_review":
+            return (
+                '<section class="hero card"><p class="muted">This run is paused for review: approve, revise or '
+                "abort it with <code>mmthink resume RUN --approve | --revise NOTE | --abort</code>.</p></section>"
+            )
         if m.get("status") == "running":
             return (
                 '<section class="hero card"><p class="muted">This run is still going '

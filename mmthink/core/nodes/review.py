@@ -36,7 +36,10 @@ def review(state: RunState, runtime: Any = None) -> dict[str, Any]:
                 metrics={"final": payload["final"]},
             ),
         )
+    if writer.manifest.get("status") != "awaiting_review":  # what `verify`, `view` and a batch see while paused
+        writer.update(status="awaiting_review")
     raw = interrupt(payload)
+    writer.update(status="running")
     try:
         decision = parse_decision(raw)
     except InputError as e:
