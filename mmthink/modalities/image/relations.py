@@ -267,7 +267,8 @@ def judge(kind: str, a: list[Any], t1: list[Any], t2: list[Any] | None = None) -
         return inside and front and _area(A) < _area(T), f"{_overlap(A, T) / max(1.0, _area(A)):.0%} of it inside"
     if kind == "behind":
         hidden = min(p.visible for p in a) < 0.98
-        ok = za < zt and _overlap(A, T) > 0 and hidden and A[3] <= T[3] + 2
+        further = A[3] <= T[3] + 2 or _zone(a[0].name) != "ground"  # a thing on the ground stands further back
+        ok = za < zt and _overlap(A, T) > 0 and hidden and further
         return ok, f"drawn {'first' if za < zt else 'after'}, {1 - min(p.visible for p in a):.0%} hidden"
     if kind == "in front of":
         ok = front and _overlap(A, T) > 0 and A[3] >= T[3] - 0.05 * th
@@ -281,7 +282,7 @@ def judge(kind: str, a: list[Any], t1: list[Any], t2: list[Any] | None = None) -
             ys = (T[1], T[3])
         else:
             return None, ""
-        ok = all(xs[0] < p.center[0] < xs[1] for p in a) and ys[0] <= acy <= ys[1]
+        ok = all(xs[0] < p.center[0] < xs[1] for p in a) and A[1] < ys[1] and A[3] > ys[0]
         return ok, f"centre x {acx:.0f} between {xs[0]:.0f} and {xs[1]:.0f}"
     if kind == "near":
         g = _gap(A, T)

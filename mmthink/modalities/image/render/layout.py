@@ -208,7 +208,7 @@ def _place(
             g.y = ty0 - gap - g.gh / 2
             if g.el.h is None:
                 g.x = t.x
-        elif r.kind in (*ATTACHED, "under", "flying over", "behind", "in front of") and _place_close(g, t, r.kind, gap):
+        elif r.kind in (*ATTACHED, "under", "flying over", "behind", "in front of") and _place_close(g, t, r.kind, gap, W):
             pass
         elif r.kind in ("below", "under"):
             g.y = ty1 + gap + g.gh / 2
@@ -218,6 +218,8 @@ def _place(
             if g.el.h is None:
                 g.x = t.x
         elif r.kind == "on":
+            if t.n == 1 and g.gw > 0.9 * t.gw and g.el.h is None:  # a row of things on one hill: the hill widens
+                t.w = g.gw / 0.9
             g.y = ty0 + 0.12 * t.gh - g.gh / 2
             g.x = t.x if g.el.h is None else g.x
             g.z = max(g.z, t.z + 0.5)
@@ -253,7 +255,7 @@ def _place(
         g.y = min(max(g.y, g.gh / 2 + 2), H - g.gh / 2 - 2)
 
 
-def _place_close(g: _Group, t: _Group, kind: str, gap: float) -> bool:
+def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
     """Relations that put ``g`` on, at, under, over, behind or in front of ``t``; False where another rule applies.
 
     Garments go on the wearer's body part, held things at a hand, riders astride the mount's back
@@ -284,11 +286,19 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float) -> bool:
     elif kind == "flying over":
         g.x, g.y = t.x, max(g.gh / 2 + 2, ty0 - gap - g.gh / 2)
         return True
+    elif kind == "behind" and g.el.depth == "background":  # far back: straight behind it, the critic says how much shows
+        g.x = t.x + 0.12 * t.gw if g.el.h is None else g.x
+        g.y = t.y - 0.1 * t.gh if g.el.v is None else g.y
+        g.z = min(g.z, t.z - 0.5)
+        return True
     elif kind == "behind":  # further back (its base higher), partly hidden by the target
-        if g.el.h is None:
-            g.x = t.x + 0.2 * t.gw if g.gw > 1.5 * t.gw else tx1 + 0.1 * g.gw
+        if g.el.h is None and g.gw > 1.5 * t.gw:
+            g.x = t.x + 0.2 * t.gw
+        elif g.el.h is None:  # peeking out from behind one end of it, on the side with room
+            right, left = t.x + 0.12 * t.gw, t.x - 0.12 * t.gw
+            g.x = right if right + g.gw / 2 <= W or left - g.gw / 2 < 0 else left
         if g.el.v is None:
-            g.y = ty1 - 0.12 * t.gh - g.gh / 2 if kind_info(g.el.name).zone == "ground" else t.y - 0.1 * t.gh
+            g.y = ty1 - 0.12 * t.gh - g.gh / 2 if kind_info(g.el.name).zone == "ground" else t.y - 0.1 * g.gh
         g.z = min(g.z, t.z - 0.5)
         return True
     elif kind == "in front of":  # nearer (its base lower), overlapping the target
@@ -337,7 +347,14 @@ def _intended(a: _Group, b: _Group) -> bool:
         for r in x.el.relations:
             if r.kind in OVERLAP_OK and normalize_name(r.target) == y.name:
                 return True
+            if r.kind == "between" and normalize_name(r.target) == normalize_name(r.target2 or "") == y.name:
+                return True  # the pair's box holds the gap it stands in
     return False
+
+
+def _behind(a: _Group, b: _Group) -> bool:
+    """``a`` is to be partly hidden behind ``b`` (a far-background element may be hidden more)."""
+    return a.el.depth != "background" and any(r.kind == "behind" and normalize_name(r.target) == b.name for r in a.el.relations)
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -358,6 +375,9 @@ def _avoid(
         g.x, g.y = ox, oy
         total = 0.0
         for o in others:
+            if _behind(g, o):  # partly hidden is what was asked; mostly hidden is not
+                total += max(0.0, _overlap(b, o.box()) - 0.55 * g.gw * g.gh)
+                continue
             if (
                 _intended(g, o)
                 or o.el.depth == "background"
