@@ -62,6 +62,7 @@ def looks_in(words: list[str]) -> list[str]:
 def requested(intent: Any) -> tuple[list[str], list[str]]:
     """(looks the request asks for, style words no treatment gives) from the understanding of it."""
     words: list[str] = [*intent.style, *intent.time_of_day, *intent.weather, *intent.season]
+    words += [w for w in intent.unknown if look_of(w)]  # "a sepia photo of ...": read as an unknown word
     words += [w for w in intent.setting if look_of(w) in CONDITIONS]
     for o in intent.objects:  # "a snowy cabin": the snow is the weather, not the cabin's
         words += [m for m in o.modifiers if look_of(m) in CONDITIONS]

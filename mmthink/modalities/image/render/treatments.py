@@ -85,7 +85,7 @@ def snow(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
     out = img * np.array([0.94, 0.97, 1.04], np.float32)
     mask = Image.new("L", (W, H), 0)
     d = ImageDraw.Draw(mask)
-    for _ in range(int(W * H / 700)):
+    for _ in range(int(W * H / 550)):
         x, y, r = rng.uniform(0, W), rng.uniform(0, H), rng.choice((1.0, 1.5, 2.0, 2.5))
         d.ellipse((x - r, y - r, x + r, y + r), fill=int(rng.uniform(190, 255)))
     a = np.asarray(mask, np.float32)[..., None] / 255.0
