@@ -53,7 +53,9 @@ def test_counts_between_and_in():
 
 def test_behind_lowers_visibility_and_masks_are_exact():
     clear = render("setting: space\nplanet: large, right, top\nbattlecruiser: huge, grey, left, foreground")
-    hidden = render("setting: space\nplanet: large, background, behind battlecruiser\nbattlecruiser: huge, grey, foreground")
+    hidden = render(
+        "setting: space\nplanet: large, background, behind battlecruiser\nbattlecruiser: huge, grey, foreground"
+    )
     peeking = render("setting: space\nplanet: large, behind battlecruiser\nbattlecruiser: huge, grey, foreground")
     vis = {p.name: p.visible for p in clear.placed}
     assert vis["planet"] == 1.0

@@ -258,7 +258,7 @@ def test_words_are_lettered_on_the_sign_and_read_back(agent, tmp_path):
 
 def test_called_names_go_on_the_logo(agent, tmp_path):
     res, step, img, boxes = _final(agent, tmp_path, "a logo for a coffee shop called Bean There")
-    assert "says \"Bean There\"" in step.metrics["scene"] and "logo" in boxes
+    assert 'says "Bean There"' in step.metrics["scene"] and "logo" in boxes
     logo = _one(boxes, "logo")
     score, _ = lettering.measure(img, tuple(logo["box"]), "logo", logo["kind"], "Bean There")
     assert score >= lettering.MATCH_MIN

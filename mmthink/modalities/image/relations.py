@@ -67,18 +67,17 @@ PART_WIDTH = {"head": 0.5, "eyes": 0.4, "neck": 0.5, "torso": 0.62, "feet": 0.62
 """A garment's width as a share of its wearer's (upright; four-legged wearers take 0.6 of it)."""
 
 
-def body_plan(name: str) -> str:
-    """"upright", "four" (four legs, facing left) or "thing", from the drawing and the object table."""
+def body_plan(name: str, kind: str = "") -> str:
+    """ "upright", "four" (four legs, facing left) or "thing", from the drawing's kind and the object table."""
     from mmthink.modalities.image.objects import lookup
-    from mmthink.modalities.image.render.drawables import drawable_kind
 
-    kind = drawable_kind(name)
     entry = lookup(name)
-    drawable = entry.drawable if entry else kind
+    drawable = entry.drawable if entry else ""
     category = entry.category if entry else ""
-    if category == "person" or kind in UPRIGHT - {"generic"} or drawable in UPRIGHT - {"generic"}:
+    last = normalize_name(name).split(" ")[-1]
+    if category == "person" or {kind, drawable, last} & (UPRIGHT - {"generic"}):
         return "upright"
-    if kind in FOUR_LEGGED or drawable in FOUR_LEGGED or category in ("mammal", "reptile"):
+    if {kind, drawable, last} & FOUR_LEGGED or category in ("mammal", "reptile"):
         return "four"
     return "thing"
 
@@ -92,9 +91,9 @@ def garment_part(name: str) -> str:
     return "torso"
 
 
-def anchor(host_name: str, box: tuple[float, float, float, float], part: str) -> tuple[float, float]:
-    """Where on ``box`` (a drawing of ``host_name``) the body part is, in the box's coordinates."""
-    fx, fy = _ANCHORS[body_plan(host_name)].get(part, (0.5, 0.5))
+def anchor(host_name: str, box: tuple[float, float, float, float], part: str, kind: str = "") -> tuple[float, float]:
+    """Where on ``box`` (a drawing of ``host_name``, of drawable ``kind``) the body part is, in the box's coordinates."""
+    fx, fy = _ANCHORS[body_plan(host_name, kind)].get(part, (0.5, 0.5))
     x0, y0, x1, y1 = box
     return x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
 
@@ -153,13 +152,11 @@ _SPATIAL = {"left of", "right of", "above", "below", "on", "under", "in", "in fr
 
 
 def _zone(name: str) -> str:
+    """A thing's natural zone from the object table ("sky", "ground", ...; "any" when it is not in the table)."""
     from mmthink.modalities.image.objects import lookup
-    from mmthink.modalities.image.render.drawables import kind_info
 
     entry = lookup(name)
-    if entry is not None and entry.zone:
-        return entry.zone
-    return kind_info(name).zone
+    return entry.zone if entry is not None and entry.zone else "any"
 
 
 def apply_relations(scene: Scene, intent: Any) -> list[SceneRelation]:
@@ -301,12 +298,15 @@ def _judge_attached(kind: str, a: list[Any], t1: list[Any], front: bool) -> tupl
     if kind == "riding":
         mid = T[0] + 0.15 * tw <= p.center[0] <= T[2] - 0.15 * tw
         astride = T[1] + 0.1 * th <= A[3] <= T[1] + 0.7 * th and A[1] < T[1]
-        return mid and astride and front, f"seat at y {A[3]:.0f} on a back from {T[1]:.0f}, drawn {'after' if front else 'first'}"
+        return (
+            mid and astride and front,
+            f"seat at y {A[3]:.0f} on a back from {T[1]:.0f}, drawn {'after' if front else 'first'}",
+        )
     part = garment_part(p.name) if kind == "worn by" else "hand"
-    ax, ay = anchor(host.name, T, part)
+    ax, ay = anchor(host.name, T, part, host.kind)
     d = ((p.center[0] - ax) ** 2 + (p.center[1] - ay) ** 2) ** 0.5
     if kind != "worn by":
-        bx, by = anchor(host.name, T, "hand2")
+        bx, by = anchor(host.name, T, "hand2", host.kind)
         d = min(d, ((p.center[0] - bx) ** 2 + (p.center[1] - by) ** 2) ** 0.5)
     near = d <= 0.3 * max(tw, th)
     smaller = _area(A) < _area(T)

@@ -101,7 +101,9 @@ _RELATION_RE = re.compile(
 )
 
 
-_SAYS_RE = re.compile(r"\b(?:says|reads|text|saying|labelled|labeled)\s*:?\s*(?:\"([^\"]*)\"|\u201c([^\u201d]*)\u201d)", re.I)
+_SAYS_RE = re.compile(
+    r"\b(?:says|reads|text|saying|labelled|labeled)\s*:?\s*(?:\"([^\"]*)\"|\u201c([^\u201d]*)\u201d)", re.I
+)
 MAX_TEXT = 40
 """Longest text an element may carry (a sign holds a few words, not a paragraph)."""
 

@@ -26,7 +26,9 @@ CheckTuple = tuple[str, bool, float, str, dict[str, Any]]
 SEEN = 0.35  # an instance showing less than this is not used to judge a relation
 
 
-def understood_checks(art: Any, scene: Scene, intent: Any, img: np.ndarray, by_name: dict[str, list[Any]]) -> list[CheckTuple]:
+def understood_checks(
+    art: Any, scene: Scene, intent: Any, img: np.ndarray, by_name: dict[str, list[Any]]
+) -> list[CheckTuple]:
     if intent is None:
         return []
     final = (art.meta or {}).get("quality") == "final"
@@ -77,7 +79,15 @@ def text_checks(intent: Any, scene: Scene, img: np.ndarray, by_name: dict[str, l
         el = text_holder(scene, text)
         issue = {"type": "text", "text": text}
         if el is None:
-            out.append(("request text", False, 1.5, f'the words "{text}" are on nothing in the scene: put them on a sign', issue))
+            out.append(
+                (
+                    "request text",
+                    False,
+                    1.5,
+                    f'the words "{text}" are on nothing in the scene: put them on a sign',
+                    issue,
+                )
+            )
             continue
         insts = [p for p in by_name.get(normalize_name(el.name), []) if p.visible >= SEEN]
         if not insts:
@@ -86,7 +96,9 @@ def text_checks(intent: Any, scene: Scene, img: np.ndarray, by_name: dict[str, l
         score, measured = measure(img, p.box, p.name, p.kind, text)
         ok = score >= MATCH_MIN
         finding = "" if ok else f'the {el.name} does not show "{text}" legibly ({measured}): make it larger'
-        out.append(("request text", ok, 1.5, finding, {**issue, "element": normalize_name(el.name), "match": round(score, 2)}))
+        out.append(
+            ("request text", ok, 1.5, finding, {**issue, "element": normalize_name(el.name), "match": round(score, 2)})
+        )
     return out
 
 
@@ -102,10 +114,20 @@ def look_checks(intent: Any, scene: Scene, art: Any, img: np.ndarray, final: boo
         issue = {"type": "look", "look": name}
         if name not in declared:
             line = "setting" if name in ("night", "sunset", "rain", "snow", "fog") else "style"
-            out.append(("request look", False, 1.0, f"the request asks for {name}: add `{line}: {name}` to the scene", issue))
+            out.append(
+                ("request look", False, 1.0, f"the request asks for {name}: add `{line}: {name}` to the scene", issue)
+            )
         elif final:
             ok, measured = measure(name, img, boxes)
-            out.append(("request look", ok, 1.0, "" if ok else f"the final does not look {name}: {measured}", {**issue, "measured": measured}))
+            out.append(
+                (
+                    "request look",
+                    ok,
+                    1.0,
+                    "" if ok else f"the final does not look {name}: {measured}",
+                    {**issue, "measured": measured},
+                )
+            )
     if final and (art.meta or {}).get("backend") == "embedded":
         for word in unsupported:
             out.append(

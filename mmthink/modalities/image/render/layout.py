@@ -208,7 +208,9 @@ def _place(
             g.y = ty0 - gap - g.gh / 2
             if g.el.h is None:
                 g.x = t.x
-        elif r.kind in (*ATTACHED, "under", "flying over", "behind", "in front of") and _place_close(g, t, r.kind, gap, W):
+        elif r.kind in (*ATTACHED, "under", "flying over", "behind", "in front of") and _place_close(
+            g, t, r.kind, gap, W
+        ):
             pass
         elif r.kind in ("below", "under"):
             g.y = ty1 + gap + g.gh / 2
@@ -265,18 +267,18 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
     host = (tx0, ty0, tx0 + t.w, ty0 + t.h)  # the first instance of the target
     if kind == "worn by":
         part = garment_part(g.el.name)
-        want = PART_WIDTH.get(part, 0.5) * t.w * (0.6 if body_plan(t.el.name) == "four" else 1.0)
+        want = PART_WIDTH.get(part, 0.5) * t.w * (0.6 if body_plan(t.el.name, t.kind) == "four" else 1.0)
         _scale(g, min(want / max(1.0, g.w), 0.35 * t.h / max(1.0, g.h)))
-        g.x, g.y = anchor(t.el.name, host, part)
+        g.x, g.y = anchor(t.el.name, host, part, t.kind)
         if part == "head":
             g.y -= 0.3 * g.h
     elif kind in ("held by", "carried by"):
         _scale(g, min(1.0, 0.42 * t.h / max(1.0, g.h), 0.6 * t.w / max(1.0, g.w)))
-        ax, ay = anchor(t.el.name, host, "hand")
+        ax, ay = anchor(t.el.name, host, "hand", t.kind)
         g.x, g.y = ax + (0.25 if ax >= tx0 + t.w / 2 else -0.25) * g.w, ay
     elif kind == "riding":
         _scale(g, min(1.0, t.h / max(1.0, g.h), 0.7 * t.w / max(1.0, g.w)))
-        g.x = anchor(t.el.name, host, "seat")[0]
+        g.x = anchor(t.el.name, host, "seat", t.kind)[0]
         g.y = ty0 + 0.45 * t.h - g.h / 2
     elif kind == "under":
         if kind_info(t.el.name).zone == "sky" or t.gw * t.gh < g.gw * g.gh:
@@ -286,7 +288,9 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
     elif kind == "flying over":
         g.x, g.y = t.x, max(g.gh / 2 + 2, ty0 - gap - g.gh / 2)
         return True
-    elif kind == "behind" and g.el.depth == "background":  # far back: straight behind it, the critic says how much shows
+    elif (
+        kind == "behind" and g.el.depth == "background"
+    ):  # far back: straight behind it, the critic says how much shows
         g.x = t.x + 0.12 * t.gw if g.el.h is None else g.x
         g.y = t.y - 0.1 * t.gh if g.el.v is None else g.y
         g.z = min(g.z, t.z - 0.5)
@@ -354,7 +358,9 @@ def _intended(a: _Group, b: _Group) -> bool:
 
 def _behind(a: _Group, b: _Group) -> bool:
     """``a`` is to be partly hidden behind ``b`` (a far-background element may be hidden more)."""
-    return a.el.depth != "background" and any(r.kind == "behind" and normalize_name(r.target) == b.name for r in a.el.relations)
+    return a.el.depth != "background" and any(
+        r.kind == "behind" and normalize_name(r.target) == b.name for r in a.el.relations
+    )
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:

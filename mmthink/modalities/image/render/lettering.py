@@ -89,7 +89,9 @@ def draw(img: Image.Image, box: Box, name: str, kind: str, text: str) -> dict[st
         return {"text": text, "drawn": False, "why": "the thing is too small to carry words"}
     lines, fsize = fit(text, area)
     d = ImageDraw.Draw(img)
-    d.rounded_rectangle(area, radius=max(2, (area[3] - area[1]) // 8), fill=PLATE, outline=INK, width=max(1, fsize // 10))
+    d.rounded_rectangle(
+        area, radius=max(2, (area[3] - area[1]) // 8), fill=PLATE, outline=INK, width=max(1, fsize // 10)
+    )
     ink = _ink_layer(text, area, img.size)
     img.paste(Image.new("RGB", img.size, INK), (0, 0), ink)
     return {"text": text, "drawn": True, "font_px": fsize, "lines": lines, "readable": fsize >= MIN_SIZE}

@@ -122,7 +122,9 @@ def flat(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
     for where, k in ((objects, 12), (~objects, 4)):  # things and backdrop apart, so no small thing loses its colour
         px = img[where]
         if len(px):
-            strip = _pil(px.reshape(-1, 1, 3)).quantize(colors=k, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+            strip = _pil(px.reshape(-1, 1, 3)).quantize(
+                colors=k, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+            )
             out[where] = _arr(strip.convert("RGB")).reshape(-1, 3)
     return out
 
