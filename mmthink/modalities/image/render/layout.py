@@ -306,8 +306,7 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
         g.z = min(g.z, t.z - 0.5)
         return True
     elif kind == "in front of":  # nearer (its base lower), overlapping the target
-        if g.el.h is None:
-            g.x = t.x - 0.3 * t.gw if g.gw > 0.8 * t.gw else t.x
+        g.x = t.x  # over it, whatever side the line names: in front of it is the relation
         g.y = max(ty1 + 0.06 * t.gh - g.gh / 2, t.y + 0.1 * t.gh)
         g.z = max(g.z, t.z + 0.5)
         return True
