@@ -157,10 +157,13 @@ def watercolour(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
     pooled = soft - np.clip(edges, 0, 40) * 0.6
     paper = np.array([250, 247, 240], np.float32)
     washed = pooled * 0.72 + paper * 0.28
-    grain = np.asarray(
-        Image.effect_noise((W, H), 40).filter(ImageFilter.GaussianBlur(1.2)), np.float32
-    )[..., None]  # fmt: skip
-    return washed * (0.96 + (grain - 128) / 128 * 0.05)
+    return washed * (1.0 + _noise(W, H, 1.2) * 0.03 + _noise(W, H, 14) * 0.05)  # paper grain, uneven pigment
+
+
+def _noise(w: int, h: int, blur: float) -> Arr:
+    """Zero-mean, unit-spread noise smoothed over ``blur`` pixels (a fixed pattern: Pillow's own generator)."""
+    n = np.asarray(Image.effect_noise((w, h), 64).filter(ImageFilter.GaussianBlur(blur)), np.float32)
+    return ((n - n.mean()) / max(1e-3, float(n.std())))[..., None]
 
 
 def line_art(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
