@@ -287,3 +287,8 @@ def test_subject_side_verbs_in_a_scene_line_are_placed_on_the_other_element():
     art = EmbeddedImageBackend().render(scene, quality="final", size=(384, 256), seed=0)
     by = {p.name: {"box": p.box, "z": p.z, "visible": p.visible} for p in art.placed}
     assert _worn(by["scarf"], by["giraffe"]) and _inside(by["cat"], by["box"])
+
+
+def test_words_too_long_for_a_sign_are_a_finding(agent, tmp_path):
+    res = agent.run('a banner that says "Happy birthday to the very best mom in the whole wide world"', out=tmp_path)
+    assert res.status == "unmet" and any("longer than a sign holds" in f for f in res.findings), res.findings

@@ -19,7 +19,7 @@ import numpy as np
 
 from mmthink.modalities.image.looks import looks_in, requested
 from mmthink.modalities.image.relations import judge, scene_relation
-from mmthink.modalities.image.scene import Scene, normalize_name
+from mmthink.modalities.image.scene import MAX_TEXT, Scene, normalize_name
 from mmthink.modalities.image.signs import text_holder
 
 CheckTuple = tuple[str, bool, float, str, dict[str, Any]]
@@ -78,6 +78,9 @@ def text_checks(intent: Any, scene: Scene, img: np.ndarray, by_name: dict[str, l
     for text in getattr(intent, "texts", []) or []:
         el = text_holder(scene, text)
         issue = {"type": "text", "text": text}
+        if len(" ".join(text.split())) > MAX_TEXT:
+            cut = f'the words "{text}" are longer than a sign holds ({MAX_TEXT} characters): only their start is drawn'
+            out.append(("request unshown", False, 1.0, cut, {**issue, "type": "unrepresented"}))
         if el is None:
             out.append(
                 (
