@@ -292,3 +292,12 @@ def test_subject_side_verbs_in_a_scene_line_are_placed_on_the_other_element():
 def test_words_too_long_for_a_sign_are_a_finding(agent, tmp_path):
     res = agent.run('a banner that says "Happy birthday to the very best mom in the whole wide world"', out=tmp_path)
     assert res.status == "unmet" and any("longer than a sign holds" in f for f in res.findings), res.findings
+
+
+def test_sitting_on_a_chair_rests_on_its_seat_and_glasses_go_on_the_eyes(agent, tmp_path):
+    _, _, _, b = _final(agent, tmp_path, "a cat sitting on a chair")
+    cat, chair = _one(b, "cat")["box"], _one(b, "chair")["box"]
+    assert chair[1] + 0.3 * _h(chair) <= cat[3] <= chair[1] + 0.8 * _h(chair)  # on the seat, not the backrest
+    _, _, _, b = _final(agent, tmp_path, "a man wearing sunglasses")
+    glasses, man = b["sunglass"][0]["box"], _one(b, "man")["box"]
+    assert _cy(glasses) < man[1] + 0.3 * _h(man)  # at the head, not the chest

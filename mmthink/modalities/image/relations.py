@@ -43,7 +43,7 @@ GARMENT_PARTS = {
     "neck": {"scarf", "tie", "necklace", "collar", "bow tie", "bowtie", "medal", "bandana", "lei", "shawl"},
     "head": {"hat", "cap", "crown", "helmet", "hood", "headphones", "beanie", "tiara", "beret", "sombrero",
              "top hat", "cowboy hat", "bandanna", "wig", "headband", "party hat", "turban"},
-    "eyes": {"glasses", "sunglasses", "goggles", "mask", "monocle", "eyepatch"},
+    "eyes": {"glasses", "glass", "sunglasses", "sunglass", "goggles", "goggle", "mask", "monocle", "eyepatch"},
     "feet": {"shoe", "shoes", "boot", "boots", "sock", "socks", "sneaker", "sneakers", "slipper", "slippers",
              "sandal", "sandals", "roller skates", "skates"},
     "hand": {"glove", "gloves", "mitten", "mittens", "ring", "watch", "bracelet", "wristwatch"},
@@ -80,6 +80,16 @@ def body_plan(name: str, kind: str = "") -> str:
     if {kind, drawable, last} & FOUR_LEGGED or category in ("mammal", "reptile"):
         return "four"
     return "thing"
+
+
+SEATS = {"chair", "sofa", "couch", "bench", "stool", "bed", "armchair", "throne", "swing"}
+"""Things sat or lain on at their seat, about half way down their drawing (a table's top is its top)."""
+
+
+def surface(name: str, kind: str = "") -> float:
+    """How far down its box (0..1) a thing's top surface is: where what is "on" it rests."""
+    last = normalize_name(name).split(" ")[-1]
+    return 0.5 if last in SEATS or kind in SEATS else 0.12
 
 
 def garment_part(name: str) -> str:
@@ -253,7 +263,8 @@ def judge(kind: str, a: list[Any], t1: list[Any], t2: list[Any] | None = None) -
         ok = A[3] <= T[1] + 0.1 * th and T[0] - 0.25 * tw <= acx <= T[2] + 0.25 * tw
         return ok, f"its bottom at y {A[3]:.0f}, the top of the other at {T[1]:.0f}"
     if kind == "on":
-        resting = all(T[1] - 0.15 * th <= p.box[3] <= T[1] + 0.5 * th for p in a)
+        top = T[1] + (surface(t1[0].name, t1[0].kind) - 0.12) * th  # a chair's seat, a table's top
+        resting = all(top - 0.15 * th <= p.box[3] <= top + 0.5 * th for p in a)
         over = all(min(p.box[2], T[2]) - max(p.box[0], T[0]) > 0 for p in a)
         return resting and over and acy < tcy, f"bottom edge at y {A[3]:.0f}, the top edge under it at {T[1]:.0f}"
     if kind == "under":

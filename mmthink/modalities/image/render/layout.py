@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from mmthink.modalities.image.relations import ATTACHED, PART_WIDTH, anchor, body_plan, garment_part, orient
+from mmthink.modalities.image.relations import ATTACHED, PART_WIDTH, anchor, body_plan, garment_part, orient, surface
 from mmthink.modalities.image.render.drawables import kind_info
 from mmthink.modalities.image.scene import Element, Scene, normalize_name
 from mmthink.modalities.image.vocab import SIZES
@@ -222,7 +222,7 @@ def _place(
         elif r.kind == "on":
             if t.n == 1 and g.gw > 0.9 * t.gw and g.el.h is None:  # a row of things on one hill: the hill widens
                 t.w = g.gw / 0.9
-            g.y = ty0 + 0.12 * t.gh - g.gh / 2
+            g.y = ty0 + surface(t.el.name, t.kind) * t.gh - g.gh / 2
             g.x = t.x if g.el.h is None else g.x
             g.z = max(g.z, t.z + 0.5)
         elif r.kind == "in":
