@@ -301,3 +301,17 @@ def test_sitting_on_a_chair_rests_on_its_seat_and_glasses_go_on_the_eyes(agent, 
     _, _, _, b = _final(agent, tmp_path, "a man wearing sunglasses")
     glasses, man = b["sunglass"][0]["box"], _one(b, "man")["box"]
     assert _cy(glasses) < man[1] + 0.3 * _h(man)  # at the head, not the chest
+
+
+def test_standing_on_the_moon_makes_it_the_ground_under_a_black_sky(agent, tmp_path):
+    res, step, img, b = _final(agent, tmp_path, "an astronaut riding a horse on the moon")
+    assert "setting: space" in step.metrics["scene"]
+    astronaut, horse, moon = _one(b, "astronaut"), _one(b, "horse"), _one(b, "moon")
+    assert _riding(astronaut, horse) and _on(horse, moon)
+    assert _luma(img[:40]).mean() < 40  # a black sky, not a day one
+
+
+def test_pixel_art_and_clip_art_keep_the_asked_colours(agent, tmp_path):
+    for prompt in ("a pixel art red fox", "a clip art of a yellow car"):
+        res = agent.run(prompt, out=tmp_path)
+        assert not [f for f in res.findings if "reads as" in f], (prompt, res.findings)

@@ -169,6 +169,13 @@ def _zone(name: str) -> str:
     return entry.zone if entry is not None and entry.zone else "any"
 
 
+def _celestial(name: str) -> bool:
+    from mmthink.modalities.image.objects import lookup
+
+    entry = lookup(name)
+    return entry is not None and entry.category == "celestial"
+
+
 def apply_relations(scene: Scene, intent: Any) -> list[SceneRelation]:
     """Write every request relation onto the scene in its drawable form; returns them all.
 
@@ -187,7 +194,9 @@ def apply_relations(scene: Scene, intent: Any) -> list[SceneRelation]:
         if sr.kind == "between" and not el.relations[0].target2:
             el.relations[0].target2 = sr.target
         if sr.kind == "on" and _zone(sr.target) == "sky" and other.size not in ("huge", "giant", "massive"):
-            other.size, other.v, other.h = "huge", "bottom", other.h or "center"  # standing on the moon
+            other.size, other.v, other.h = "huge", "bottom", other.h or "center"  # standing on the moon:
+            if _celestial(sr.target) and "space" not in scene.setting:  # it is the ground, under a black sky
+                scene.setting = ["space", *[w for w in scene.setting if w not in ("field", "night")]]
         done.append(sr)
     return done
 
