@@ -50,7 +50,12 @@ _BY_WORD = {w: name for table in (STYLES, CONDITIONS) for name, words in table.i
 def look_of(word: str) -> str | None:
     """The treatment a style or condition word asks for, if any."""
     w = " ".join(word.lower().split())
-    return _BY_WORD.get(w) or _BY_WORD.get(w.replace(" painting", "")) or _BY_WORD.get(w.replace(" style", ""))
+    hit = _BY_WORD.get(w) or _BY_WORD.get(w.replace(" painting", "")) or _BY_WORD.get(w.replace(" style", ""))
+    if hit is None and " " in w:  # "rainy street", "night sky": a word of the phrase
+        parts = w.split()
+        pairs = [" ".join(parts[i : i + 2]) for i in range(len(parts) - 1)]
+        hit = next((_BY_WORD[p] for p in [*pairs, *parts] if p in _BY_WORD), None)
+    return hit
 
 
 def looks_in(words: list[str]) -> list[str]:
