@@ -315,3 +315,8 @@ def test_pixel_art_and_clip_art_keep_the_asked_colours(agent, tmp_path):
     for prompt in ("a pixel art red fox", "a clip art of a yellow car"):
         res = agent.run(prompt, out=tmp_path)
         assert not [f for f in res.findings if "reads as" in f], (prompt, res.findings)
+
+
+def test_relations_chain_and_what_rests_on_a_thing_stays_on_it(agent, tmp_path):
+    _, _, _, b = _final(agent, tmp_path, "a woman sitting on a bench under a tree")
+    assert _on(_one(b, "woman"), _one(b, "bench")) and _under(_one(b, "bench"), _one(b, "tree"))

@@ -288,9 +288,7 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
     elif kind == "flying over":
         g.x, g.y = t.x, max(g.gh / 2 + 2, ty0 - gap - g.gh / 2)
         return True
-    elif (
-        kind == "behind" and g.el.depth == "background"
-    ):  # far back: straight behind it, the critic says how much shows
+    elif kind == "behind" and g.el.depth == "background":  # far back: straight behind it
         g.x = t.x + 0.12 * t.gw if g.el.h is None else g.x
         g.y = t.y - 0.1 * t.gh if g.el.v is None else g.y
         g.z = min(g.z, t.z - 0.5)
@@ -408,7 +406,7 @@ def _avoid(
             (k * step, -k * step * 0.5),
             (-k * step, -k * step * 0.5),
         ):
-            if pinned_x and dx and any(r.kind in ("above", "below", "on", "in") for r in g.el.relations):
+            if pinned_x and dx and any(r.kind in ("above", "below", "in") for r in g.el.relations):
                 continue
             nx, ny = g.x + dx, g.y + dy
             if not (g.gw / 2 <= nx <= W - g.gw / 2 and g.gh / 2 <= ny <= H - g.gh / 2):
@@ -428,6 +426,8 @@ def _keeps_relations(g: _Group, x: float, y: float, by: dict[str, _Group]) -> bo
         t = by.get(normalize_name(r.target))
         if t is None or not t.placed:
             continue
+        if r.kind == "on" and not (abs(y - g.y) < 1 and t.box()[0] < x < t.box()[2]):
+            return False  # what rests on a thing may slide along its top, never off it
         if r.kind == "left of" and not x < t.x:
             return False
         if r.kind == "right of" and not x > t.x:
