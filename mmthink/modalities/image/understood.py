@@ -111,7 +111,7 @@ def look_checks(intent: Any, scene: Scene, art: Any, img: np.ndarray, final: boo
 
     looks, unsupported = requested(intent)
     declared = set(looks_in([*scene.setting, *scene.style]))
-    boxes = [tuple(int(v) for v in p.box) for p in art.placed]
+    boxes = [(int(p.box[0]), int(p.box[1]), int(p.box[2]), int(p.box[3])) for p in art.placed]
     out: list[CheckTuple] = []
     for name in looks:
         issue = {"type": "look", "look": name}

@@ -301,8 +301,8 @@ def measure(name: str, img: Arr, boxes: list[tuple[int, int, int, int]]) -> tupl
         light = float(lum.mean())
         return sharp < 0.02 and light > 135, f"sharp edges {sharp:.1%} of edges, mean luminance {light:.0f}"
     if name == "line art":
-        sat = _saturation(img)
-        white = float(((lum > 225) & (sat < 0.12)).mean())
+        sat_px = _saturation(img)
+        white = float(((lum > 225) & (sat_px < 0.12)).mean())
         ink = float((lum < 110).mean())
         return white > 0.55 and 0.005 < ink < 0.35, f"{white:.0%} white paper, {ink:.1%} ink"
     if name == "oil painting":
