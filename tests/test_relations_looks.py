@@ -320,3 +320,11 @@ def test_pixel_art_and_clip_art_keep_the_asked_colours(agent, tmp_path):
 def test_relations_chain_and_what_rests_on_a_thing_stays_on_it(agent, tmp_path):
     _, _, _, b = _final(agent, tmp_path, "a woman sitting on a bench under a tree")
     assert _on(_one(b, "woman"), _one(b, "bench")) and _under(_one(b, "bench"), _one(b, "tree"))
+
+
+def test_between_two_different_things_and_colours_at_night(agent, tmp_path):
+    _, _, _, b = _final(agent, tmp_path, "a cat between a dog and a tree")
+    xs = sorted([_cx(_one(b, "dog")["box"]), _cx(_one(b, "tree")["box"])])
+    assert xs[0] < _cx(_one(b, "cat")["box"]) < xs[1]
+    res = agent.run("a red car in front of a house at night", out=tmp_path)
+    assert res.status == "succeeded", res.findings  # dimmed by the night, still red

@@ -149,7 +149,7 @@ def scene_relation(rel: Any, zone_of: Any = None) -> SceneRelation:
             out.kind = "in"
     elif kind in BESIDE_VERBS:
         out.kind = "near"
-    elif kind == "below" and phrase in UNDER_WORDS and zone_of(obj) != "sky":
+    elif kind == "below" and phrase.split(" ")[-1] in UNDER_WORDS and zone_of(obj) != "sky":  # "sitting under"
         out.kind = "under"
     elif kind == "above" and (phrase in OVER_WORDS or phrase.endswith(" over")) and zone_of(subj) == "sky":
         out.kind = "flying over"

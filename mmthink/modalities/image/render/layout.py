@@ -234,6 +234,7 @@ def _place(
         elif r.kind == "between":
             t2 = by.get(normalize_name(r.target2 or ""))
             if t2 is not None and t2 is not t and t2.placed:
+                _make_room(g, t, t2, gap, W)
                 g.x, g.y = (t.x + t2.x) / 2, (t.y + t2.y) / 2
             elif t.n >= 2:
                 g.x = t.x
@@ -310,6 +311,23 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
         return True
     g.z = max(g.z, t.z + 0.5)
     return True
+
+
+def _make_room(g: _Group, t: _Group, t2: _Group, gap: float, W: int) -> None:
+    """Spread two different things apart so that ``g`` fits between them (the freer one moves)."""
+    need = g.gw + (t.gw + t2.gw) / 2 + 2 * gap
+    if abs(t2.x - t.x) >= need:
+        return
+    free = [x for x in (t2, t) if not x.el.relations and x.el.h is None]  # placed by no one's word
+    if not free:
+        return
+    mover = free[0]
+    anchor_ = t if mover is t2 else t2
+    side = 1.0 if mover.x >= anchor_.x else -1.0
+    x = anchor_.x + side * need
+    if not (mover.gw / 2 <= x <= W - mover.gw / 2):  # no room on that side: the other one
+        x = anchor_.x - side * need
+    mover.x = min(max(x, mover.gw / 2 + 2), W - mover.gw / 2 - 2)
 
 
 def _scale(g: _Group, f: float) -> None:
@@ -426,6 +444,15 @@ def _keeps_relations(g: _Group, x: float, y: float, by: dict[str, _Group]) -> bo
         t = by.get(normalize_name(r.target))
         if t is None or not t.placed:
             continue
+        t2 = by.get(normalize_name(r.target2 or ""))
+        if (
+            r.kind == "between"
+            and t2 is not None
+            and t2 is not t
+            and t2.placed
+            and not min(t.x, t2.x) < x < max(t.x, t2.x)
+        ):
+            return False
         if r.kind == "on" and not (abs(y - g.y) < 1 and t.box()[0] < x < t.box()[2]):
             return False  # what rests on a thing may slide along its top, never off it
         if r.kind == "left of" and not x < t.x:

@@ -41,10 +41,12 @@ def _blur(img: Arr, r: float) -> Arr:
 
 
 def night(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
-    """Moonlight: everything darker and bluer, lamps and the moon left lit."""
+    """Moonlight: the backdrop dark and blue, the things dimmed (their colours still read), lamps and the moon lit."""
     dark = img * np.array([0.42, 0.48, 0.7], np.float32) + np.array([4, 6, 18], np.float32)
+    dim = img * np.array([0.72, 0.74, 0.86], np.float32)
+    out = np.where(objects[..., None], dim, dark)
     keep = lights[..., None].astype(np.float32)
-    return dark * (1 - keep) + img * keep
+    return out * (1 - keep) + img * keep
 
 
 def sunset(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
