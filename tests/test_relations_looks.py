@@ -328,3 +328,16 @@ def test_between_two_different_things_and_colours_at_night(agent, tmp_path):
     assert xs[0] < _cx(_one(b, "cat")["box"]) < xs[1]
     res = agent.run("a red car in front of a house at night", out=tmp_path)
     assert res.status == "succeeded", res.findings  # dimmed by the night, still red
+
+
+def test_the_planner_adds_a_look_the_critic_found_missing():
+    from mmthink.modalities.image.planner import revise_scene
+    from mmthink.modalities.image.scene import parse_scene
+    from mmthink.modalities.image.understanding import parse_image_request
+    from mmthink.reasoners.base import DraftRecord
+
+    scene = parse_scene("house: large")[0]
+    issues = [{"type": "look", "look": "snow"}, {"type": "look", "look": "pixel art"}]
+    last = DraftRecord(id="s1", tag="sketch", body=scene.format(), metrics={"issues": issues})
+    revised, notes = revise_scene(scene, last, parse_image_request("a pixel art house in the snow"))
+    assert "snow" in revised.setting and "pixel art" in revised.style and len(notes) == 2

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from mmthink.core.tags import format_tag
-from mmthink.modalities.image.looks import add_looks
+from mmthink.modalities.image.looks import CONDITIONS, add_looks
 from mmthink.modalities.image.relations import apply_relations
 from mmthink.modalities.image.review_notes import apply_note, pending_note, step_size
 from mmthink.modalities.image.scene import Element, Relation, Scene, parse_scene
@@ -324,9 +324,9 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
     touched: set[tuple[str, str]] = set()
     for issue in issues:
         kind, name = issue.get("type"), issue.get("element") or ""
-        if (kind, name) in touched:
+        if (kind, name or issue.get("look")) in touched:
             continue
-        touched.add((kind, name))
+        touched.add((kind, name or issue.get("look")))
         el = scene.find(name) if name else None
         want = intent.find(name) if name else None
         if kind == "missing":
@@ -420,6 +420,12 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
             elif rel == "between":
                 el.h = "center"
                 notes.append(f"centre the {name} between the {target}s")
+        elif kind == "text" and el is not None and step_size(el, +1):
+            notes.append(f"make the {name} larger so its words read")
+        elif kind == "look" and issue.get("look"):
+            look = issue["look"]
+            (scene.setting if look in CONDITIONS else scene.style).append(look)
+            notes.append(f"give the picture its {look}")
         elif kind == "empty":
             for e in scene.elements:
                 step_size(e, +1)
