@@ -27,7 +27,7 @@ from mmthink.modalities.image.vocab import RELATION_ALIASES as ALIASES
 
 ATTACHED = ("worn by", "held by", "carried by", "riding")
 """Kinds that put one thing on or at a part of another: the layout never slides them apart."""
-SUBJECT_SIDE = {"wearing": "worn by", "holding": "held by", "carrying": "carried by"}
+SUBJECT_SIDE = {"wearing": "worn by", "holding": "held by", "carrying": "held by"}
 """Scene attributes said from the wearer's or holder's side, and the kind they become on the other element."""
 BESIDE_VERBS = {
     "watching", "facing", "guarding", "approaching", "leaving", "following", "chasing", "feeding", "watering",

@@ -71,11 +71,7 @@ RELATIONS = (
     "flying over",
     "worn by",
     "held by",
-    "carried by",
     "riding",
-    "wearing",
-    "holding",
-    "carrying",
 )
 """Relation phrases a scene line may use, longest match first when parsing (what each draws:
 :mod:`mmthink.modalities.image.relations`)."""
@@ -94,11 +90,16 @@ RELATION_ALIASES = {
     "to the left of": "left of",
     "to the right of": "right of",
     "rides": "riding",
+    "carried by": "held by",
+    "wearing": "wearing",
+    "holding": "holding",
+    "carrying": "carrying",
     "wears": "wearing",
     "holds": "holding",
     "carries": "carrying",
 }
-"""Other ways a scene line may write a relation; the scene parser reads them as the relation they name."""
+"""Other ways a scene line may write a relation; the scene parser reads them as the relation they name
+(``wearing``, ``holding`` and ``carrying`` are said from the other side and turned round before layout)."""
 
 NUMBERS: dict[str, int] = {
     "a": 1,
