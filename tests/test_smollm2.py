@@ -115,6 +115,7 @@ def test_the_image_grammar_takes_scene_lines_and_refuses_placeholders(agent):
     for body in (
         "\ncup x4: small, white, on shelf\nshelf: large, brown, middle\n</sketch>",
         "\ncat: medium, grey, left, left of lamp\nfish x7: in front of bowl\nsetting: night sky\n</sketch>",
+        '\nsign: large, red, says "Bean There"\nscarf: small, worn by giraffe\ngiraffe: large\n</sketch>',
     ):
         assert accepts(body), body
     for body in ("\nname [xN]: attributes\n</sketch>", "\n...\n</sketch>", "\ncat: fluffy\n</sketch>", "\ncat: red\n"):

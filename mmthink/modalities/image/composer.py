@@ -61,6 +61,8 @@ class ImageComposer:
             "seed": seed,
             "stand_ins": stand_ins,
             "fallback": choice.fallback,
+            "looks": art.meta.get("looks", []),  # styles and conditions the final was treated with
+            "lettered": art.meta.get("lettered", []),  # words drawn on things
         }
         try:  # the final is checked once more; a broken critic must not cost the user the image
             check = self.handler.critic.critique(art, choice.scene, intent_for(ctx), prompt=ctx.request.text)

@@ -16,8 +16,10 @@ import numpy as np
 
 from mmthink.dsp.color import srgb_to_lab
 from mmthink.modalities.base import Critique, ImageArtifact, Placed
+from mmthink.modalities.image.relations import judge
 from mmthink.modalities.image.scene import Scene, normalize_name
 from mmthink.modalities.image.understanding import ImageIntent
+from mmthink.modalities.image.understood import understood_checks
 from mmthink.modalities.image.vocab import COLORS
 
 VISIBLE_MIN = 0.5  # an instance less visible than this does not count as "there"
@@ -117,6 +119,8 @@ class ImageCritic:
                             )
                         )
             checks.extend(self._check_occlusion(el, insts, by_name, requested))
+        # relations (verbal ones too), words to show, styles and conditions: measured on the picture
+        checks.extend(Check(*c) for c in understood_checks(art, scene, intent, img, by_name))
         coverage = _coverage(art.placed, w, h)
         if coverage < 0.04:
             checks.append(
@@ -240,43 +244,17 @@ class ImageCritic:
                             {"type": "contrast", "element": want.name, "contrast": round(c, 1)},
                         )
                     )
-        if want.relation:
-            kind, target = want.relation
-            t1 = by_name.get(target, [])
-            t2 = by_name.get(want.relation2 or "", []) if want.relation2 else []
-            ok = _relation_holds(kind, clear, t1, t2)
-            if ok is not None:
-                phrase = (
-                    f"between the {target}s"
-                    if kind == "between" and want.relation2 == target
-                    else f"{kind} the {target}"
-                    + (f" and the {want.relation2}" if kind == "between" and want.relation2 else "")
+        if want.relation and not by_name.get(want.relation[1]):
+            target = want.relation[1]
+            out.append(
+                Check(
+                    "request relation",
+                    False,
+                    1.5,
+                    f"the {want.name} should be {want.relation[0]} a {target}, but there is no {target}: add it",
+                    {"type": "missing", "element": target},
                 )
-                out.append(
-                    Check(
-                        "request relation",
-                        ok,
-                        1.5,
-                        "" if ok else f"the {want.name} is not {phrase}: move it",
-                        {
-                            "type": "relation",
-                            "element": want.name,
-                            "relation": kind,
-                            "target": target,
-                            "target2": want.relation2,
-                        },
-                    )
-                )
-            elif not t1:
-                out.append(
-                    Check(
-                        "request relation",
-                        False,
-                        1.5,
-                        f"the {want.name} should be {kind} a {target}, but there is no {target}: add it",
-                        {"type": "missing", "element": target},
-                    )
-                )
+            )
         return out
 
     def _check_occlusion(self, el, insts, by_name, requested) -> list[Check]:
@@ -329,40 +307,8 @@ def _center(ps: list[Placed]) -> tuple[float, float] | None:
 
 
 def _relation_holds(kind: str, a: list[Placed], t1: list[Placed], t2: list[Placed]) -> bool | None:
-    """Judge a relation from box centres (image y grows downward). None when it cannot be judged."""
-    ca, cb = _center(a), _center(t1)
-    if ca is None or cb is None:
-        return None
-    if kind == "left of":
-        return ca[0] < cb[0]
-    if kind == "right of":
-        return ca[0] > cb[0]
-    if kind == "above":
-        return ca[1] < cb[1]
-    if kind in ("below", "under"):
-        return ca[1] > cb[1]
-    if kind == "on":
-        return ca[1] < cb[1] and any(_hoverlap(p, q) for p in a for q in t1)
-    if kind == "in":
-        return all(any(_inside(p, q) for q in t1) for p in a)
-    if kind == "between":
-        if t2 and t2 is not t1 and t2 != t1:
-            xs = sorted([cb[0], _center(t2)[0]])  # type: ignore[index]
-        elif len(t1) >= 2:
-            xs = sorted([min(p.center[0] for p in t1), max(p.center[0] for p in t1)])
-        else:
-            return None
-        return all(xs[0] < p.center[0] < xs[1] for p in a)
-    if kind == "near":
-        x0 = min(p.box[0] for p in a + t1)
-        x1 = max(p.box[2] for p in a + t1)
-        span = max(1.0, float(x1 - x0))
-        return abs(ca[0] - cb[0]) < 0.9 * span
-    if kind in ("behind", "in front of"):
-        za = max(p.z for p in a)
-        zb = max(p.z for p in t1)
-        return za < zb if kind == "behind" else za > zb
-    return None
+    """Judge a declared relation from the drawn boxes (see :func:`.relations.judge`). None when it cannot be judged."""
+    return judge(kind, a, t1, t2 or None)[0]
 
 
 def _hoverlap(p: Placed, q: Placed) -> bool:

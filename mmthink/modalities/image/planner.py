@@ -11,8 +11,11 @@ import re
 from collections.abc import Iterator
 
 from mmthink.core.tags import format_tag
+from mmthink.modalities.image.looks import CONDITIONS, add_looks
+from mmthink.modalities.image.relations import apply_relations
 from mmthink.modalities.image.review_notes import apply_note, pending_note, step_size
 from mmthink.modalities.image.scene import Element, Relation, Scene, parse_scene
+from mmthink.modalities.image.signs import attach_texts
 from mmthink.modalities.image.understanding import ImageIntent, Wanted, parse_image_request
 from mmthink.modalities.image.vocab import SIZES
 from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, refuse, words
@@ -261,6 +264,7 @@ def _describe(o: Wanted) -> str:
 def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
     """The first scene: what was asked, plus (when imagining) what makes it read as a picture."""
     scene = Scene(setting=_setting(intent), style=list(dict.fromkeys(intent.style)))
+    add_looks(scene, intent)  # "a snowy cabin": setting snow; "pixel art": style pixel art
     for o in intent.objects:
         el = Element(o.name, count=max(1, o.count))
         el.size = o.size or ("large" if o.name in BIG else "small" if o.name in SMALL else "medium")
@@ -277,6 +281,8 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
         if "in a row" in intent.extras and o.count > 1:
             el.extras.append("in a row")
         scene.elements.append(el)
+    apply_relations(scene, intent)  # verbs and prepositions in their drawable form (relations.py)
+    attach_texts(scene, intent)  # the words to show, on a sign or on the thing named
     if not scene.elements:
         key = next((w for w in intent.themes if w in THEMES), None) or next(
             (w for w in THEMES if re.search(rf"\b{w}", prompt.lower())), None
@@ -335,9 +341,9 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
     touched: set[tuple[str, str]] = set()
     for issue in issues:
         kind, name = issue.get("type"), issue.get("element") or ""
-        if (kind, name) in touched:
+        if (kind, name or issue.get("look")) in touched:
             continue
-        touched.add((kind, name))
+        touched.add((kind, name or issue.get("look")))
         el = scene.find(name) if name else None
         want = intent.find(name) if name else None
         if kind == "missing":
@@ -431,6 +437,12 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
             elif rel == "between":
                 el.h = "center"
                 notes.append(f"centre the {name} between the {target}s")
+        elif kind == "text" and el is not None and step_size(el, +1):
+            notes.append(f"make the {name} larger so its words read")
+        elif kind == "look" and issue.get("look"):
+            look = issue["look"]
+            (scene.setting if look in CONDITIONS else scene.style).append(look)
+            notes.append(f"give the picture its {look}")
         elif kind == "empty":
             for e in scene.elements:
                 step_size(e, +1)

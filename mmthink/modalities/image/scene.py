@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from mmthink.modalities.image.vocab import COLORS, DEPTHS, HORIZONTAL, RELATIONS, SIZES, VERTICAL
+from mmthink.modalities.image.vocab import COLORS, DEPTHS, HORIZONTAL, RELATION_ALIASES, RELATIONS, SIZES, VERTICAL
 
 MAX_SCENE_ELEMENTS = 64
 """Scene lines kept per sketch; more are dropped with a finding (a drawing cannot hold more)."""
@@ -44,6 +44,7 @@ class Element:
     depth: str | None = None
     relations: list[Relation] = field(default_factory=list)
     extras: list[str] = field(default_factory=list)
+    text: str | None = None  # words to letter on it: ``says "OPEN"``
 
     @property
     def color(self) -> str | None:
@@ -58,6 +59,8 @@ class Element:
         attrs.extend(a for a in (self.h, self.v, self.depth) if a)
         attrs.extend(r.format() for r in self.relations)
         attrs.extend(self.extras)
+        if self.text:
+            attrs.append(f'says "{self.text}"')
         return f"{head}: {', '.join(attrs)}" if attrs else head
 
 
@@ -91,9 +94,18 @@ class Scene:
 
 _COUNT_RE = re.compile(r"^(?P<name>.*?)(?:\s+[x×]\s*(?P<n>-?\d+))?\s*$", re.IGNORECASE)
 _RELATION_RE = re.compile(
-    r"^(?P<kind>" + "|".join(re.escape(r) for r in sorted(RELATIONS, key=len, reverse=True)) + r")\s+(?P<rest>.+)$",
+    r"^(?P<kind>"
+    + "|".join(re.escape(r) for r in sorted([*RELATIONS, *RELATION_ALIASES], key=len, reverse=True))
+    + r")\s+(?P<rest>.+)$",
     re.IGNORECASE,
 )
+
+
+_SAYS_RE = re.compile(
+    r"\b(?:says|reads|text|saying|labelled|labeled)\s*:?\s*(?:\"([^\"]*)\"|\u201c([^\u201d]*)\u201d)", re.I
+)
+MAX_TEXT = 40
+"""Longest text an element may carry (a sign holds a few words, not a paragraph)."""
 
 
 def normalize_name(name: str) -> str:
@@ -197,11 +209,15 @@ def _parse_element(name_part: str, attr_part: str, lineno: int) -> tuple[Element
         findings.append(f"line {lineno}: element name longer than 60 characters: shorten it")
         name = name[:60]
     elem = Element(name=name, count=count)
+    said = _SAYS_RE.search(attr_part)
+    if said:  # the quoted words may hold commas: take them out before the attributes are split
+        elem.text = (said.group(1) or said.group(2) or "").strip()[:MAX_TEXT] or None
+        attr_part = attr_part[: said.start()] + attr_part[said.end() :]
     for attr in _split_attrs(attr_part):
         low = " ".join(attr.lower().split())
-        rel = _RELATION_RE.match(low)
+        rel = None if low in ("in a row", "in a line") else _RELATION_RE.match(low)
         if rel:
-            kind, rest = rel.group("kind"), rel.group("rest")
+            kind, rest = RELATION_ALIASES.get(rel.group("kind"), rel.group("kind")), rel.group("rest")
             rest = re.sub(r"^(the|a|an)\s+", "", rest)
             if kind == "between":
                 a, sep, b = rest.partition(" and ")

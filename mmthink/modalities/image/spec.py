@@ -111,7 +111,9 @@ def sketch_grammar(colors: Any, sizes: Any, positions: Any, relations: Any) -> s
                 'element: name (" " COUNT)? ": " attr (", " attr){0,5}',
                 'setting: ("setting" | "style") ": " WORD ((", " | " ") WORD){0,7}',
                 'name: WORD (" " WORD){0,2}',
-                f"attr: {alts(list(sizes) + list(colors) + list(positions))} | relation",
+                f"attr: {alts(list(sizes) + list(colors) + list(positions))} | relation | says",
+                'says: "says \\"" TEXT "\\""',
+                "TEXT: /[A-Za-z0-9][A-Za-z0-9 .,!?&'-]{0,39}/",
                 f'relation: ({alts(plain)}) " " name | "between" " " name " and " name',
                 "WORD: /[a-wyz][a-z-]{0,15}/",
                 "COUNT: /x([1-9]|1[0-9]|20)/",
@@ -132,7 +134,8 @@ def attribute_rule(colors: Any, sizes: Any, positions: Any, relations: Any) -> s
     return (
         f"- Attributes: sizes ({', '.join(sizes)}); colours (e.g. {', '.join(list(colors)[:12])}); positions "
         f"({', '.join(positions)}); relations ({', '.join(relations)}), "
-        "e.g. `left of X`, `between X and Y`. `setting:` and `style:` lines describe the backdrop and look."
+        "e.g. `left of X`, `between X and Y`, `worn by X`, `held by X`, `riding X`; words to show on a thing: "
+        '`says "OPEN"`. `setting:` and `style:` lines describe the backdrop and look.'
     )
 
 

@@ -68,8 +68,38 @@ RELATIONS = (
     "between",
     "near",
     "in",
+    "flying over",
+    "worn by",
+    "held by",
+    "riding",
 )
-"""Relation phrases a scene line may use, longest match first when parsing."""
+"""Relation phrases a scene line may use, longest match first when parsing (what each draws:
+:mod:`mmthink.modalities.image.relations`)."""
+
+RELATION_ALIASES = {
+    "on top of": "on",
+    "atop": "on",
+    "inside of": "in",
+    "inside": "in",
+    "within": "in",
+    "next to": "near",
+    "beside": "near",
+    "close to": "near",
+    "underneath": "under",
+    "beneath": "under",
+    "to the left of": "left of",
+    "to the right of": "right of",
+    "rides": "riding",
+    "carried by": "held by",
+    "wearing": "wearing",
+    "holding": "holding",
+    "carrying": "carrying",
+    "wears": "wearing",
+    "holds": "holding",
+    "carries": "carrying",
+}
+"""Other ways a scene line may write a relation; the scene parser reads them as the relation they name
+(``wearing``, ``holding`` and ``carrying`` are said from the other side and turned round before layout)."""
 
 NUMBERS: dict[str, int] = {
     "a": 1,

@@ -129,6 +129,8 @@ def element_phrase(el: Element, *, places: bool = True) -> str:
             where.append(f"{rel} the {r.target}" + (f" and the {r.target2}" if r.target2 else ""))
         if where:
             text += " " + ", ".join(where)
+    if el.text:
+        text += f' with the words "{el.text}"'
     extras = [e for e in el.extras if len(e) < 24]
     return text + (f", {', '.join(extras)}" if extras else "")
 

@@ -18,6 +18,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from mmthink.dsp.fonts import font
 from mmthink.modalities.base import ImageArtifact, Placed
+from mmthink.modalities.image.looks import looks_in
+from mmthink.modalities.image.render import lettering, treatments
 from mmthink.modalities.image.render.drawables import PAINTERS, Pen, drawable_kind, kind_info, shade
 from mmthink.modalities.image.render.layout import solve_layout
 from mmthink.modalities.image.scene import Scene
@@ -55,7 +57,7 @@ SKIES = {
     "dusk": ((60, 50, 120), (250, 150, 90)),
     "day": ((110, 170, 235), (200, 225, 250)),
     "rain": ((105, 115, 130), (160, 168, 178)),
-    "snow": ((190, 205, 225), (235, 240, 248)),
+    "snow": ((128, 142, 168), (196, 206, 222)),  # overcast, so falling flakes show
     "underwater": ((20, 90, 140), (5, 30, 60)),
 }
 GROUNDS = {
@@ -169,6 +171,7 @@ class EmbeddedImageBackend:
         areas: list[int] = []
         placed: list[Placed] = []
         glow_words = {"glow", "glowing", "bright", "luminous", "shining"}
+        lit: list[int] = []
         for sid, slot in enumerate(layout.slots):
             x0, y0, x1, y1 = slot.box
             bw, bh = max(2, x1 - x0), max(2, y1 - y0)
@@ -183,6 +186,7 @@ class EmbeddedImageBackend:
                 info = kind_info(slot.element.name)
                 if info.luminous or glow_words & {e.lower() for e in slot.element.extras}:
                     self._glow(canvas, layer, slot.box, rgb)
+                    lit.append(sid)
                 elif info.zone == "ground" and layout.horizon < h:
                     self._shadow(canvas, slot.box)
                 if "outlined" in [e.lower() for e in slot.element.extras]:
@@ -210,15 +214,21 @@ class EmbeddedImageBackend:
         counts = np.bincount(labels[labels >= 0].ravel(), minlength=len(placed)) if placed else np.zeros(0)
         for sid, p in enumerate(placed):
             p.visible = round(float(counts[sid]) / areas[sid], 3) if areas[sid] else 0.0
-        if not sketch and {"rain", "storm"} & {s.lower() for s in scene.setting}:
-            self._rain(canvas, rng)
-        if not sketch:
-            canvas = self._grade(canvas, [*(style or []), *scene.style])
         img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), "RGB")
+        looks = [] if sketch else looks_in([*scene.setting, *scene.style, *(style or [])])
         if sketch:
             self._labels(img, placed)
-        if not sketch:
+        else:
             img = img.filter(ImageFilter.SMOOTH)
+            if looks:  # styles and conditions: the whole picture treated (render/treatments.py)
+                lights = np.isin(labels, lit) if lit else np.zeros_like(labels, bool)
+                treated = treatments.apply(np.asarray(img, np.float32), looks, labels >= 0, lights, seed)
+                img = Image.fromarray(np.clip(treated, 0, 255).astype(np.uint8), "RGB")
+        lettered = [
+            lettering.draw(img, slot.box, slot.name, slot.kind, slot.element.text)
+            for slot in layout.slots
+            if slot.element.text and slot.index == 0
+        ]
         buf = io.BytesIO()
         img.save(buf, "PNG", optimize=False, compress_level=3)
         t_end = time.perf_counter()
@@ -233,6 +243,8 @@ class EmbeddedImageBackend:
                 "seed": seed,
                 "setting": sky,
                 "layout_findings": layout.findings,
+                "looks": looks,
+                "lettered": lettered,
                 "background_rgb": list(bg_rgb),
                 "ms": {"layout": round((t_layout - t0) * 1000, 1), "total": round((t_end - t0) * 1000, 1)},
             },
@@ -292,29 +304,6 @@ class EmbeddedImageBackend:
         out = rgba.copy()
         out[..., :3] = rgba[..., :3] * (1 - edge) + rim * edge
         return out, np.maximum(alpha, grown)
-
-    @staticmethod
-    def _rain(canvas: np.ndarray, rng: random.Random) -> None:
-        H, W = canvas.shape[:2]
-        for _ in range(int(W * H / 900)):
-            x, y, ln = rng.randrange(W), rng.randrange(H), rng.randrange(6, 14)
-            ys = np.arange(y, min(H, y + ln))
-            xs = np.clip(x - (ys - y) // 3, 0, W - 1)
-            canvas[ys, xs] = canvas[ys, xs] * 0.6 + 255 * 0.4
-
-    @staticmethod
-    def _grade(canvas: np.ndarray, words: list[str]) -> np.ndarray:
-        """Style words as a colour grade: cinematic contrast and vignette, watercolour softness."""
-        w = {x.lower() for x in words}
-        H, W = canvas.shape[:2]
-        if w & {"cinematic", "epic", "dramatic", "moody", "noir"}:
-            canvas = (canvas - 128) * 1.12 + 128
-            yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-            r = ((xx / W - 0.5) ** 2 + (yy / H - 0.5) ** 2) ** 0.5
-            canvas = canvas * np.clip(1.15 - 0.55 * r, 0.55, 1.0)[..., None]
-        if w & {"watercolor", "watercolour", "pastel"}:
-            canvas = canvas * 0.8 + 255 * 0.2
-        return canvas
 
     @staticmethod
     def _labels(img: Image.Image, placed: list[Placed]) -> None:

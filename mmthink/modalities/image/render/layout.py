@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from mmthink.modalities.image.relations import ATTACHED, PART_WIDTH, anchor, body_plan, garment_part, orient, surface
 from mmthink.modalities.image.render.drawables import kind_info
 from mmthink.modalities.image.scene import Element, Scene, normalize_name
 from mmthink.modalities.image.vocab import SIZES
 
-OVERLAP_OK = {"on", "in", "behind", "in front of", "under"}
+OVERLAP_OK = {"on", "in", "behind", "in front of", "under", *ATTACHED}
 DEPTH_SCALE = {"background": 0.85, "midground": 1.0, "foreground": 1.12, None: 1.0}
 DEPTH_Z = {"background": 0, None: 1, "midground": 1, "foreground": 2}
 
@@ -84,6 +85,7 @@ def solve_layout(scene: Scene, size: tuple[int, int], seed: int) -> Layout:
     W, H = size
     rng = random.Random(seed)
     out = Layout(size)
+    scene = orient(scene)  # "giraffe: wearing scarf" is placed as "scarf: worn by giraffe"
     ground_setting = not ({"space", "underwater", "galaxy", "cosmos", "orbit"} & set(scene.setting))
     horizon = int(H * (0.62 if ground_setting else 1.0))
     out.horizon = horizon
@@ -104,7 +106,7 @@ def solve_layout(scene: Scene, size: tuple[int, int], seed: int) -> Layout:
             g.w *= 0.85
             g.h *= 0.85
         g.z = DEPTH_Z.get(el.depth, 1) + (
-            0.5 if any(r.kind in ("on", "in", "in front of") for r in el.relations) else 0
+            0.5 if any(r.kind in ("on", "in", "in front of", "under", *ATTACHED) for r in el.relations) else 0
         )
         if any(r.kind == "behind" for r in el.relations):
             g.z -= 0.6
@@ -206,6 +208,10 @@ def _place(
             g.y = ty0 - gap - g.gh / 2
             if g.el.h is None:
                 g.x = t.x
+        elif r.kind in (*ATTACHED, "under", "flying over", "behind", "in front of") and _place_close(
+            g, t, r.kind, gap, W
+        ):
+            pass
         elif r.kind in ("below", "under"):
             g.y = ty1 + gap + g.gh / 2
             if g.y + g.gh / 2 > H:  # no room under it: in front of its lower part
@@ -214,7 +220,9 @@ def _place(
             if g.el.h is None:
                 g.x = t.x
         elif r.kind == "on":
-            g.y = ty0 + 0.12 * t.gh - g.gh / 2
+            if t.n == 1 and g.gw > 0.9 * t.gw and g.el.h is None:  # a row of things on one hill: the hill widens
+                t.w = g.gw / 0.9
+            g.y = ty0 + surface(t.el.name, t.kind) * t.gh - g.gh / 2
             g.x = t.x if g.el.h is None else g.x
             g.z = max(g.z, t.z + 0.5)
         elif r.kind == "in":
@@ -226,6 +234,7 @@ def _place(
         elif r.kind == "between":
             t2 = by.get(normalize_name(r.target2 or ""))
             if t2 is not None and t2 is not t and t2.placed:
+                _make_room(g, t, t2, gap, W)
                 g.x, g.y = (t.x + t2.x) / 2, (t.y + t2.y) / 2
             elif t.n >= 2:
                 g.x = t.x
@@ -239,13 +248,6 @@ def _place(
             g.x = (tx1 + gap * 0.5 + g.gw / 2) if side > 0 else (tx0 - gap * 0.5 - g.gw / 2)
             if kind_info(g.el.name).zone == kind_info(t.el.name).zone and g.el.v is None:
                 g.y = t.y + (t.gh - g.gh) / 2
-        elif r.kind == "behind":
-            g.x = t.x + 0.12 * t.gw if g.el.h is None else g.x
-            g.y = t.y - 0.1 * t.gh if g.el.v is None else g.y
-            g.z = min(g.z, t.z - 0.5)
-        elif r.kind == "in front of":
-            g.x, g.y = t.x, t.y + 0.1 * t.gh
-            g.z = max(g.z, t.z + 0.5)
     x0, y0, x1, y1 = g.box()
     if x0 < 0 or x1 > W or y0 < 0 or y1 > H:
         if any(r.kind in ("left of", "right of", "above", "below") for r in g.el.relations) and (
@@ -254,6 +256,83 @@ def _place(
             findings.append(f"{g.el.name}: little room for its relation; moved inside the frame")
         g.x = min(max(g.x, g.gw / 2 + 2), W - g.gw / 2 - 2)
         g.y = min(max(g.y, g.gh / 2 + 2), H - g.gh / 2 - 2)
+
+
+def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
+    """Relations that put ``g`` on, at, under, over, behind or in front of ``t``; False where another rule applies.
+
+    Garments go on the wearer's body part, held things at a hand, riders astride the mount's back
+    (see :mod:`mmthink.modalities.image.relations`); "under" a thing in the sky is only "below" it.
+    """
+    tx0, ty0, tx1, ty1 = t.box()
+    host = (tx0, ty0, tx0 + t.w, ty0 + t.h)  # the first instance of the target
+    if kind == "worn by":
+        part = garment_part(g.el.name)
+        want = PART_WIDTH.get(part, 0.5) * t.w * (0.6 if body_plan(t.el.name, t.kind) == "four" else 1.0)
+        _scale(g, min(want / max(1.0, g.w), 0.35 * t.h / max(1.0, g.h)))
+        g.x, g.y = anchor(t.el.name, host, part, t.kind)
+        if part == "head":
+            g.y -= 0.3 * g.h
+    elif kind in ("held by", "carried by"):
+        _scale(g, min(1.0, 0.42 * t.h / max(1.0, g.h), 0.6 * t.w / max(1.0, g.w)))
+        ax, ay = anchor(t.el.name, host, "hand", t.kind)
+        g.x, g.y = ax + (0.25 if ax >= tx0 + t.w / 2 else -0.25) * g.w, ay
+    elif kind == "riding":
+        _scale(g, min(1.0, t.h / max(1.0, g.h), 0.7 * t.w / max(1.0, g.w)))
+        g.x = anchor(t.el.name, host, "seat", t.kind)[0]
+        g.y = ty0 + 0.45 * t.h - g.h / 2
+    elif kind == "under":
+        if kind_info(t.el.name).zone == "sky" or t.gw * t.gh < g.gw * g.gh:
+            return False  # under the moon, under a small thing: below it
+        _scale(g, min(1.0, 0.62 * t.gh / max(1.0, g.gh), 0.8 * t.gw / max(1.0, g.gw)))
+        g.x, g.y = t.x, ty1 - g.gh / 2
+    elif kind == "flying over":
+        g.x, g.y = t.x, max(g.gh / 2 + 2, ty0 - gap - g.gh / 2)
+        return True
+    elif kind == "behind" and g.el.depth == "background":  # far back: straight behind it
+        g.x = t.x + 0.12 * t.gw if g.el.h is None else g.x
+        g.y = t.y - 0.1 * t.gh if g.el.v is None else g.y
+        g.z = min(g.z, t.z - 0.5)
+        return True
+    elif kind == "behind":  # further back (its base higher), partly hidden by the target
+        if g.el.h is None and g.gw > 1.5 * t.gw:
+            g.x = t.x + 0.2 * t.gw
+        elif g.el.h is None:  # peeking out from behind one end of it, on the side with room
+            right, left = t.x + 0.12 * t.gw, t.x - 0.12 * t.gw
+            g.x = right if right + g.gw / 2 <= W or left - g.gw / 2 < 0 else left
+        if g.el.v is None:
+            g.y = ty1 - 0.12 * t.gh - g.gh / 2 if kind_info(g.el.name).zone == "ground" else t.y - 0.1 * g.gh
+        g.z = min(g.z, t.z - 0.5)
+        return True
+    elif kind == "in front of":  # nearer (its base lower), overlapping the target
+        g.x = t.x  # over it, whatever side the line names: in front of it is the relation
+        g.y = max(ty1 + 0.06 * t.gh - g.gh / 2, t.y + 0.1 * t.gh)
+        g.z = max(g.z, t.z + 0.5)
+        return True
+    g.z = max(g.z, t.z + 0.5)
+    return True
+
+
+def _make_room(g: _Group, t: _Group, t2: _Group, gap: float, W: int) -> None:
+    """Spread two different things apart so that ``g`` fits between them (the freer one moves)."""
+    need = g.gw + (t.gw + t2.gw) / 2 + 2 * gap
+    if abs(t2.x - t.x) >= need:
+        return
+    free = [x for x in (t2, t) if not x.el.relations and x.el.h is None]  # placed by no one's word
+    if not free:
+        return
+    mover = free[0]
+    anchor_ = t if mover is t2 else t2
+    side = 1.0 if mover.x >= anchor_.x else -1.0
+    x = anchor_.x + side * need
+    if not (mover.gw / 2 <= x <= W - mover.gw / 2):  # no room on that side: the other one
+        x = anchor_.x - side * need
+    mover.x = min(max(x, mover.gw / 2 + 2), W - mover.gw / 2 - 2)
+
+
+def _scale(g: _Group, f: float) -> None:
+    g.w *= f
+    g.h *= f
 
 
 SURFACES = {"table"}
@@ -287,7 +366,16 @@ def _intended(a: _Group, b: _Group) -> bool:
         for r in x.el.relations:
             if r.kind in OVERLAP_OK and normalize_name(r.target) == y.name:
                 return True
+            if r.kind == "between" and normalize_name(r.target) == normalize_name(r.target2 or "") == y.name:
+                return True  # the pair's box holds the gap it stands in
     return False
+
+
+def _behind(a: _Group, b: _Group) -> bool:
+    """``a`` is to be partly hidden behind ``b`` (a far-background element may be hidden more)."""
+    return a.el.depth != "background" and any(
+        r.kind == "behind" and normalize_name(r.target) == b.name for r in a.el.relations
+    )
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -308,6 +396,9 @@ def _avoid(
         g.x, g.y = ox, oy
         total = 0.0
         for o in others:
+            if _behind(g, o):  # partly hidden is what was asked; mostly hidden is not
+                total += max(0.0, _overlap(b, o.box()) - 0.55 * g.gw * g.gh)
+                continue
             if (
                 _intended(g, o)
                 or o.el.depth == "background"
@@ -319,8 +410,8 @@ def _avoid(
         out = max(0, -b[0]) + max(0, b[2] - W) + max(0, -b[1]) + max(0, b[3] - H)
         return total + out * 50
 
-    if cost(g.x, g.y) == 0:
-        return
+    if cost(g.x, g.y) == 0 or any(r.kind in (*ATTACHED, "under") for r in g.el.relations):
+        return  # nothing covered, or covering is what was asked
     pinned_x = any(r.kind in ("left of", "right of", "between", "on", "in", "above", "below") for r in g.el.relations)
     best = (cost(g.x, g.y), g.x, g.y)
     step = max(4.0, 0.04 * W)
@@ -333,7 +424,7 @@ def _avoid(
             (k * step, -k * step * 0.5),
             (-k * step, -k * step * 0.5),
         ):
-            if pinned_x and dx and any(r.kind in ("above", "below", "on", "in") for r in g.el.relations):
+            if pinned_x and dx and any(r.kind in ("above", "below", "in") for r in g.el.relations):
                 continue
             nx, ny = g.x + dx, g.y + dy
             if not (g.gw / 2 <= nx <= W - g.gw / 2 and g.gh / 2 <= ny <= H - g.gh / 2):
@@ -353,11 +444,22 @@ def _keeps_relations(g: _Group, x: float, y: float, by: dict[str, _Group]) -> bo
         t = by.get(normalize_name(r.target))
         if t is None or not t.placed:
             continue
+        t2 = by.get(normalize_name(r.target2 or ""))
+        if (
+            r.kind == "between"
+            and t2 is not None
+            and t2 is not t
+            and t2.placed
+            and not min(t.x, t2.x) < x < max(t.x, t2.x)
+        ):
+            return False
+        if r.kind == "on" and not (abs(y - g.y) < 1 and t.box()[0] < x < t.box()[2]):
+            return False  # what rests on a thing may slide along its top, never off it
         if r.kind == "left of" and not x < t.x:
             return False
         if r.kind == "right of" and not x > t.x:
             return False
-        if r.kind == "above" and not y < t.y:
+        if r.kind in ("above", "flying over") and not y < t.y:
             return False
         if r.kind in ("below", "under") and not y > t.y:
             return False
