@@ -70,7 +70,42 @@ GROUNDS = {
 }
 
 
-def _backdrop(setting: list[str], w: int, h: int, horizon: int, rng: random.Random) -> tuple[np.ndarray, str]:
+# Other tones of the same surfaces, for when the scene's own colours would vanish into the usual one
+# (a brown dresser on a brown floor, a green frog on grass): a painter picks a backdrop the subject reads on.
+ALTERNATIVES: dict[str, list[tuple[int, int, int]]] = {
+    "wall": [(200, 180, 150), (190, 205, 220), (232, 228, 220), (150, 160, 175)],
+    "floor": [(150, 110, 80), (112, 114, 120), (200, 185, 160), (80, 70, 65)],
+    "grass": [GROUNDS["grass"], (170, 185, 120), (55, 105, 55)],
+    "sky": [SKIES["day"][1], (236, 238, 245), (150, 185, 230)],
+}
+SEPARATION = 80.0
+"""Below this colour distance (weighted RGB) a surface is too close to a thing drawn on it."""
+
+
+def _distance(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """A cheap perceptual colour distance (the "redmean" weighting of RGB)."""
+    r = (a[0] + b[0]) / 2
+    dr, dg, db = a[0] - b[0], a[1] - b[1], a[2] - b[2]
+    return float(((2 + r / 256) * dr * dr + 4 * dg * dg + (2 + (255 - r) / 256) * db * db) ** 0.5)
+
+
+def _tone(surface: str, avoid: list[tuple[int, int, int]]) -> tuple[int, int, int]:
+    """The surface's usual tone, or the alternative furthest from the scene's colours when the usual is too close."""
+    options = ALTERNATIVES[surface]
+    if not avoid or min(_distance(options[0], c) for c in avoid) >= SEPARATION:
+        return options[0]
+    return max(options, key=lambda o: min(_distance(o, c) for c in avoid))
+
+
+def _backdrop(
+    setting: list[str],
+    w: int,
+    h: int,
+    horizon: int,
+    rng: random.Random,
+    avoid: list[tuple[int, int, int]] | None = None,
+) -> tuple[np.ndarray, str]:
+    avoid = avoid or []
     s = {x.lower() for x in setting}
     if s & {"space", "galaxy", "cosmos", "orbit", "stars"}:
         sky, ground = "space", None
@@ -95,18 +130,23 @@ def _backdrop(setting: list[str], w: int, h: int, horizon: int, rng: random.Rand
     elif s & {"launch pad"}:
         ground = "rock"
     if s & {"room", "indoor", "indoors", "kitchen"}:
-        wall = (200, 180, 150) if sky != "night" else (70, 60, 75)
+        wall = _tone("wall", avoid) if sky != "night" else (70, 60, 75)
+        floor = _tone("floor", avoid)
         img = _gradient(w, h, shade(wall, 0.1), shade(wall, -0.1))
-        img[horizon:] = _gradient(w, h - horizon, GROUNDS["floor"], shade(GROUNDS["floor"], -0.3))
+        img[horizon:] = _gradient(w, h - horizon, floor, shade(floor, -0.3))
         return img, "room"
-    img = _gradient(w, h, *SKIES[sky])
+    top, bottom = SKIES[sky]
+    if sky == "day":
+        bottom = _tone("sky", avoid)
+        top = shade(bottom, -0.25) if bottom != SKIES["day"][1] else top
+    img = _gradient(w, h, top, bottom)
     if sky in ("space", "night"):
         for _ in range(int(w * h / 2500)):
             x, y = rng.randrange(w), rng.randrange(int(h * (1.0 if ground is None else 0.6)))
             b = rng.uniform(140, 255)
             img[y, x] = (b, b, b * 0.95)
     if ground is not None and horizon < h:
-        g = GROUNDS[ground]
+        g = _tone("grass", avoid) if ground == "grass" else GROUNDS[ground]
         if sky == "dusk":
             g = shade(g, -0.35)
         img[horizon:] = _gradient(w, h - horizon, shade(g, 0.08), shade(g, -0.3))
@@ -163,7 +203,8 @@ class EmbeddedImageBackend:
                 canvas[layout.horizon : layout.horizon + 1] = (200, 195, 185)
             sky = "paper"
         else:
-            canvas, sky = _backdrop(scene.setting, w, h, layout.horizon, rng)
+            avoid = [COLORS[c] for el in scene.elements for c in el.colors if c in COLORS]  # asked colours must read
+            canvas, sky = _backdrop(scene.setting, w, h, layout.horizon, rng, avoid)
         bg_rgb = tuple(int(v) for v in canvas.reshape(-1, 3).mean(axis=0))
         labels = np.full((h, w), -1, np.int32)
         areas: list[int] = []
@@ -174,7 +215,7 @@ class EmbeddedImageBackend:
             bw, bh = max(2, x1 - x0), max(2, y1 - y0)
             cname, rgb = _color(slot.element, slot.kind, slot.index, rng)
             layer = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
-            pen = Pen(ImageDraw.Draw(layer), bw, bh, rgb, sketch)
+            pen = Pen(ImageDraw.Draw(layer), bw, bh, rgb, sketch, name=slot.name)
             PAINTERS.get(slot.kind, PAINTERS["generic"])(pen)
             rgba = np.asarray(layer, np.float32)
             alpha = rgba[..., 3:4] / 255.0
