@@ -131,6 +131,7 @@ VARIANTS: dict[str, list[Variant]] = {
     "quadruped": animals.QUADRUPED,
     "insect": animals.INSECT,
     "reptile": animals.REPTILE,
+    "boat": vehicles.BOAT,
     "truck": vehicles.TRUCK,
     "plane": vehicles.PLANE,
     "bicycle": vehicles.BICYCLE,

@@ -20,6 +20,7 @@ from mmthink.dsp.fonts import font
 from mmthink.modalities.base import ImageArtifact, Placed
 from mmthink.modalities.image.render.drawables import PAINTERS, Pen, drawable_kind, kind_info, shade
 from mmthink.modalities.image.render.layout import solve_layout
+from mmthink.modalities.image.render.legible import legible_backdrop
 from mmthink.modalities.image.scene import Scene
 from mmthink.modalities.image.vocab import COLORS
 
@@ -70,42 +71,16 @@ GROUNDS = {
 }
 
 
-# Other tones of the same surfaces, for when the scene's own colours would vanish into the usual one
-# (a brown dresser on a brown floor, a green frog on grass): a painter picks a backdrop the subject reads on.
-ALTERNATIVES: dict[str, list[tuple[int, int, int]]] = {
-    "wall": [(200, 180, 150), (190, 205, 220), (232, 228, 220), (150, 160, 175)],
-    "floor": [(150, 110, 80), (112, 114, 120), (200, 185, 160), (80, 70, 65)],
-    "grass": [GROUNDS["grass"], (170, 185, 120), (55, 105, 55)],
-    "sky": [SKIES["day"][1], (236, 238, 245), (150, 185, 230)],
-}
-SEPARATION = 80.0
-"""Below this colour distance (weighted RGB) a surface is too close to a thing drawn on it."""
-
-
-def _distance(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
-    """A cheap perceptual colour distance (the "redmean" weighting of RGB)."""
-    r = (a[0] + b[0]) / 2
-    dr, dg, db = a[0] - b[0], a[1] - b[1], a[2] - b[2]
-    return float(((2 + r / 256) * dr * dr + 4 * dg * dg + (2 + (255 - r) / 256) * db * db) ** 0.5)
-
-
-def _tone(surface: str, avoid: list[tuple[int, int, int]]) -> tuple[int, int, int]:
-    """The surface's usual tone, or the alternative furthest from the scene's colours when the usual is too close."""
-    options = ALTERNATIVES[surface]
-    if not avoid or min(_distance(options[0], c) for c in avoid) >= SEPARATION:
-        return options[0]
-    return max(options, key=lambda o: min(_distance(o, c) for c in avoid))
-
-
 def _backdrop(
     setting: list[str],
     w: int,
     h: int,
     horizon: int,
     rng: random.Random,
-    avoid: list[tuple[int, int, int]] | None = None,
+    tones: dict[str, tuple[int, int, int]] | None = None,
 ) -> tuple[np.ndarray, str]:
-    avoid = avoid or []
+    """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone."""
+    tones = tones or {}
     s = {x.lower() for x in setting}
     if s & {"space", "galaxy", "cosmos", "orbit", "stars"}:
         sky, ground = "space", None
@@ -130,15 +105,14 @@ def _backdrop(
     elif s & {"launch pad"}:
         ground = "rock"
     if s & {"room", "indoor", "indoors", "kitchen"}:
-        wall = _tone("wall", avoid) if sky != "night" else (70, 60, 75)
-        floor = _tone("floor", avoid)
+        wall = tones.get("wall", (200, 180, 150)) if sky != "night" else (70, 60, 75)
+        floor = tones.get("floor", GROUNDS["floor"])
         img = _gradient(w, h, shade(wall, 0.1), shade(wall, -0.1))
         img[horizon:] = _gradient(w, h - horizon, floor, shade(floor, -0.3))
         return img, "room"
     top, bottom = SKIES[sky]
-    if sky == "day":
-        bottom = _tone("sky", avoid)
-        top = shade(bottom, -0.25) if bottom != SKIES["day"][1] else top
+    if sky == "day" and "sky" in tones:
+        top, bottom = shade(tones["sky"], -0.25), tones["sky"]
     img = _gradient(w, h, top, bottom)
     if sky in ("space", "night"):
         for _ in range(int(w * h / 2500)):
@@ -146,7 +120,7 @@ def _backdrop(
             b = rng.uniform(140, 255)
             img[y, x] = (b, b, b * 0.95)
     if ground is not None and horizon < h:
-        g = _tone("grass", avoid) if ground == "grass" else GROUNDS[ground]
+        g = tones.get("grass", GROUNDS["grass"]) if ground == "grass" else GROUNDS[ground]
         if sky == "dusk":
             g = shade(g, -0.35)
         img[horizon:] = _gradient(w, h - horizon, shade(g, 0.08), shade(g, -0.3))
@@ -203,8 +177,14 @@ class EmbeddedImageBackend:
                 canvas[layout.horizon : layout.horizon + 1] = (200, 195, 185)
             sky = "paper"
         else:
-            avoid = [COLORS[c] for el in scene.elements for c in el.colors if c in COLORS]  # asked colours must read
-            canvas, sky = _backdrop(scene.setting, w, h, layout.horizon, rng, avoid)
+            canvas, sky = legible_backdrop(
+                lambda tones: _backdrop(scene.setting, w, h, layout.horizon, random.Random(seed), tones),
+                [
+                    (s.box, COLORS[s.element.colors[0]])
+                    for s in layout.slots
+                    if s.element.colors[:1] and s.element.colors[0] in COLORS
+                ],
+            )
         bg_rgb = tuple(int(v) for v in canvas.reshape(-1, 3).mean(axis=0))
         labels = np.full((h, w), -1, np.int32)
         areas: list[int] = []

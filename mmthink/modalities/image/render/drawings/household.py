@@ -150,7 +150,7 @@ def p_food(p: Pen):
     if p.has("donut", "bagel"):
         p.ellipse(0.4, 0.38, 0.6, 0.55, fill=plate)
     if p.has("egg"):
-        p.ellipse(0.35, 0.35, 0.65, 0.65, fill=(250, 200, 40))
+        p.ellipse(0.43, 0.43, 0.57, 0.57, fill=(250, 200, 40))
 
 
 BOTTLE = [

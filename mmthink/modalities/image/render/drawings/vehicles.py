@@ -43,15 +43,45 @@ def p_car(p: Pen):
         p.ellipse(x, 0.62, x + 0.22, 1.0, fill=DARK)
 
 
+BOAT = [
+    Variant("motor", ("speedboat", "motorboat", "jet ski", "tugboat", "fishing boat", "paddle boat", "lifeboat"), 1.9),
+    Variant("row", ("canoe", "kayak", "rowboat", "raft", "gondola", "punt"), 2.6),
+    Variant("sail", (), 1.1),
+]
+
+
 def p_boat(p: Pen):
-    p.poly([(0.0, 0.72), (1.0, 0.72), (0.82, 1.0), (0.16, 1.0)], fill=shade(p.c, -0.35))
+    """A hull with sails (a cabin and a wake for motorboats, a long low hull and oars for rowing boats)."""
+    v = choose(BOAT, p.name)
+    if v.name == "motor":
+        p.poly([(0.0, 0.45), (1.0, 0.45), (0.85, 0.92), (0.1, 0.92)])
+        p.rect(0.3, 0.12, 0.7, 0.47, r=0.05)
+        p.rect(0.36, 0.2, 0.64, 0.34, fill=GLASS)
+        p.stroke([(0.05, 0.8), (0.9, 0.8)], color=detail(p.c, 0.45), width=max(2, p.lw))
+        p.poly([(0.85, 0.92), (1.0, 1.0), (0.1, 1.0), (0.1, 0.92)], fill=(235, 240, 245), outline=False)
+        return
+    if v.name == "row":
+        p.thick([(0.3, 0.2), (0.45, 0.95)], 0.05, color=(150, 110, 70))
+        p.chord(0.0, 0.0, 1.0, 0.95, 0, 180)
+        p.rect(0.05, 0.44, 0.95, 0.52, fill=detail(p.c, 0.35), outline=False)
+        return
+    p.poly([(0.0, 0.72), (1.0, 0.72), (0.82, 1.0), (0.16, 1.0)])
+    p.stroke([(0.16, 0.86), (0.84, 0.86)], color=detail(p.c, 0.4), width=max(2, p.lw))
     p.stroke([(0.5, 0.72), (0.5, 0.02)], color=(90, 60, 40))
     p.poly([(0.52, 0.05), (0.52, 0.68), (0.95, 0.68)])
     p.poly([(0.48, 0.15), (0.48, 0.68), (0.12, 0.68)], fill=shade(p.c, -0.08))
 
 
 def p_ship(p: Pen):
-    p.poly([(0.0, 0.55), (1.0, 0.55), (0.88, 1.0), (0.08, 1.0)], fill=shade(p.c, -0.4))
+    if p.has("submarine"):
+        p.ellipse(0.0, 0.35, 1.0, 0.95)
+        p.rect(0.4, 0.1, 0.6, 0.45, r=0.04)
+        p.stroke([(0.5, 0.1), (0.5, 0.0), (0.58, 0.0)], color=DARK)
+        for i in range(3):
+            p.ellipse(0.2 + i * 0.22, 0.55, 0.28 + i * 0.22, 0.68, fill=GLASS)
+        return
+    p.poly([(0.0, 0.55), (1.0, 0.55), (0.88, 1.0), (0.08, 1.0)])
+    p.rect(0.08, 0.85, 0.9, 0.93, fill=detail(p.c, 0.4), outline=False)
     p.rect(0.25, 0.25, 0.75, 0.56)
     p.rect(0.55, 0.0, 0.66, 0.28, fill=(214, 40, 40))
     for i in range(4):
