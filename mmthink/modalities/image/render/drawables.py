@@ -137,6 +137,8 @@ VARIANTS: dict[str, list[Variant]] = {
     "bicycle": vehicles.BICYCLE,
     "building": buildings.BUILDING,
     "rock": scenery.ROCK,
+    "plant": scenery.PLANT,
+    "bowl": things.BOWL,
     "ball": things.BALL,
     "food": household.FOOD,
     "bottle": household.BOTTLE,

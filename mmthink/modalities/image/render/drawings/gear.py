@@ -354,6 +354,7 @@ def p_garment(p: Pen):
 
 TOOL = [
     Variant("ladder", ("ladder",), 0.5),
+    Variant("roller", ("rolling pin", "roller"), 2.6),
     Variant("cutlery", ("fork", "spoon", "chopsticks", "toothbrush"), 0.3),
     Variant("blade", ("knife", "sword", "dagger", "sickle", "saw", "scissors"), 0.35),
     Variant(
@@ -375,7 +376,6 @@ TOOL = [
             "ruler",
             "arrow",
             "chalk",
-            "rolling pin",
             "hose",
             "rope",
             "chain",
@@ -404,6 +404,11 @@ def p_tool(p: Pen):
         for i in range(5):
             y = 0.1 + i * 0.2
             p.rect(0.15, y, 0.85, y + 0.06, fill=shade(p.c, -0.1))
+        return
+    if v.name == "roller":
+        for x in (0.0, 0.82):
+            p.rect(x, 0.38, x + 0.18, 0.62, r=0.08, fill=shade(p.c, -0.15))
+        p.rect(0.16, 0.15, 0.84, 0.85, r=0.12)
         return
     if v.name == "cutlery":
         p.rect(0.38, 0.4, 0.62, 1.0, r=0.1)

@@ -72,14 +72,51 @@ def p_flower(p: Pen):
     p.ellipse(0.38, 0.19, 0.62, 0.37, fill=(250, 210, 40))
 
 
+PLANT = [
+    Variant("mushroom", ("mushroom", "toadstool"), 1.0),
+    Variant("leaf", ("leaf", "clover"), 1.0),
+    Variant("blades", ("bamboo", "reed", "grass", "weed", "herb", "seaweed", "vine", "ivy"), 0.7),
+    Variant("bush", ("bush", "hedge", "moss", "shrub"), 1.6),
+    Variant("cactus", ("cactus", "succulent"), 0.7),
+    Variant("potted", (), 0.75),
+]
+
+
 def p_plant(p: Pen):
-    for pts in (
-        [(0.5, 0.65), (0.1, 0.1), (0.35, 0.6)],
-        [(0.5, 0.65), (0.9, 0.1), (0.65, 0.6)],
-        [(0.5, 0.65), (0.5, 0.0), (0.6, 0.6)],
-    ):
-        p.poly(pts)
-    p.poly([(0.2, 0.6), (0.8, 0.6), (0.7, 1.0), (0.3, 1.0)], fill=(184, 115, 51))
+    """Leaves in a pot (a mushroom, a leaf, blades of grass or bamboo, a bush, a cactus by name)."""
+    v = choose(PLANT, p.name)
+    if v.name == "mushroom":
+        p.rect(0.36, 0.45, 0.64, 1.0, r=0.06, fill=(240, 230, 210))
+        p.chord(0.0, 0.0, 1.0, 1.0, 180, 360)
+        for x, y in ((0.25, 0.25), (0.55, 0.15), (0.7, 0.35)):
+            p.ellipse(x, y, x + 0.1, y + 0.08, fill=shade(p.c, 0.7), outline=False)
+        return
+    if v.name == "leaf":
+        p.poly([(0.5, 0.0), (0.92, 0.35), (0.8, 0.75), (0.5, 0.92), (0.2, 0.75), (0.08, 0.35)])
+        p.stroke([(0.5, 0.05), (0.5, 1.0)], color=detail(p.c, 0.35), width=max(2, p.lw))
+        return
+    if v.name == "blades":
+        n = 4 + p.pick(1, 3)
+        for i in range(n):
+            x = 0.1 + i * 0.8 / (n - 1)
+            p.poly([(x - 0.1, 1.0), (x + p.var(i, -0.1, 0.1), p.var(i + 8, 0.0, 0.25)), (x + 0.1, 1.0)], outline=False)
+        return
+    if v.name == "bush":
+        for x0, y0, x1, y1 in ((0.0, 0.3, 0.5, 1.0), (0.5, 0.3, 1.0, 1.0), (0.2, 0.0, 0.8, 0.8)):
+            p.ellipse(x0, y0, x1, y1)
+        return
+    if v.name == "cactus":
+        p.rect(0.35, 0.05, 0.65, 0.85, r=0.12)
+        p.thick([(0.35, 0.5), (0.12, 0.5), (0.12, 0.25)], 0.14)
+        p.thick([(0.65, 0.4), (0.88, 0.4), (0.88, 0.15)], 0.14)
+        p.poly([(0.3, 0.82), (0.7, 0.82), (0.65, 1.0), (0.35, 1.0)], fill=(184, 115, 51))
+        return
+    lean = p.var(1, -0.08, 0.08)
+    p.poly([(0.45, 0.6), (0.02 + lean, 0.05), (0.35, 0.45)])
+    p.poly([(0.55, 0.6), (0.98 + lean, 0.05), (0.65, 0.45)])
+    for x0, y0, x1, y1 in ((0.05, 0.3, 0.55, 0.85), (0.45, 0.3, 0.95, 0.85), (0.2 + lean, 0.05, 0.8 + lean, 0.65)):
+        p.ellipse(x0, y0, x1, y1)
+    p.poly([(0.34, 0.8), (0.66, 0.8), (0.62, 1.0), (0.38, 1.0)], fill=(184, 115, 51))
 
 
 ROCK = [

@@ -106,9 +106,35 @@ def p_scarf(p: Pen):
     p.rect(0.65, 0.45, 0.85, 1.0)
 
 
+BOWL = [
+    Variant("vase", ("vase", "urn", "amphora"), 0.6),
+    Variant("pan", ("pan", "skillet", "wok"), 1.8),
+    Variant("pot", ("pot", "cauldron"), 1.2),
+    Variant("bowl", (), 1.6),
+]
+
+
 def p_bowl(p: Pen):
-    p.ellipse(0.0, 0.0, 1.0, 1.0, fill=shade(p.c, 0.55))
-    p.ellipse(0.0, 0.0, 1.0, 0.3, fill=shade(p.c, 0.3))
+    """A round vessel: a bowl, a pot with handles, a pan with a long handle, a vase by name."""
+    v = choose(BOWL, p.name)
+    if v.name == "vase":
+        p.poly([(0.3, 0.0), (0.7, 0.0), (0.62, 0.2), (0.95, 0.55), (0.75, 1.0), (0.25, 1.0), (0.05, 0.55), (0.38, 0.2)])
+        p.rect(0.1, 0.5, 0.9, 0.6, fill=detail(p.c, 0.35), outline=False)
+        return
+    if v.name == "pan":
+        p.thick([(0.6, 0.45), (1.0, 0.3)], 0.12, color=DARK)
+        p.chord(0.0, -0.1, 0.65, 0.9, 0, 180)
+        p.rect(0.0, 0.35, 0.65, 0.42, fill=detail(p.c, 0.3))
+        return
+    if v.name == "pot":
+        for x in (0.0, 0.88):
+            p.rect(x, 0.25, x + 0.12, 0.38)
+        p.rect(0.08, 0.15, 0.92, 0.95, r=0.08)
+        p.rect(0.04, 0.1, 0.96, 0.22, fill=shade(p.c, -0.15))
+        return
+    p.chord(0.0, -0.6, 1.0, 1.0, 0, 180)
+    p.ellipse(0.0, 0.0, 1.0, 0.4, fill=shade(p.c, 0.3))
+    p.rect(0.35, 0.9, 0.65, 1.0, fill=shade(p.c, -0.15))
 
 
 def p_generic(p: Pen):
@@ -145,7 +171,9 @@ def p_ball(p: Pen):
             for i in range(1, 5):
                 p.stroke([(0.02 + i * 0.19, 0.08), (0.02 + i * 0.19, 0.54)], color=shade(p.c, 0.6), width=1)
             return
-        p.poly([(0.4, 0.0), (0.6, 0.0), (0.56, 0.85), (0.44, 0.85)])
+        p.poly([(0.34, 0.0), (0.66, 0.0), (0.6, 0.85), (0.4, 0.85)])
+        if p.has("rod"):
+            p.ellipse(0.15, 0.55, 0.5, 0.75, fill=METAL)
         if p.has("golf", "hockey"):
             p.poly([(0.44, 0.82), (0.56, 0.82), (0.95, 0.92), (0.95, 1.0), (0.4, 1.0)])
         else:
