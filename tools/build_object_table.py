@@ -483,7 +483,8 @@ ROWS: dict[str, str] = {
         cityscape grey; landscape green; seascape blue; horizon azure; underwater blue; orbit black; cosmos black;
         universe black; moonscape grey; battlefield brown; stage red; arena grey; bar/pub brown; skyline grey;
         waterfront blue; lawn green;
-        snowfield white; wilderness green; woods green; grove green; orchard green; vineyard green
+        snowfield white; wilderness green; woods green; grove green; orchard green; vineyard green;
+        zoo green; safari tan; circus red; aquarium blue; campsite green; fairground green; picnic green
     """,
 }
 

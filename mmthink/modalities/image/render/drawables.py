@@ -133,6 +133,8 @@ VARIANTS: dict[str, list[Variant]] = {
     "reptile": animals.REPTILE,
     "boat": vehicles.BOAT,
     "truck": vehicles.TRUCK,
+    "fish": animals.FISH,
+    "cup": things.CUP,
     "plane": vehicles.PLANE,
     "bicycle": vehicles.BICYCLE,
     "building": buildings.BUILDING,

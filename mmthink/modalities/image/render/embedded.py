@@ -268,7 +268,7 @@ class EmbeddedImageBackend:
         """Light from the upper left: a soft diagonal ramp over the shape."""
         h, w = rgba.shape[:2]
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        ramp = 1.18 - 0.36 * ((xx / max(1, w - 1)) * 0.4 + (yy / max(1, h - 1)) * 0.6)
+        ramp = 1.14 - 0.28 * ((xx / max(1, w - 1)) * 0.4 + (yy / max(1, h - 1)) * 0.6)
         out = rgba.copy()
         out[..., :3] = np.clip(rgba[..., :3] * ramp[..., None], 0, 255)
         return out

@@ -24,7 +24,7 @@ TONES: dict[str, list[RGB]] = {
     "wall": [(200, 180, 150), (190, 205, 220), (246, 244, 240), (160, 190, 165), (120, 128, 148), (60, 62, 78)],
     "floor": [(150, 110, 80), (95, 120, 150), (228, 222, 210), (112, 114, 120), (70, 60, 55), (40, 38, 42)],
     "sky": [(200, 225, 250), (240, 242, 248), (120, 165, 225), (60, 95, 170)],
-    "grass": [(86, 150, 70), (200, 215, 160), (175, 190, 120), (45, 90, 45), (35, 65, 35)],
+    "grass": [(86, 150, 70), (205, 225, 190), (175, 190, 120), (45, 90, 45), (35, 65, 35)],
 }
 """Each surface's usual tone first, then the others it may take."""
 
@@ -62,7 +62,7 @@ def separation(img: np.ndarray, asked: list[tuple[Box, RGB]]) -> float:
         col = srgb_to_lab(np.asarray(colour, np.float32))
         rings = srgb_to_lab(ring_means(img, box).astype(np.float32))
         worst = min(worst, float(np.min(np.linalg.norm(rings - col[None, :], axis=1))))
-        tones = np.clip(np.asarray(colour, np.float32)[None, :] * np.array([[0.82], [1.0], [1.15]]), 0, 255)
+        tones = np.clip(np.asarray(colour, np.float32)[None, :] * np.array([[0.86], [1.0], [1.14]]), 0, 255)
         near = ring_pixels(img, box)
         apart = float(np.min(np.linalg.norm(near[:, None, :] - tones[None, :, :], axis=2)))
         worst = min(worst, READS * apart / APART)

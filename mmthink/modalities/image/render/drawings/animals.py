@@ -7,7 +7,17 @@ it, so a giraffe, a goat and a kangaroo are three different pictures in their ow
 
 from __future__ import annotations
 
-from mmthink.modalities.image.render.drawings.pen import DARK, GLASS, SKIN, Pen, Variant, choose, detail, shade
+from mmthink.modalities.image.render.drawings.pen import (
+    DARK,
+    GLASS,
+    SKIN,
+    Pen,
+    Variant,
+    choose,
+    detail,
+    shade,
+    star_points,
+)
 
 
 def p_person(p: Pen):
@@ -71,9 +81,78 @@ def p_bird(p: Pen):
     p.poly([(0.18, 0.55), (0.0, 0.4), (0.02, 0.7)], fill=shade(p.c, -0.25))
 
 
+FISH = [
+    Variant("tentacles", ("octopus", "squid", "jellyfish", "kraken"), 0.9),
+    Variant("claws", ("crab", "lobster", "shrimp", "prawn", "crayfish"), 1.5),
+    Variant("star", ("starfish", "sea star"), 1.0),
+    Variant("seahorse", ("seahorse",), 0.6),
+    Variant("seal", ("seal", "walrus", "sea lion", "otter"), 1.7),
+    Variant("ray", ("stingray", "manta"), 1.3),
+    Variant("coral", ("coral", "anemone"), 1.0),
+    Variant("fish", (), 1.7),
+]
+
+
 def p_fish(p: Pen):
-    p.ellipse(0.2, 0.1, 0.95, 0.9)
-    p.poly([(0.28, 0.5), (0.0, 0.1), (0.0, 0.9)], fill=shade(p.c, -0.2))
+    """A fish (tentacles, claws, a star, a seahorse, a seal's body, a ray or coral by name)."""
+    v = choose(FISH, p.name)
+    if v.name == "tentacles":
+        n = 6 if not p.has("jelly") else 5
+        for i in range(n):
+            x = 0.12 + i * 0.76 / (n - 1)
+            p.thick([(x, 0.5), (x + p.var(i, -0.12, 0.12), 0.75), (x, 0.98)], 0.07)
+        if p.has("jelly"):
+            p.chord(0.05, 0.0, 0.95, 1.0, 180, 360)
+        else:
+            p.ellipse(0.15, 0.0, 0.85, 0.65)
+        for x in (0.33, 0.57):
+            p.ellipse(x, 0.3, x + 0.1, 0.42, fill=(250, 250, 245), outline=False)
+            p.ellipse(x + 0.03, 0.33, x + 0.07, 0.4, fill=DARK, outline=False)
+        return
+    if v.name == "claws":
+        for i in range(3):
+            x = 0.3 + i * 0.15
+            p.stroke([(x, 0.6), (x - 0.08, 0.95)], width=max(2, p.lw))
+            p.stroke([(x + 0.1, 0.6), (x + 0.18, 0.95)], width=max(2, p.lw))
+        for x in (0.0, 0.78):
+            p.pieslice(x, 0.0, x + 0.22, 0.35, 200, 520)
+        p.thick([(0.15, 0.3), (0.3, 0.45)], 0.06)
+        p.thick([(0.85, 0.3), (0.7, 0.45)], 0.06)
+        p.ellipse(0.2, 0.3, 0.8, 0.8)
+        return
+    if v.name == "star":
+        p.poly(star_points(0.5, 0.52, 0.48, 0.2 + p.var(1, 0.0, 0.06)))
+        return
+    if v.name == "seahorse":
+        p.thick([(0.58, 0.7), (0.62, 0.92), (0.45, 0.98), (0.36, 0.86)], 0.16)
+        p.poly([(0.8, 0.35), (1.0, 0.45), (0.82, 0.6)], fill=shade(p.c, -0.15))
+        p.ellipse(0.3, 0.22, 0.85, 0.78, outline=False)
+        p.poly([(0.4, 0.1), (0.0, 0.13), (0.0, 0.23), (0.4, 0.24)], outline=False)
+        p.ellipse(0.3, 0.0, 0.75, 0.34, outline=False)
+        p.ellipse(0.48, 0.1, 0.56, 0.18, fill=DARK, outline=False)
+        return
+    if v.name == "seal":
+        p.poly([(0.75, 0.7), (1.0, 0.55), (1.0, 0.95), (0.75, 0.9)])
+        p.ellipse(0.1, 0.35, 0.85, 0.95)
+        p.ellipse(0.0, 0.1, 0.35, 0.5)
+        p.ellipse(0.3, 0.75, 0.5, 0.98, fill=shade(p.c, -0.15))
+        p.ellipse(0.06, 0.22, 0.11, 0.28, fill=DARK, outline=False)
+        if p.has("walrus"):
+            p.poly([(0.08, 0.42), (0.1, 0.7), (0.13, 0.42)], fill=(245, 240, 225))
+        return
+    if v.name == "ray":
+        p.thick([(0.5, 0.6), (0.55, 1.0)], 0.04)
+        p.poly([(0.5, 0.0), (1.0, 0.45), (0.5, 0.7), (0.0, 0.45)])
+        return
+    if v.name == "coral":
+        for i in range(5):
+            x = 0.1 + i * 0.2
+            p.thick([(0.5, 1.0), (x, 0.45), (x + p.var(i, -0.1, 0.1), 0.05)], 0.1)
+        return
+    tail = p.var(1, 0.05, 0.2)
+    p.ellipse(0.2, 0.1 + tail / 2, 0.95, 0.9 - tail / 2)
+    p.poly([(0.28, 0.5), (0.0, tail), (0.0, 1.0 - tail)], fill=shade(p.c, -0.2))
+    p.poly([(0.45, 0.15 + tail / 2), (0.6, 0.0), (0.7, 0.18 + tail / 2)], fill=shade(p.c, -0.2))
     p.ellipse(0.72, 0.3, 0.82, 0.45, fill=DARK)
 
 
@@ -177,6 +256,10 @@ def p_quadruped(p: Pen):
         _legs(p, [x0 + 0.12, x1 - 0.12], legtop, 0.1)
     tail = p.var(8, 0.0, 1.0)
     p.thick([(x1 - 0.03, top + 0.08), (0.99, top + 0.05 + tail * 0.25)], 0.05 if not small else 0.08)
+    if p.has("camel"):
+        p.ellipse(x0 + 0.15, top - 0.14, x0 + 0.4, top + 0.12)
+        if not p.has("dromedary"):
+            p.ellipse(x0 + 0.38, top - 0.12, x0 + 0.6, top + 0.12)
     p.ellipse(x0, top, x1, bottom)
     if stripes:
         for i in range(5):

@@ -53,7 +53,13 @@ class Pen:
         self.line = shade(color, -0.55) if not sketch else (60, 60, 70)
         self.lw = max(1, int(min(w, h) * 0.03)) if not sketch else max(1, int(min(w, h) * 0.025))
         self._hash = hashlib.sha256(name.encode("utf-8")).digest()
-        self._warp = (self.var(30, -0.14, 0.14), self.var(31, -0.1, 0.1)) if name else (0.0, 0.0)
+        # name-fixed proportions: a bend (kx, ky) and a width and height (fx, fy) standing on the box's floor
+        fx, fy = (self.var(28, 0.88, 1.0), self.var(29, 0.9, 1.0)) if name else (1.0, 1.0)
+        self._warp = (
+            (self.var(30, -0.14, 0.14), self.var(31, -0.1, 0.1), fx, fy, self.var(27, 0.0, 1.0 - fx))
+            if name
+            else (0.0, 0.0, 1.0, 1.0, 0.0)
+        )
 
     # ------------------------------------------------------------ variation by name
     def var(self, i: int, lo: float = 0.0, hi: float = 1.0) -> float:
@@ -73,10 +79,13 @@ class Pen:
     def _xy(self, pts):
         # a gentle warp fixed by the name (the box's edges stay put): every name its own proportions
         # and a one-pixel margin: the box's edge stays backdrop, which is what the critic samples it as
-        kx, ky = self._warp
+        kx, ky, fx, fy, ox = self._warp
         mx, my = min(1.0, (self.w - 2) / 2), min(1.0, (self.h - 2) / 2)
         sx, sy = self.w - 1 - 2 * mx, self.h - 1 - 2 * my
-        return [(mx + (x + kx * x * (1 - x)) * sx, my + (y + ky * y * (1 - y)) * sy) for x, y in pts]
+        return [
+            (mx + (ox + fx * (x + kx * x * (1 - x))) * sx, my + (1 - fy * (1 - y - ky * y * (1 - y))) * sy)
+            for x, y in pts
+        ]
 
     def _style(self, fill):
         fill = self.c if fill is None else fill

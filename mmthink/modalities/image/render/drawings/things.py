@@ -23,10 +23,39 @@ def p_apple(p: Pen):
     p.ellipse(0.55, 0.02, 0.85, 0.18, fill=(46, 160, 67))
 
 
+CUP = [
+    Variant("flat", ("plate", "tray", "napkin", "cutting board", "saucer", "platter"), 2.2),
+    Variant("stem", ("wine", "goblet", "chalice", "cocktail", "champagne", "martini"), 0.65),
+    Variant("glass", ("glass", "juice", "milk", "lemonade", "smoothie", "milkshake", "soda", "beer"), 0.7),
+    Variant("teapot", ("teapot", "kettle"), 1.3),
+    Variant("mug", (), 1.0),
+]
+
+
 def p_cup(p: Pen):
+    """A mug with a handle (a plate, a stemmed glass, a tumbler, a teapot by name)."""
+    v = choose(CUP, p.name)
+    if v.name == "flat":
+        p.ellipse(0.0, 0.3, 1.0, 0.9)
+        p.ellipse(0.2, 0.42, 0.8, 0.78, fill=shade(p.c, 0.25) if not p.has("board", "tray") else shade(p.c, -0.1))
+        return
+    if v.name == "stem":
+        p.rect(0.44, 0.5, 0.56, 0.92, fill=shade(p.c, 0.2))
+        p.ellipse(0.2, 0.86, 0.8, 1.0, fill=shade(p.c, 0.2))
+        p.chord(0.05, -0.45, 0.95, 0.6, 0, 180)
+        return
+    if v.name == "glass":
+        p.poly([(0.1, 0.0), (0.9, 0.0), (0.8, 1.0), (0.2, 1.0)], fill=(225, 235, 240))
+        p.poly([(0.13, 0.2), (0.87, 0.2), (0.8, 0.97), (0.2, 0.97)])
+        return
+    if v.name == "teapot":
+        p.thick([(0.78, 0.45), (1.0, 0.15)], 0.1)
+        p.d.arc(p._xy([(0.0, 0.25), (0.35, 0.8)]), 90, 270, fill=p.c + (255,), width=max(2, int(p.h * 0.08)))
+        p.ellipse(0.12, 0.2, 0.88, 1.0)
+        p.chord(0.3, 0.05, 0.7, 0.45, 180, 360, fill=shade(p.c, -0.15))
+        return
+    p.d.arc(p._xy([(0.55, 0.3), (1.0, 0.75)]), 270, 450, fill=p.c + (255,), width=max(2, int(p.w * 0.09)))
     p.poly([(0.05, 0.1), (0.75, 0.1), (0.68, 1.0), (0.12, 1.0)])
-    p.ellipse(0.62, 0.3, 1.0, 0.72, fill=None)
-    p.ellipse(0.7, 0.4, 0.9, 0.62, fill=(0, 0, 0), outline=False)
     p.ellipse(0.05, 0.02, 0.75, 0.2, fill=shade(p.c, -0.3))
 
 
@@ -331,6 +360,11 @@ def p_container(p: Pen):
         p.rect(0.44, lid - 0.12, 0.56, 1.0, fill=detail(p.c, 0.5))
         p.ellipse(0.3, 0.0, 0.5, lid - 0.08, fill=detail(p.c, 0.5))
         p.ellipse(0.5, 0.0, 0.7, lid - 0.08, fill=detail(p.c, 0.5))
+    elif p.has("toolbox", "lunchbox", "tool box"):
+        p.d.arc(
+            p._xy([(0.3, lid - 0.3), (0.7, lid + 0.1)]), 180, 360, fill=DARK + (255,), width=max(2, int(p.h * 0.06))
+        )
+        p.rect(0.44, lid + 0.1, 0.56, lid + 0.2, fill=METAL)
     elif p.has("chest", "treasure"):
         p.rect(0.44, lid - 0.05, 0.56, lid + 0.15, fill=(222, 180, 50))
     else:
