@@ -71,17 +71,11 @@ GROUNDS = {
 }
 
 
-def _backdrop(
-    setting: list[str],
-    w: int,
-    h: int,
-    horizon: int,
-    rng: random.Random,
-    tones: dict[str, tuple[int, int, int]] | None = None,
-) -> tuple[np.ndarray, str]:
-    """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone."""
-    tones = tones or {}
-    s = {x.lower() for x in setting}
+ROOM_WORDS = {"room", "indoor", "indoors", "kitchen"}
+
+
+def _sky_ground(s: set[str]) -> tuple[str, str | None]:
+    """Which sky and which ground a setting's words paint."""
     if s & {"space", "galaxy", "cosmos", "orbit", "stars"}:
         sky, ground = "space", None
     elif s & {"underwater"}:
@@ -104,7 +98,31 @@ def _backdrop(
         ground = "street"
     elif s & {"launch pad"}:
         ground = "rock"
-    if s & {"room", "indoor", "indoors", "kitchen"}:
+    return sky, ground
+
+
+def _surfaces(setting: list[str]) -> tuple[str, ...]:
+    """The surfaces of a setting's backdrop whose tone may change so that asked colours read on it."""
+    s = {x.lower() for x in setting}
+    if s & ROOM_WORDS:
+        return ("wall", "floor")
+    sky, ground = _sky_ground(s)
+    return tuple(x for x in ("sky" if sky == "day" else "", ground or "") if x)
+
+
+def _backdrop(
+    setting: list[str],
+    w: int,
+    h: int,
+    horizon: int,
+    rng: random.Random,
+    tones: dict[str, tuple[int, int, int]] | None = None,
+) -> tuple[np.ndarray, str]:
+    """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone."""
+    tones = tones or {}
+    s = {x.lower() for x in setting}
+    sky, ground = _sky_ground(s)
+    if s & ROOM_WORDS:
         wall = tones.get("wall", (200, 180, 150)) if sky != "night" else (70, 60, 75)
         floor = tones.get("floor", GROUNDS["floor"])
         img = _gradient(w, h, shade(wall, 0.1), shade(wall, -0.1))
@@ -120,7 +138,7 @@ def _backdrop(
             b = rng.uniform(140, 255)
             img[y, x] = (b, b, b * 0.95)
     if ground is not None and horizon < h:
-        g = tones.get("grass", GROUNDS["grass"]) if ground == "grass" else GROUNDS[ground]
+        g = tones.get(ground, GROUNDS[ground])
         if sky == "dusk":
             g = shade(g, -0.35)
         img[horizon:] = _gradient(w, h - horizon, shade(g, 0.08), shade(g, -0.3))
@@ -184,6 +202,7 @@ class EmbeddedImageBackend:
                     for s in layout.slots
                     if s.element.colors[:1] and s.element.colors[0] in COLORS
                 ],
+                _surfaces(scene.setting),
             )
         bg_rgb = tuple(int(v) for v in canvas.reshape(-1, 3).mean(axis=0))
         labels = np.full((h, w), -1, np.int32)

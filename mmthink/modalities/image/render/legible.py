@@ -25,6 +25,10 @@ TONES: dict[str, list[RGB]] = {
     "floor": [(150, 110, 80), (95, 120, 150), (228, 222, 210), (112, 114, 120), (70, 60, 55), (40, 38, 42)],
     "sky": [(200, 225, 250), (240, 242, 248), (120, 165, 225), (60, 95, 170)],
     "grass": [(86, 150, 70), (205, 225, 190), (175, 190, 120), (45, 90, 45), (35, 65, 35)],
+    "sea": [(30, 95, 160), (90, 170, 180), (150, 200, 215), (15, 45, 85)],
+    "sand": [(222, 196, 140), (240, 228, 200), (170, 140, 95)],
+    "street": [(110, 112, 118), (175, 175, 180), (60, 62, 68)],
+    "snow": [(240, 244, 250), (190, 200, 215)],
 }
 """Each surface's usual tone first, then the others it may take."""
 
@@ -80,13 +84,16 @@ def ring_pixels(img: np.ndarray, box: Box, n: int = 400) -> np.ndarray:
 
 
 def legible_backdrop(
-    paint: Callable[[dict[str, RGB]], tuple[np.ndarray, str]], asked: list[tuple[Box, RGB]]
+    paint: Callable[[dict[str, RGB]], tuple[np.ndarray, str]],
+    asked: list[tuple[Box, RGB]],
+    surfaces: tuple[str, ...],
 ) -> tuple[np.ndarray, str]:
-    """``paint(tones)`` with the usual tones when every asked colour reads on them, else the best other tones."""
+    """``paint(tones)`` with the usual tones when every asked colour reads on them, else the best other tones
+    of ``surfaces`` (those of the setting's backdrop that may change: "wall", "floor", "sky", "grass", "sea"...)."""
     canvas, sky = paint({})
     if separation(canvas, asked) >= READS:
         return canvas, sky
-    surfaces = ("wall", "floor") if sky == "room" else ("sky", "grass") if sky == "day" else ()
+    surfaces = tuple(x for x in surfaces if x in TONES)
     if not surfaces:
         return canvas, sky
     best, best_score = (canvas, sky), separation(canvas, asked)

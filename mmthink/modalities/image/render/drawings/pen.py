@@ -21,6 +21,9 @@ WARM: RGB = (255, 220, 120)
 SKIN: RGB = (235, 190, 150)
 WOOD: RGB = (120, 80, 45)
 METAL: RGB = (150, 152, 160)
+MARGIN = 3.0
+"""Pixels left clear inside every box edge: the backdrop the critic samples on a box's border stays backdrop,
+even where the final grows an outline around the shape."""
 
 
 def shade(rgb: RGB, f: float) -> RGB:
@@ -54,7 +57,7 @@ class Pen:
         self.lw = max(1, int(min(w, h) * 0.03)) if not sketch else max(1, int(min(w, h) * 0.025))
         self._hash = hashlib.sha256(name.encode("utf-8")).digest()
         # name-fixed proportions: a bend (kx, ky) and a width and height (fx, fy) standing on the box's floor
-        fx, fy = (self.var(28, 0.88, 1.0), self.var(29, 0.9, 1.0)) if name else (1.0, 1.0)
+        fx, fy = (self.var(28, 0.9, 1.0), self.var(29, 0.93, 1.0)) if name else (1.0, 1.0)
         self._warp = (
             (self.var(30, -0.14, 0.14), self.var(31, -0.1, 0.1), fx, fy, self.var(27, 0.0, 1.0 - fx))
             if name
@@ -78,9 +81,12 @@ class Pen:
     # ------------------------------------------------------------ shapes
     def _xy(self, pts):
         # a gentle warp fixed by the name (the box's edges stay put): every name its own proportions
-        # and a one-pixel margin: the box's edge stays backdrop, which is what the critic samples it as
+        # and a margin: the box's edge stays backdrop, which is what the critic samples it as
         kx, ky, fx, fy, ox = self._warp
-        mx, my = min(1.0, (self.w - 2) / 2), min(1.0, (self.h - 2) / 2)
+        mx, my = (
+            max(1.0, min(MARGIN, 0.05 * self.w, (self.w - 2) / 4)),
+            max(1.0, min(MARGIN, 0.05 * self.h, (self.h - 2) / 4)),
+        )
         sx, sy = self.w - 1 - 2 * mx, self.h - 1 - 2 * my
         return [
             (mx + (ox + fx * (x + kx * x * (1 - x))) * sx, my + (1 - fy * (1 - y - ky * y * (1 - y))) * sy)
