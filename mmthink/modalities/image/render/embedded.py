@@ -196,7 +196,9 @@ class EmbeddedImageBackend:
             sky = "paper"
         else:
             canvas, sky = legible_backdrop(
-                lambda tones: _backdrop(scene.setting, w, h, layout.horizon, random.Random(seed), tones),
+                lambda tones, k: _backdrop(
+                    scene.setting, w // k, h // k, layout.horizon // k, random.Random(seed), tones
+                ),
                 [
                     (s.box, COLORS[s.element.colors[0]])
                     for s in layout.slots

@@ -83,26 +83,28 @@ def ring_pixels(img: np.ndarray, box: Box, n: int = 400) -> np.ndarray:
     return np.concatenate([region[:: max(1, len(region) // n)], foot[:: max(1, len(foot) // (n // 4))]])
 
 
+SCOUT = 4
+"""Candidate backdrops are judged at 1/SCOUT of the size (gradients scale), then the chosen one is painted."""
+
+
 def legible_backdrop(
-    paint: Callable[[dict[str, RGB]], tuple[np.ndarray, str]],
+    paint: Callable[[dict[str, RGB], int], tuple[np.ndarray, str]],
     asked: list[tuple[Box, RGB]],
     surfaces: tuple[str, ...],
 ) -> tuple[np.ndarray, str]:
-    """``paint(tones)`` with the usual tones when every asked colour reads on them, else the best other tones
-    of ``surfaces`` (those of the setting's backdrop that may change: "wall", "floor", "sky", "grass", "sea"...)."""
-    canvas, sky = paint({})
-    if separation(canvas, asked) >= READS:
-        return canvas, sky
+    """``paint(tones, scale)`` with the usual tones when every asked colour reads on them, else with the tones of
+    ``surfaces`` (those of the setting's backdrop that may change: "wall", "floor", "sky", "grass", "sea"...)
+    under which the worst-placed asked colour stands out most."""
     surfaces = tuple(x for x in surfaces if x in TONES)
-    if not surfaces:
-        return canvas, sky
-    best, best_score = (canvas, sky), separation(canvas, asked)
-    for combo in itertools.product(*(TONES[s] for s in surfaces)):
-        tones = dict(zip(surfaces, combo, strict=True))
-        img, name = paint(tones)
-        score = separation(img, asked)
-        if score > best_score + 1.0:
-            best, best_score = (img, name), score
-        if score >= READS:
-            break
-    return best
+    if not asked or not surfaces:
+        return paint({}, 1)
+    small = [(tuple(int(v) // SCOUT for v in box), rgb) for box, rgb in asked]
+
+    def score(tones: dict[str, RGB]) -> float:
+        return separation(paint(tones, SCOUT)[0], small)  # type: ignore[arg-type]
+
+    if score({}) >= READS:
+        return paint({}, 1)
+    combos = [dict(zip(surfaces, c, strict=True)) for c in itertools.product(*(TONES[x] for x in surfaces))]
+    best = max(combos, key=score)
+    return paint(best, 1)

@@ -260,6 +260,11 @@ def p_quadruped(p: Pen):
         p.ellipse(x0 + 0.15, top - 0.14, x0 + 0.4, top + 0.12)
         if not p.has("dromedary"):
             p.ellipse(x0 + 0.38, top - 0.12, x0 + 0.6, top + 0.12)
+    if p.has("hedgehog", "porcupine", "echidna"):
+        n = 9
+        for i in range(n):
+            x = x0 + 0.04 + i * (x1 - x0 - 0.08) / (n - 1)
+            p.poly([(x - 0.05, top + 0.12), (x + 0.02, top - 0.1), (x + 0.06, top + 0.12)], fill=shade(p.c, -0.25))
     p.ellipse(x0, top, x1, bottom)
     if stripes:
         for i in range(5):
