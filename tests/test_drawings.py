@@ -118,3 +118,10 @@ def test_generated_prompts_succeed():
         rep = evaluate(None, Path(out), seed=7, items=generate(60, 7))
     assert rep["final_succeeded"] >= 0.9, rep
     assert rep["lowered"] == 0, [r["prompt"] for r in rep["rows"] if r["first"] and not r["final"]]
+
+
+def test_a_closed_compound_is_drawn_as_its_head():
+    """ "firetruck" is not in the table but its head is: a truck stands in, and the trace says so."""
+    d = drawing_for("firetruck")
+    assert d.kind == "truck" and "'truck'" in (d.explain() or "")
+    assert drawing_for("blorp").placeholder
