@@ -314,7 +314,8 @@ class EmbeddedImageBackend:
     def _shadow(canvas: np.ndarray, box: tuple[int, int, int, int]) -> None:
         x0, y0, x1, y1 = box
         H, W = canvas.shape[:2]
-        cy, ry, rx = y1, max(2, (y1 - y0) // 14), (x1 - x0) // 2
+        ry, rx = max(2, (y1 - y0) // 14), (x1 - x0) // 2
+        cy = y1 + ry  # just under the feet, clear of the box (whose edge the critic samples as backdrop)
         yy, xx = np.mgrid[max(0, cy - ry) : min(H, cy + ry), max(0, x0) : min(W, x1)]
         if yy.size == 0:
             return

