@@ -115,6 +115,7 @@ EXISTING_DRAWABLES = {
     "tower",
     "pad",
     "generic",
+    "clock",
 }
 CATEGORY_DRAWINGS = {
     "quadruped": "a four-legged animal: body, four legs, head, tail",
@@ -389,7 +390,7 @@ ROWS: dict[str, str] = {
         remote control/remote tiny; cell phone/mobile phone/smartphone/phone tiny; tablet; camera;
         radio silver; headphones=headphones; speaker; microwave white; oven silver; toaster silver;
         refrigerator/fridge white large ground; washing machine white ground medium; stove silver ground medium;
-        fan white; clock white >generic wall; alarm clock red tiny; watch=watches/wristwatch silver tiny person;
+        fan white; clock white >clock wall; alarm clock red tiny >clock; watch=watches/wristwatch silver tiny person;
         video game console/game console; calculator; printer white; light bulb/lightbulb yellow tiny >lamp;
         hair drier/hair dryer/hairdryer; toothbrush=toothbrushes blue tiny >tool; vacuum cleaner red ground;
         typewriter black; telephone red; projector white; router; smartwatch tiny person; joystick tiny;
@@ -482,7 +483,8 @@ ROWS: dict[str, str] = {
         cityscape grey; landscape green; seascape blue; horizon azure; underwater blue; orbit black; cosmos black;
         universe black; moonscape grey; battlefield brown; stage red; arena grey; bar/pub brown; skyline grey;
         waterfront blue; lawn green;
-        snowfield white; wilderness green; woods green; grove green; orchard green; vineyard green
+        snowfield white; wilderness green; woods green; grove green; orchard green; vineyard green;
+        zoo green; safari tan; circus red; aquarium blue; campsite green; fairground green; picnic green
     """,
 }
 

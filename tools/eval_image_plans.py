@@ -10,7 +10,8 @@ bundle the run wrote, never the critic's verdict.
         [--reasoner heuristic|hf|openai_compat] [--model M] [--option key=value ...]
     python tools/eval_image_plans.py --generated 1000 --seed 2026 --json   # prompts built from the object table
 
-Evaluations count ``succeeded`` only: ``final_succeeded`` is the share of prompts whose final met every
+``lowered`` counts the prompts whose first sketch met every constraint but whose final did not (the
+critique loop made them worse; ``lowered_prompts`` names them). Evaluations count ``succeeded`` only: ``final_succeeded`` is the share of prompts whose final met every
 constraint *and* whose run earned ``succeeded``; ``statuses`` counts each status, and ``own_plans`` how
 many finals the reasoner planned itself (not a fallback planner).
 """
@@ -128,6 +129,9 @@ def evaluate(
         "final": sum(r["final"] for r in rows) / n,
         "final_succeeded": sum(r["final"] and r["status"] == "succeeded" for r in rows) / n,
         "final_own_plan": sum(r["final"] and r["own_plan"] for r in rows) / n,
+        # the critique loop must never make a prompt worse: its first sketch met every constraint, its final not
+        "lowered": sum(r["first"] and not r["final"] for r in rows),
+        "lowered_prompts": [r["prompt"] for r in rows if r["first"] and not r["final"]],
         "own_plans": sum(r["own_plan"] for r in rows),
         "statuses": statuses,
         "mean_drafts": sum(r["drafts"] for r in rows) / n,

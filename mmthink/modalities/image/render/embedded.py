@@ -22,6 +22,7 @@ from mmthink.modalities.image.looks import looks_in
 from mmthink.modalities.image.render import lettering, treatments
 from mmthink.modalities.image.render.drawables import PAINTERS, Pen, drawable_kind, kind_info, shade
 from mmthink.modalities.image.render.layout import solve_layout
+from mmthink.modalities.image.render.legible import legible_backdrop
 from mmthink.modalities.image.scene import Scene
 from mmthink.modalities.image.vocab import COLORS
 
@@ -72,8 +73,11 @@ GROUNDS = {
 }
 
 
-def _backdrop(setting: list[str], w: int, h: int, horizon: int, rng: random.Random) -> tuple[np.ndarray, str]:
-    s = {x.lower() for x in setting}
+ROOM_WORDS = {"room", "indoor", "indoors", "kitchen"}
+
+
+def _sky_ground(s: set[str]) -> tuple[str, str | None]:
+    """Which sky and which ground a setting's words paint."""
     if s & {"space", "galaxy", "cosmos", "orbit", "stars"}:
         sky, ground = "space", None
     elif s & {"underwater"}:
@@ -96,19 +100,47 @@ def _backdrop(setting: list[str], w: int, h: int, horizon: int, rng: random.Rand
         ground = "street"
     elif s & {"launch pad"}:
         ground = "rock"
-    if s & {"room", "indoor", "indoors", "kitchen"}:
-        wall = (200, 180, 150) if sky != "night" else (70, 60, 75)
+    return sky, ground
+
+
+def _surfaces(setting: list[str]) -> tuple[str, ...]:
+    """The surfaces of a setting's backdrop whose tone may change so that asked colours read on it."""
+    s = {x.lower() for x in setting}
+    if s & ROOM_WORDS:
+        return ("wall", "floor")
+    sky, ground = _sky_ground(s)
+    return tuple(x for x in ("sky" if sky == "day" else "", ground or "") if x)
+
+
+def _backdrop(
+    setting: list[str],
+    w: int,
+    h: int,
+    horizon: int,
+    rng: random.Random,
+    tones: dict[str, tuple[int, int, int]] | None = None,
+) -> tuple[np.ndarray, str]:
+    """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone."""
+    tones = tones or {}
+    s = {x.lower() for x in setting}
+    sky, ground = _sky_ground(s)
+    if s & ROOM_WORDS:
+        wall = tones.get("wall", (200, 180, 150)) if sky != "night" else (70, 60, 75)
+        floor = tones.get("floor", GROUNDS["floor"])
         img = _gradient(w, h, shade(wall, 0.1), shade(wall, -0.1))
-        img[horizon:] = _gradient(w, h - horizon, GROUNDS["floor"], shade(GROUNDS["floor"], -0.3))
+        img[horizon:] = _gradient(w, h - horizon, floor, shade(floor, -0.3))
         return img, "room"
-    img = _gradient(w, h, *SKIES[sky])
+    top, bottom = SKIES[sky]
+    if sky == "day" and "sky" in tones:
+        top, bottom = shade(tones["sky"], -0.25), tones["sky"]
+    img = _gradient(w, h, top, bottom)
     if sky in ("space", "night"):
         for _ in range(int(w * h / 2500)):
             x, y = rng.randrange(w), rng.randrange(int(h * (1.0 if ground is None else 0.6)))
             b = rng.uniform(140, 255)
             img[y, x] = (b, b, b * 0.95)
     if ground is not None and horizon < h:
-        g = GROUNDS[ground]
+        g = tones.get(ground, GROUNDS[ground])
         if sky == "dusk":
             g = shade(g, -0.35)
         img[horizon:] = _gradient(w, h - horizon, shade(g, 0.08), shade(g, -0.3))
@@ -165,7 +197,17 @@ class EmbeddedImageBackend:
                 canvas[layout.horizon : layout.horizon + 1] = (200, 195, 185)
             sky = "paper"
         else:
-            canvas, sky = _backdrop(scene.setting, w, h, layout.horizon, rng)
+            canvas, sky = legible_backdrop(
+                lambda tones, k: _backdrop(
+                    scene.setting, w // k, h // k, layout.horizon // k, random.Random(seed), tones
+                ),
+                [
+                    (s.box, COLORS[s.element.colors[0]])
+                    for s in layout.slots
+                    if s.element.colors[:1] and s.element.colors[0] in COLORS
+                ],
+                _surfaces(scene.setting),
+            )
         bg_rgb = tuple(int(v) for v in canvas.reshape(-1, 3).mean(axis=0))
         labels = np.full((h, w), -1, np.int32)
         areas: list[int] = []
@@ -177,7 +219,7 @@ class EmbeddedImageBackend:
             bw, bh = max(2, x1 - x0), max(2, y1 - y0)
             cname, rgb = _color(slot.element, slot.kind, slot.index, rng)
             layer = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
-            pen = Pen(ImageDraw.Draw(layer), bw, bh, rgb, sketch)
+            pen = Pen(ImageDraw.Draw(layer), bw, bh, rgb, sketch, name=slot.name)
             PAINTERS.get(slot.kind, PAINTERS["generic"])(pen)
             rgba = np.asarray(layer, np.float32)
             alpha = rgba[..., 3:4] / 255.0
@@ -259,7 +301,7 @@ class EmbeddedImageBackend:
         """Light from the upper left: a soft diagonal ramp over the shape."""
         h, w = rgba.shape[:2]
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        ramp = 1.18 - 0.36 * ((xx / max(1, w - 1)) * 0.4 + (yy / max(1, h - 1)) * 0.6)
+        ramp = 1.14 - 0.28 * ((xx / max(1, w - 1)) * 0.4 + (yy / max(1, h - 1)) * 0.6)
         out = rgba.copy()
         out[..., :3] = np.clip(rgba[..., :3] * ramp[..., None], 0, 255)
         return out
@@ -284,7 +326,8 @@ class EmbeddedImageBackend:
     def _shadow(canvas: np.ndarray, box: tuple[int, int, int, int]) -> None:
         x0, y0, x1, y1 = box
         H, W = canvas.shape[:2]
-        cy, ry, rx = y1, max(2, (y1 - y0) // 14), (x1 - x0) // 2
+        ry, rx = max(2, (y1 - y0) // 14), (x1 - x0) // 2
+        cy = y1 + ry  # just under the feet, clear of the box (whose edge the critic samples as backdrop)
         yy, xx = np.mgrid[max(0, cy - ry) : min(H, cy + ry), max(0, x0) : min(W, x1)]
         if yy.size == 0:
             return
