@@ -55,9 +55,7 @@ def act(state: RunState, runtime: Any) -> dict[str, Any]:
             )
             parts = _save(writer, art, tag, draft_id)
             record.asset, record.kind, record.meta = parts[1].asset, art.kind, json_safe(art.meta)
-            # what is kept is what the bundle holds (decoded from the saved bytes): a resumed run reads the
-            # same samples back, so critiques and the final are byte-identical whether or not a run was resumed
-            ctx.cache[draft_id] = handler.restore(record.to_dict(), art.data)
+            ctx.cache[draft_id] = _as_saved(handler, record, art)
             emit(
                 writer,
                 Step(
@@ -97,6 +95,12 @@ def act(state: RunState, runtime: Any) -> dict[str, Any]:
         record.score, record.passed = 0.0, False
     drafts.append(record.to_dict())
     return {"drafts": drafts, "pending": None, "budget": budget.to_dict(), "transcript": transcript}
+
+
+def _as_saved(handler: Any, record: DraftRecord, art: Any) -> Any:
+    """The draft as the bundle holds it (decoded from the saved bytes), not as the model returned it: a resumed
+    run reads the same samples back, so critiques and the final are byte-identical whether or not it resumed."""
+    return handler.restore(record.to_dict(), art.data)
 
 
 def _save(writer: Any, art: Any, tag: Tag, draft_id: str) -> list[Part]:

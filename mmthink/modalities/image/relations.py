@@ -299,7 +299,8 @@ def judge(kind: str, a: list[Any], t1: list[Any], t2: list[Any] | None = None) -
             ys = (T[1], T[3])
         else:
             return None, ""
-        ok = all(xs[0] < p.center[0] < xs[1] for p in a) and A[1] < ys[1] and A[3] > ys[0]
+        slack = 0.25 * (ys[1] - ys[0])  # roughly in line with the pair: a beam just under two ships is between them
+        ok = all(xs[0] < p.center[0] < xs[1] for p in a) and A[1] < ys[1] + slack and A[3] > ys[0] - slack
         return ok, f"centre x {acx:.0f} between {xs[0]:.0f} and {xs[1]:.0f}"
     if kind == "near":
         g = _gap(A, T)
