@@ -144,6 +144,7 @@ def reasoner(server: Server, **kw: Any) -> OpenAICompatReasoner:
     kw.setdefault("server_kind", "vllm")  # this server honours continue_final_message (no probe needed)
     kw.setdefault("timeout", 5)
     kw.setdefault("system_prompt", "You draw.")
+    kw.setdefault("constrain", False)  # the grammar path has its own tests (test_server_grammar.py)
     return OpenAICompatReasoner(base_url=server.url, **kw)
 
 
