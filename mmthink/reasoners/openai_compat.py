@@ -44,8 +44,8 @@ from mmthink.errors import BackendError, ContextOverflow, DeadlineReached, Input
 from mmthink.reasoners import gbnf, server_drafts, servers
 from mmthink.reasoners.base import Delta, Turn, last_turn
 from mmthink.reasoners.chat_template import ChatTemplate, model_knows_soft_switches, template_from_tokenizer
-from mmthink.reasoners.grammar import ConstraintLog
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, LiteralDrop, ThinkSplitter
+from mmthink.reasoners.grammar import ConstraintLog
 from mmthink.reasoners.prompt import build_system_prompt, example_messages
 from mmthink.thinking import count_tokens
 
@@ -492,7 +492,7 @@ class OpenAICompatReasoner:
             info = self._server()
             path = "/completions" if self.continuation == "completions" else "/chat/completions"
             self._grammar = server_drafts.probe_grammar(
-                lambda p, body: self._post(self._url(p), body), info, self._model_name(), path
+                lambda p, body: self._post(self._url(p), body), info, self._model_name(), path, self.server_kind
             )
         return self._grammar
 
@@ -665,7 +665,9 @@ class OpenAICompatReasoner:
                     info.tokenize_path = p
                     break
         if info.tokenize_path:
-            status, reply, _ = self._post(root + info.tokenize_path, servers.tokenize_body(info.tokenize_path, model, text))
+            status, reply, _ = self._post(
+                root + info.tokenize_path, servers.tokenize_body(info.tokenize_path, model, text)
+            )
             n = servers.token_count(reply) if status < 400 else None
             if n is not None:
                 return n, True

@@ -75,7 +75,9 @@ class GrammarSupport:
         return f"gbnf via {self.field}" if self.field else f"none: {self.probe}"
 
 
-def probe_grammar(post: Any, info: servers.ServerInfo, model: str, path: str) -> GrammarSupport:
+def probe_grammar(
+    post: Any, info: servers.ServerInfo, model: str, path: str, kind: str | None = None
+) -> GrammarSupport:
     """Ask the server, once, which grammar field it honours (``post(path, body)`` -> (status, json|None, text)).
 
     Each candidate field gets a short greedy request whose grammar allows only ``zq`` and a digit: an
@@ -83,9 +85,10 @@ def probe_grammar(post: Any, info: servers.ServerInfo, model: str, path: str) ->
     it answers HTTP 400/422. The first honoured field is kept."""
     if info.grammar_probe:
         return GrammarSupport(info.grammar_field, info.grammar_probe)
-    fields = servers.GRAMMAR_FIELDS.get(info.kind, servers.GRAMMAR_FIELDS["openai"])
+    kind = kind if kind and kind != "auto" else info.kind
+    fields = servers.GRAMMAR_FIELDS.get(kind, servers.GRAMMAR_FIELDS["openai"])
     if not fields:
-        info.grammar_probe = servers.NO_GRAMMAR.get(info.kind, f"a {info.kind} server takes no grammar")
+        info.grammar_probe = servers.NO_GRAMMAR.get(kind, f"a {kind} server takes no grammar")
         return GrammarSupport(None, info.grammar_probe)
     found: list[str] = []
     for field in fields:

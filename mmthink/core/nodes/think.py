@@ -10,8 +10,8 @@ from typing import Any
 
 from mmthink.core.context import Components
 from mmthink.core.faults import retryable, stall_guard
-from mmthink.core.nudge import nudge
 from mmthink.core.nodes.common import components, records
+from mmthink.core.nudge import nudge
 from mmthink.core.repetition import Repetition, RepetitionGuard
 from mmthink.core.runs import RUNS, emit, emit_token, retry_reporter
 from mmthink.core.state import RunState
