@@ -289,3 +289,12 @@ def test_a_gguf_file_gives_its_own_chat_template():
     assert t.source == f"GGUF {path.name}" and t.eos_token == "<|im_end|>"
     text = t.render([{"role": "user", "content": "hi"}], add_generation_prompt=True)
     assert text.endswith("<|im_start|>assistant\n") and "<|im_start|>user\nhi<|im_end|>" in text
+
+
+def test_a_spoken_draft_is_constrained_to_a_known_emotion_and_plain_words():
+    g = gbnf.draft_grammar(guide("speech").grammar, "draft_audio", "a1", "Say good morning")
+    any_to_lark(g.gbnf)
+    assert g.holds(' id="a1" emotion="happy">Good morning!</draft_audio>')
+    assert not g.holds(' id="a1" emotion="joy">Good morning!</draft_audio>'), "not an emotion the voice can do"
+    assert not g.holds(' id="a1" emotion="calm"><draft_audio>Hi</draft_audio>'), "no nested tags"
+    assert not g.holds(' id="a1" emotion="calm"></draft_audio>'), "a draft holds words"
