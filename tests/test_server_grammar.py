@@ -298,3 +298,15 @@ def test_a_spoken_draft_is_constrained_to_a_known_emotion_and_plain_words():
     assert not g.holds(' id="a1" emotion="joy">Good morning!</draft_audio>'), "not an emotion the voice can do"
     assert not g.holds(' id="a1" emotion="calm"><draft_audio>Hi</draft_audio>'), "no nested tags"
     assert not g.holds(' id="a1" emotion="calm"></draft_audio>'), "a draft holds words"
+
+
+def test_storyboard_frames_and_music_cues_have_grammars_on_the_image_scene_lines():
+    text = "a ten second video of a boat at sunrise"
+    frame = gbnf.draft_grammar(guide("video").grammar, "frame", "f1", text)
+    any_to_lark(frame.gbnf)
+    assert frame.names == ("boat", "sunrise"), "seconds and video are not things to draw"
+    assert frame.holds(' id="f1" scene="1" seconds="10">boat: medium, white, center; setting: sunrise sea</frame>')
+    assert not frame.holds(' id="f1" scene="one" seconds="10">boat: white</frame>'), "scene numbers are numbers"
+    music = gbnf.draft_grammar(guide("video").grammar, "music", "m1", text)
+    assert music.holds(' id="m1" mood="calm" seconds="10"></music>')
+    assert not music.holds(' id="m1" mood="happy" seconds="10"></music>'), "a mood the composer knows"

@@ -51,7 +51,11 @@ LLAMA_CPP = "llama-cpp-python==0.3.36"
 SERVER_EXTRAS = ["fastapi>=0.100.0", "uvicorn>=0.22.0", "sse-starlette>=1.6.1", "starlette-context>=0.3.6,<0.4",
                  "pydantic-settings>=2.0.1", "PyYAML>=5.1"]  # fmt: skip
 
-DEV = ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl"
+DEV = next(
+    (p for p in (ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl",
+                 ROOT.parents[1] / "shared" / "data" / "image_prompts_dev.jsonl") if p.is_file()),
+    ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl",
+)  # fmt: skip
 PLACEHOLDER = re.compile(r"\[xN\]|\bname\s*(\[|:)|\battributes\b|\.\.\.|…")
 DEMO_NAMES = {"battlecruiser", "starfighter", "planet", "nebula", "explosion", "laser beam"}
 EXAMPLE_NAMES = {"dog", "bicycle", "cup", "shelf", "cat", "lamp"}

@@ -359,7 +359,8 @@ _STOP = frozenset(
     "a an the and or of in on at to with by for from into onto over under near next beside behind above below "
     "left right top bottom middle center centre front back is are be it its this that there here some any each "
     "one two three four five six seven eight nine ten eleven twelve dozen several many few photo picture image "
-    "drawing painting scene show make draw me please of while".split()
+    "drawing painting scene show make draw me please of while second seconds minute minutes video film movie clip "
+    "frame frames shot shots say read speak voice".split()
 )
 
 
