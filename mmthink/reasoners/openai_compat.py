@@ -650,6 +650,7 @@ class OpenAICompatReasoner:
             else:
                 text = "".join(str(m.get("content", "")) + " " * 8 for m in messages)
         n, exact = self._count(text)
+        exact = exact and (path == "/completions" or self._chat_template() is not None)  # else no template tokens
         return server_drafts.check_fits(n, exact, context, where, int(body["max_tokens"]), self.base_url)
 
     def _count(self, text: str) -> tuple[int, bool]:
