@@ -77,10 +77,19 @@ def test_the_probe_finds_the_grammar_field_honoured(server):
     assert r.facts()["chat_template_from"] == f"GGUF {GGUF.name}"
 
 
-@pytest.mark.parametrize("request_text", ["a red ball and two cubes", "a lighthouse at dusk"])
-def test_llama_cpp_reads_our_gbnf_and_the_model_writes_inside_it(server, request_text):
-    g = gbnf.draft_grammar(guide("image").grammar, "sketch", "s1", request_text)
-    prompt = f"Draw {request_text}. One scene line per object, then close the tag.\n<sketch"
+@pytest.mark.parametrize(
+    ("modality", "tag", "request_text"),
+    [
+        ("image", "sketch", "a red ball and two cubes"),
+        ("image", "sketch", "a lighthouse at dusk"),
+        ("speech", "draft_audio", "say good morning cheerfully"),
+        ("video", "frame", "a ten second video of a boat at sunrise"),
+        ("video", "music", "a ten second video of a boat at sunrise"),
+    ],
+)
+def test_llama_cpp_reads_our_gbnf_and_the_model_writes_inside_it(server, modality, tag, request_text):
+    g = gbnf.draft_grammar(guide(modality).grammar, tag, f"{tag[0]}1", request_text)
+    prompt = f"Request: {request_text}. Write the draft, then close the tag.\n<{tag}"
     reply = httpx.post(
         server + "/completions",
         json={"prompt": prompt, "max_tokens": 400, "temperature": 0.0, "grammar": g.gbnf},
@@ -89,4 +98,4 @@ def test_llama_cpp_reads_our_gbnf_and_the_model_writes_inside_it(server, request
     assert reply.status_code == 200, reply.text[:500]
     text = reply.json()["choices"][0]["text"]
     assert g.holds(text), f"outside the grammar: {text!r}"
-    assert text.startswith(' id="s1">\n') and text.endswith("</sketch>")
+    assert text.startswith(f' id="{tag[0]}1"') and text.endswith(f"</{tag}>")
