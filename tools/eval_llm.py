@@ -208,6 +208,7 @@ def run_set(agent, items: list[dict], out: Path, max_drafts: int, max_seconds: f
             "own_plan": bool(finals) and not finals[0].metrics.get("fallback"),
             "tokens": sum(int(s.metrics.get("tokens") or 0) for s in thoughts),
             "think_s": sum(float(s.ended or 0) - float(s.started or 0) for s in thoughts if s.ended and s.started),
+            "first_token_s": sum(float((s.metrics.get("reasoner") or {}).get("first_token_s") or 0) for s in thoughts),
             "copies": _copies(item, [s.parts[0].text or "" for s in drafts]),
             "constraint": sorted({str((s.metrics.get("reasoner") or {}).get("constraint")) for s in thoughts}),
             "nudges": sum(1 for s in trace.steps if s.kind == "observation" and s.title == "nudge"),
@@ -256,10 +257,31 @@ def summarise(rows: list[dict]) -> dict:
         "sketches": sum(r["drafts"] for r in rows),
         "nudges": sum(r["nudges"] for r in rows),
         "statuses": statuses,
-        "tokens_per_s": round(tokens / think, 1) if think else None,
+        "tokens_per_s": round(tokens / think, 1) if think else None,  # thinking tokens over thinking time, all in
+        "decode_tokens_per_s": (
+            round(tokens / (think - first), 1)
+            if (first := sum(r["first_token_s"] for r in rows)) and think > first
+            else None
+        ),  # hf: the time to each turn's first token (prompt encoding) left out
         "seconds_per_run": round(sum(r["seconds"] for r in rows) / n, 1),
         "constraint": sorted({c for r in rows for c in r["constraint"]}),
         "rows": rows,
+    }
+
+
+def server_speeds(log: Path) -> dict:
+    """Prompt and decode tokens per second from the server's own llama.cpp timings (its log)."""
+    pn = pt = en = et = 0.0
+    for line in log.read_text(errors="replace").splitlines():
+        m = re.search(r"(prompt eval|\beval) time =\s*([\d.]+) ms /\s*(\d+) (?:tokens|runs)", line)
+        if m and m.group(1) == "prompt eval":
+            pt, pn = pt + float(m.group(2)), pn + int(m.group(3))
+        elif m:
+            et, en = et + float(m.group(2)), en + int(m.group(3))
+    return {
+        "server_prompt_tokens_per_s": round(pn / pt * 1000, 1) if pt else None,
+        "server_decode_tokens_per_s": round(en / et * 1000, 1) if et else None,
+        "server_decoded_tokens": int(en),
     }
 
 
@@ -300,6 +322,7 @@ def main() -> int:
     header = check_gguf(gguf)
     items = _items(Path(args.dev), args.prompts)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="mmthink-llm-"))
+    out.mkdir(parents=True, exist_ok=True)
     result: dict = {"section": "llm", "model": GGUF_NAME, "gguf": header, "server": server, "n_ctx": args.n_ctx}
 
     from mmthink import Agent
@@ -312,7 +335,8 @@ def main() -> int:
             out_dir=str(out / "openai_compat"),
             reasoner_options={
                 "base_url": url,
-                "timeout": 120,
+                "tokenizer": str(gguf),  # llama-cpp-python publishes no template: the GGUF's own is rendered here
+                "timeout": 300,
                 "temperature": args.temperature,
                 "context_size": args.n_ctx,
                 "draft_names": args.names,
@@ -324,6 +348,7 @@ def main() -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    result["openai_compat"].update(server_speeds(out / "server.log"))
     if args.hf_prompts:
         agent = Agent.from_profile(
             "embedded",
