@@ -310,3 +310,18 @@ def test_storyboard_frames_and_music_cues_have_grammars_on_the_image_scene_lines
     music = gbnf.draft_grammar(guide("video").grammar, "music", "m1", text)
     assert music.holds(' id="m1" mood="calm" seconds="10"></music>')
     assert not music.holds(' id="m1" mood="happy" seconds="10"></music>'), "a mood the composer knows"
+
+
+def test_context_and_token_counts_are_read_in_each_servers_shape():
+    assert servers.ollama_context({"parameters": "stop <|im_end|>\nnum_ctx 8192\ntemperature 0.6"}) == 8192
+    assert servers.ollama_context({"parameters": "temperature 0.6"}) is None
+    assert servers.token_count({"count": 12}) == 12  # llama-cpp-python /extras/tokenize/count, vLLM /tokenize
+    assert servers.token_count({"tokens": [1, 2, 3]}) == 3  # llama.cpp /tokenize
+    assert servers.token_count({"detail": "Not Found"}) is None
+    info = servers.identify(
+        servers.ServerInfo("http://x/v1"),
+        {"data": [{"id": "Qwen/Qwen3-4B", "owned_by": "vllm", "max_model_len": 32768}]},
+        None,
+        None,
+    )
+    assert (info.kind, info.context_size, info.context_from) == ("vllm", 32768, "/v1/models max_model_len")
