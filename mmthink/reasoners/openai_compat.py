@@ -24,6 +24,11 @@ retryable; a wrong key, a prompt over the context window (:class:`~mmthink.error
 naming both sizes) and the run's deadline (:class:`~mmthink.errors.DeadlineReached`,
 ``turn.deadline``) are not.
 
+Drafting: where the modality has a draft grammar and the server takes one (found by a probe), the free
+stream is cut at an opening drafting tag and the tag's body is requested again under the grammar, the
+transcript continued exactly (:mod:`.server_drafts`, :mod:`.gbnf`); every request is checked against the
+server's context window first; ``turn_facts()`` says per turn what was constrained and why not.
+
 Budget: ``max_tokens`` is the thinking tokens left. If the server stops for length inside the
 thinking, a second call closes the thinking with a short graceful sentence and gets the answer.
 """
