@@ -272,6 +272,7 @@ def test_a_run_whose_turn_drafts_nothing_gets_a_nudge_in_the_trace(make_server, 
     assert any(f.get("constraint") == "gbnf via grammar" and f.get("constrained_completed") == 1 for f in facts), facts
     drafts = [s for s in trace.steps if s.kind == "draft"]
     assert drafts and "ball: red, center" in drafts[0].parts[0].text
+    assert 'name ::= "ball"\n' in srv.grammars[-1], "names are the objects the request's understanding found"
 
 
 def test_a_gguf_file_gives_its_own_chat_template():

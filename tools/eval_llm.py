@@ -15,7 +15,8 @@ Setup, all cached in gitignored folders of the checkout:
   491,400,064 bytes, the GGUF magic and version, and the sha256 below.
 
 Reported per reasoner: finals planned by the model itself (not a fallback planner), first-sketch and final plan
-accuracy counting the model's own plans only, copies of the prompt's placeholder or of the demo/example
+accuracy counting the model's own plans only (judged from the drawn picture, as tools/eval_image_plans.py does;
+``final_model_only_succeeded`` also needs the run's own ``succeeded``), copies of the prompt's placeholder or of the demo/example
 names, tokens per second while thinking, seconds per run, statuses. The last line is one JSON object.
 """
 
@@ -250,6 +251,9 @@ def summarise(rows: list[dict]) -> dict:
         "own_plans": sum(r["own_plan"] for r in rows),
         "first_sketch_model": round(sum(r["first"] for r in rows) / n, 3),
         "final_model_only": round(sum(r["final"] and r["own_plan"] for r in rows) / n, 3),
+        "final_model_only_succeeded": round(
+            sum(r["final"] and r["own_plan"] and r["status"] == "succeeded" for r in rows) / n, 3
+        ),  # met by the judge and earned `succeeded` (the critic passed it, nothing stood in)
         "loop_raised": sum(bool(r["final"] and r["own_plan"] and not r["first"]) for r in rows),
         "loop_lowered": sum(bool(r["first"] and not (r["final"] and r["own_plan"])) for r in rows),
         "copies_placeholder": sum(r["copies"]["placeholder"] for r in rows),

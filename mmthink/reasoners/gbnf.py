@@ -410,10 +410,13 @@ class DraftGrammar:
         return re.fullmatch(self.regex, text) is not None
 
 
-def draft_grammar(lark: str, tag: str, draft_id: str, request: str = "", names: str = "request") -> DraftGrammar:
+def draft_grammar(
+    lark: str, tag: str, draft_id: str, request: str = "", names: str = "request", understood: list[str] | None = None
+) -> DraftGrammar:
     """The grammar for one draft after ``<tag``: `` id="<draft_id>"``, the tag's ``<tag>_attrs`` rule if the
     grammar has one, ``>``, then the tag's body rule. ``names="request"`` narrows a ``name`` rule to the
-    request's words (free when the request gives none); ``"free"`` leaves it as written."""
+    objects the request's understanding found (``understood``), else to the request's words (free when it
+    gives none); ``"free"`` leaves it as written."""
     rules = parse_lark(lark)
     if tag not in rules:
         raise BackendError(f"the modality's grammar has no rule for <{tag}>")
@@ -422,7 +425,8 @@ def draft_grammar(lark: str, tag: str, draft_id: str, request: str = "", names: 
     chosen: list[str] = []
     if names == "request" and "name" in rules:
         vocab = {w for n in rules.values() for lit in _literals(n) for w in lit.split()}
-        chosen = request_names(request, vocab)
+        chosen = [n for n in dict.fromkeys(understood or []) if re.fullmatch(r"[a-z][a-z -]*", n)]
+        chosen = chosen or request_names(request, vocab)
         if chosen:
             rules["name"] = Alt(tuple(Lit(w) for w in chosen)) if len(chosen) > 1 else Lit(chosen[0])
     head: list[Node] = [Lit(f' id="{draft_id}"')]

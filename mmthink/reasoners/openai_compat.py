@@ -197,6 +197,9 @@ class OpenAICompatReasoner:
         self.server_budget = server_budget
         self.examples = bool(examples)
         self._grammar: server_drafts.GrammarSupport | None = None
+        self.understood_names: Any = None
+        """``text -> [names]``: the objects the request's understanding found (the agent sets it); a draft
+        grammar's names come from it with ``draft_names="request"``, else from the request's own words."""
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatReasoner(model={self.model!r}, base_url={self.base_url!r})"
@@ -512,7 +515,12 @@ class OpenAICompatReasoner:
         draft_id = gbnf.next_id(tag, so_far, reference)
         try:
             g: gbnf.DraftGrammar | None = gbnf.draft_grammar(
-                turn.guide.grammar if turn.guide else "", tag, draft_id, turn.prompt, self.draft_names
+                turn.guide.grammar if turn.guide else "",
+                tag,
+                draft_id,
+                turn.prompt,
+                self.draft_names,
+                understood=self._understood(turn.prompt),
             )
         except BackendError as e:  # a grammar the translation refuses: this draft is written freely, said so
             log.broken.append(f"<{tag}>: no server grammar ({e}); drafted unconstrained")
@@ -543,6 +551,14 @@ class OpenAICompatReasoner:
         finally:
             if g is not None:
                 _judge(log, g, body, record)
+
+    def _understood(self, text: str) -> list[str]:
+        if self.draft_names != "request" or not callable(self.understood_names):
+            return []
+        try:
+            return [str(n).lower() for n in self.understood_names(text) if str(n).strip()]
+        except Exception:  # an understanding that fails leaves the request's words
+            return []
 
     def _graceful_text(self, transcript: str, tokens_left: int | None) -> str:
         if not self.graceful_close or self.graceful_close.strip() in transcript[-len(self.graceful_close) - 8 :]:
