@@ -259,7 +259,7 @@ def test_a_run_whose_turn_drafts_nothing_gets_a_nudge_in_the_trace(make_server, 
         "embedded",
         reasoner="openai_compat",
         out_dir=str(tmp_path),
-        reasoner_options={"base_url": srv.url, "timeout": 10},
+        reasoner_options={"base_url": srv.url, "timeout": 10, "draft_names": "understood"},
     )
     res = agent.run("a red ball", thinking="on", max_drafts=2, seed=0)
     trace = load_trace(res.trace)

@@ -315,7 +315,9 @@ def main() -> int:
     ap.add_argument("--n-ctx", type=int, default=4096)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--temperature", type=float, default=0.2)
-    ap.add_argument("--names", default="request", choices=["request", "free"], help="draft_names for the grammar")
+    ap.add_argument(
+        "--names", default="request", choices=["understood", "request", "free"], help="draft_names for the grammar"
+    )
     ap.add_argument("--no-constrain", action="store_true", help="openai_compat drafts without a grammar")
     ap.add_argument("--parts", default=None, help="a folder already holding the six part wheels")
     ap.add_argument("--out", default=None, help="where bundles go (default: a temporary folder)")

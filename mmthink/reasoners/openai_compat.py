@@ -158,8 +158,8 @@ class OpenAICompatReasoner:
                 f"must be true, false or None, got {soft_switches!r}",
                 "None appends them only for chat templates that know them",
             )
-        if draft_names not in ("request", "free"):
-            raise InputError("draft_names", f"unknown value {draft_names!r}", "use request or free")
+        if draft_names not in ("understood", "request", "free"):
+            raise InputError("draft_names", f"unknown value {draft_names!r}", "use understood, request or free")
         for name, value in (("context_size", context_size), ("turn_tokens", turn_tokens)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise InputError(name, f"must be a positive integer or None, got {value!r}", "e.g. 4096")
@@ -198,8 +198,9 @@ class OpenAICompatReasoner:
         self.examples = bool(examples)
         self._grammar: server_drafts.GrammarSupport | None = None
         self.understood_names: Any = None
-        """``text -> [names]``: the objects the request's understanding found (the agent sets it); a draft
-        grammar's names come from it with ``draft_names="request"``, else from the request's own words."""
+        """``text -> [names]``: the objects the request's understanding found (the agent sets it). A draft
+        grammar's names: those with ``draft_names="understood"``, the request's own words with ``"request"``
+        (and where the understanding finds none), any word with ``"free"``."""
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatReasoner(model={self.model!r}, base_url={self.base_url!r})"
@@ -519,7 +520,7 @@ class OpenAICompatReasoner:
                 tag,
                 draft_id,
                 turn.prompt,
-                self.draft_names,
+                "free" if self.draft_names == "free" else "request",
                 understood=self._understood(turn.prompt),
             )
         except BackendError as e:  # a grammar the translation refuses: this draft is written freely, said so
@@ -553,7 +554,7 @@ class OpenAICompatReasoner:
                 _judge(log, g, body, record)
 
     def _understood(self, text: str) -> list[str]:
-        if self.draft_names != "request" or not callable(self.understood_names):
+        if self.draft_names != "understood" or not callable(self.understood_names):
             return []
         try:
             return [str(n).lower() for n in self.understood_names(text) if str(n).strip()]
