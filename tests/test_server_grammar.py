@@ -326,3 +326,55 @@ def test_context_and_token_counts_are_read_in_each_servers_shape():
         None,
     )
     assert (info.kind, info.context_size, info.context_from) == ("vllm", 32768, "/v1/models max_model_len")
+
+
+def test_ollama_context_comes_from_api_show_and_drafting_is_recorded_unconstrained():
+    import json as _json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Ollama(BaseHTTPRequestHandler):  # the endpoints Ollama publishes, answered as Ollama 0.12 does
+        def log_message(self, *a):
+            pass
+
+        def _send(self, obj, code=200):
+            data = _json.dumps(obj).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):  # noqa: N802
+            if self.path == "/v1/models":
+                self._send({"object": "list", "data": [{"id": "qwen3:0.6b", "object": "model", "owned_by": "library"}]})
+            elif self.path == "/api/version":
+                self._send({"version": "0.12.3"})
+            elif self.path == "/api/ps":
+                self._send({"models": []})  # nothing loaded yet
+            else:
+                self._send({"error": "not found"}, 404)
+
+        def do_POST(self):  # noqa: N802
+            body = _json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            if self.path == "/api/show" and body.get("model") == "qwen3:0.6b":
+                self._send(
+                    {"parameters": "num_ctx 3072\ntemperature 0.6", "model_info": {"qwen3.context_length": 40960}}
+                )
+            else:
+                self._send({"error": "not found"}, 404)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Ollama)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+        r = OpenAICompatReasoner(base_url=url, timeout=5, server_kind="ollama")  # continues a prefix natively
+        facts = r.prepare()
+        assert facts["server_detected"] == "ollama" and facts["context_size"] == 3072
+        assert facts["context_from"] == "/api/show num_ctx", "the model's own 40960 is not what Ollama allocates"
+        record = __import__("mmthink.reasoners.openai_compat", fromlist=["StreamRecord"]).StreamRecord()
+        assert r._stems(turn(), record) == {}
+        assert record.constraint.path == "none: Ollama takes only a JSON schema (format), no grammar for free text"
+    finally:
+        srv.shutdown()
+        srv.server_close()
