@@ -48,3 +48,9 @@ def nudge(turn: Turn) -> str | None:
     what = _described(guide, tag).replace(f"</{tag}>", "the closing tag")
     # Observations carry no angle brackets (the graph escapes them), so the tag is named in words.
     return f'No draft this turn. Open a {tag} tag with id="{draft_id}" next' + (f" ({what})" if what else "") + "."
+
+
+def revise_hint(tag: str, transcript: str, guide: Guide | None) -> str:
+    """What a failed draft's observation ends with while drafts are left: the tag and id to revise in."""
+    draft_id = next_id(tag, transcript, guide.tags if guide is not None else "")
+    return f'. Not passed: fix it in a new {tag} tag with id="{draft_id}".'
