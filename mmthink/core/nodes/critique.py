@@ -7,9 +7,9 @@ from typing import Any
 
 from mmthink.core.faults import Fault, guarded_call
 from mmthink.core.nodes.common import components, run_context
+from mmthink.core.nudge import revise_hint
 from mmthink.core.runs import RUNS, emit, json_safe, retry_reporter
 from mmthink.core.state import RunState
-from mmthink.core.nudge import revise_hint
 from mmthink.core.tags import Tag, format_observation
 from mmthink.thinking import Budget
 from mmthink.trace.schema import Part, Step
