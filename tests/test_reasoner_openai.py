@@ -595,6 +595,11 @@ def demo_assets(tmp_path, monkeypatch):
         "Good.\n===answer===\nDone.\n<final_speech/>\n"
     )
     (demos / "broken.md").write_text("no front matter at all")
+    import shutil
+
+    from mmthink.paths import asset
+
+    shutil.copytree(asset("prosody"), tmp_path / "prosody")  # the speech guide's emotions (its draft grammar)
     monkeypatch.setenv("MMTHINK_ASSETS", str(tmp_path))
     paths.assets_dir.cache_clear()
     yield tmp_path
