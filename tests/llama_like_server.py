@@ -15,7 +15,12 @@ What it reproduces, because mmthink must cope with each:
   ``default_generation_settings.n_ctx``; ``props=False`` answers 404 like servers without it),
   and ``/v1/completions`` with a raw prompt;
 - (``strict=True`` only) the OpenAI API's HTTP 400 for request fields it does not know;
-- ``seed`` is read.
+- ``seed`` is read;
+- ``grammar`` (GBNF) is read as llama-cpp-python reads it: a grammar that does not parse is an HTTP 500
+  (the parse is llguidance's GBNF reader, an implementation independent of ours); ``grammar="ignore"``
+  makes it a server that drops the field. The probe grammar is answered as a constrained model would
+  (``zq7``); other replies are the scripted text, and every grammar received is kept in ``grammars``;
+- ``/extras/tokenize/count`` (``tokenize=True``) counts a text's tokens.
 
 The "model" writes the next scripted text (``server.replies``) or, asked to count, continues the
 count written so far in the current assistant message: a real continuation goes on inside the
@@ -113,6 +118,20 @@ class Handler(BaseHTTPRequestHandler):
             )
             srv.log.append({"method": "POST", "path": self.path, "body": body, "prompt": None})
             return
+        if self.path == "/extras/tokenize/count" and srv.tokenize:
+            self._json(200, {"count": len(tokens(str(body.get("input", ""))))})
+            return
+        grammar = body.get("grammar") if srv.grammar == "honour" else None
+        if grammar is not None:
+            from llguidance.gbnf_to_lark import any_to_lark
+
+            try:
+                any_to_lark(grammar)
+            except Exception as e:  # llama-cpp-python: LlamaGrammar.from_string fails, the route answers 500
+                srv.log.append({"method": "POST", "path": self.path, "body": body, "prompt": None})
+                self._json(500, {"error": {"message": f"grammar parse error: {e}", "type": "internal_server_error"}})
+                return
+            srv.grammars.append(grammar)
         if self.path == "/v1/chat/completions":
             messages = body.get("messages") or []
             if (
@@ -133,7 +152,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         srv.log.append({"method": "POST", "path": self.path, "body": body, "prompt": prompt})
         n_prompt = len(tokens(prompt))
-        reply = srv.next_reply(prompt)
+        if grammar is not None and grammar.startswith('root ::= "zq"'):
+            reply = {"text": "zq7"}  # the grammar probe, answered as a constrained model answers it
+        elif "Say hello." in prompt:
+            reply = {"text": "Hello!"}  # the probe where the grammar was dropped
+        else:
+            reply = srv.next_reply(prompt)
         if not body.get("stream"):
             self._whole(kind, body, prompt, reply, n_prompt)
             return
@@ -292,10 +316,14 @@ class LlamaLikeServer(ThreadingHTTPServer):
         honour_prefix: bool = False,
         strict: bool = False,
         model_id: str = "qwen2.5-0.5b-instruct-q4_k_m.gguf",
+        grammar: str = "honour",
+        tokenize: bool = False,
     ) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.template, self.n_ctx, self.props = template, n_ctx, props
         self.honour_prefix, self.strict, self.model_id = honour_prefix, strict, model_id
+        self.grammar, self.tokenize = grammar, tokenize
+        self.grammars: list[str] = []
         self.replies: list[dict[str, Any]] = []
         self.log: list[dict[str, Any]] = []
         self._lock = threading.Lock()

@@ -57,6 +57,7 @@ def llama(make_server) -> LlamaLikeServer:
 def reasoner(srv: LlamaLikeServer, **kw) -> OpenAICompatReasoner:
     kw.setdefault("system_prompt", SYSTEM)
     kw.setdefault("timeout", 5)
+    kw.setdefault("constrain", False)  # the grammar path has its own tests (test_server_grammar.py)
     return OpenAICompatReasoner(base_url=srv.url, **kw)
 
 
@@ -97,7 +98,7 @@ def test_a_bare_done_without_finish_reason_is_a_retryable_error(llama):
 
 
 def test_an_error_event_in_a_200_stream_is_a_final_context_overflow(make_server):
-    srv = make_server(n_ctx=40)
+    srv = make_server(n_ctx=40, props=False)  # no /props: the window is unknown until the server says it
     r = reasoner(srv, system_prompt="You draw pictures by thinking. " * 8)
     deltas, err = collect(r.stream(turn()))
     assert isinstance(err, ContextOverflow) and deltas == []
@@ -342,4 +343,11 @@ def test_last_turn_summarises_the_call_for_the_trace(llama):
     r = reasoner(llama)
     assert last_turn(r) == {}
     list(r.stream(turn(transcript=TRANSCRIPT, tokens_left=500)))
-    assert last_turn(r) == {"stopped": "stop string", "stop_tag": "</sketch>", "continuation": "completions"}
+    assert last_turn(r) == {
+        "stopped": "stop string",
+        "stop_tag": "</sketch>",
+        "continuation": "completions",
+        "constraint": "none: off (constrain=False)",
+        "constrained_drafts": 0,
+        "constrained_completed": 0,
+    }

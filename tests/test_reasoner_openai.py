@@ -144,6 +144,7 @@ def reasoner(server: Server, **kw: Any) -> OpenAICompatReasoner:
     kw.setdefault("server_kind", "vllm")  # this server honours continue_final_message (no probe needed)
     kw.setdefault("timeout", 5)
     kw.setdefault("system_prompt", "You draw.")
+    kw.setdefault("constrain", False)  # the grammar path has its own tests (test_server_grammar.py)
     return OpenAICompatReasoner(base_url=server.url, **kw)
 
 
@@ -594,6 +595,11 @@ def demo_assets(tmp_path, monkeypatch):
         "Good.\n===answer===\nDone.\n<final_speech/>\n"
     )
     (demos / "broken.md").write_text("no front matter at all")
+    import shutil
+
+    from mmthink.paths import asset
+
+    shutil.copytree(asset("prosody"), tmp_path / "prosody")  # the speech guide's emotions (its draft grammar)
     monkeypatch.setenv("MMTHINK_ASSETS", str(tmp_path))
     paths.assets_dir.cache_clear()
     yield tmp_path

@@ -33,6 +33,9 @@ class Guide:
     """A Lark grammar for the bodies of the drafting tags, one rule per tag named after the tag,
     each ending with the closing tag; a reasoner that can constrain decoding enters it after an opening tag.
     Empty: drafts are written freely."""
+    nudge: str = ""
+    """What to write after a turn with no draft, with ``{id}``, ``{tag}`` and ``{request}`` filled in
+    (see :mod:`mmthink.core.nudge`). Empty: built from the tag's line in ``tags``."""
 
 
 @dataclass

@@ -128,6 +128,8 @@ def template_from_tokenizer(tokenizer: str) -> ChatTemplate:
             "e.g. tokenizer='Qwen/Qwen3-0.6B'",
         )
     path = Path(tokenizer).expanduser()
+    if path.is_file() and path.suffix.lower() == ".gguf":
+        return template_from_gguf(path)
     if path.is_dir():
         files = {
             name: path / name for name in ("chat_template.jinja", "tokenizer_config.json") if (path / name).is_file()
@@ -159,6 +161,43 @@ def template_from_tokenizer(tokenizer: str) -> ChatTemplate:
         )
     return ChatTemplate(
         text, _token_text(config.get("bos_token")), _token_text(config.get("eos_token")), source=f"tokenizer {where}"
+    )
+
+
+def template_from_gguf(path: Path) -> ChatTemplate:
+    """The chat template a GGUF file carries (``tokenizer.chat_template``), with its BOS and EOS token text:
+    the template llama.cpp servers apply, for ``tokenizer="model.gguf"`` where the server publishes none."""
+    try:
+        from gguf import GGUFReader
+    except ImportError as e:
+        raise BackendError("reading a GGUF's chat template needs the gguf package: pip install gguf") from e
+    try:
+        reader = GGUFReader(str(path))
+    except Exception as e:
+        raise BackendError(f"{path} is not a readable GGUF file: {type(e).__name__}: {e}", retryable=False) from e
+
+    def value(key: str, index: int = 0) -> Any:
+        f = reader.fields.get(key)
+        if f is None or not f.data:
+            return None
+        part = f.parts[f.data[index]]
+        return (
+            bytes(part).decode("utf-8", "replace") if part.dtype.kind == "u" and part.dtype.itemsize == 1 else part[0]
+        )
+
+    text = value("tokenizer.chat_template")
+    if not isinstance(text, str) or not text.strip():
+        raise BackendError(f"{path} carries no chat template (tokenizer.chat_template)", retryable=False)
+    tokens = reader.fields.get("tokenizer.ggml.tokens")
+
+    def token(key: str) -> str:
+        i = value(key)
+        if i is None or tokens is None or not 0 <= int(i) < len(tokens.data):
+            return ""
+        return bytes(tokens.parts[tokens.data[int(i)]]).decode("utf-8", "replace")
+
+    return ChatTemplate(
+        text, token("tokenizer.ggml.bos_token_id"), token("tokenizer.ggml.eos_token_id"), source=f"GGUF {path.name}"
     )
 
 

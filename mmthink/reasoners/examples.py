@@ -69,12 +69,12 @@ SPEECH = (
     Example(
         "plain",
         "Say good morning, cheerfully.",
-        "One short line, said with joy.\n"
-        '<draft_audio id="a1" emotion="joy">Good morning!</draft_audio>\n'
+        "One short line, said happily.\n"
+        '<draft_audio id="a1" emotion="happy">Good morning!</draft_audio>\n'
         '<observation ref="a1" score="0.88">words: all heard; delivery: bright, rising pitch</observation>\n'
         "It sounds cheerful. Done.",
         "A cheerful good morning.\n<final_speech/>",
-        off='<draft_audio id="a1" emotion="joy">Good morning!</draft_audio>\n<final_speech/>',
+        off='<draft_audio id="a1" emotion="happy">Good morning!</draft_audio>\n<final_speech/>',
     ),
     Example(
         "revision",

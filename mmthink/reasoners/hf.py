@@ -23,7 +23,7 @@ from typing import Any
 from mmthink.devices import resolve_device as _resolve_device
 from mmthink.devices import resolve_dtype as _resolve_dtype
 from mmthink.errors import BackendError, DeadlineReached, InputError
-from mmthink.reasoners.base import Delta, Turn
+from mmthink.reasoners.base import Delta, Turn, last_turn
 from mmthink.reasoners.forcing import (
     GRACEFUL_CLOSE,
     THINK_CLOSE,
@@ -435,6 +435,16 @@ class HFReasoner:
             return [], ConstraintLog(path=f"none: the grammar has no rule for {', '.join(turn.tags.draft)}")
         log = ConstraintLog(path="llguidance")
         return [DraftConstraint(compiled, prompt_len, log)], log
+
+    def turn_facts(self) -> dict[str, Any]:
+        """What the trace's thought step records about the last turn (stop, constraint, the warm cache)."""
+        out = last_turn(self)
+        run = self.last_run
+        if run is not None:
+            out.update(prompt_tokens=run.prompt_tokens, cached_tokens=run.cached_tokens)
+            if run.first_token_s is not None:
+                out["first_token_s"] = round(run.first_token_s, 3)
+        return out
 
     def facts(self) -> dict[str, Any]:
         """What the manifest says about this backend: the constraint path drafts will take."""

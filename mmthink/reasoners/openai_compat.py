@@ -24,6 +24,11 @@ retryable; a wrong key, a prompt over the context window (:class:`~mmthink.error
 naming both sizes) and the run's deadline (:class:`~mmthink.errors.DeadlineReached`,
 ``turn.deadline``) are not.
 
+Drafting: where the modality has a draft grammar and the server takes one (found by a probe), the free
+stream is cut at an opening drafting tag and the tag's body is requested again under the grammar, the
+transcript continued exactly (:mod:`.server_drafts`, :mod:`.gbnf`); every request is checked against the
+server's context window first; ``turn_facts()`` says per turn what was constrained and why not.
+
 Budget: ``max_tokens`` is the thinking tokens left. If the server stops for length inside the
 thinking, a second call closes the thinking with a short graceful sentence and gets the answer.
 """
@@ -41,10 +46,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mmthink.errors import BackendError, ContextOverflow, DeadlineReached, InputError
-from mmthink.reasoners import servers
-from mmthink.reasoners.base import Delta, Turn
+from mmthink.reasoners import gbnf, server_drafts, servers
+from mmthink.reasoners.base import Delta, Turn, last_turn
 from mmthink.reasoners.chat_template import ChatTemplate, model_knows_soft_switches, template_from_tokenizer
 from mmthink.reasoners.forcing import GRACEFUL_CLOSE, THINK_CLOSE, THINK_OPEN, LiteralDrop, ThinkSplitter
+from mmthink.reasoners.grammar import ConstraintLog
 from mmthink.reasoners.prompt import build_system_prompt, example_messages
 from mmthink.thinking import count_tokens
 
@@ -73,6 +79,7 @@ class CallRecord:
 class StreamRecord:
     calls: list[CallRecord] = field(default_factory=list)
     continuation: str | None = None  # prefix | completions | messages; None when the turn continued nothing
+    constraint: ConstraintLog | None = None  # how draft bodies were constrained this turn (gbnf via ... | none: why)
 
     @property
     def stopped(self) -> str:
@@ -110,6 +117,13 @@ class OpenAICompatReasoner:
         graceful_close: str | None = GRACEFUL_CLOSE,
         max_retries: Any = None,
         backoff: Any = None,
+        constrain: bool = True,
+        draft_names: str = "request",
+        context_size: int | None = None,
+        turn_tokens: int | None = 512,
+        draft_tokens: int = 256,
+        server_budget: bool | None = None,
+        examples: bool = True,
     ) -> None:
         url = base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
         if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
@@ -144,6 +158,15 @@ class OpenAICompatReasoner:
                 f"must be true, false or None, got {soft_switches!r}",
                 "None appends them only for chat templates that know them",
             )
+        if draft_names not in ("understood", "request", "free"):
+            raise InputError("draft_names", f"unknown value {draft_names!r}", "use understood, request or free")
+        for name, value in (("context_size", context_size), ("turn_tokens", turn_tokens)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise InputError(name, f"must be a positive integer or None, got {value!r}", "e.g. 4096")
+        if isinstance(draft_tokens, bool) or not isinstance(draft_tokens, int) or draft_tokens < 16:
+            raise InputError("draft_tokens", f"must be an integer of at least 16, got {draft_tokens!r}", "e.g. 256")
+        if server_budget not in (None, True, False):
+            raise InputError("server_budget", f"must be true, false or None, got {server_budget!r}", "None: auto")
         self.base_url = url.rstrip("/")
         self.model = model or os.environ.get("MMTHINK_MODEL") or None
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
@@ -163,6 +186,21 @@ class OpenAICompatReasoner:
         self._info: servers.ServerInfo | None = None
         self._unsupported: set[str] = set()
         self.last_run: StreamRecord | None = None
+        self.constrain = bool(constrain)
+        """Decode each draft body under the modality's grammar where the server takes one (see server_drafts)."""
+        self.draft_names = draft_names
+        self.context_size = context_size
+        """The server's context window when it does not publish one (llama-cpp-python, OpenAI-style proxies)."""
+        self.turn_tokens = turn_tokens
+        """Free thinking per turn while drafts are left: a drafting turn is a sentence or two and a tag."""
+        self.draft_tokens = draft_tokens
+        self.server_budget = server_budget
+        self.examples = bool(examples)
+        self._grammar: server_drafts.GrammarSupport | None = None
+        self.understood_names: Any = None
+        """``text -> [names]``: the objects the request's understanding found (the agent sets it). A draft
+        grammar's names: those with ``draft_names="understood"``, the request's own words with ``"request"``
+        (and where the understanding finds none), any word with ``"free"``."""
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatReasoner(model={self.model!r}, base_url={self.base_url!r})"
@@ -186,6 +224,14 @@ class OpenAICompatReasoner:
             out["server_identified_by"] = self._info.identified_by
             if self._info.context_size:
                 out["context_size"] = self._info.context_size
+                out["context_from"] = self._info.context_from
+            elif self.context_size:
+                out["context_size"], out["context_from"] = self.context_size, "configured (context_size=)"
+            out["budget_by"] = self._budget_field()[1]
+        if not self.constrain:
+            out["constraint"] = "none: off (constrain=False)"
+        elif self._grammar is not None:
+            out["constraint"] = self._grammar.path
         if self.continuation:
             out["continuation"] = self.continuation
             out["continuation_why"] = self.continuation_why
@@ -198,6 +244,16 @@ class OpenAICompatReasoner:
                 pass
         return out
 
+    def turn_facts(self) -> dict[str, Any]:
+        """What the trace's thought step records about the last turn: why it stopped, the continuation, how the
+        draft body was constrained (or why not: the probe's finding), and who enforced the budget."""
+        out = last_turn(self)
+        if self._grammar is not None:
+            out["grammar_probe"] = self._grammar.probe
+        if self._info is not None:
+            out["budget_by"] = self._budget_field()[1]
+        return out
+
     def _server(self) -> servers.ServerInfo:
         if self._info is not None:
             return self._info
@@ -208,7 +264,12 @@ class OpenAICompatReasoner:
             props = self._get_json(root + "/props")
             is_llama = isinstance(props, dict) and "chat_template" in props
             version = None if is_llama else self._get_json(root + "/api/version")
-            info = servers.remember(servers.identify(servers.ServerInfo(self.base_url), models, props, version))
+            info = servers.identify(servers.ServerInfo(self.base_url), models, props, version)
+            if isinstance(props, dict) and any("reasoning_budget" in k for k in _keys(props)):
+                info.reasoning_budget = True
+            if info.kind == "ollama" and info.context_size is None:
+                self._ollama_context(info, root)
+            info = servers.remember(info)
         self._info = info
         if not self.model:
             if not info.models:
@@ -218,6 +279,38 @@ class OpenAICompatReasoner:
                 )
             self.model = info.models[0]
         return info
+
+    def _ollama_context(self, info: servers.ServerInfo, root: str) -> None:
+        """Ollama's context: what a loaded model was given (/api/ps), else num_ctx in its parameters (/api/show)."""
+        ps = self._get_json(root + "/api/ps")
+        for m in (ps or {}).get("models") or [] if isinstance(ps, dict) else []:
+            if isinstance(m, dict) and m.get("name") in (self.model, *(info.models[:1])) and m.get("context_length"):
+                info.context_size, info.context_from = int(m["context_length"]), "/api/ps context_length"
+                return
+        name = self.model or (info.models[0] if info.models else None)
+        if name:
+            show = self._post_json(root + "/api/show", {"model": name})
+            n = servers.ollama_context(show)
+            if n:
+                info.context_size, info.context_from = n, "/api/show num_ctx"
+
+    def _post_json(self, url: str, body: dict[str, Any]) -> Any:
+        status, reply, _ = self._post(url, body)
+        return reply if status < 400 else None
+
+    def _post(self, url: str, body: dict[str, Any]) -> tuple[int, Any, str]:
+        """One small non-streamed POST: (status, parsed JSON or None, text); transport errors raise."""
+        import httpx
+
+        try:
+            with httpx.Client(timeout=self._timeout(None)) as client:
+                resp = client.post(url, json=body, headers=self._headers())
+        except httpx.HTTPError as e:
+            raise self._transport_error(e, url, started=False) from e
+        try:
+            return resp.status_code, resp.json(), resp.text
+        except ValueError:
+            return resp.status_code, None, resp.text
 
     def _chat_template(self) -> ChatTemplate | None:
         if self._template is None:
@@ -344,9 +437,17 @@ class OpenAICompatReasoner:
         prefix = THINK_OPEN + "\n" + turn.transcript if turn.transcript else None
         texts = {"thinking": "", "answer": ""}
         state: dict[str, Any] = {}
-        for d in self._call(record, turn, system, prefix=prefix, phase="thinking", max_tokens=limit, state=state):
+        stems = self._stems(turn, record)
+        first = limit if not stems or self.turn_tokens is None else min(limit, self.turn_tokens)
+        if stems:
+            state["cut"] = server_drafts.StemCut(stems)
+        for d in self._call(record, turn, system, prefix=prefix, phase="thinking", max_tokens=first, state=state):
             texts[d.channel] += d.text
             yield d
+        if state.get("opened"):  # the model opened a drafting tag: its body follows the grammar
+            yield from self._draft(record, turn, system, state["opened"], texts, limit)
+        elif first < limit:
+            return  # the turn's own cap (turn_tokens), not the budget: the graph decides what comes next
         budget_bound = budget is not None and budget - reserve <= self.max_tokens
         if record.calls[-1].finish_reason != "length" or not budget_bound:
             return
@@ -373,6 +474,93 @@ class OpenAICompatReasoner:
                 answer_so_far=texts["answer"],
             )
 
+    # ------------------------------------------------------------ constrained drafts
+    def _stems(self, turn: Turn, record: StreamRecord) -> dict[str, str]:
+        """The opening-tag stems to cut the free stream at (``{"<sketch": "sketch"}``), or none and why (recorded)."""
+        grammar = turn.guide.grammar if turn.guide is not None else ""
+        tags = [t for t in turn.tags.draft if re.search(rf"^\s*{re.escape(t)}\s*:", grammar, re.M)]
+        why: str | None = None
+        if not self.constrain:
+            why = "off (constrain=False)"
+        elif not grammar:
+            why = f"the {turn.modality} modality has no draft grammar"
+        elif not tags:
+            why = f"the grammar has no rule for {', '.join(turn.tags.draft)}"
+        elif turn.drafts_left == 0:
+            why = "no drafts left this run"
+        else:
+            why = server_drafts.require_exact(self._decide_continuation())
+            if why is None:
+                support = self._grammar_support()
+                why = None if support.field else support.probe
+        record.constraint = ConstraintLog(path=f"none: {why}" if why else self._grammar_support().path)
+        return {} if why else {f"<{t}": t for t in tags}
+
+    def _grammar_support(self) -> server_drafts.GrammarSupport:
+        if self._grammar is None:
+            info = self._server()
+            path = "/completions" if self.continuation == "completions" else "/chat/completions"
+            self._grammar = server_drafts.probe_grammar(
+                lambda p, body: self._post(self._url(p), body), info, self._model_name(), path, self.server_kind
+            )
+        return self._grammar
+
+    def _draft(
+        self, record: StreamRecord, turn: Turn, system: str, tag: str, texts: dict[str, str], limit: int
+    ) -> Iterator[Delta]:
+        """The body of a drafting tag the model opened, decoded under the draft grammar (the same transcript,
+        continued exactly); what happened goes into the turn's constraint log."""
+        log = record.constraint if record.constraint is not None else ConstraintLog()
+        so_far = turn.transcript + texts["thinking"]
+        reference = turn.guide.tags if turn.guide is not None else ""
+        draft_id = gbnf.next_id(tag, so_far, reference)
+        try:
+            g: gbnf.DraftGrammar | None = gbnf.draft_grammar(
+                turn.guide.grammar if turn.guide else "",
+                tag,
+                draft_id,
+                turn.prompt,
+                "free" if self.draft_names == "free" else "request",
+                understood=self._understood(turn.prompt),
+            )
+        except BackendError as e:  # a grammar the translation refuses: this draft is written freely, said so
+            log.broken.append(f"<{tag}>: no server grammar ({e}); drafted unconstrained")
+            g = None
+        used = count_tokens(texts["thinking"])
+        n = max(16, min(self.draft_tokens, limit - used)) if g is not None else max(16, limit - used)
+        state: dict[str, Any] = {"before": texts["thinking"]}
+        body = ""
+        if g is not None:
+            log.drafts += 1
+        try:
+            for d in self._call(
+                record,
+                turn,
+                system,
+                prefix=THINK_OPEN + "\n" + so_far,
+                phase="thinking",
+                max_tokens=n,
+                state=state,
+                grammar=g.gbnf if g is not None else None,
+            ):
+                texts[d.channel] += d.text
+                body += d.text if d.channel == "thinking" else ""
+                if g is not None and d.channel == "thinking" and body.endswith(f"</{tag}>"):
+                    _judge(log, g, body, record)
+                    g = None
+                yield d
+        finally:
+            if g is not None:
+                _judge(log, g, body, record)
+
+    def _understood(self, text: str) -> list[str]:
+        if self.draft_names != "understood" or not callable(self.understood_names):
+            return []
+        try:
+            return [str(n).lower() for n in self.understood_names(text) if str(n).strip()]
+        except Exception:  # an understanding that fails leaves the request's words
+            return []
+
     def _graceful_text(self, transcript: str, tokens_left: int | None) -> str:
         if not self.graceful_close or self.graceful_close.strip() in transcript[-len(self.graceful_close) - 8 :]:
             return ""
@@ -388,12 +576,20 @@ class OpenAICompatReasoner:
         return f"{turn.prompt} {'/think' if turn.mode != 'off' else '/no_think'}"
 
     def _request(
-        self, turn: Turn, system: str, prefix: str | None, max_tokens: int, model: str
+        self,
+        turn: Turn,
+        system: str,
+        prefix: str | None,
+        max_tokens: int,
+        model: str,
+        grammar: str | None = None,
+        phase: str = "thinking",
     ) -> tuple[str, dict[str, Any]]:
         """The path and body of one call."""
         on = turn.mode != "off"
         user = self._user_text(turn)
-        shots = example_messages(turn.guide, turn.mode, turn.prompt) if not (turn.system or self.system_prompt) else []
+        builtin = self.examples and not (turn.system or self.system_prompt)
+        shots = example_messages(turn.guide, turn.mode, turn.prompt) if builtin else []
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system},
             *shots,
@@ -436,10 +632,69 @@ class OpenAICompatReasoner:
                 if self.server_kind != "ollama":  # Ollama continues it natively
                     body["continue_final_message"] = True
                     body["add_generation_prompt"] = False
+        if grammar is not None and self._grammar is not None and self._grammar.field:
+            body = servers.with_grammar(body, self._grammar.field, grammar)
+        budget_field = self._budget_field()[0]
+        if budget_field and on and phase == "thinking" and turn.tokens_left is not None:
+            body[budget_field] = max(1, int(turn.tokens_left))
         body.update(self.extra_body)
         for key in self._unsupported:
             body.pop(key, None)
         return path, body
+
+    def _budget_field(self) -> tuple[str | None, str]:
+        """The request field that carries the thinking budget to the server, if any, and what the trace says."""
+        info = self._info
+        ours = "ours (budget forcing: max_tokens per call and a graceful close)"
+        if self.server_budget is False:
+            return None, ours + "; server_budget=False"
+        if (info is not None and info.kind == "vllm") or self.server_budget:
+            return "thinking_token_budget", "server (vLLM thinking_token_budget) and ours as the check"
+        if info is not None and info.kind == "llama_cpp" and info.reasoning_budget:
+            return "thinking_budget_tokens", "server (llama.cpp reasoning budget, from /props) and ours as the check"
+        return None, ours
+
+    def _fit(self, path: str, body: dict[str, Any]) -> int:
+        """``max_tokens`` for this body: checked against the context window (a clear error when the prompt cannot
+        fit) and, with an exact count, cut to the room left (vLLM refuses a request that asks for more)."""
+        info = self._server()
+        context = info.context_size or self.context_size
+        if not context:
+            return int(body["max_tokens"])
+        where = info.context_from if info.context_size else "configured (context_size=)"
+        if path == "/completions":
+            text = str(body.get("prompt", ""))
+        else:
+            template = self._chat_template()
+            messages = body.get("messages") or []
+            if template is not None:
+                text = template.render(messages, add_generation_prompt=True, enable_thinking=True)
+            else:
+                text = "".join(str(m.get("content", "")) + " " * 8 for m in messages)
+        n, exact = self._count(text)
+        exact = exact and (path == "/completions" or self._chat_template() is not None)  # else no template tokens
+        return server_drafts.check_fits(n, exact, context, where, int(body["max_tokens"]), self.base_url)
+
+    def _count(self, text: str) -> tuple[int, bool]:
+        """Tokens in ``text`` by the server's own tokenizer where it has an endpoint for it, else an estimate."""
+        info = self._server()
+        root = servers.server_root(self.base_url)
+        model = self._model_name()
+        if info.tokenize_path is None:
+            info.tokenize_path = ""
+            for p in servers.TOKENIZE_PATHS.get(info.kind, servers.TOKENIZE_PATHS["openai"]):
+                status, reply, _ = self._post(root + p, servers.tokenize_body(p, model, "hello"))
+                if status < 400 and servers.token_count(reply) is not None:
+                    info.tokenize_path = p
+                    break
+        if info.tokenize_path:
+            status, reply, _ = self._post(
+                root + info.tokenize_path, servers.tokenize_body(info.tokenize_path, model, text)
+            )
+            n = servers.token_count(reply) if status < 400 else None
+            if n is not None:
+                return n, True
+        return count_tokens(text), False
 
     def _call(
         self,
@@ -452,13 +707,15 @@ class OpenAICompatReasoner:
         max_tokens: int,
         state: dict[str, Any] | None = None,
         answer_so_far: str = "",
+        grammar: str | None = None,
     ) -> Iterator[Delta]:
         state = state if state is not None else {}
         model = self._model_name()
         if prefix:
             record.continuation = self._decide_continuation()
         for _ in range(3):  # at most: as is, without rejected optional fields (a negotiation, not a retry)
-            path, body = self._request(turn, system, prefix, max_tokens, model)
+            path, body = self._request(turn, system, prefix, max_tokens, model, grammar, phase)
+            body["max_tokens"] = self._fit(path, body)
             call = CallRecord(body=body, path=path)
             record.calls.append(call)
             try:
@@ -493,20 +750,29 @@ class OpenAICompatReasoner:
         stop_reason: Any = None
         reports_stop = False  # the server says which stop matched (vLLM stop_reason, SGLang matched_stop)
         url = self._url(call.path)
+        cut: server_drafts.StemCut | None = state.pop("cut", None)
 
         def out(pieces: list[tuple[str, str]], final: bool = False) -> Iterator[Delta]:
             for channel, text in pieces:
                 if drops is not None:
                     text = drops[channel].feed(text) + (drops[channel].finish() if final else "")
-                if not text:
-                    continue
-                texts[channel] += text
-                yield Delta(text, channel, tokens=pending[channel])  # type: ignore[arg-type]
-                pending[channel] = 0
+                opened = None
+                if cut is not None and channel == "thinking":
+                    text, opened = cut.feed(text)
+                    if final and opened is None:
+                        text += cut.finish()
+                if text:
+                    texts[channel] += text
+                    yield Delta(text, channel, tokens=pending[channel])  # type: ignore[arg-type]
+                    pending[channel] = 0
+                if opened is not None:
+                    state["opened"] = opened
+                    raise _Opened(opened)
 
         completed = False
+        events = self._events(call, turn.deadline)
         try:
-            for obj in self._events(call, turn.deadline):
+            for obj in events:
                 if obj.get("usage"):
                     call.usage = obj["usage"]
                 choices = obj.get("choices") or []
@@ -548,6 +814,12 @@ class OpenAICompatReasoner:
                         reports_stop = "stop_reason" in choice or "matched_stop" in choice
                         stop_reason = choice.get("stop_reason", choice.get("matched_stop"))
             completed = True
+        except _Opened as e:  # the free stretch ends at an opening drafting tag; the connection is closed
+            call.stopped = f"<{e.tag} opened"
+            for channel, n in pending.items():
+                if n:
+                    yield Delta("", channel, tokens=n)  # type: ignore[arg-type]
+            return
         except DeadlineReached:
             call.stopped = "deadline"
             raise
@@ -558,6 +830,7 @@ class OpenAICompatReasoner:
             call.stopped = "error"
             raise
         finally:
+            events.close()
             if not completed and not call.stopped:
                 call.stopped = "caller stopped"
         pieces = splitter.finish()
@@ -578,7 +851,8 @@ class OpenAICompatReasoner:
         if call.finish_reason == "stop":
             # Servers strip the stop string: put the closing tag back.
             channel = splitter.phase if splitter.phase in texts else "answer"
-            context = (turn.transcript if channel == "thinking" else answer_before) + texts[channel]
+            before = turn.transcript + state.get("before", "") if channel == "thinking" else answer_before
+            context = before + texts[channel]
             if reports_stop:  # None or a token id there means the model ended by itself
                 tag = stop_reason if stop_reason in _stops(turn) else None
             else:
@@ -706,6 +980,35 @@ class OpenAICompatReasoner:
 
 
 # ------------------------------------------------------------------------- helpers
+
+
+class _Opened(Exception):
+    """The free stream wrote an opening drafting tag: stop reading it there."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag)
+        self.tag = tag
+
+
+def _judge(log: ConstraintLog, g: gbnf.DraftGrammar, body: str, record: StreamRecord) -> None:
+    """Check a constrained draft against the grammar it was sent with (what the server did, not what we asked)."""
+    if g.holds(body):
+        log.completed += 1
+    else:
+        log.broken.append(
+            f'<{g.tag} id="{g.draft_id}">: the reply does not follow the grammar (stopped: {record.stopped}): '
+            f"{body[:80]!r}"
+        )
+
+
+def _keys(obj: Any) -> list[str]:
+    """Every key of a JSON object, nested objects included."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.append(str(k))
+            out += _keys(v)
+    return out
 
 
 class _Rejected(Exception):

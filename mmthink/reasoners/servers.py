@@ -54,6 +54,11 @@ class ServerInfo:
     context_size: int | None = None
     models: list[str] = field(default_factory=list)
     prefix_honoured: bool | None = None  # the probe's answer, once asked
+    context_from: str = ""  # where context_size came from (/props n_ctx, /v1/models max_model_len, ...)
+    grammar_field: str | None = None  # how the server takes a grammar (GRAMMAR_FIELDS), once probed
+    grammar_probe: str = ""  # what the grammar probe found (honoured | ignored | rejected ...), once probed
+    reasoning_budget: bool = False  # llama.cpp's /props mentions a reasoning budget
+    tokenize_path: str | None = None  # an endpoint that counts tokens, once found ("" when there is none)
 
 
 _CACHE: dict[str, ServerInfo] = {}
@@ -105,6 +110,8 @@ def identify(info: ServerInfo, models: Any, props: Any, ollama_version: Any) -> 
         if n_ctx is None and isinstance(settings, dict):
             n_ctx = settings.get("n_ctx")
         info.context_size = _int(n_ctx)
+        if info.context_size:
+            info.context_from = "/props n_ctx"
     elif "llamacpp" in owners:
         info.kind, info.identified_by = "llama_cpp", "owned_by in /v1/models"
     elif "vllm" in owners:
@@ -117,6 +124,7 @@ def identify(info: ServerInfo, models: Any, props: Any, ollama_version: Any) -> 
         for d in entries:
             if _int(d.get("max_model_len")):  # vLLM, SGLang
                 info.context_size = _int(d.get("max_model_len"))
+                info.context_from = "/v1/models max_model_len"
                 break
     return info
 
@@ -178,3 +186,92 @@ def _int(v: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return n if n > 0 else None
+
+
+# ------------------------------------------------------------------ grammars
+
+GRAMMAR_FIELDS: dict[str, tuple[str, ...]] = {
+    # How each kind of server takes a grammar, tried in this order by the probe.
+    "llama_cpp": ("grammar",),  # llama.cpp server and llama-cpp-python: GBNF
+    "vllm": ("structured_outputs", "guided_grammar"),  # vLLM >= 0.10.2, then older releases (xgrammar EBNF)
+    "sglang": ("ebnf",),  # SGLang: xgrammar EBNF
+    "ollama": (),  # Ollama's `format` takes a JSON schema only: no grammar for free text
+    "openai": ("grammar", "structured_outputs", "guided_grammar", "ebnf"),  # unknown: ask
+}
+NO_GRAMMAR = {"ollama": "Ollama takes only a JSON schema (format), no grammar for free text"}
+
+PROBE_GRAMMAR = 'root ::= "zq" [0-9]\n'
+"""A reply no model writes unasked: a server that honours the grammar answers ``zq`` and a digit."""
+_GRAMMAR_HONOURED = re.compile(r"^\s*zq[0-9]?\s*$")
+
+
+def with_grammar(body: dict[str, Any], field: str, gbnf: str) -> dict[str, Any]:
+    """``body`` with ``gbnf`` in the server's field (the others removed)."""
+    out = {k: v for k, v in body.items() if k not in ("grammar", "structured_outputs", "guided_grammar", "ebnf")}
+    out[field] = {"grammar": gbnf} if field == "structured_outputs" else gbnf
+    return out
+
+
+def grammar_probe_body(model: str, path: str) -> dict[str, Any]:
+    """A short greedy request whose reply shows whether the grammar was applied (without the field)."""
+    body: dict[str, Any] = {"model": model, "stream": False, "max_tokens": 6, "temperature": 0}
+    if path == "/completions":
+        body["prompt"] = "Say hello.\n"
+    else:
+        body["messages"] = [{"role": "user", "content": "Say hello."}]
+        body["chat_template_kwargs"] = {"enable_thinking": False}
+    return body
+
+
+def grammar_honoured(reply: Any) -> bool:
+    """True when the probe's reply is what only the grammar allows."""
+    try:
+        choice = reply["choices"][0]
+        msg = choice.get("message") or {}
+        text = msg.get("content") or choice.get("text") or ""
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+    return bool(_GRAMMAR_HONOURED.match(str(text)))
+
+
+# ------------------------------------------------------------------ context size
+
+TOKENIZE_PATHS = {
+    # Endpoints that count a prompt's tokens with the server's own tokenizer, by kind (under server_root).
+    "llama_cpp": ("/extras/tokenize/count", "/tokenize"),  # llama-cpp-python, then llama.cpp's server
+    "vllm": ("/tokenize",),
+    "sglang": ("/tokenize",),
+    "ollama": (),
+    "openai": ("/extras/tokenize/count", "/tokenize"),
+}
+
+
+def tokenize_body(path: str, model: str, text: str) -> dict[str, Any]:
+    if path.startswith("/extras"):
+        return {"input": text, "model": model}
+    if path == "/tokenize":
+        return {"model": model, "prompt": text, "content": text, "add_special_tokens": False}
+    raise ValueError(path)
+
+
+def token_count(reply: Any) -> int | None:
+    """The count in a tokenize reply (llama-cpp-python ``count``, vLLM ``count``, llama.cpp ``tokens``)."""
+    if not isinstance(reply, dict):
+        return None
+    if isinstance(reply.get("count"), int):
+        return int(reply["count"])
+    if isinstance(reply.get("tokens"), list):
+        return len(reply["tokens"])
+    return None
+
+
+def ollama_context(show: Any) -> int | None:
+    """``num_ctx`` from Ollama's ``/api/show`` (its ``parameters`` text), when the model sets one."""
+    if not isinstance(show, dict):
+        return None
+    params = show.get("parameters")
+    if isinstance(params, str):
+        m = re.search(r"^\s*num_ctx\s+(\d+)", params, re.M)
+        if m:
+            return _int(m.group(1))
+    return None

@@ -7,9 +7,11 @@ from typing import Any
 
 from mmthink.core.faults import Fault, guarded_call
 from mmthink.core.nodes.common import components, run_context
+from mmthink.core.nudge import revise_hint
 from mmthink.core.runs import RUNS, emit, json_safe, retry_reporter
 from mmthink.core.state import RunState
 from mmthink.core.tags import Tag, format_observation
+from mmthink.thinking import Budget
 from mmthink.trace.schema import Part, Step
 
 
@@ -42,6 +44,8 @@ def critique(state: RunState, runtime: Any) -> dict[str, Any]:
             {"score": crit.score, "passed": crit.passed, "findings": crit.findings, "metrics": json_safe(crit.metrics)}
         )
         text = crit.summary()
+        if not crit.passed and state.get("mode") == "on" and Budget.from_dict(state["budget"]).drafts_left() != 0:
+            text += revise_hint(record["tag"], transcript, comp.guides.get(state["modality"]))
         emit(
             writer,
             Step(

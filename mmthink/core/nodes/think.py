@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mmthink.core.context import Components
 from mmthink.core.faults import retryable, stall_guard
 from mmthink.core.nodes.common import components, records
+from mmthink.core.nudge import nudge
 from mmthink.core.repetition import Repetition, RepetitionGuard
 from mmthink.core.runs import RUNS, emit, emit_token, retry_reporter
 from mmthink.core.state import RunState
@@ -41,6 +42,8 @@ class TurnOutput:
     written_observations: list[str] = field(default_factory=list)
     """Observation tags the reasoner wrote itself: they are dropped (only the tools write observations)."""
     started: float = field(default_factory=time.time)
+    reasoner: dict[str, Any] = field(default_factory=dict)
+    """What the reasoner recorded about the turn (its ``turn_facts()``: stop, continuation, constraint)."""
 
 
 def think(state: RunState, runtime: Any) -> dict[str, Any]:
@@ -71,6 +74,7 @@ def think(state: RunState, runtime: Any) -> dict[str, Any]:
     # 3. record what was thought, and hand on the tag it closed (or say why not)
     update = _record(state, writer, budget, out)
     nxt = _next(state, writer, budget, out, force, update["turns"])
+    nxt.update(_nudge_after(state, writer, replace(turn, transcript=update["transcript"]), out, nxt, force))
     held = _hold_open(state, writer, budget, update, nxt, force)
     return {**update, **nxt, **held}
 
@@ -188,6 +192,8 @@ def _stream(
                 break
     finally:
         stream.close()
+        facts = getattr(comp.reasoner, "turn_facts", None)
+        out.reasoner = facts() if callable(facts) else {}
     if out.tag is None:
         for ch, p in parsers.items():
             _take(p.finish(), ch, out)
@@ -230,7 +236,12 @@ def _record(state: RunState, writer: TraceWriter, budget: Budget, out: TurnOutpu
                 "thinking",
                 [Part("reasoning", thinking_text)],
                 started=out.started,
-                metrics={"tokens": out.tokens, "tokens_total": budget.tokens, "tokens_left": budget.tokens_left()},
+                metrics={
+                    "tokens": out.tokens,
+                    "tokens_total": budget.tokens,
+                    "tokens_left": budget.tokens_left(),
+                    **({"reasoner": out.reasoner} if out.reasoner else {}),
+                },
             ),
         )
     if out.problems:
@@ -328,6 +339,20 @@ def _next(
         or turns >= MAX_IDLE_TURNS + len(state.get("drafts") or [])
     )
     return {"closed": bool(idle), "budget": budget.to_dict()}
+
+
+def _nudge_after(
+    state: RunState, writer: TraceWriter, turn: Turn, out: TurnOutput, nxt: dict[str, Any], force: str | None
+) -> dict[str, Any]:
+    """After a turn that thought but drafted nothing (and goes on), an observation saying what to write next."""
+    quiet = out.tag is not None or force or out.refusal.strip() or out.over_budget or out.texts["answer"].strip()
+    if quiet or nxt.get("closed") or state["mode"] != "on":
+        return {}
+    text = nudge(turn)
+    if text is None:
+        return {}
+    emit(writer, Step("observation", "think", "nudge", [Part("text", text)], ref="protocol", passed=False))
+    return {"transcript_add": nxt.get("transcript_add", "") + "\n" + format_observation("protocol", None, text) + "\n"}
 
 
 def _final_problem(tag: Tag, state: RunState) -> str | None:

@@ -85,12 +85,27 @@ def _checks() -> dict[str, Any]:
 
 EMOTION_RULE = (
     "- A spoken draft holds the exact words; its emotion attribute sets the delivery "
-    "(e.g. hope, calm, joy, sadness, anger, fear, surprise)."
+    "(e.g. hope, calm, happy, sad, angry, fear, urgency)."
 )
+
+
+MAX_DRAFT_CHARS = 400
+"""Characters a constrained spoken draft may hold: a segment, not the whole script."""
+
+
+def speech_grammar(emotions: Any) -> str:
+    """A spoken draft as a Lark grammar: after ``<draft_audio id=".."``, an ``emotion`` from the prosody
+    profiles (``draft_audio_attrs``), then the words up to ``</draft_audio>`` (``draft_audio``)."""
+    names = " | ".join(f'"{e}"' for e in emotions)
+    return (
+        f'draft_audio_attrs: " emotion=\\"" ({names}) "\\""\n'
+        f'draft_audio: /[^<>\\n]{{1,{MAX_DRAFT_CHARS}}}/ "</draft_audio>"\n'
+    )
 
 
 def _guide() -> Any:
     from mmthink.core.turn import Guide
+    from mmthink.modalities.speech.tts import EMOTIONS
 
     return Guide(
         modality="speech",
@@ -102,6 +117,7 @@ def _guide() -> Any:
         ),
         off="write each segment once as a draft_audio tag holding its words, then <final_speech/>",
         rules=(EMOTION_RULE,),
+        grammar=speech_grammar(EMOTIONS),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mmthink.errors import InputError
-from mmthink.modalities.registry import service
+from mmthink.modalities.registry import guide, service
 from mmthink.modalities.spec import ModalitySpec
 
 _VIDEO_WORDS = re.compile(r"\b(movie|video|film|clip|trailer|storyboard|animation|short film|scene \d)\b", re.I)
@@ -46,8 +46,24 @@ def _checks() -> dict[str, Any]:
     return {"video": check_video}
 
 
+def video_grammar(image_grammar: str, moods: Any) -> str:
+    """Storyboard frames and music cues as a Lark grammar, on the image modality's scene lines: after
+    ``<frame id=".."``, a scene number and whole seconds (``frame_attrs``), then scene lines separated by
+    ``; `` or new lines up to ``</frame>``; after ``<music id=".."``, a mood and seconds, then ``></music>``.
+    Narration stays free (its emotion list is the speech modality's)."""
+    names = " | ".join(f'"{m}"' for m in moods)
+    return (
+        image_grammar
+        + 'frame_attrs: " scene=\\"" /[1-9][0-9]?/ "\\" seconds=\\"" /[1-9][0-9]?/ "\\""\n'
+        + 'frame: (element | setting) (("; " | "\\n") (element | setting)){0,7} "</frame>"\n'
+        + f'music_attrs: " mood=\\"" ({names}) "\\" seconds=\\"" /[1-9][0-9]{{0,2}}/ "\\""\n'
+        + 'music: "</music>"\n'
+    )
+
+
 def _guide() -> Any:
     from mmthink.core.turn import Guide
+    from mmthink.modalities.video.music import MOODS
 
     image = service("image", "guide_rules")()
     return Guide(
@@ -62,6 +78,7 @@ def _guide() -> Any:
         ),
         off="write each frame (and the music) once, then <final_video/>",
         rules=(*image, service("speech", "emotion_rule")),
+        grammar=video_grammar(guide("image").grammar, MOODS),
     )
 
 

@@ -1,0 +1,56 @@
+"""A nudge instead of a repeat: after a turn that thought but drafted nothing, say exactly what to write next.
+
+A small model that ends a turn without a drafting tag would otherwise be asked to go on with the same
+chain and usually writes more of the same. The graph appends a protocol observation naming the tag and
+the id to write now (``Open a <tag> tag with id="<next id>" next (...)``), built from the modality's :class:`Guide`:
+its own ``nudge`` text where it has one, else the tag's line in its tag reference. The core names no
+modality: everything here comes from the guide and the tag set.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mmthink.core.turn import Guide, Turn
+
+
+def next_id(tag: str, transcript: str, reference: str) -> str:
+    """The next id for ``tag``: the highest number used in the transcript plus one, with its letter (else
+    the letter the guide's reference uses, else the tag's first letter)."""
+    pat = re.compile(rf'<{re.escape(tag)}\b[^<>]*?\bid="([A-Za-z]*)(\d+)"')
+    used = pat.findall(transcript)
+    ref = pat.search(reference)
+    letter = used[-1][0] if used else (ref.group(1) if ref else tag[0])
+    return f"{letter}{max((int(n) for _, n in used), default=0) + 1}"
+
+
+def _described(guide: Guide, tag: str) -> str:
+    """What the guide's tag reference says a ``tag`` is (the example itself left out)."""
+    for line in guide.tags.splitlines():
+        if line.lstrip().startswith(f"<{tag}"):
+            after_close = line.split(f"</{tag}>", 1)[1] if f"</{tag}>" in line else ""
+            rest = after_close if after_close.strip() else line.split(">", 1)[-1]
+            return " ".join(rest.split())
+    return ""
+
+
+def nudge(turn: Turn) -> str | None:
+    """The observation after a turn with no draft (None when there is nothing to draft)."""
+    if not turn.tags.draft or turn.drafts_left == 0 or turn.guide is None:
+        return None
+    guide: Any = turn.guide
+    tag = turn.tags.draft[0]
+    draft_id = next_id(tag, turn.transcript, guide.tags)
+    own = getattr(guide, "nudge", "")
+    if own:
+        return str(own).format(id=draft_id, tag=tag, request=turn.prompt)
+    what = _described(guide, tag).replace(f"</{tag}>", "the closing tag")
+    # Observations carry no angle brackets (the graph escapes them), so the tag is named in words.
+    return f'No draft this turn. Open a {tag} tag with id="{draft_id}" next' + (f" ({what})" if what else "") + "."
+
+
+def revise_hint(tag: str, transcript: str, guide: Guide | None) -> str:
+    """What a failed draft's observation ends with while drafts are left: the tag and id to revise in."""
+    draft_id = next_id(tag, transcript, guide.tags if guide is not None else "")
+    return f'. Not passed: fix it in a new {tag} tag with id="{draft_id}".'
