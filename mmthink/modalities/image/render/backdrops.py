@@ -281,21 +281,29 @@ def _map(prop: np.ndarray, clear: np.ndarray) -> list[str]:
 
 
 SHOWN = 10.0
-"""The Lab distance between the props' mean colour and the plain surface's around them above which they show."""
+"""The median Lab distance between a prop cell and the plain surface in its row (or the nearest row that has
+some) above which the props show."""
 
 
 def shown(img: np.ndarray, record: dict[str, Any]) -> tuple[bool, str]:
-    """Do the final's pixels show the props the record says were painted? (mean Lab colour, props vs surface)"""
+    """Do the final's pixels show the props the record says were painted? Each prop cell's mean colour
+    against the plain surface's mean in the same row (gradients and sky-over-ground compare like with like)."""
     from mmthink.dsp.color import srgb_to_lab
 
-    cells: dict[str, list[np.ndarray]] = {"p": [], ".": []}
-    for i, line in enumerate(record.get("map") or []):
-        for j, ch in enumerate(line):
-            if ch in cells:
-                cells[ch].append(img[i * CELL : (i + 1) * CELL, j * CELL : (j + 1) * CELL].reshape(-1, 3))
-    if len(cells["p"]) < 2 or not cells["."]:
-        return False, f"{len(cells['p'])} prop cells clear of the things"
-    prop = srgb_to_lab(np.concatenate(cells["p"]).mean(axis=0).astype(np.float32))
-    plain = srgb_to_lab(np.concatenate(cells["."]).mean(axis=0).astype(np.float32))
-    dist = float(np.linalg.norm(prop - plain))
-    return dist >= SHOWN, f"props differ from the surface around them by {dist:.0f} (Lab), {len(cells['p'])} cells"
+    grid = record.get("map") or []
+    plain: dict[int, np.ndarray] = {}
+    props: list[tuple[int, np.ndarray]] = []
+    for i, line in enumerate(grid):
+        row = img[i * CELL : (i + 1) * CELL]
+        cells = [row[:, j * CELL : (j + 1) * CELL].reshape(-1, 3).mean(axis=0) for j, ch in enumerate(line) if ch == "."]
+        if cells:
+            plain[i] = srgb_to_lab(np.mean(cells, axis=0).astype(np.float32))
+        props += [(i, row[:, j * CELL : (j + 1) * CELL].reshape(-1, 3).mean(axis=0)) for j, ch in enumerate(line) if ch == "p"]
+    if len(props) < 2 or not plain:
+        return False, f"{len(props)} prop cells clear of the things"
+    dists = [
+        float(np.linalg.norm(srgb_to_lab(c.astype(np.float32)) - plain[min(plain, key=lambda r: abs(r - i))]))
+        for i, c in props
+    ]
+    med = float(np.median(dists))
+    return med >= SHOWN, f"props differ from the surface around them by {med:.0f} (Lab, median of {len(props)} cells)"
