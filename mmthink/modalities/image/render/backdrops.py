@@ -192,6 +192,7 @@ def paint_props(
     far = min(hz * 0.55, tallest * 0.85)  # background scale: never taller than the things asked for
     words = {x.lower() for x in setting}
     keep = _clear(boxes, w, h)
+    mark = np.zeros((h, w), bool)  # surfaces that are the place itself (the open sea, a room's floor)
     if kind in ("woodland", "jungle"):
         green = (28, 80, 40) if kind == "jungle" else (48, 112, 58)
         _row(layer, rng, w, hz + 2, far * 0.8, shade(green, 0.15), p_tree, keep, spacing=0.55)
@@ -209,10 +210,14 @@ def paint_props(
         _row(layer, rng, w, hz + 2, far * 0.6, (200, 150, 110), p_house, keep, spacing=1.4)
     elif kind in ("water", "beach"):
         band = int((h - hz) * (0.25 if kind == "beach" else 1.0 if words & {"sea", "ocean", "seascape"} else 0.5))
-        d.rectangle((0, hz, w, hz + band), fill=(40, 105, 170, 255))
+        if band < h - hz:
+            d.rectangle((0, hz, w, hz + band), fill=(40, 105, 170, 255))
+        else:  # the open sea is the ground itself, in the tone that keeps the asked colours legible
+            mark[hz:] = True
         for _ in range(max(3, w // 60)):
             x, y = rng.uniform(0, w), rng.uniform(hz + 4, hz + band - 4)
-            d.line((x, y, x + 18, y), fill=(150, 195, 230, 255), width=2)
+            if _free(keep, (x, y - 2, x + 18, y + 2)):
+                d.line((x, y, x + 18, y), fill=(150, 195, 230, 255), width=2)
     elif kind == "desert":
         for _ in range(3 + w // 300):
             cx, rw = rng.uniform(0, w), rng.uniform(0.2, 0.4) * w
@@ -226,6 +231,7 @@ def paint_props(
         for x0 in range(0, w, 24):
             d.rectangle((x0, fy - max(4, h // 60), x0 + 3, fy + max(4, h // 80)), fill=(140, 100, 60, 255))
     elif kind == "room":
+        mark[hz:] = True  # the floor against the wall is what says "inside"
         _room_cue(d, words, w, hz, rng, keep)
     elif kind == "space":
         r = max(8, int(min(w, h) * 0.06))
@@ -253,7 +259,7 @@ def paint_props(
     a = np.asarray(layer, np.float32)
     alpha = a[..., 3:4] / 255.0
     img[:] = img * (1 - alpha) + a[..., :3] * alpha
-    return {"kind": kind, "places": found, "map": _map(alpha[..., 0] > 0.5, keep)}
+    return {"kind": kind, "places": found, "map": _map((alpha[..., 0] > 0.5) | mark, keep)}
 
 
 def _map(prop: np.ndarray, clear: np.ndarray) -> list[str]:
