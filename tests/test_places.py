@@ -89,7 +89,12 @@ def test_kitchen_shows_wall_floor_and_counter(agent, tmp_path):
 
 
 def test_requested_thing_is_never_covered_by_props(agent, tmp_path):
-    for prompt in ("a fox in a forest", "a small red ball in a city", "a tiger in the jungle", "a goat on a mountainside"):
+    for prompt in (
+        "a fox in a forest",
+        "a small red ball in a city",
+        "a tiger in the jungle",
+        "a goat on a mountainside",
+    ):
         res = agent.run(prompt, out=tmp_path, seed=5)
         assert res.status == "succeeded", (prompt, res.findings)
         meta = _final_meta(res)

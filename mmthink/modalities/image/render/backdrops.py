@@ -39,12 +39,44 @@ KINDS: dict[str, tuple[str, ...]] = {
     "desert": ("desert", "canyon", "dunes"),
     "mountains": ("mountainside", "valley", "mountains", "hills", "landscape", "horizon"),
     "farmland": (
-        "farm", "field", "garden", "park", "meadow", "lawn", "backyard", "countryside", "picnic", "prairie",
-        "vineyard", "campsite", "zoo", "fairground", "circus", "safari", "savanna", "battlefield",
+        "farm",
+        "field",
+        "garden",
+        "park",
+        "meadow",
+        "lawn",
+        "backyard",
+        "countryside",
+        "picnic",
+        "prairie",
+        "vineyard",
+        "campsite",
+        "zoo",
+        "fairground",
+        "circus",
+        "safari",
+        "savanna",
+        "battlefield",
     ),  # fmt: skip
     "room": (
-        "room", "indoor", "indoors", "kitchen", "bedroom", "classroom", "office", "library interior", "library",
-        "living room", "attic", "basement", "bathroom", "hallway", "bar", "studio", "stage", "arena",
+        "room",
+        "indoor",
+        "indoors",
+        "kitchen",
+        "bedroom",
+        "classroom",
+        "office",
+        "library interior",
+        "library",
+        "living room",
+        "attic",
+        "basement",
+        "bathroom",
+        "hallway",
+        "bar",
+        "studio",
+        "stage",
+        "arena",
     ),  # fmt: skip
     "space": ("space", "cosmos", "universe", "orbit", "moonscape", "galaxy"),
     "sky": ("sky",),
@@ -223,7 +255,9 @@ def paint_props(
             cx, rw = rng.uniform(0, w), rng.uniform(0.2, 0.4) * w
             d.chord((cx - rw, hz - far * 0.35, cx + rw, hz + far * 0.35), 180, 360, fill=(204, 158, 96, 255))
     elif kind == "mountains":
-        _row(layer, rng, w, hz + 2, min(hz * 0.8, far * 1.3), (112, 122, 148), p_mountain, keep, spacing=0.55, jitter=0.4)
+        _row(
+            layer, rng, w, hz + 2, min(hz * 0.8, far * 1.3), (112, 122, 148), p_mountain, keep, spacing=0.55, jitter=0.4
+        )
     elif kind == "farmland":
         _row(layer, rng, w, hz + 2, far * 0.5, (60, 120, 60), p_tree, keep, spacing=2.2, jitter=0.4)
         fy = hz + int((h - hz) * 0.08)
@@ -301,10 +335,14 @@ def shown(img: np.ndarray, record: dict[str, Any]) -> tuple[bool, str]:
     props: list[tuple[int, np.ndarray]] = []
     for i, line in enumerate(grid):
         row = img[i * CELL : (i + 1) * CELL]
-        cells = [row[:, j * CELL : (j + 1) * CELL].reshape(-1, 3).mean(axis=0) for j, ch in enumerate(line) if ch == "."]
+        cells = [
+            row[:, j * CELL : (j + 1) * CELL].reshape(-1, 3).mean(axis=0) for j, ch in enumerate(line) if ch == "."
+        ]
         if cells:
             plain[i] = srgb_to_lab(np.mean(cells, axis=0).astype(np.float32))
-        props += [(i, row[:, j * CELL : (j + 1) * CELL].reshape(-1, 3).mean(axis=0)) for j, ch in enumerate(line) if ch == "p"]
+        props += [
+            (i, row[:, j * CELL : (j + 1) * CELL].reshape(-1, 3).mean(axis=0)) for j, ch in enumerate(line) if ch == "p"
+        ]
     if len(props) < 2 or not plain:
         return False, f"{len(props)} prop cells clear of the things"
     dists = [
