@@ -237,7 +237,8 @@ def paint_props(
             x += bw * rng.uniform(0.95, 1.25)
         y = hz + int((h - hz) * 0.45)
         for x0 in range(int(rng.uniform(0, 30)), w, 60):
-            d.rectangle((x0, y, x0 + 30, y + max(2, h // 120)), fill=(235, 220, 120, 255))
+            if _free(keep, (x0, y, x0 + 30, y + max(2, h // 120))):
+                d.rectangle((x0, y, x0 + 30, y + max(2, h // 120)), fill=(235, 220, 120, 255))
     elif kind == "town":
         _row(layer, rng, w, hz + 2, far * 0.6, (200, 150, 110), p_house, keep, spacing=1.4)
     elif kind in ("water", "beach"):
@@ -261,9 +262,11 @@ def paint_props(
     elif kind == "farmland":
         _row(layer, rng, w, hz + 2, far * 0.5, (60, 120, 60), p_tree, keep, spacing=2.2, jitter=0.4)
         fy = hz + int((h - hz) * 0.08)
-        d.rectangle((0, fy, w, fy + max(2, h // 160)), fill=(140, 100, 60, 255))
-        for x0 in range(0, w, 24):
-            d.rectangle((x0, fy - max(4, h // 60), x0 + 3, fy + max(4, h // 80)), fill=(140, 100, 60, 255))
+        top, bottom = fy - max(4, h // 60), fy + max(4, h // 80)
+        for x0 in range(0, w, 24):  # post by post, with a gap wherever a thing stands
+            if _free(keep, (x0, top, x0 + 24, bottom)):
+                d.rectangle((x0, fy, x0 + 24, fy + max(2, h // 160)), fill=(140, 100, 60, 255))
+                d.rectangle((x0, top, x0 + 3, bottom), fill=(140, 100, 60, 255))
     elif kind == "room":
         mark[hz:] = True  # the floor against the wall is what says "inside"
         _room_cue(d, words, w, hz, rng, keep)
