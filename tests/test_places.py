@@ -117,3 +117,34 @@ def test_place_without_backdrop_is_unmet(agent, tmp_path, monkeypatch):
     res = agent.run("a giraffe at the zoo", out=tmp_path, seed=3)
     assert res.status == "unmet"
     assert any("the place 'zoo' has no backdrop of its own, so it is not shown" in f for f in res.findings)
+
+
+def test_storyboard_frames_show_their_place_or_say_so(monkeypatch):
+    from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
+    from mmthink.modalities.image.scene import parse_scene
+    from mmthink.modalities.video.critic import VideoCritic
+    from mmthink.modalities.video.frames import FrameTool, storyboard_style
+
+    text = "setting: forest\nfox: large, orange"
+    style = storyboard_style("a short film about a fox in a forest", 4)
+    tool = FrameTool(EmbeddedImageBackend())
+    frame = tool.render(parse_scene(text)[0], style=style, quality="final", size=(480, 270), scene_no=1)
+    assert frame.meta["backdrop"]["places"] == {"forest": "woodland"}
+    shown = VideoCritic().critique_frame(frame, scene_text=text, style=style)
+    assert not any("place" in f for f in shown.findings), shown.findings
+    monkeypatch.delitem(backdrops.PLACE_KIND, "forest")
+    bare = tool.render(parse_scene(text)[0], style=style, quality="final", size=(480, 270), scene_no=1)
+    said = VideoCritic().critique_frame(bare, scene_text=text, style=style)
+    assert not said.passed
+    assert "the place 'forest' has no backdrop of its own, so it is not shown" in said.findings
+
+
+def test_the_pixel_check_fails_when_the_props_are_not_in_the_picture():
+    plain = np.zeros((256, 384, 3), np.float32)
+    plain[:] = (150, 195, 240)
+    plain[150:] = (86, 150, 70)
+    painted = plain.copy()
+    record = backdrops.paint_props(painted, ["forest"], 150, [(160, 100, 230, 200)], seed=1)
+    assert record is not None and record["kind"] == "woodland"
+    assert backdrops.shown(painted, record)[0]
+    assert not backdrops.shown(plain, record)[0]  # the same record over a bare field: the forest is not there
