@@ -68,6 +68,7 @@ class ImageComposer:
             "fallback": choice.fallback,
             "looks": art.meta.get("looks", []),  # styles and conditions the final was treated with
             "lettered": art.meta.get("lettered", []),  # words drawn on things
+            "backdrop": art.meta.get("backdrop"),  # the named places' backdrop kind and where its props are
         }
         try:  # the final is checked once more; a broken critic must not cost the user the image
             check = self.handler.critic.critique(art, choice.scene, intent_for(ctx), prompt=ctx.request.text)

@@ -16,6 +16,7 @@ import numpy as np
 
 from mmthink.dsp.color import srgb_to_lab
 from mmthink.modalities.base import Critique, ImageArtifact, Placed
+from mmthink.modalities.image.places import place_checks
 from mmthink.modalities.image.relations import judge
 from mmthink.modalities.image.scene import Scene, normalize_name
 from mmthink.modalities.image.understanding import ImageIntent
@@ -121,6 +122,8 @@ class ImageCritic:
             checks.extend(self._check_occlusion(el, insts, by_name, requested))
         # relations (verbal ones too), words to show, styles and conditions: measured on the picture
         checks.extend(Check(*c) for c in understood_checks(art, scene, intent, img, by_name))
+        # the places named (the request's, else the scene's own, as in a storyboard frame): shown in the final
+        checks.extend(Check(*c) for c in place_checks(art, intent.setting if intent else scene.setting, img))
         coverage = _coverage(art.placed, w, h)
         if coverage < 0.04:
             checks.append(

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from mmthink.dsp.fonts import font
 from mmthink.modalities.base import ImageArtifact, Placed
 from mmthink.modalities.image.looks import looks_in
-from mmthink.modalities.image.render import lettering, treatments
+from mmthink.modalities.image.render import backdrops, lettering, treatments
 from mmthink.modalities.image.render.drawables import PAINTERS, Pen, drawable_kind, kind_info, shade
 from mmthink.modalities.image.render.layout import solve_layout
 from mmthink.modalities.image.render.legible import legible_backdrop
@@ -92,7 +92,7 @@ def _sky_ground(s: set[str]) -> tuple[str, str | None]:
         sky, ground = "snow", "snow"
     else:
         sky, ground = "day", "grass"
-    if s & {"sea", "ocean", "lake", "river"}:
+    if s & {"sea", "ocean"}:
         ground = "sea"
     elif s & {"beach", "desert"}:
         ground = "sand"
@@ -103,9 +103,15 @@ def _sky_ground(s: set[str]) -> tuple[str, str | None]:
     return sky, ground
 
 
+def _words(setting: list[str]) -> set[str]:
+    """A setting's words plus those its place's backdrop kind paints with (a forest's grass, a beach's sand)."""
+    s = {x.lower() for x in setting}
+    return s | backdrops.ground_words(setting)
+
+
 def _surfaces(setting: list[str]) -> tuple[str, ...]:
     """The surfaces of a setting's backdrop whose tone may change so that asked colours read on it."""
-    s = {x.lower() for x in setting}
+    s = _words(setting)
     if s & ROOM_WORDS:
         return ("wall", "floor")
     sky, ground = _sky_ground(s)
@@ -119,10 +125,22 @@ def _backdrop(
     horizon: int,
     rng: random.Random,
     tones: dict[str, tuple[int, int, int]] | None = None,
+    props: tuple[list[tuple[int, int, int, int]], int, dict] | None = None,
 ) -> tuple[np.ndarray, str]:
-    """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone."""
-    tones = tones or {}
-    s = {x.lower() for x in setting}
+    """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone;
+    ``props`` (the things' boxes, the seed, a dict for the record) paints the named place's props
+    (render/backdrops.py)."""
+    img, sky = _plain(setting, w, h, horizon, rng, tones or {})
+    if props is not None:
+        boxes, seed, record = props
+        painted = backdrops.paint_props(img, setting, horizon, boxes, seed)
+        record.clear()
+        record.update(painted or {})
+    return img, sky
+
+
+def _plain(setting, w, h, horizon, rng, tones) -> tuple[np.ndarray, str]:
+    s = _words(setting)
     sky, ground = _sky_ground(s)
     if s & ROOM_WORDS:
         wall = tones.get("wall", (200, 180, 150)) if sky != "night" else (70, 60, 75)
@@ -190,6 +208,7 @@ class EmbeddedImageBackend:
         rng = random.Random(seed)
         layout = solve_layout(scene, (w, h), seed)
         t_layout = time.perf_counter()
+        place: dict[str, Any] = {}
         if sketch:
             canvas = np.empty((h, w, 3), np.float32)
             canvas[:] = PAPER
@@ -197,9 +216,16 @@ class EmbeddedImageBackend:
                 canvas[layout.horizon : layout.horizon + 1] = (200, 195, 185)
             sky = "paper"
         else:
+            boxes = [s.box for s in layout.slots]
             canvas, sky = legible_backdrop(
                 lambda tones, k: _backdrop(
-                    scene.setting, w // k, h // k, layout.horizon // k, random.Random(seed), tones
+                    scene.setting,
+                    w // k,
+                    h // k,
+                    layout.horizon // k,
+                    random.Random(seed),
+                    tones,
+                    ([tuple(v // k for v in b) for b in boxes], seed, place if k == 1 else {}),  # type: ignore[misc]
                 ),
                 [
                     (s.box, COLORS[s.element.colors[0]])
@@ -284,6 +310,7 @@ class EmbeddedImageBackend:
                 "size": [w, h],
                 "seed": seed,
                 "setting": sky,
+                "backdrop": place or None,
                 "layout_findings": layout.findings,
                 "looks": looks,
                 "lettered": lettered,

@@ -1,0 +1,42 @@
+"""The critic's check that every place a request names is shown in the final.
+
+The embedded renderer paints a named place as a backdrop of its own kind (render/backdrops.py) and
+records which kind it painted for which place word, with a coarse map of where its props are. This
+check reads that record and the final's pixels: the props must stand apart from the surface around
+them. A place with no backdrop kind, or one the backdrop does not show (another place's kind was
+painted, or the things cover every prop), is a failed check, so the run does not claim success.
+Sketches are drawn on paper and are not checked; other backends have no record and are not checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mmthink.modalities.image.render.backdrops import places, shown
+
+CheckTuple = tuple[str, bool, float, str, dict[str, Any]]
+
+
+def place_checks(art: Any, setting: list[str], img: np.ndarray) -> list[CheckTuple]:
+    """One check per place word of ``setting`` (the request's, or a storyboard frame's own)."""
+    meta = art.meta or {}
+    if meta.get("quality") != "final" or meta.get("backend") != "embedded":
+        return []
+    record = meta.get("backdrop") or {}
+    out: list[CheckTuple] = []
+    for word, kind in places(setting).items():
+        issue = {"type": "place", "place": word, "kind": kind}
+        if kind is None:
+            finding = f"the place '{word}' has no backdrop of its own, so it is not shown"
+            out.append(("request unshown", False, 1.0, finding, issue))
+        elif record.get("kind") != kind:
+            painted = record.get("kind") or "none"
+            finding = f"the place '{word}' is not shown: the backdrop painted is {painted}, not {kind}"
+            out.append(("request place", False, 1.0, finding, issue))
+        else:
+            ok, measured = shown(img, record)
+            finding = "" if ok else f"the place '{word}' does not show in the final: {measured}"
+            out.append(("request place", ok, 1.0, finding, {**issue, "measured": measured}))
+    return out
