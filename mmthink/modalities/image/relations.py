@@ -276,6 +276,9 @@ def judge(kind: str, a: list[Any], t1: list[Any], t2: list[Any] | None = None) -
         resting = all(top - 0.15 * th <= p.box[3] <= top + 0.5 * th for p in a)
         over = all(min(p.box[2], T[2]) - max(p.box[0], T[0]) > 0 for p in a)
         return resting and over and acy < tcy, f"bottom edge at y {A[3]:.0f}, the top edge under it at {T[1]:.0f}"
+    if kind == "under" and tw < 0.8 * aw:  # under something narrower (a boat beneath a toast): below it, in line
+        ok = A[1] >= T[1] + 0.5 * th and T[0] - aw / 2 <= acx <= T[2] + aw / 2
+        return ok, f"top at y {A[1]:.0f} below the centre of its top thing at {T[1] + 0.5 * th:.0f}"
     if kind == "under":
         ok = T[0] <= acx <= T[2] and A[1] >= T[1] + 0.12 * th and A[3] >= T[1] + 0.5 * th and A[3] <= T[3] + 0.3 * th
         return ok, f"top at y {A[1]:.0f} under the top edge at {T[1]:.0f}, centre x {acx:.0f} in {T[0]:.0f}..{T[2]:.0f}"
