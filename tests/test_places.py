@@ -148,3 +148,18 @@ def test_the_pixel_check_fails_when_the_props_are_not_in_the_picture():
     assert record is not None and record["kind"] == "woodland"
     assert backdrops.shown(painted, record)[0]
     assert not backdrops.shown(plain, record)[0]  # the same record over a bare field: the forest is not there
+
+
+@pytest.mark.parametrize("size", [(16, 16), (40, 30), (128, 96)])
+def test_every_backdrop_kind_paints_on_a_tiny_canvas(size: tuple[int, int]) -> None:
+    """A batch at 128x96 met a prop too small to draw (PIL refused an inverted box) and a row that never moved
+    on (a prop of width 0): every kind must finish on tiny canvases, sketch and final."""
+    from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
+    from mmthink.modalities.image.scene import parse_scene
+
+    backend = EmbeddedImageBackend()
+    for kind, words in backdrops.KINDS.items():
+        scene = parse_scene(f"setting: {sorted(words)[0]}\ndog: small\nhouse: medium")[0]
+        for quality in ("sketch", "final"):
+            art = backend.render(scene, size=size, quality=quality, seed=3)
+            assert np.asarray(art.payload).shape[:2] == size[::-1], kind

@@ -148,6 +148,8 @@ def _stamp(layer: Image.Image, box: tuple[float, float, float, float], rgb: RGB,
     """One standing prop (a tree, a block, a house); left out whole where it would reach a thing's box."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     bw, bh = max(2, x1 - x0), max(2, y1 - y0)
+    if bw < 6 or bh < 6:  # too small to read as anything on a tiny canvas
+        return
     if keep is not None and keep[max(0, y0) : max(0, y0 + bh), max(0, x0) : max(0, x0 + bw)].any():
         return
     sub = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
@@ -167,7 +169,7 @@ def _row(layer, rng, w, base, height, rgb, painter, keep, spacing=0.7, jitter=0.
         hh = height * rng.uniform(1 - jitter, 1.0)
         ww = hh * rng.uniform(0.6, 0.85)
         _stamp(layer, (x, base - hh, x + ww, base), shade(rgb, rng.uniform(-0.15, 0.1)), painter, keep)
-        x += ww * spacing * rng.uniform(0.8, 1.2)
+        x += max(3.0, ww * spacing * rng.uniform(0.8, 1.2))  # a tiny canvas gives tiny props: always move on
 
 
 def _skyline(p: Pen) -> None:
@@ -234,7 +236,7 @@ def paint_props(
         while x < w:
             bw, bh = far * rng.uniform(0.35, 0.6), far * rng.uniform(0.5, 1.0)
             _stamp(layer, (x, hz - bh, x + bw, hz), shade((92, 100, 122), rng.uniform(-0.2, 0.15)), _skyline, keep)
-            x += bw * rng.uniform(0.95, 1.25)
+            x += max(3.0, bw * rng.uniform(0.95, 1.25))
         y = hz + int((h - hz) * 0.45)
         for x0 in range(int(rng.uniform(0, 30)), w, 60):
             if _free(keep, (x0, y, x0 + 30, y + max(2, h // 120))):

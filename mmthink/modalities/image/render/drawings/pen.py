@@ -79,6 +79,11 @@ class Pen:
         return any(w in n for w in words)
 
     # ------------------------------------------------------------ shapes
+    def _box(self, x0, y0, x1, y1):
+        """A box in pixels, corners in order: at a few pixels' size the margin and warp can swap them."""
+        (ax, ay), (bx, by) = self._xy([(x0, y0), (x1, y1)])
+        return [min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]
+
     def _xy(self, pts):
         # a gentle warp fixed by the name (the box's edges stay put): every name its own proportions
         # and a margin: the box's edge stays backdrop, which is what the critic samples it as
@@ -101,13 +106,13 @@ class Pen:
         st = self._style(fill)
         if not outline:
             st.pop("outline"), st.pop("width")
-        self.d.ellipse(self._xy([(x0, y0), (x1, y1)]), **st)
+        self.d.ellipse(self._box(x0, y0, x1, y1), **st)
 
     def rect(self, x0, y0, x1, y1, fill=None, r=0.0, outline=True):
         st = self._style(fill)
         if not outline:
             st.pop("outline"), st.pop("width")
-        box = self._xy([(x0, y0), (x1, y1)])
+        box = self._box(x0, y0, x1, y1)
         rad = int(r * min(self.w, self.h))
         self.d.rounded_rectangle(box, radius=rad, **st) if rad else self.d.rectangle(box, **st)
 
