@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -597,18 +596,11 @@ class Agent:
                 inp = Command(resume=parse_decision(answer).to_dict())
         dropped = truncate_steps(run_dir, keep)  # steps past the checkpoint: their node runs again
         if (run_dir / "manifest.json").exists():
-            w = RUNS.writer(str(run_dir))
+            from mmthink.core.pickup import note_resume
+
             moved = values.get("run_dir") and os.path.realpath(values["run_dir"]) != os.path.realpath(run_dir)
-            w.update(
-                resumes=list(w.manifest.get("resumes") or [])
-                + [
-                    {
-                        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        "from_step": keep,
-                        "dropped_steps": dropped,
-                        **({"moved_from": str(values["run_dir"])} if moved else {}),
-                    }
-                ]
+            note_resume(
+                RUNS.writer(str(run_dir)), keep, dropped, **({"moved_from": str(values["run_dir"])} if moved else {})
             )
         return inp, None, values
 

@@ -125,7 +125,9 @@ def test_a_killed_served_process_is_continued_by_another(checkpoint_url: str, tm
     assert trace.status == "succeeded" and trace.by_kind("final")
     [resume] = trace.manifest["resumes"]
     assert resume["from_step"] >= 2  # from the checkpoint in the database, not from scratch
-    assert resume["dropped_steps"] >= 1  # the killed critique's observation: written again once, not twice
+    # the killed critique's observation is dropped and written again once (1), unless its checkpoint reached the
+    # database before the kill (0: the graph's checkpoint write races the SIGKILL); never more, never twice
+    assert resume["dropped_steps"] in (0, 1)
     observed = [s.ref for s in trace.by_kind("observation")]
     assert len(observed) == len(set(observed))
     if checkpoint_url.startswith("postgresql"):

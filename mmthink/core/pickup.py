@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from mmthink.core.checkpoints import truncate_steps
 from mmthink.core.context import clear_work
@@ -58,14 +59,19 @@ def pick_up(run_dir: str, keep: int) -> None:
     w = RUNS.writer(run_dir)  # reopened from disk (a torn last line is cut off)
     if w.manifest.get("status") not in OPEN_STATUSES:
         return
-    w.update(
-        resumes=list(w.manifest.get("resumes") or [])
+    note_resume(w, keep, dropped, by=f"pid {os.getpid()}")
+
+
+def note_resume(writer: Any, keep: int, dropped: int, **extra: Any) -> None:
+    """The manifest's ``resumes`` list gains one entry: when, from which step, how many steps were dropped."""
+    writer.update(
+        resumes=list(writer.manifest.get("resumes") or [])
         + [
             {
                 "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "from_step": keep,
                 "dropped_steps": dropped,
-                "by": f"pid {os.getpid()}",
+                **extra,
             }
         ]
     )
