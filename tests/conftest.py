@@ -97,3 +97,32 @@ def mp4_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     if proc.returncode != 0 or not out.exists():  # pragma: no cover
         pytest.skip(f"ffmpeg could not make a test video: {proc.stderr.decode(errors='replace')[-300:]}")
     return out.read_bytes()
+
+
+@pytest.fixture
+def fresh_servers(monkeypatch: pytest.MonkeyPatch):
+    """No server settings from the environment and no remembered server probes, before and after a test."""
+    from mmthink.reasoners import servers
+
+    for k in ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_API_KEY", "MMTHINK_MODEL"):
+        monkeypatch.delenv(k, raising=False)
+    servers.forget()
+    yield
+    servers.forget()
+
+
+@pytest.fixture
+def make_server():
+    """Start llama-cpp-python-like test servers (tests/llama_like_server.py); all stopped after the test."""
+    from llama_like_server import LlamaLikeServer
+
+    started: list[LlamaLikeServer] = []
+
+    def make(**kw):
+        srv = LlamaLikeServer(**kw).start()
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()

@@ -26,27 +26,7 @@ from mmthink.request import Request
 SYSTEM = "You draw."
 
 
-@pytest.fixture(autouse=True)
-def fresh(monkeypatch):
-    for k in ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_API_KEY", "MMTHINK_MODEL"):
-        monkeypatch.delenv(k, raising=False)
-    servers.forget()
-    yield
-    servers.forget()
-
-
-@pytest.fixture
-def make_server():
-    started: list[LlamaLikeServer] = []
-
-    def make(**kw) -> LlamaLikeServer:
-        srv = LlamaLikeServer(**kw).start()
-        started.append(srv)
-        return srv
-
-    yield make
-    for srv in started:
-        srv.stop()
+pytestmark = pytest.mark.usefixtures("fresh_servers")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ server is installed.
 from __future__ import annotations
 
 import pytest
-from llama_like_server import LlamaLikeServer
 
 from mmthink.core.nudge import nudge
 from mmthink.errors import BackendError, ContextOverflow
@@ -26,27 +25,7 @@ from llguidance.gbnf_to_lark import any_to_lark  # noqa: E402
 TRANSCRIPT = 'A red ball.\n<sketch id="s1">\nball: red\n</sketch>\n<observation ref="s1" score="0.40">ball: small</observation>\n'
 
 
-@pytest.fixture(autouse=True)
-def fresh(monkeypatch):
-    for k in ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_API_KEY", "MMTHINK_MODEL"):
-        monkeypatch.delenv(k, raising=False)
-    servers.forget()
-    yield
-    servers.forget()
-
-
-@pytest.fixture
-def make_server():
-    started: list[LlamaLikeServer] = []
-
-    def make(**kw) -> LlamaLikeServer:
-        srv = LlamaLikeServer(**kw).start()
-        started.append(srv)
-        return srv
-
-    yield make
-    for srv in started:
-        srv.stop()
+pytestmark = pytest.mark.usefixtures("fresh_servers")
 
 
 def turn(text: str = "draw a red ball and two cubes", modality: str = "image", **kw) -> Turn:
