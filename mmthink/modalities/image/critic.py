@@ -18,6 +18,7 @@ from mmthink.dsp.color import srgb_to_lab
 from mmthink.modalities.base import Critique, ImageArtifact, Placed
 from mmthink.modalities.image.places import place_checks
 from mmthink.modalities.image.relations import judge
+from mmthink.modalities.image.render.legible import ring_strips
 from mmthink.modalities.image.scene import Scene, normalize_name
 from mmthink.modalities.image.understanding import ImageIntent
 from mmthink.modalities.image.understood import understood_checks
@@ -407,16 +408,8 @@ def _local_contrast(img: np.ndarray, p: Placed) -> float:
         mine = np.min(np.linalg.norm(own[:, None, :] - tones[None, :, :], axis=2), axis=1) < 40
         if mine.sum() >= max(8, 0.05 * len(own)):
             inner = own[mine]
-    h, w = img.shape[:2]
-    x0, y0, x1, y1 = (int(v) for v in p.box)
-    pad = max(6, int(0.15 * max(x1 - x0, y1 - y0)))
-    strips = [
-        img[max(0, y0 - pad) : max(0, y0), max(0, x0) : min(w, x1)],
-        img[min(h, y1) : min(h, y1 + pad), max(0, x0) : min(w, x1)],
-        img[max(0, y0) : min(h, y1), max(0, x0 - pad) : max(0, x0)],
-        img[max(0, y0) : min(h, y1), min(w, x1) : min(w, x1 + pad)],
-    ]
-    ring = np.concatenate([s.reshape(-1, 3) for s in strips if s.size]) if any(s.size for s in strips) else inner
+    strips = ring_strips(img, p.box)
+    ring = np.concatenate(strips) if strips else inner
     return float(np.linalg.norm(_lab(inner.mean(axis=0, keepdims=True)) - _lab(ring.mean(axis=0, keepdims=True))))
 
 

@@ -40,9 +40,9 @@ so its own pixels are never mistaken for the backdrop's (the critic's colour rea
 the shadow falls just under the box, outside the edge the critic samples."""
 
 
-def ring_means(img: np.ndarray, box: Box) -> np.ndarray:
-    """Mean colour of the strips around a box (as wide as the critic's: 15% of the box's long side), then of
-    each strip: a thing must stand out from its surroundings as a whole and from each surface it touches."""
+def ring_strips(img: np.ndarray, box: Box) -> list[np.ndarray]:
+    """The pixels of the four strips around a box (15% of its long side wide, at least 6 px), empty ones left
+    out, as (n, 3) arrays: what the critic compares a thing with, so the final's tones are chosen on the same."""
     h, w = img.shape[:2]
     x0, y0, x1, y1 = (int(v) for v in box)
     pad = max(6, int(0.15 * max(x1 - x0, y1 - y0)))
@@ -52,7 +52,13 @@ def ring_means(img: np.ndarray, box: Box) -> np.ndarray:
         img[max(0, y0) : min(h, y1), max(0, x0 - pad) : max(0, x0)],
         img[max(0, y0) : min(h, y1), min(w, x1) : min(w, x1 + pad)],
     ]
-    parts = [s.reshape(-1, 3) for s in strips if s.size]
+    return [s.reshape(-1, 3) for s in strips if s.size]
+
+
+def ring_means(img: np.ndarray, box: Box) -> np.ndarray:
+    """Mean colour of the strips around a box (as wide as the critic's), then of each strip: a thing must
+    stand out from its surroundings as a whole and from each surface it touches."""
+    parts = ring_strips(img, box)
     if not parts:
         return img.reshape(-1, 3).mean(axis=0)[None, :]
     return np.stack([np.concatenate(parts).mean(axis=0), *(q.mean(axis=0) for q in parts)])
