@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench bench-llm eval clean venv
 
+# compileall: the editable install leaves mmthink's own modules uncompiled (and PYTHONDONTWRITEBYTECODE, where set,
+# would keep it so); compiling once here is ~0.3 s off every later start.
 demo: $(STAMP)
+	@$(BIN)/python -m compileall -q mmthink >/dev/null
 	$(BIN)/mmthink demo image --out runs/
 
 test: $(STAMP)

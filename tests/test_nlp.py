@@ -354,3 +354,46 @@ def test_the_pipeline_loads_without_torch_and_torch_still_imports_after() -> Non
     assert lines[0] == "False"
     assert "prep" in lines[1] and "pobj" in lines[1]
     assert lines[2] == "0.0"
+
+
+@pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}")
+def test_spacy_cli_is_deferred_until_used_and_then_real() -> None:
+    """spaCy's command line (typer, click, requests…) is not imported to parse; the first use gets the real one."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from mmthink.modalities.image.pipelines import pipeline, import_spacy\n"
+        "assert pipeline() is not None\n"
+        "spacy = import_spacy()\n"
+        "print(sorted(m for m in ('typer', 'click', 'requests', 'spacy.cli') if m in sys.modules))\n"
+        "print(type(spacy.cli.info).__name__, sorted(spacy.info())[:2])\n"
+        "import spacy.cli\n"
+        "from spacy.cli import download\n"
+        "print(download.__module__, 'typer' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "[]"
+    assert lines[1].startswith("function [")
+    assert lines[2] == "spacy.cli.download True"
+
+
+@pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}")
+def test_the_bare_tokenizer_start_ends_in_the_packaged_tokenizer() -> None:
+    """Loading starts from an empty tokenizer (skipping the default build); from_disk must make it the same."""
+    texts = [json.loads(line)["prompt"] for line in DEV.read_text().splitlines() if line.strip()]
+    texts += [
+        "Dr. Smith's cat can't sit on the U.S. flag -- it's 3:30pm, e-mail me@x.org or see https://a.b/c?d=1!",
+        "don't won't y'all gonna ;) :-( 10km 5'11\" $3.50 (a)[b]{c} 'quoted' \"double\"",
+    ]
+    ours = pipelines.pipeline()
+    assert ours is not None
+    stock = importlib.import_module(pipelines.SM_MODULE).load(exclude=["ner", "lemmatizer"])
+    assert ours.config["nlp"]["tokenizer"]["@tokenizers"] == pipelines.BARE_TOKENIZER
+    for a, b in zip(ours.pipe(texts), stock.pipe(texts), strict=True):
+        assert [(t.text, t.whitespace_, t.tag_, t.dep_, t.head.i) for t in a] == [
+            (t.text, t.whitespace_, t.tag_, t.dep_, t.head.i) for t in b
+        ], a.text
+    assert len(ours.tokenizer.rules) == len(stock.tokenizer.rules) > 1000

