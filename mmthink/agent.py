@@ -279,8 +279,13 @@ class Agent:
         run_id: str | None = None,
         on_token: Callable[[str, str], None] | None = None,
         review: bool | Reviewer = False,
+        trace_sync: str = "step",
     ) -> RunStream:
-        """Validate everything first (bad input costs nothing, no folder is made), then run the graph lazily."""
+        """Validate everything first (bad input costs nothing, no folder is made), then run the graph lazily.
+
+        ``trace_sync``: "step" fsyncs every step of the bundle as it is written; "end" only when the run
+        pauses or ends (what batches use: see :mod:`mmthink.trace.writer`).
+        """
         from mmthink import inputs
 
         inputs.callback("on_token", on_token, "a function (text, channel) -> None")
@@ -301,6 +306,10 @@ class Agent:
         _validate_for(req, resolved, self.config.limits)
         if thinking is not None and thinking not in MODES:
             raise InputError("thinking", f"unknown mode {thinking!r}", "use on, off or auto")
+        from mmthink.trace.writer import SYNC_MODES
+
+        if not isinstance(trace_sync, str) or trace_sync not in SYNC_MODES:
+            raise InputError("trace_sync", f"unknown mode {trace_sync!r}", f"use one of {', '.join(SYNC_MODES)}")
         over = {
             k: v
             for k, v in {
@@ -350,6 +359,7 @@ class Agent:
             "run_id": rid,
             "out_dir": str(out_dir),
             "review": bool(review),
+            "trace_sync": trace_sync,
         }
         from mmthink.core.graph import recursion_limit
 

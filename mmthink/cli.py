@@ -153,6 +153,13 @@ def _batch_parser(sub: Any) -> None:
     b.add_argument("--num-gpus", type=float, default=None, help="GPUs per Ray actor; fractions share a GPU (e.g. 0.25)")
     b.add_argument("--profile", default="embedded", help="agent profile for every worker (default: embedded)")
     b.add_argument("--retry-failed", action="store_true", help="run failed requests again (their bundles are kept)")
+    b.add_argument(
+        "--sync",
+        choices=("end", "step"),
+        default="end",
+        help="fsync each bundle when its run ends (default; a re-run redoes what a power cut lost) or after every "
+        "step, as single runs do",
+    )
     b.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary table")
 
 
@@ -170,6 +177,7 @@ def _batch(args: argparse.Namespace) -> int:
         profile=args.profile,
         num_cpus=args.num_cpus,
         num_gpus=args.num_gpus,
+        sync=args.sync,
         progress=not args.quiet,
         summary=not args.quiet,
     )

@@ -118,6 +118,7 @@ def test_bad_options_fail_before_anything_runs(tmp_path: Path) -> None:
         ({"address": "auto"}, "address"),
         ({"num_gpus": 0.5}, "num_gpus"),
         ({"reasoner": "oracle"}, "reasoner"),
+        ({"sync": "never"}, "sync"),
     ):
         with pytest.raises(InputError) as e:
             mmthink.batch(req, tmp_path / "out", **kwargs)
@@ -226,6 +227,12 @@ def test_python_api_with_a_list_and_one_process(tmp_path: Path) -> None:
     assert res.records[1]["id"] == "cup" and res.index.is_file()
     for rec in res.records:
         _check_bundle(res.out, rec)
+        # batches fsync each bundle when its run ends; the bundle says so
+        assert json.loads((res.out / rec["run_id"] / "manifest.json").read_text())["trace_sync"] == "end"
+    step = mmthink.batch([PROMPTS[0]], tmp_path / "step", workers=1, sync="step")
+    assert step.ok and "trace_sync" not in json.loads(
+        (step.out / step.records[0]["run_id"] / "manifest.json").read_text()
+    )
 
 
 def counting_agent() -> mmthink.Agent:

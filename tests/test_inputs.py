@@ -132,6 +132,7 @@ def agent(tmp_path: Path) -> Agent:
         (lambda a, o: a.stream(PROMPT, out=o, on_token="x"), "on_token"),
         (lambda a, o: a.run(PROMPT, out=o, on_token="x"), "on_token"),
         (lambda a, o: a.stream(PROMPT, out=o, review="yes"), "review"),
+        (lambda a, o: a.stream(PROMPT, out=o, trace_sync="never"), "trace_sync"),
         (lambda a, o: a.stream(PROMPT, out=""), "out"),
         (lambda a, o: a.resume(123), "run"),
         (lambda a, o: Agent.resume(123), "run"),
@@ -195,6 +196,7 @@ STREAM_TYPES: dict[str, tuple[type, ...]] = {
     "run_id": (str,),
     "on_token": (),
     "review": (bool,),
+    "trace_sync": (str,),
 }
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "reasoner": (str,),

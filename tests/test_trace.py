@@ -158,6 +158,47 @@ def test_steps_are_on_disk_as_soon_as_appended(tmp_path: Path) -> None:
     assert w.write_viewer().is_file()
 
 
+def test_trace_sync_end_fsyncs_once_when_the_status_changes(tmp_path: Path, make_png: Any, monkeypatch) -> None:
+    """Batches write bundles with ``trace_sync: end``: nothing is fsynced while the run goes, then every step and
+    asset is, before the manifest that says the run paused or ended (so it never names data not on disk)."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    w = TraceWriter(tmp_path / "b", {**_manifest(), "trace_sync": "end"})
+    assert not w.sync_each
+    png = w.put_asset(make_png(), "png")
+    for i in range(3):
+        w.append(Step("thought", "think", f"t{i}", [Part("reasoning", f"thinking {i}")]))
+    w.append(Step("draft", "act", "s1", [Part("image", asset=png)]))
+    with open(tmp_path / "b" / "steps.jsonl", encoding="utf-8") as f:  # written, only not fsynced
+        assert len(f.readlines()) == 4
+    assert synced == []
+    w.update(status="awaiting_review")
+    assert synced[:2] == [png.split("/")[1], "steps.jsonl"] and synced[2].startswith(".manifest.json")
+    synced.clear()
+    w.update(status="running")
+    w.append(Step("thought", "think", "t4", [Part("reasoning", "more")]))
+    assert synced == []
+    w.finish("succeeded")
+    assert synced[0] == "steps.jsonl" and synced[1].startswith(".manifest.json") and len(synced) == 2
+    t = load_trace(tmp_path / "b")
+    assert t.manifest["trace_sync"] == "end" and t.verify() == [] and len(t.steps) == 5
+
+    synced.clear()  # the default: every step and asset as written
+    w2 = TraceWriter(tmp_path / "c", _manifest())
+    w2.put_asset(make_png(), "png")
+    w2.append(Step("thought", "think", "t", [Part("reasoning", "x")]))
+    assert len(synced) == 3  # the manifest at creation, the asset, the step
+    with pytest.raises(InputError) as e:
+        TraceWriter(tmp_path / "d", {**_manifest(), "trace_sync": "never"})
+    assert e.value.field == "trace_sync" and not (tmp_path / "d").exists()
+
+
 def test_threads_appending_at_once_get_unique_indices(tmp_path: Path) -> None:
     w = TraceWriter(tmp_path / "par", _manifest())
 

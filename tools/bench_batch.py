@@ -74,14 +74,14 @@ def prompts(n: int, seed: int = 0) -> list[dict]:
     return out
 
 
-def _child(requests: Path, out: Path, workers: int, engine: str) -> None:
+def _child(requests: Path, out: Path, workers: int, engine: str, sync: str = "end") -> None:
     """One side of the comparison (runs in its own interpreter)."""
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     import mmthink
 
     imported = time.perf_counter() - started
-    res = mmthink.batch(requests, out, workers=workers, engine=engine)
+    res = mmthink.batch(requests, out, workers=workers, engine=engine, sync=sync)
     import resource
 
     def cpu(who: int) -> float:
@@ -152,13 +152,13 @@ class Sampler:
             self.peak[k] = max(self.peak[k], v)
 
 
-def measure(requests: Path, workers: int, engine: str = "local", where: str | None = None) -> dict:
+def measure(requests: Path, workers: int, engine: str = "local", where: str | None = None, sync: str = "end") -> dict:
     out = Path(tempfile.mkdtemp(prefix="mmthink-bench-batch-", dir=where))
     try:
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         load = os.getloadavg()[0]
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", str(requests), str(out), str(workers), engine],
+            [sys.executable, __file__, "--child", str(requests), str(out), str(workers), engine, sync],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -208,12 +208,12 @@ def measure(requests: Path, workers: int, engine: str = "local", where: str | No
         shutil.rmtree(out, ignore_errors=True)
 
 
-def report(n: int, where: str | None, one: dict, pool: dict) -> dict:
+def report(n: int, where: str | None, one: dict, pool: dict, sync: str = "end") -> dict:
     """The table on stdout, then one JSON line with everything."""
     ratio = pool["rate"] / one["rate"]
     print(
         f"{n} prompts, {os.cpu_count()} cores visible, {len(os.sched_getaffinity(0))} usable, bundles in "
-        f"{where or tempfile.gettempdir()}; 1-min load average at the start of each side: "
+        f"{where or tempfile.gettempdir()} (sync {sync}); 1-min load average at the start of each side: "
         f"{one['load_at_start']} / {pool['load_at_start']} (other work on the machine slows both sides)"
     )
     print(
@@ -229,14 +229,14 @@ def report(n: int, where: str | None, one: dict, pool: dict) -> dict:
             f"{r['peak_mb_parent']:>7} {r['peak_mb_workers']:>8}  {r['counts']}"
         )
     print(f"speed-up: {ratio:.2f}x ({pool['workers']} workers against one process)")
-    summary = {"n": n, "dir": where, "one": one, "pool": pool, "speedup": round(ratio, 3)}
+    summary = {"n": n, "dir": where, "sync": sync, "one": one, "pool": pool, "speedup": round(ratio, 3)}
     print(json.dumps(summary))
     return summary
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _child(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        _child(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6])
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=500, help="prompts (default 500)")
@@ -248,13 +248,19 @@ def main() -> None:
         default=None,
         help="where the bundles are written (default: the temp folder); /dev/shm takes the disk's fsync cost out",
     )
+    ap.add_argument(
+        "--sync",
+        choices=("end", "step"),
+        default="end",
+        help="the batch's --sync: fsync each bundle when its run ends (default, as mmthink batch) or every step",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         requests = Path(tmp) / "requests.jsonl"
         requests.write_text("".join(json.dumps(p) + "\n" for p in prompts(args.n, args.seed)))
-        one = measure(requests, 1, "local", args.dir)
-        pool = measure(requests, args.workers, args.engine, args.dir)
-    report(args.n, args.dir, one, pool)
+        one = measure(requests, 1, "local", args.dir, args.sync)
+        pool = measure(requests, args.workers, args.engine, args.dir, args.sync)
+    report(args.n, args.dir, one, pool, args.sync)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,7 @@ def batch(
     num_cpus: float | None = None,
     num_gpus: float | None = None,
     bundles: str = "auto",
+    sync: str = "end",
     progress: bool = False,
     summary: bool = False,
     **overrides: Any,
@@ -88,6 +89,9 @@ def batch(
     ``agent``: a module-level function returning the Agent each worker uses; otherwise
     ``Agent.from_profile(profile, **overrides)``. ``num_cpus`` / ``num_gpus`` (fractions allowed) are
     reserved per Ray actor; ``bundles`` is auto / shared / ship (see ``mmthink.batch.ray_engine``).
+    ``sync``: "end" (default) fsyncs each bundle once, when its run ends: a killed worker loses nothing and a
+    power cut only the runs in flight, which running the batch again redoes; "step" fsyncs every step, as
+    single runs do (see :mod:`mmthink.trace.writer`).
     """
     # 1. check the arguments and read the requests: bad input costs nothing
     if engine not in ENGINES:
@@ -97,6 +101,10 @@ def batch(
     for name, value in (("address", address), ("num_cpus", num_cpus), ("num_gpus", num_gpus)):
         if value is not None and value != "" and engine != "ray":
             raise InputError(name, "is only for the ray engine", "add --engine ray")
+    from ..trace.writer import SYNC_MODES
+
+    if not isinstance(sync, str) or sync not in SYNC_MODES:
+        raise InputError("sync", f"unknown mode {sync!r}", f"use one of {', '.join(SYNC_MODES)}")
     spec = _agent_spec(profile, agent, overrides)
     items = read_requests(requests)
     url = os.environ.get("MMTHINK_CHECKPOINT_URL")
@@ -138,7 +146,7 @@ def batch(
             for item in items:
                 planned = _plan(item, out_dir, retry_failed, eng.shared, found)
                 if isinstance(planned, Task):
-                    tasks.append(planned)
+                    tasks.append(replace(planned, sync=sync))
                 else:
                     index.add(planned)
             # 5. run the rest

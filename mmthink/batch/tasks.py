@@ -38,6 +38,7 @@ class Task:
     out: str = "runs"
     action: str = NEW
     note: str | None = None  # what the planner did first (a bundle set aside), for the index
+    sync: str = "end"  # the bundle's trace_sync: fsynced when the run ends (a re-run redoes what a power cut lost)
 
 
 def build_agent(spec: AgentSpec) -> Any:
@@ -85,9 +86,17 @@ def execute(agent: Any, task: Task) -> dict[str, Any]:
                     task, action=NEW, run_id=f"{task.run_id.rsplit('-', 1)[0]}-{secrets.token_hex(3)}", note=note
                 )
                 action = "ran"
-                res = agent.run(Request.from_dict(task.request), out=task.out, run_id=task.run_id, **task.settings)
+                res = agent.run(
+                    Request.from_dict(task.request),
+                    out=task.out,
+                    run_id=task.run_id,
+                    trace_sync=task.sync,
+                    **task.settings,
+                )
         else:
-            res = agent.run(Request.from_dict(task.request), out=task.out, run_id=task.run_id, **task.settings)
+            res = agent.run(
+                Request.from_dict(task.request), out=task.out, run_id=task.run_id, trace_sync=task.sync, **task.settings
+            )
     except InputError as e:
         return record(
             task,

@@ -70,6 +70,8 @@ class InputState(TypedDict, total=False):
     """Where the run folder goes (ignored by served graphs: the server chooses)."""
     review: bool
     """Pause before compose for a person's approve / revise / abort."""
+    trace_sync: str
+    """"step" (default): fsync every step of the bundle; "end": only when the run pauses or ends (batches)."""
 
 
 class ServedInput(TypedDict, total=False):

@@ -2,7 +2,13 @@
 
 Every step is one JSON line, flushed and fsynced the moment it happens, so a run that dies
 mid-way still leaves a bundle a person can read; assets are content-addressed and written
-atomically, so a half-written file never carries a valid name. ``resume`` reopens a bundle
+atomically, so a half-written file never carries a valid name.
+
+A bundle whose manifest says ``"trace_sync": "end"`` (batches choose it) is written the same way
+but fsynced only when its status changes (paused, finished): a killed process loses nothing either
+way, since what it wrote is in the page cache; only a power cut can lose the steps of a run still
+going, and a batch run again re-runs exactly those. It saves ~10 fsyncs per run, which two workers
+writing at once otherwise queue on. ``resume`` reopens a bundle
 after a crash and drops a torn last line instead of refusing to continue.
 """
 
@@ -106,6 +112,10 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+SYNC_MODES = ("step", "end")
+"""``trace_sync``: fsync every step and asset as written, or once when the run's status changes."""
+
+
 def _step(d: Any, where: str) -> Step:
     try:
         if not isinstance(d, dict):
@@ -136,6 +146,9 @@ class TraceWriter:
             )
         if manifest is not None and not isinstance(manifest, dict):
             raise InputError("manifest", f"must be a dict, got {type(manifest).__name__}")
+        mode = (manifest or {}).get("trace_sync", "step")
+        if mode not in SYNC_MODES:
+            raise InputError("trace_sync", f"unknown mode {mode!r}", f"use one of {', '.join(SYNC_MODES)}")
         (self.root / ASSETS).mkdir(parents=True, exist_ok=True)
         now = time.time()
         self.manifest = {"schema": SCHEMA, "run_id": self.root.name, "created": _utc_iso(now), **(manifest or {})}
@@ -153,6 +166,26 @@ class TraceWriter:
         self._lock = threading.RLock()
         self.steps = []
         self.manifest = {}
+        self._unsynced: set[Path] = set()  # written but not fsynced yet (trace_sync "end")
+
+    @property
+    def sync_each(self) -> bool:
+        """Whether every step and asset is fsynced as written (``trace_sync`` "step", the default)."""
+        return self.manifest.get("trace_sync", "step") != "end"
+
+    def sync(self) -> None:
+        """fsync whatever was written without it (assets, steps.jsonl); the manifest follows in its own write."""
+        with self._lock:
+            for path in sorted(self._unsynced):
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except FileNotFoundError:  # an asset replaced by the same bytes, or a folder set aside
+                    continue
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            self._unsynced.clear()
 
     # ------------------------------------------------------------------ reopen
     @classmethod
@@ -242,7 +275,10 @@ class TraceWriter:
         ):
             return rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
+        atomic_write(path, data, sync=self.sync_each)
+        if not self.sync_each:
+            with self._lock:
+                self._unsynced.add(path)
         return rel
 
     def append(self, step: Step) -> Step:
@@ -268,7 +304,10 @@ class TraceWriter:
                 try:
                     f.write(line)
                     f.flush()
-                    os.fsync(f.fileno())
+                    if self.sync_each:
+                        os.fsync(f.fileno())
+                    else:
+                        self._unsynced.add(path)
                 except BaseException:
                     f.truncate(start)  # never leave half a line for the next append to follow
                     raise
@@ -314,12 +353,17 @@ class TraceWriter:
             return write_viewer(self.root, self.manifest, list(self.steps))
 
     def _write_manifest(self) -> None:
+        """Atomically; under ``trace_sync`` "end" unsynced while running, and after everything else once the
+        status changes, so a manifest that says finished (or paused) never names steps or assets not on disk."""
+        sync = self.sync_each or self.manifest.get("status") != "running"
+        if sync and self._unsynced:
+            self.sync()
         self.manifest["steps"] = len(self.steps)
         nulled: list[str] = []
         clean = jsonable({k: v for k, v in self.manifest.items() if k != "nulled"}, nulled)
         if nulled:
             clean["nulled"] = self.manifest["nulled"] = sorted(set(self.manifest.get("nulled") or []) | set(nulled))
-        atomic_write(self.root / MANIFEST, (dumps(clean, indent=2) + "\n").encode("utf-8"))
+        atomic_write(self.root / MANIFEST, (dumps(clean, indent=2) + "\n").encode("utf-8"), sync=sync)
 
     def __repr__(self) -> str:
         return f"TraceWriter({str(self.root)!r}, steps={len(self.steps)}, status={self.manifest.get('status')!r})"

@@ -48,6 +48,8 @@ def route(state: RunState, runtime: Any) -> dict[str, Any]:
         "input": {"thinking": cfg.to_dict(), "mode_arg": state.get("mode_arg"), "review": bool(state.get("review"))},
         "budget": budget.to_dict(),
     }
+    if state.get("trace_sync") == "end":  # absent means fsync every step (served graphs, older bundles)
+        manifest["trace_sync"] = "end"
     writer = RUNS.open(run_dir, manifest)
     # 3. say what was decided and why
     emit(
