@@ -357,3 +357,85 @@ def test_ollama_context_comes_from_api_show_and_drafting_is_recorded_unconstrain
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_revision_is_due_only_right_after_a_rejected_drafts_observation():
+    from mmthink.core.nudge import revision_due
+
+    failed = [{"id": "s1", "tag": "sketch", "passed": False}]
+    assert revision_due(TRANSCRIPT.replace("</observation>", "</observation>"), failed, ("sketch",)) == "sketch"
+    assert revision_due(TRANSCRIPT, [{**failed[0], "passed": True}], ("sketch",)) is None, "it passed"
+    assert revision_due(TRANSCRIPT, [{**failed[0], "error": "render failed"}], ("sketch",)) is None
+    assert revision_due(TRANSCRIPT, [], ("sketch",)) is None
+    assert revision_due(TRANSCRIPT + "I will keep it.\n", failed, ("sketch",)) is None, "a turn came since"
+    protocol = TRANSCRIPT + '<observation ref="protocol">No draft this turn.</observation>\n'
+    assert revision_due(protocol, failed, ("sketch",)) is None, "after a nudge the model decides"
+    assert revision_due(TRANSCRIPT, failed, ("frame",)) is None
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_after_a_rejected_sketch_the_reasoner_opens_the_revision_itself(make_server, tmp_path, force):
+    """A small model accepts a rejected sketch or names one it never wrote; with force_revision (the default)
+    the turn after the critic's rejection opens the next sketch at once, decoded under the grammar."""
+    from mmthink import Agent, load_trace
+
+    srv = make_server()
+    srv.replies.append({"text": 'A ball and a cup.\n<sketch id="s1">'})
+    srv.replies.append({"text": ' id="s1">\nball: red, large, left\n</sketch>'})  # the cup is missing
+    if force:
+        srv.replies.append({"text": ' id="s2">\nball: red, large, left\ncup: blue, large, right\n</sketch>'})
+    else:
+        srv.replies.append({"text": "It is fine.\n</think>\n\nA red ball.\n<final_image ref=\"s1\"/>"})
+    srv.replies += [{"text": 'It passed.\n</think>\n\nA ball and a cup.\n<final_image ref="s2"/>'}] * 3
+    agent = Agent.from_profile(
+        "embedded",
+        reasoner="openai_compat",
+        out_dir=str(tmp_path),
+        reasoner_options={"base_url": srv.url, "timeout": 10, "force_revision": force},
+    )
+    res = agent.run("a red ball and a blue cup", thinking="on", max_drafts=3, seed=0)
+    trace = load_trace(res.trace)
+    drafts = [s for s in trace.steps if s.kind == "draft"]
+    observations = [s for s in trace.steps if s.kind == "observation" and s.ref == "s1"]
+    assert observations and observations[0].passed is False and "cup" in observations[0].parts[0].text
+    after = [p for p in srv.posts if "Say hello." not in str(p["body"])][2]  # the turn after the critique
+    facts = [(s.metrics.get("reasoner") or {}) for s in trace.steps if s.kind == "thought"]
+    if force:
+        assert after["prompt"].rstrip().endswith("</observation>\n<sketch") and after["body"].get("grammar")
+        assert 'id=\\"s2\\"' in after["body"]["grammar"]
+        assert any("critic rejected s1" in (f.get("revision") or "") for f in facts), facts
+        assert [d.ref for d in drafts] == ["s1", "s2"] and res.status == "succeeded", res.reason
+    else:
+        assert not after["prompt"].rstrip().endswith("<sketch") and "grammar" not in after["body"]
+        assert not any(f.get("revision") for f in facts)
+        assert [d.ref for d in drafts] == ["s1"] and res.status != "succeeded"
+
+
+def test_the_revision_example_shows_what_the_real_critic_says_and_its_revision_passes(make_server, tmp_path):
+    """The example a model copies must be true: the real critic gives the line the example's observation
+    shows for its first sketch, and the example's revision passes the real critic."""
+    import re
+
+    from mmthink import Agent, load_trace
+    from mmthink.reasoners.examples import IMAGE
+
+    ex = next(e for e in IMAGE if e.shape == "revision")
+    sketches = re.findall(r'<sketch id="(s\d)">\n(.*?)\n</sketch>', ex.thinking, re.S)
+    shown = re.findall(r"`([^`]+)`", ex.thinking)
+    assert [i for i, _ in sketches] == ["s1", "s2"] and shown
+    srv = make_server()
+    for draft_id, body in sketches:
+        srv.replies.append({"text": f'Next.\n<sketch id="{draft_id}">'})
+        srv.replies.append({"text": f' id="{draft_id}">\n{body}\n</sketch>'})
+    srv.replies += [{"text": 'Done.\n</think>\n\nA cat.\n<final_image ref="s2"/>'}] * 3
+    agent = Agent.from_profile(
+        "embedded",
+        reasoner="openai_compat",
+        out_dir=str(tmp_path),
+        reasoner_options={"base_url": srv.url, "timeout": 10, "force_revision": False, "draft_names": "free"},
+    )
+    res = agent.run(ex.request, thinking="on", max_drafts=3, seed=0)
+    trace = load_trace(res.trace)
+    obs = {s.ref: s for s in trace.steps if s.kind == "observation" and s.ref in ("s1", "s2")}
+    assert obs["s1"].passed is False and re.findall(r"`([^`]+)`", obs["s1"].parts[0].text) == shown
+    assert obs["s2"].passed is True and res.status == "succeeded", res.reason

@@ -54,3 +54,21 @@ def revise_hint(tag: str, transcript: str, guide: Guide | None) -> str:
     """What a failed draft's observation ends with while drafts are left: the tag and id to revise in."""
     draft_id = next_id(tag, transcript, guide.tags if guide is not None else "")
     return f'. Not passed: fix it in a new {tag} tag with id="{draft_id}".'
+
+
+def revision_due(transcript: str, drafts: list[dict[str, Any]], draft_tags: tuple[str, ...] | list[str]) -> str | None:
+    """The tag of a draft the critic just rejected, when the turn about to start is the one after its observation.
+
+    Only the first turn after the observation: a turn that then drafts nothing gets a nudge instead, and
+    a draft that failed to render (an error, no observation) is not a revision to force.
+    """
+    if not drafts:
+        return None
+    last = drafts[-1]
+    if last.get("passed") is not False or last.get("error") or last.get("tag") not in draft_tags:
+        return None
+    tail = transcript.rstrip()
+    opened = tail.rfind("<observation")
+    if opened < 0 or not tail.endswith("</observation>"):
+        return None
+    return str(last["tag"]) if f'ref="{last.get("id")}"' in tail[opened : opened + 120] else None

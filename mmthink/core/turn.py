@@ -61,6 +61,10 @@ class Turn:
     """The modality's tag vocabulary: what a reasoner may write and where it must stop."""
     guide: Guide | None = None
     """How to speak those tags, for reasoners that build a system prompt."""
+    revise: str | None = None
+    """A drafting tag to write now: the critic rejected the last draft (its observation ends the transcript)
+    and drafts are left. A reasoner that can (``force_revision``) opens it itself, so the turn is the revision;
+    the others read the observation and decide. See :func:`mmthink.core.nudge.revision_due`."""
 
     @property
     def prompt(self) -> str:

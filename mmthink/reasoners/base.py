@@ -35,7 +35,7 @@ def last_turn(reasoner: Any) -> dict[str, Any]:
     ``continuation`` (prefix | completions | messages). Empty for reasoners that record nothing."""
     run = getattr(reasoner, "last_run", None)
     out: dict[str, Any] = {}
-    for attr in ("stopped", "stop_tag", "continuation"):
+    for attr in ("stopped", "stop_tag", "continuation", "revision"):
         v = getattr(run, attr, None)
         if isinstance(v, str) and v:
             out[attr] = v

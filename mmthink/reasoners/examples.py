@@ -53,15 +53,15 @@ IMAGE = (
         "a cat to the left of a lamp",
         "A cat and a lamp; the cat must be left of the lamp.\n"
         '<sketch id="s1">\ncat: medium, grey\nlamp: large, yellow, left\n</sketch>\n'
-        '<observation ref="s1" score="0.41">cat: drawn; lamp: drawn, left; relation "cat left of lamp" '
-        "failed: the cat is right of the lamp</observation>\n"
-        "The cat ended up on the wrong side. I put the cat left and the lamp right, in a new sketch.\n"
-        '<sketch id="s2">\ncat: medium, grey, left, left of lamp\nlamp: large, yellow, right\n</sketch>\n'
-        '<observation ref="s2" score="0.90">cat: drawn, left; lamp: drawn, right; relation '
-        '"cat left of lamp" holds</observation>\nNow the cat is left of the lamp. Done.',
+        '<observation ref="s1" score="0.60">"cat to the left of lamp" is not drawn so: the cat is not left of the '
+        "lamp (centres at x 309 and 128); the line: `cat: left of lamp`. Not passed: fix it in a new sketch tag "
+        'with id="s2".</observation>\n'
+        '<sketch id="s2">\ncat: left of lamp\nlamp: large, yellow\n</sketch>\n'
+        '<observation ref="s2" score="1.00">looks right: every check passed</observation>\n'
+        "The new sketch uses the line the observation gave. Done.",
         'A grey cat to the left of a yellow lamp.\n<final_image ref="s2"/>',
-        off="A grey cat to the left of a yellow lamp.\n<final_image>\ncat: medium, grey, left, left of lamp\n"
-        "lamp: large, yellow, right\n</final_image>",
+        off="A grey cat to the left of a yellow lamp.\n<final_image>\ncat: left of lamp\n"
+        "lamp: large, yellow\n</final_image>",
     ),
 )
 

@@ -80,6 +80,7 @@ class StreamRecord:
     calls: list[CallRecord] = field(default_factory=list)
     continuation: str | None = None  # prefix | completions | messages; None when the turn continued nothing
     constraint: ConstraintLog | None = None  # how draft bodies were constrained this turn (gbnf via ... | none: why)
+    revision: str | None = None  # the turn opened a draft itself because the critic rejected the last (force_revision)
 
     @property
     def stopped(self) -> str:
@@ -124,6 +125,7 @@ class OpenAICompatReasoner:
         draft_tokens: int = 256,
         server_budget: bool | None = None,
         examples: bool = True,
+        force_revision: bool = True,
     ) -> None:
         url = base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or DEFAULT_BASE_URL
         if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
@@ -196,6 +198,9 @@ class OpenAICompatReasoner:
         self.draft_tokens = draft_tokens
         self.server_budget = server_budget
         self.examples = bool(examples)
+        self.force_revision = bool(force_revision)
+        """After the critic rejects a draft (drafts left), open the next one at once and decode it under the
+        grammar: a small model otherwise accepts the rejected draft or names one it never wrote."""
         self._grammar: server_drafts.GrammarSupport | None = None
         self.understood_names: Any = None
         """``text -> [names]``: the objects the request's understanding found (the agent sets it). A draft
@@ -439,6 +444,15 @@ class OpenAICompatReasoner:
         state: dict[str, Any] = {}
         stems = self._stems(turn, record)
         first = limit if not stems or self.turn_tokens is None else min(limit, self.turn_tokens)
+        if stems and turn.revise and self.force_revision and f"<{turn.revise}" in stems:
+            opened = f"<{turn.revise}"  # the revision, decoded under the grammar from its first attribute on
+            record.revision = (
+                f"opened by the reasoner: the critic rejected {turn.drafts[-1].id if turn.drafts else 'the last draft'}"
+            )
+            texts["thinking"] += opened
+            yield Delta(opened, "thinking", tokens=count_tokens(opened))
+            yield from self._draft(record, turn, system, turn.revise, texts, limit)
+            return
         if stems:
             state["cut"] = server_drafts.StemCut(stems)
         for d in self._call(record, turn, system, prefix=prefix, phase="thinking", max_tokens=first, state=state):

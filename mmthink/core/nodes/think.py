@@ -11,7 +11,7 @@ from typing import Any
 from mmthink.core.context import Components
 from mmthink.core.faults import retryable, stall_guard
 from mmthink.core.nodes.common import components, records
-from mmthink.core.nudge import nudge
+from mmthink.core.nudge import nudge, revision_due
 from mmthink.core.repetition import Repetition, RepetitionGuard
 from mmthink.core.runs import RUNS, emit, emit_token, retry_reporter
 from mmthink.core.state import RunState
@@ -84,6 +84,10 @@ def _turn(state: RunState, comp: Components, budget: Budget, force: str | None) 
     req = Request.from_dict(state["request"])
     req.text = strip_soft_switches(req.text) or req.text
     deadline = budget.started + budget.max_seconds if budget.max_seconds is not None else None
+    tags = comp.tagset(state["modality"])
+    revise = None
+    if state["mode"] == "on" and not force and budget.drafts_left() != 0:
+        revise = revision_due(state.get("transcript", ""), list(state.get("drafts") or []), tags.draft)
     return Turn(
         deadline=deadline,
         request=req,
@@ -98,8 +102,9 @@ def _turn(state: RunState, comp: Components, budget: Budget, force: str | None) 
         tokens_used=budget.tokens,
         force_close=force,
         seed=req.seed,
-        tags=comp.tagset(state["modality"]),
+        tags=tags,
         guide=comp.guides.get(state["modality"]),
+        revise=revise,
         system=comp.system_prompt(state["modality"], state["mode"]) if comp.system_prompt else None,
     )
 

@@ -125,6 +125,7 @@ class ImageCritic:
         checks.extend(Check(*c) for c in understood_checks(art, scene, intent, img, by_name))
         # the places named (the request's, else the scene's own, as in a storyboard frame): shown in the final
         checks.extend(Check(*c) for c in place_checks(art, intent.setting if intent else scene.setting, img))
+        checks = _with_lines(checks, intent)
         coverage = _coverage(art.placed, w, h)
         if coverage < 0.04:
             checks.append(
@@ -294,6 +295,36 @@ class ImageCritic:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def want_line(want: Any) -> str:
+    """The scene line a requested object asks for (``cat x3: orange, left of lamp``), in the sketch grammar."""
+    from mmthink.modalities.image.vocab import COLORS, RELATIONS
+
+    attrs = [want.color] if want.color in COLORS else []
+    if want.relation and want.relation[0] in RELATIONS:
+        kind, target = want.relation
+        attrs.append(
+            f"between {target} and {want.relation2}" if kind == "between" and want.relation2 else f"{kind} {target}"
+        )
+    head = want.name + (f" x{want.count}" if want.count > 1 else "")
+    return f"{head}: {', '.join(attrs)}" if attrs else head
+
+
+def _with_lines(checks: list[Check], intent: ImageIntent | None) -> list[Check]:
+    """A failed check on a requested object ends with the scene line the request asks for.
+
+    An observation is read by models of every size; "there is no cup in the drawing" tells a large one what to
+    do, while a small one (0.5B) copies its rejected sketch unless the line to write is in front of it.
+    """
+    wanted = {w.name: w for w in intent.objects} if intent else {}
+    out = []
+    for c in checks:
+        want = wanted.get(str(c.issue.get("element", "")))
+        if not c.ok and c.finding and want is not None and "`" not in c.finding and c.name.startswith("request"):
+            c = Check(c.name, c.ok, c.weight, f"{c.finding}; the line: `{want_line(want)}`", c.issue)
+        out.append(c)
+    return out
 
 
 def _decode(data: bytes):
