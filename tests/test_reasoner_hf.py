@@ -528,3 +528,37 @@ def test_inside_a_sketch_decoding_follows_the_scene_grammar(qwen_dir, tok):
     scene, findings = parse_scene(bodies[True])
     syntax = [f for f in findings if f.startswith("line ")]  # not: a relation to a name drawn nowhere
     assert "[" not in bodies[True] and "..." not in bodies[True] and scene.elements and not syntax, bodies[True]
+
+
+def test_after_a_rejected_sketch_the_turn_opens_the_revision_under_the_grammar(qwen_dir, tok):
+    """The critic rejected s1 and drafts are left: the turn starts inside <sketch id="s2"> and the body is
+    decoded under the scene grammar (a model pushed to write the placeholder cannot)."""
+    pytest.importorskip("llguidance", reason="constrained drafting needs llguidance: pip install 'mmthink[hf]'")
+    from mmthink.core.state import DraftRecord
+
+    transcript = (
+        'A ball.\n<sketch id="s1">\nball: red\n</sketch>\n'
+        '<observation ref="s1" score="0.40">the ball reads as grey, not red</observation>\n'
+    )
+    rejected = [DraftRecord(id="s1", tag="sketch", body="ball: red", passed=False)]
+    copy = "\nname [xN]: attributes\n...\n</sketch>"
+    for force in (True, False):
+        r = make(
+            qwen_dir,
+            Script(script_ids(tok, copy)),
+            Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
+            max_new_tokens=300,
+            temperature=0,
+            force_revision=force,
+        )
+        t = turn(transcript=transcript, drafts=rejected, revise="sketch", tokens_left=1000, drafts_left=2)
+        th = "".join(d.text for d in r.stream(t) if d.channel == "thinking")
+        facts = r.turn_facts()
+        if force:
+            assert r.last_run.prompt.endswith('</observation>\n<sketch id="s2">')
+            assert th.startswith('<sketch id="s2">') and th.endswith("</sketch>") and "[xN]" not in th, th
+            log = r.last_run.constraint
+            assert (log.drafts, log.completed, log.broken) == (1, 1, [])
+            assert "critic rejected s1" in facts["revision"]
+        else:
+            assert not r.last_run.prompt.endswith("<sketch id=\"s2\">") and "revision" not in facts

@@ -106,6 +106,17 @@ class DraftConstraint:
         self.matcher: Any = None
         self.tag = ""
 
+    def enter(self, tag: str) -> bool:
+        """Start inside ``tag``, whose opening was written for the model (a revision the critic asked for);
+        False when the grammar leaves that tag free."""
+        if tag not in self.c.grammars:
+            return False
+        self.tag = tag
+        self.matcher = self.c.matcher(tag)
+        self.log.drafts += 1
+        self.free = []
+        return True
+
     def _advance(self, tid: int) -> None:
         if self.matcher is not None:
             if not self.matcher.consume_token(tid):

@@ -62,6 +62,8 @@ class GenerationRecord:
     prompt_tokens: int = 0
     cached_tokens: int = 0
     """Prompt tokens read from the warm KV cache of the previous turn (not encoded again)."""
+    revision: str | None = None
+    """The turn opened a draft itself because the critic rejected the last one (``force_revision``)."""
     first_token_s: float | None = None
     """Seconds from the call to the first generated token (encoding the uncached prompt included)."""
     """Which path constrained the drafts this turn (llguidance | none: why) and how they ended."""
@@ -137,6 +139,7 @@ class HFReasoner:
         constrain: bool = True,
         examples: bool = True,
         warm_cache: bool = True,
+        force_revision: bool = True,
     ) -> None:
         if not isinstance(model, (str, os.PathLike)) or not str(model).strip():
             raise InputError(
@@ -168,6 +171,9 @@ class HFReasoner:
         self.constrain = bool(constrain)
         """Decode inside drafting tags under the modality's grammar (llguidance), where it has one."""
         self.examples = bool(examples)
+        self.force_revision = bool(force_revision)
+        """After the critic rejects a draft (drafts left), open the next one at once and decode it under the
+        grammar: a small model otherwise accepts the rejected draft or names one it never wrote."""
         self.warm_cache = bool(warm_cache)
         """Keep the KV cache between calls: the transcript only grows, so a follow-up turn encodes only
         what was appended (the observation) instead of the whole prompt."""
@@ -243,6 +249,10 @@ class HFReasoner:
         prompt, phase, pre = self.build_prompt(turn)
         if pre:
             yield Delta(pre, "thinking", tokens=len(tok.encode(pre, add_special_tokens=False)))
+        opened = self._revision_opening(turn, phase, pre)
+        if opened:
+            prompt += opened
+            yield Delta(opened, "thinking", tokens=len(tok.encode(opened, add_special_tokens=False)))
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
         from transformers.generation.streamers import BaseStreamer
@@ -264,6 +274,8 @@ class HFReasoner:
         think_cap = None if budget is not None and budget <= self.max_new_tokens else self.max_new_tokens
         cap = ChannelCap(forcer, thinking=think_cap, answer=self.max_new_tokens)
         constraint, constraint_log = self._constraint(lm, turn, phase, input_ids.shape[1])
+        if opened and turn.revise and not (constraint and constraint[0].enter(turn.revise)):
+            constraint_log.broken.append(f"<{turn.revise}>: opened for a revision but written without a grammar")
         flag = StopFlag()
         clock = _Deadline(turn.deadline)
         items: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -324,6 +336,11 @@ class HFReasoner:
             constraint=constraint_log,
             prompt_tokens=len(prompt_ids),
             cached_tokens=cached[0] if cached else 0,
+            revision=(
+                f"opened by the reasoner: the critic rejected {turn.drafts[-1].id if turn.drafts else 'the last draft'}"
+                if opened
+                else None
+            ),
         )
         started = time.perf_counter()
         self.last_run = record
@@ -412,6 +429,16 @@ class HFReasoner:
             return
         ids = seqs[0].tolist()
         self._warm = (ids[: int(cache.get_seq_length())], cache)
+
+    def _revision_opening(self, turn: Turn, phase: str, pre: str) -> str:
+        """``<sketch id="s2">`` when this turn is the revision of a draft the critic rejected, else ""."""
+        if not (turn.revise and self.force_revision and phase == "thinking" and not pre and self.constrain):
+            return ""
+        from mmthink.reasoners.gbnf import next_id
+
+        reference = turn.guide.tags if turn.guide is not None else ""
+        sep = "" if not turn.transcript or turn.transcript.endswith("\n") else "\n"
+        return f'{sep}<{turn.revise} id="{next_id(turn.revise, turn.transcript, reference)}">'
 
     def _constraint(self, lm: _Loaded, turn: Turn, phase: str, prompt_len: int) -> tuple[list[Any], ConstraintLog]:
         """The grammar processor for this turn's drafting tags, or none and why (recorded either way)."""
