@@ -72,3 +72,18 @@ def revision_due(transcript: str, drafts: list[dict[str, Any]], draft_tags: tupl
     if opened < 0 or not tail.endswith("</observation>"):
         return None
     return str(last["tag"]) if f'ref="{last.get("id")}"' in tail[opened : opened + 120] else None
+
+
+def critic_lines(transcript: str) -> tuple[str, ...]:
+    """The scene lines the last observation gave (between backticks), in order."""
+    at = transcript.rfind("<observation")
+    return tuple(dict.fromkeys(re.findall(r"`([^`\n]{1,120})`", transcript[at:]))) if at >= 0 else ()
+
+
+def repeated(drafts: list[dict[str, Any]]) -> bool:
+    """The last two drafts were both rejected and the last one is the one before it, unchanged."""
+    if len(drafts) < 2:
+        return False
+    a, b = drafts[-2], drafts[-1]
+    same = " ".join(str(a.get("body", "")).split()) == " ".join(str(b.get("body", "")).split())
+    return same and a.get("tag") == b.get("tag") and a.get("passed") is False and b.get("passed") is False

@@ -65,6 +65,9 @@ class Turn:
     """A drafting tag to write now: the critic rejected the last draft (its observation ends the transcript)
     and drafts are left. A reasoner that can (``force_revision``) opens it itself, so the turn is the revision;
     the others read the observation and decide. See :func:`mmthink.core.nudge.revision_due`."""
+    required: tuple[str, ...] = ()
+    """Lines the revision must hold: the ones the critic's observation gave, set only after the model
+    rewrote a rejected draft unchanged (a reasoner that constrains drafts makes them binding, and says so)."""
 
     @property
     def prompt(self) -> str:

@@ -404,6 +404,8 @@ class DraftGrammar:
     regex: str
     names: tuple[str, ...] = ()
     """The request's words the ``name`` rule was narrowed to (empty: names are free)."""
+    required: tuple[str, ...] = ()
+    """Lines the body must start with (the critic's, for a revision after a repeat: see :func:`draft_grammar`)."""
 
     def holds(self, text: str) -> bool:
         """True when ``text`` (what followed ``<tag``, closing tag included) is in the grammar."""
@@ -411,12 +413,19 @@ class DraftGrammar:
 
 
 def draft_grammar(
-    lark: str, tag: str, draft_id: str, request: str = "", names: str = "request", understood: list[str] | None = None
+    lark: str,
+    tag: str,
+    draft_id: str,
+    request: str = "",
+    names: str = "request",
+    understood: list[str] | None = None,
+    required: list[str] | tuple[str, ...] = (),
 ) -> DraftGrammar:
     """The grammar for one draft after ``<tag``: `` id="<draft_id>"``, the tag's ``<tag>_attrs`` rule if the
     grammar has one, ``>``, then the tag's body rule. ``names="request"`` narrows a ``name`` rule to the
     objects the request's understanding found (``understood``), else to the request's words (free when it
-    gives none); ``"free"`` leaves it as written."""
+    gives none); ``"free"`` leaves it as written. ``required``: lines the body starts with (those the grammar
+    holds), the other lines free but not naming the same elements again."""
     rules = parse_lark(lark)
     if tag not in rules:
         raise BackendError(f"the modality's grammar has no rule for <{tag}>")
@@ -429,12 +438,62 @@ def draft_grammar(
         chosen = chosen or request_names(request, vocab)
         if chosen:
             rules["name"] = Alt(tuple(Lit(w) for w in chosen)) if len(chosen) > 1 else Lit(chosen[0])
+    kept = _require(rules, tag, list(required)) if required else []
     head: list[Node] = [Lit(f' id="{draft_id}"')]
     if f"{tag}_attrs" in rules:
         head.append(Ref(f"{tag}_attrs"))
     head += [Lit(">"), Ref(tag)]
     rules["draft_step"] = Seq(tuple(head))
-    return DraftGrammar(tag, draft_id, to_gbnf(rules, "draft_step"), to_regex(rules, "draft_step"), tuple(chosen))
+    return DraftGrammar(
+        tag, draft_id, to_gbnf(rules, "draft_step"), to_regex(rules, "draft_step"), tuple(chosen), tuple(kept)
+    )
+
+
+def _require(rules: dict[str, Node], tag: str, lines: list[str]) -> list[str]:
+    """Start the tag's body with ``lines`` (each one the body's own line rule holds); returns those kept.
+
+    The body rule must repeat a line rule (``sketch: "\n" line{1,8} "</sketch>"``). Where lines are
+    elements (``name ...: ...``) with a closed set of names, the free lines after them take the other names
+    only, so a required ``kite: yellow`` is not followed by the rejected ``kite: red`` as a second kite.
+    """
+    body = rules[tag]
+    if not isinstance(body, Seq):
+        return []
+    at = next((i for i, it in enumerate(body.items) if isinstance(it, Rep) and isinstance(it.node, Ref)), None)
+    if at is None:
+        return []
+    rep = body.items[at]
+    assert isinstance(rep, Rep) and isinstance(rep.node, Ref)
+    line_rx = to_regex(rules, rep.node.name)
+    kept = [ln for ln in dict.fromkeys(lines) if re.fullmatch(line_rx, ln + "\n")][: rep.hi or None]
+    if not kept:
+        return []
+    free: Node = rep.node
+    element, name = rules.get("element"), rules.get("name")
+    taken = {re.split(r" x\d|:", ln, maxsplit=1)[0].strip() for ln in kept}
+    options = name.options if isinstance(name, Alt) else (name,) if isinstance(name, Lit) else ()
+    rest = [o for o in options if isinstance(o, Lit) and o.text not in taken]
+    if isinstance(element, Seq) and element.items[:1] == (Ref("name"),) and rest and len(rest) < len(options):
+        rules["free_name"] = Alt(tuple(rest)) if len(rest) > 1 else rest[0]
+        rules["free_element"] = Seq((Ref("free_name"), *element.items[1:]))
+        rules["free_line"] = _swap(rules[rep.node.name], Ref("element"), Ref("free_element"))
+        free = Ref("free_line")
+    lo, hi = max(0, rep.lo - len(kept)), None if rep.hi is None else rep.hi - len(kept)
+    tail: list[Node] = [Rep(free, lo, hi)] if hi is None or hi > 0 else []
+    rules[tag] = Seq((*body.items[:at], *(Lit(ln + "\n") for ln in kept), *tail, *body.items[at + 1 :]))
+    return kept
+
+
+def _swap(node: Node, old: Node, new: Node) -> Node:
+    if node == old:
+        return new
+    if isinstance(node, Seq):
+        return Seq(tuple(_swap(n, old, new) for n in node.items))
+    if isinstance(node, Alt):
+        return Alt(tuple(_swap(n, old, new) for n in node.options))
+    if isinstance(node, Rep):
+        return Rep(_swap(node.node, old, new), node.lo, node.hi)
+    return node
 
 
 def next_id(tag: str, transcript: str, reference: str) -> str:

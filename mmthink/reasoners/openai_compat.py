@@ -451,7 +451,7 @@ class OpenAICompatReasoner:
             )
             texts["thinking"] += opened
             yield Delta(opened, "thinking", tokens=count_tokens(opened))
-            yield from self._draft(record, turn, system, turn.revise, texts, limit)
+            yield from self._draft(record, turn, system, turn.revise, texts, limit, required=turn.required)
             return
         if stems:
             state["cut"] = server_drafts.StemCut(stems)
@@ -520,7 +520,14 @@ class OpenAICompatReasoner:
         return self._grammar
 
     def _draft(
-        self, record: StreamRecord, turn: Turn, system: str, tag: str, texts: dict[str, str], limit: int
+        self,
+        record: StreamRecord,
+        turn: Turn,
+        system: str,
+        tag: str,
+        texts: dict[str, str],
+        limit: int,
+        required: tuple[str, ...] = (),
     ) -> Iterator[Delta]:
         """The body of a drafting tag the model opened, decoded under the draft grammar (the same transcript,
         continued exactly); what happened goes into the turn's constraint log."""
@@ -536,7 +543,10 @@ class OpenAICompatReasoner:
                 turn.prompt,
                 "free" if self.draft_names == "free" else "request",
                 understood=self._understood(turn.prompt),
+                required=required,
             )
+            if g.required and record.revision:
+                record.revision += f"; the model rewrote it unchanged, so the grammar required {', '.join(g.required)}"
         except BackendError as e:  # a grammar the translation refuses: this draft is written freely, said so
             log.broken.append(f"<{tag}>: no server grammar ({e}); drafted unconstrained")
             g = None

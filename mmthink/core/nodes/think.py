@@ -11,7 +11,7 @@ from typing import Any
 from mmthink.core.context import Components
 from mmthink.core.faults import retryable, stall_guard
 from mmthink.core.nodes.common import components, records
-from mmthink.core.nudge import nudge, revision_due
+from mmthink.core.nudge import critic_lines, nudge, repeated, revision_due
 from mmthink.core.repetition import Repetition, RepetitionGuard
 from mmthink.core.runs import RUNS, emit, emit_token, retry_reporter
 from mmthink.core.state import RunState
@@ -85,9 +85,13 @@ def _turn(state: RunState, comp: Components, budget: Budget, force: str | None) 
     req.text = strip_soft_switches(req.text) or req.text
     deadline = budget.started + budget.max_seconds if budget.max_seconds is not None else None
     tags = comp.tagset(state["modality"])
-    revise = None
+    revise: str | None = None
+    required: tuple[str, ...] = ()
     if state["mode"] == "on" and not force and budget.drafts_left() != 0:
-        revise = revision_due(state.get("transcript", ""), list(state.get("drafts") or []), tags.draft)
+        drafts = list(state.get("drafts") or [])
+        revise = revision_due(state.get("transcript", ""), drafts, tags.draft)
+        if revise and repeated(drafts):  # the model rewrote a rejected draft unchanged: the critic's lines bind
+            required = critic_lines(state.get("transcript", ""))
     return Turn(
         deadline=deadline,
         request=req,
@@ -105,6 +109,7 @@ def _turn(state: RunState, comp: Components, budget: Budget, force: str | None) 
         tags=tags,
         guide=comp.guides.get(state["modality"]),
         revise=revise,
+        required=required,
         system=comp.system_prompt(state["modality"], state["mode"]) if comp.system_prompt else None,
     )
 

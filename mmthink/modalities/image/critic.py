@@ -124,7 +124,9 @@ class ImageCritic:
         # relations (verbal ones too), words to show, styles and conditions: measured on the picture
         checks.extend(Check(*c) for c in understood_checks(art, scene, intent, img, by_name))
         # the places named (the request's, else the scene's own, as in a storyboard frame): shown in the final
-        checks.extend(Check(*c) for c in place_checks(art, intent.setting if intent else scene.setting, img))
+        checks.extend(
+            Check(*c) for c in place_checks(art, intent.setting if intent else scene.setting, img, scene.setting)
+        )
         checks = _with_lines(checks, intent)
         coverage = _coverage(art.placed, w, h)
         if coverage < 0.04:

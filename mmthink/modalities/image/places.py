@@ -5,7 +5,9 @@ records which kind it painted for which place word, with a coarse map of where i
 check reads that record and the final's pixels: the props must stand apart from the surface around
 them. A place with no backdrop kind, or one the backdrop does not show (another place's kind was
 painted, or the things cover every prop), is a failed check, so the run does not claim success.
-Sketches are drawn on paper and are not checked; other backends have no record and are not checked.
+A sketch is drawn on paper, so it is checked for what the final will paint from it: the scene must declare
+each place (a ``setting:`` line of that kind), else the finding gives the line to add. Other backends
+have no record of what they painted, so their finals are not checked.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from mmthink.modalities.image.render.backdrops import places, shown
 CheckTuple = tuple[str, bool, float, str, dict[str, Any]]
 
 
-def place_checks(art: Any, setting: list[str], img: np.ndarray) -> list[CheckTuple]:
-    """One check per place word of ``setting`` (the request's, or a storyboard frame's own)."""
+def place_checks(art: Any, setting: list[str], img: np.ndarray, declared: list[str] | None = None) -> list[CheckTuple]:
+    """One check per place word of ``setting`` (the request's, or a storyboard frame's own); ``declared``
+    is the scene's own setting, which a sketch must give each place in (the final paints from it)."""
     meta = art.meta or {}
-    if meta.get("quality") != "final" or meta.get("backend") != "embedded":
+    if meta.get("quality") != "final":
+        return _declared(setting, declared) if declared is not None else []
+    if meta.get("backend") != "embedded":
         return []
     record = meta.get("backdrop") or {}
     out: list[CheckTuple] = []
@@ -39,4 +44,17 @@ def place_checks(art: Any, setting: list[str], img: np.ndarray) -> list[CheckTup
             ok, measured = shown(img, record)
             finding = "" if ok else f"the place '{word}' does not show in the final: {measured}"
             out.append(("request place", ok, 1.0, finding, {**issue, "measured": measured}))
+    return out
+
+
+def _declared(setting: list[str], declared: list[str]) -> list[CheckTuple]:
+    """A sketch names each requested place that has a backdrop, so the final can paint it."""
+    have = {k for k in places(declared).values() if k}
+    out: list[CheckTuple] = []
+    for word, kind in places(setting).items():
+        if kind is not None and kind not in have:
+            issue = {"type": "place", "place": word, "kind": kind, "declared": False}
+            out.append(
+                ("request place", False, 1.0, f"the place '{word}' is not in the scene: add `setting: {word}`", issue)
+            )
     return out
