@@ -163,3 +163,23 @@ def test_every_backdrop_kind_paints_on_a_tiny_canvas(size: tuple[int, int]) -> N
         for quality in ("sketch", "final"):
             art = backend.render(scene, size=size, quality=quality, seed=3)
             assert np.asarray(art.payload).shape[:2] == size[::-1], kind
+
+
+def test_a_sketch_must_declare_the_requested_place_the_final_paints_from_it():
+    """The final's backdrop comes from the scene's setting, so a sketch without it is told the line to add."""
+    from mmthink.modalities.image.critic import ImageCritic
+    from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
+    from mmthink.modalities.image.scene import parse_scene
+    from mmthink.modalities.image.understanding import parse_image_request
+
+    intent = parse_image_request("a red sailboat on a calm sea")
+    backend = EmbeddedImageBackend()
+    for text, declared in (("sailboat: large, red", False), ("sailboat: large, red\nsetting: sea", True)):
+        scene = parse_scene(text)[0]
+        art = backend.render(scene, quality="sketch", size=(384, 256), seed=1)
+        crit = ImageCritic().critique(art, scene, intent, prompt="a red sailboat on a calm sea")
+        said = [f for f in crit.findings if "is not in the scene" in f]
+        if declared:
+            assert not said and crit.passed, crit.findings
+        else:
+            assert said == ["the place 'sea' is not in the scene: add `setting: sea`"] and not crit.passed

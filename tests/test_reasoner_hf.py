@@ -561,4 +561,4 @@ def test_after_a_rejected_sketch_the_turn_opens_the_revision_under_the_grammar(q
             assert (log.drafts, log.completed, log.broken) == (1, 1, [])
             assert "critic rejected s1" in facts["revision"]
         else:
-            assert not r.last_run.prompt.endswith("<sketch id=\"s2\">") and "revision" not in facts
+            assert not r.last_run.prompt.endswith('<sketch id="s2">') and "revision" not in facts

@@ -385,7 +385,7 @@ def test_after_a_rejected_sketch_the_reasoner_opens_the_revision_itself(make_ser
     if force:
         srv.replies.append({"text": ' id="s2">\nball: red, large, left\ncup: blue, large, right\n</sketch>'})
     else:
-        srv.replies.append({"text": "It is fine.\n</think>\n\nA red ball.\n<final_image ref=\"s1\"/>"})
+        srv.replies.append({"text": 'It is fine.\n</think>\n\nA red ball.\n<final_image ref="s1"/>'})
     srv.replies += [{"text": 'It passed.\n</think>\n\nA ball and a cup.\n<final_image ref="s2"/>'}] * 3
     agent = Agent.from_profile(
         "embedded",
@@ -439,3 +439,45 @@ def test_the_revision_example_shows_what_the_real_critic_says_and_its_revision_p
     obs = {s.ref: s for s in trace.steps if s.kind == "observation" and s.ref in ("s1", "s2")}
     assert obs["s1"].passed is False and re.findall(r"`([^`]+)`", obs["s1"].parts[0].text) == shown
     assert obs["s2"].passed is True and res.status == "succeeded", res.reason
+
+
+def test_required_lines_start_the_body_and_the_rest_cannot_name_those_elements_again():
+    g = gbnf.draft_grammar(
+        guide("image").grammar,
+        "sketch",
+        "s3",
+        "a yellow kite above a green tree at sunset",
+        understood=["kite", "tree"],
+        required=["kite: yellow, above tree", "not a scene line !", "setting: sunset"],
+    )
+    assert g.required == ("kite: yellow, above tree", "setting: sunset"), "a line outside the grammar is dropped"
+    any_to_lark(g.gbnf)
+    head = ' id="s3">\nkite: yellow, above tree\nsetting: sunset\n'
+    assert g.holds(head + "tree: green, large\n</sketch>") and g.holds(head + "</sketch>")
+    assert not g.holds(head + "kite: red\n</sketch>"), "the rejected kite cannot come back as a second kite"
+    assert not g.holds(' id="s3">\ntree: green\n</sketch>'), "the required lines are not optional"
+
+
+def test_a_revision_written_unchanged_makes_the_critics_lines_binding(make_server, tmp_path):
+    from mmthink import Agent, load_trace
+
+    srv = make_server()
+    srv.replies.append({"text": 'A ball and a cup.\n<sketch id="s1">'})
+    srv.replies.append({"text": ' id="s1">\nball: red, large, left\n</sketch>'})
+    srv.replies.append({"text": ' id="s2">\nball: red, large, left\n</sketch>'})  # the same again
+    srv.replies.append({"text": ' id="s3">\nball: red, large, left\ncup: blue\n</sketch>'})
+    srv.replies += [{"text": 'It passed.\n</think>\n\nA ball and a cup.\n<final_image ref="s3"/>'}] * 3
+    agent = Agent.from_profile(
+        "embedded",
+        reasoner="openai_compat",
+        out_dir=str(tmp_path),
+        reasoner_options={"base_url": srv.url, "timeout": 10},
+    )
+    res = agent.run("a red ball and a blue cup", thinking="on", max_drafts=3, seed=0)
+    trace = load_trace(res.trace)
+    turns = [p for p in srv.posts if "Say hello." not in str(p["body"])]
+    assert "grammar" in turns[2]["body"] and '"cup: blue\\n"' not in turns[2]["body"]["grammar"], "s2: free lines"
+    assert '"cup: blue\\n"' in turns[3]["body"]["grammar"], "s3: the critic's line is required"
+    facts = [(s.metrics.get("reasoner") or {}).get("revision") or "" for s in trace.steps if s.kind == "thought"]
+    assert "required cup: blue" in facts[-1] and "required" not in facts[-2], facts
+    assert [s.ref for s in trace.steps if s.kind == "draft"] == ["s1", "s2", "s3"]
