@@ -864,6 +864,7 @@ def build_reasoner(cfg: AgentConfig) -> Reasoner:
 
     reasoner = OpenAICompatReasoner(model=cfg.reasoner_model, **cfg.reasoner_options)
     reasoner.understood_names = _understood_names  # names a draft grammar may use: the request's objects
+    reasoner.not_names = _not_names  # and words that are not things
     return reasoner
 
 
@@ -874,6 +875,19 @@ def _understood_names(text: str) -> list[str]:
     except (LookupError, ImportError):
         return []
     return [str(o.name) for o in found.objects]
+
+
+def _not_names(text: str) -> list[str]:
+    """Words the understanding read as a place, a time, the weather or a modifier, never as a thing."""
+    try:
+        found = registry.service("image", "parse_request")(text)
+    except (LookupError, ImportError):
+        return []
+    words = [*found.setting, *found.places, *found.time_of_day, *found.season, *found.weather]
+    for o in found.objects:
+        words += [*o.modifiers, *o.materials]
+    things = {w for o in found.objects for w in str(o.name).split()}
+    return [w for w in dict.fromkeys(x for word in words for x in str(word).lower().split()) if w not in things]
 
 
 def build_image_backend(cfg: AgentConfig) -> Any:

@@ -476,8 +476,36 @@ def test_a_revision_written_unchanged_makes_the_critics_lines_binding(make_serve
     res = agent.run("a red ball and a blue cup", thinking="on", max_drafts=3, seed=0)
     trace = load_trace(res.trace)
     turns = [p for p in srv.posts if "Say hello." not in str(p["body"])]
-    assert "grammar" in turns[2]["body"] and '"cup: blue\\n"' not in turns[2]["body"]["grammar"], "s2: free lines"
-    assert '"cup: blue\\n"' in turns[3]["body"]["grammar"], "s3: the critic's line is required"
+    assert "grammar" in turns[2]["body"] and '"cup: medium, blue\\n"' not in turns[2]["body"]["grammar"], (
+        "s2: free lines"
+    )
+    assert '"cup: medium, blue\\n"' in turns[3]["body"]["grammar"], "s3: the critic's line is required"
     facts = [(s.metrics.get("reasoner") or {}).get("revision") or "" for s in trace.steps if s.kind == "thought"]
-    assert "required cup: blue" in facts[-1] and "required" not in facts[-2], facts
+    assert "required cup: medium, blue" in facts[-1] and "required" not in facts[-2], facts
     assert [s.ref for s in trace.steps if s.kind == "draft"] == ["s1", "s2", "s3"]
+
+
+def test_names_are_the_understood_things_and_request_words_that_are_not_places_or_times():
+    """Written as elements, a place or a time ("sky: large, blue", "dark: black") is drawn as a labelled
+    stand-in; the understanding says which words those are, and compounds ("launch pad") stay whole."""
+    from mmthink.agent import _not_names, _understood_names
+
+    for text, wanted, never in (
+        ("five balloons floating in the sky", {"balloon"}, {"sky"}),
+        ("a green car parked on a street", {"car"}, {"street", "green"}),
+        ("a rocket standing on its launch pad", {"rocket", "launch pad"}, set()),
+        ("an owl perched in the dark", {"owl"}, {"dark"}),
+    ):
+        g = gbnf.draft_grammar(
+            guide("image").grammar,
+            "sketch",
+            "s1",
+            text,
+            objects=_understood_names(text),
+            exclude=set(_not_names(text)),
+        )
+        assert wanted <= set(g.names) and not (never & set(g.names)), (text, g.names)
+        assert g.holds(f' id="s1">\n{sorted(wanted)[0]}: large\n</sketch>')
+        for word in never - {"green"}:
+            assert not g.holds(f' id="s1">\n{word}: large\n</sketch>')
+            assert g.holds(f' id="s1">\n{sorted(wanted)[0]}: large\nsetting: {word}\n</sketch>')

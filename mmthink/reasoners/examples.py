@@ -54,13 +54,13 @@ IMAGE = (
         "A cat and a lamp; the cat must be left of the lamp.\n"
         '<sketch id="s1">\ncat: medium, grey\nlamp: large, yellow, left\n</sketch>\n'
         '<observation ref="s1" score="0.60">"cat to the left of lamp" is not drawn so: the cat is not left of the '
-        "lamp (centres at x 309 and 128); the line: `cat: left of lamp`. Not passed: fix it in a new sketch tag "
+        "lamp (centres at x 309 and 128); the line: `cat: medium, left of lamp`. Not passed: fix it in a new sketch tag "
         'with id="s2".</observation>\n'
-        '<sketch id="s2">\ncat: left of lamp\nlamp: large, yellow\n</sketch>\n'
+        '<sketch id="s2">\ncat: medium, left of lamp\nlamp: large, yellow\n</sketch>\n'
         '<observation ref="s2" score="1.00">looks right: every check passed</observation>\n'
         "The new sketch uses the line the observation gave. Done.",
         'A grey cat to the left of a yellow lamp.\n<final_image ref="s2"/>',
-        off="A grey cat to the left of a yellow lamp.\n<final_image>\ncat: left of lamp\n"
+        off="A grey cat to the left of a yellow lamp.\n<final_image>\ncat: medium, left of lamp\n"
         "lamp: large, yellow\n</final_image>",
     ),
 )

@@ -420,11 +420,16 @@ def draft_grammar(
     names: str = "request",
     understood: list[str] | None = None,
     required: list[str] | tuple[str, ...] = (),
+    objects: list[str] | tuple[str, ...] = (),
+    exclude: set[str] | frozenset[str] = frozenset(),
 ) -> DraftGrammar:
     """The grammar for one draft after ``<tag``: `` id="<draft_id>"``, the tag's ``<tag>_attrs`` rule if the
     grammar has one, ``>``, then the tag's body rule. ``names="request"`` narrows a ``name`` rule to the
     objects the request's understanding found (``understood``), else to the request's words (free when it
-    gives none); ``"free"`` leaves it as written. ``required``: lines the body starts with (those the grammar
+    gives none); ``"free"`` leaves it as written. With ``"request"``, ``objects`` (the understood things,
+    compounds such as "launch pad" whole) come first and ``exclude`` (words the understanding read as a
+    place, a time, the weather or a modifier: "sea", "dark", "round") are not names: written as elements
+    they would be drawn as labelled stand-ins. ``required``: lines the body starts with (those the grammar
     holds), the other lines free but not naming the same elements again."""
     rules = parse_lark(lark)
     if tag not in rules:
@@ -435,7 +440,10 @@ def draft_grammar(
     if names == "request" and "name" in rules:
         vocab = {w for n in rules.values() for lit in _literals(n) for w in lit.split()}
         chosen = [n for n in dict.fromkeys(understood or []) if re.fullmatch(r"[a-z][a-z -]*", n)]
-        chosen = chosen or request_names(request, vocab)
+        if not chosen:
+            things = [n for n in objects if re.fullmatch(r"[a-z][a-z -]*", n)]
+            words = [w for w in request_names(request, vocab) if w not in exclude or w in things]
+            chosen = list(dict.fromkeys([*things, *words]))
         if chosen:
             rules["name"] = Alt(tuple(Lit(w) for w in chosen)) if len(chosen) > 1 else Lit(chosen[0])
     kept = _require(rules, tag, list(required)) if required else []

@@ -202,6 +202,9 @@ class OpenAICompatReasoner:
         """After the critic rejects a draft (drafts left), open the next one at once and decode it under the
         grammar: a small model otherwise accepts the rejected draft or names one it never wrote."""
         self._grammar: server_drafts.GrammarSupport | None = None
+        self.not_names: Any = None
+        """``text -> [words]`` the understanding read as places, times, weather or modifiers (the agent sets it):
+        not offered as element names."""
         self.understood_names: Any = None
         """``text -> [names]``: the objects the request's understanding found (the agent sets it). A draft
         grammar's names: those with ``draft_names="understood"``, the request's own words with ``"request"``
@@ -544,6 +547,8 @@ class OpenAICompatReasoner:
                 "free" if self.draft_names == "free" else "request",
                 understood=self._understood(turn.prompt),
                 required=required,
+                objects=self._read(turn.prompt)[0],
+                exclude=set(self._read(turn.prompt)[1]),
             )
             if g.required and record.revision:
                 record.revision += f"; the model rewrote it unchanged, so the grammar required {', '.join(g.required)}"
@@ -576,6 +581,17 @@ class OpenAICompatReasoner:
         finally:
             if g is not None:
                 _judge(log, g, body, record)
+
+    def _read(self, text: str) -> tuple[list[str], list[str]]:
+        """The request's things and the words that are not things (places, times, weather, modifiers), from the
+        one understanding the agent hands in (``understood_names`` / ``not_names``); none without it."""
+        got: list[list[str]] = []
+        for fn in (self.understood_names, self.not_names):
+            try:
+                got.append([str(n).lower() for n in fn(text) if str(n).strip()] if callable(fn) else [])
+            except Exception:  # an understanding that fails leaves the request's words
+                got.append([])
+        return got[0], got[1]
 
     def _understood(self, text: str) -> list[str]:
         if self.draft_names != "understood" or not callable(self.understood_names):

@@ -299,32 +299,39 @@ class ImageCritic:
 # ---------------------------------------------------------------------- helpers
 
 
-def want_line(want: Any) -> str:
-    """The scene line a requested object asks for (``cat x3: orange, left of lamp``), in the sketch grammar."""
-    from mmthink.modalities.image.vocab import COLORS, RELATIONS
+def want_line(want: Any, target: bool = False) -> str:
+    """The scene line a requested object asks for (``cat x3: medium, orange, left of lamp``), in the sketch
+    grammar. A size is always given (a line must have an attribute, and without one a thing is drawn small
+    enough to leave the picture empty): the one asked for, else large for a thing others are on or in."""
+    from mmthink.modalities.image.vocab import COLORS, RELATIONS, SIZES
 
-    attrs = [want.color] if want.color in COLORS else []
+    size = want.size if want.size in SIZES else ("large" if target else "medium")
+    attrs = [size] + ([want.color] if want.color in COLORS else [])
     if want.relation and want.relation[0] in RELATIONS:
         kind, target = want.relation
         attrs.append(
             f"between {target} and {want.relation2}" if kind == "between" and want.relation2 else f"{kind} {target}"
         )
     head = want.name + (f" x{want.count}" if want.count > 1 else "")
-    return f"{head}: {', '.join(attrs)}" if attrs else head
+    return f"{head}: {', '.join(attrs)}"
 
 
 def _with_lines(checks: list[Check], intent: ImageIntent | None) -> list[Check]:
-    """A failed check on a requested object ends with the scene line the request asks for.
+    """A failed check on a requested object ends with the scene line the request asks for, where a line can
+    fix it (a missing thing, a count, a colour, a relation; not a thing hidden or blending into its ground).
 
     An observation is read by models of every size; "there is no cup in the drawing" tells a large one what to
     do, while a small one (0.5B) copies its rejected sketch unless the line to write is in front of it.
     """
     wanted = {w.name: w for w in intent.objects} if intent else {}
+    targets = {w.relation[1] for w in wanted.values() if w.relation} | {w.relation2 for w in wanted.values()}
     out = []
     for c in checks:
         want = wanted.get(str(c.issue.get("element", "")))
-        if not c.ok and c.finding and want is not None and "`" not in c.finding and c.name.startswith("request"):
-            c = Check(c.name, c.ok, c.weight, f"{c.finding}; the line: `{want_line(want)}`", c.issue)
+        fixable = c.issue.get("type") in ("missing", "count", "color", "relation")  # not: hidden, blends in
+        if not c.ok and c.finding and want is not None and fixable and "`" not in c.finding:
+            line = want_line(want, want.name in targets)
+            c = Check(c.name, c.ok, c.weight, f"{c.finding}; the line: `{line}`", c.issue)
         out.append(c)
     return out
 
