@@ -562,3 +562,35 @@ def test_after_a_rejected_sketch_the_turn_opens_the_revision_under_the_grammar(q
             assert "critic rejected s1" in facts["revision"]
         else:
             assert not r.last_run.prompt.endswith('<sketch id="s2">') and "revision" not in facts
+
+
+def test_after_an_unchanged_rewrite_the_critics_lines_start_the_revision(qwen_dir, tok):
+    pytest.importorskip("llguidance", reason="constrained drafting needs llguidance: pip install 'mmthink[hf]'")
+    from mmthink.core.state import DraftRecord
+
+    transcript = (
+        'A ball.\n<sketch id="s1">\nball: grey\n</sketch>\n<observation ref="s1" score="0.40">no</observation>\n'
+        '<sketch id="s2">\nball: grey\n</sketch>\n'
+        '<observation ref="s2" score="0.40">the ball reads as grey, not red; the line: `ball: medium, red`'
+        "</observation>\n"
+    )
+    rejected = [DraftRecord(id=i, tag="sketch", body="ball: grey", passed=False) for i in ("s1", "s2")]
+    r = make(
+        qwen_dir,
+        Script(script_ids(tok, "\nname [xN]: attributes\n...\n</sketch>")),
+        Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
+        max_new_tokens=300,
+        temperature=0,
+    )
+    t = turn(
+        transcript=transcript,
+        drafts=rejected,
+        revise="sketch",
+        required=("ball: medium, red", "not a line !"),
+        tokens_left=1000,
+        drafts_left=1,
+    )
+    th = "".join(d.text for d in r.stream(t) if d.channel == "thinking")
+    assert th.startswith('<sketch id="s3">\nball: medium, red\n') and th.endswith("</sketch>"), th
+    assert "required ball: medium, red" in r.turn_facts()["revision"]
+    assert r.last_run.constraint.completed == 1 and not r.last_run.constraint.broken

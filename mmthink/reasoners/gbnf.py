@@ -446,7 +446,7 @@ def draft_grammar(
             chosen = list(dict.fromkeys([*things, *words]))
         if chosen:
             rules["name"] = Alt(tuple(Lit(w) for w in chosen)) if len(chosen) > 1 else Lit(chosen[0])
-    kept = _require(rules, tag, list(required)) if required else []
+    kept = require_lines(rules, tag, list(required)) if required else []
     head: list[Node] = [Lit(f' id="{draft_id}"')]
     if f"{tag}_attrs" in rules:
         head.append(Ref(f"{tag}_attrs"))
@@ -457,7 +457,7 @@ def draft_grammar(
     )
 
 
-def _require(rules: dict[str, Node], tag: str, lines: list[str]) -> list[str]:
+def require_lines(rules: dict[str, Node], tag: str, lines: list[str]) -> list[str]:
     """Start the tag's body with ``lines`` (each one the body's own line rule holds); returns those kept.
 
     The body rule must repeat a line rule (``sketch: "\n" line{1,8} "</sketch>"``). Where lines are

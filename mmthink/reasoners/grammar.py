@@ -70,6 +70,7 @@ class Compiled:
 
         self.tokenizer = tokenizer
         self.n_vocab = n_vocab
+        self.source = grammar
         self.ll_tok = llguidance.hf.from_tokenizer(tokenizer, n_vocab=n_vocab)
         self.grammars: dict[str, str] = {}
         for tag in tags:
@@ -89,6 +90,21 @@ class Compiled:
 
         return llguidance.LLMatcher(self.ll_tok, self.grammars[tag])
 
+    def requiring(self, tag: str, lines: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+        """A matcher for ``tag``'s body that starts with ``lines`` (those the grammar holds; see
+        :func:`mmthink.reasoners.gbnf.require_lines`), and the lines kept; the plain matcher when none is."""
+        import llguidance
+        from llguidance.gbnf_to_lark import any_to_lark
+
+        from mmthink.reasoners import gbnf
+
+        rules = gbnf.parse_lark(self.source)
+        kept = gbnf.require_lines(rules, tag, list(lines)) if tag in rules else []
+        if not kept:
+            return self.matcher(tag), ()
+        text = llguidance.LLMatcher.grammar_from_lark(any_to_lark(gbnf.to_gbnf(rules, tag)))
+        return llguidance.LLMatcher(self.ll_tok, text), tuple(kept)
+
 
 class DraftConstraint:
     """A logits processor: free text until an opening drafting tag, then the tag's grammar to its close.
@@ -106,16 +122,17 @@ class DraftConstraint:
         self.matcher: Any = None
         self.tag = ""
 
-    def enter(self, tag: str) -> bool:
-        """Start inside ``tag``, whose opening was written for the model (a revision the critic asked for);
-        False when the grammar leaves that tag free."""
+    def enter(self, tag: str, required: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+        """Start inside ``tag``, whose opening was written for the model (a revision the critic asked for),
+        its body starting with the ``required`` lines the grammar holds; returns those, or None when the
+        grammar leaves that tag free."""
         if tag not in self.c.grammars:
-            return False
+            return None
         self.tag = tag
-        self.matcher = self.c.matcher(tag)
+        self.matcher, kept = self.c.requiring(tag, required) if required else (self.c.matcher(tag), ())
         self.log.drafts += 1
         self.free = []
-        return True
+        return kept
 
     def _advance(self, tid: int) -> None:
         if self.matcher is not None:

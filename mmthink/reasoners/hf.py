@@ -274,8 +274,11 @@ class HFReasoner:
         think_cap = None if budget is not None and budget <= self.max_new_tokens else self.max_new_tokens
         cap = ChannelCap(forcer, thinking=think_cap, answer=self.max_new_tokens)
         constraint, constraint_log = self._constraint(lm, turn, phase, input_ids.shape[1])
-        if opened and turn.revise and not (constraint and constraint[0].enter(turn.revise)):
-            constraint_log.broken.append(f"<{turn.revise}>: opened for a revision but written without a grammar")
+        bound: tuple[str, ...] | None = None
+        if opened and turn.revise:
+            bound = constraint[0].enter(turn.revise, turn.required) if constraint else None
+            if bound is None:
+                constraint_log.broken.append(f"<{turn.revise}>: opened for a revision but written without a grammar")
         flag = StopFlag()
         clock = _Deadline(turn.deadline)
         items: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -338,6 +341,7 @@ class HFReasoner:
             cached_tokens=cached[0] if cached else 0,
             revision=(
                 f"opened by the reasoner: the critic rejected {turn.drafts[-1].id if turn.drafts else 'the last draft'}"
+                + (f"; the model rewrote it unchanged, so the grammar required {', '.join(bound)}" if bound else "")
                 if opened
                 else None
             ),
