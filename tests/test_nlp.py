@@ -332,25 +332,29 @@ def test_any_text_reads_without_error(path, text):
         assert o.name and o.count >= 1
 
 
+def _fresh_process(*lines: str) -> list[str]:
+    """Run ``lines`` as a script in a new interpreter (what a first import does is per process); its output lines."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
 @pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}")
 def test_the_pipeline_loads_without_torch_and_torch_still_imports_after() -> None:
     """spaCy's start-up is mostly thinc importing torch, which the English pipelines never use: it is skipped,
     and only for thinc (torch imported afterwards, by diffusers or the hf reasoner, still works)."""
-    import subprocess
-
-    code = (
-        "import sys\n"
-        "from mmthink.modalities.image.pipelines import pipeline\n"
-        "nlp = pipeline()\n"
-        "assert nlp is not None\n"
-        "print('torch' in sys.modules)\n"
-        "print([t.dep_ for t in nlp('a cat under a table')])\n"
-        "import torch\n"
-        "print(torch.zeros(2).sum().item())\n"
+    lines = _fresh_process(
+        "import sys",
+        "from mmthink.modalities.image.pipelines import pipeline",
+        "nlp = pipeline()",
+        "assert nlp is not None",
+        "print('torch' in sys.modules)",
+        "print([t.dep_ for t in nlp('a cat under a table')])",
+        "import torch",
+        "print(torch.zeros(2).sum().item())",
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
     assert lines[0] == "False"
     assert "prep" in lines[1] and "pobj" in lines[1]
     assert lines[2] == "0.0"
@@ -359,22 +363,17 @@ def test_the_pipeline_loads_without_torch_and_torch_still_imports_after() -> Non
 @pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}")
 def test_spacy_cli_is_deferred_until_used_and_then_real() -> None:
     """spaCy's command line (typer, click, requests…) is not imported to parse; the first use gets the real one."""
-    import subprocess
-
-    code = (
-        "import sys\n"
-        "from mmthink.modalities.image.pipelines import pipeline, import_spacy\n"
-        "assert pipeline() is not None\n"
-        "spacy = import_spacy()\n"
-        "print(sorted(m for m in ('typer', 'click', 'requests', 'spacy.cli') if m in sys.modules))\n"
-        "print(type(spacy.cli.info).__name__, sorted(spacy.info())[:2])\n"
-        "import spacy.cli\n"
-        "from spacy.cli import download\n"
-        "print(download.__module__, 'typer' in sys.modules)\n"
+    lines = _fresh_process(
+        "import sys",
+        "from mmthink.modalities.image.pipelines import pipeline, import_spacy",
+        "assert pipeline() is not None",
+        "spacy = import_spacy()",
+        "print(sorted(m for m in ('typer', 'click', 'requests', 'spacy.cli') if m in sys.modules))",
+        "print(type(spacy.cli.info).__name__, sorted(spacy.info())[:2])",
+        "import spacy.cli",
+        "from spacy.cli import download",
+        "print(download.__module__, 'typer' in sys.modules)",
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
     assert lines[0] == "[]"
     assert lines[1].startswith("function [")
     assert lines[2] == "spacy.cli.download True"

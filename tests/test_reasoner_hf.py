@@ -500,6 +500,12 @@ def test_a_follow_up_turn_reads_the_warm_cache_and_decodes_the_same(qwen_dir, to
     assert warm_ids == cold_ids and warm_ids
 
 
+def copying(qwen_dir, tok, text: str, **kw) -> HFReasoner:
+    """A tiny model scripted to write ``text`` (the placeholder a small model copies), pushed towards letters."""
+    kw.setdefault("temperature", 0)
+    return make(qwen_dir, Script(script_ids(tok, text)), Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0), **kw)
+
+
 def test_inside_a_sketch_decoding_follows_the_scene_grammar(qwen_dir, tok):
     """A model pushed to copy the placeholder writes it when free, and cannot under the grammar."""
     pytest.importorskip("llguidance", reason="constrained drafting needs llguidance: pip install 'mmthink[hf]'")
@@ -508,12 +514,11 @@ def test_inside_a_sketch_decoding_follows_the_scene_grammar(qwen_dir, tok):
     copy = 'I sketch.\n<sketch id="s1">\nname [xN]: attributes\n...\n</sketch>'
     bodies = {}
     for constrain in (False, True):
-        r = make(
+        r = copying(
             qwen_dir,
-            Script(script_ids(tok, copy)),
-            Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
+            tok,
+            copy,
             max_new_tokens=400,
-            temperature=0,
             constrain=constrain,
         )
         th = "".join(d.text for d in r.stream(turn(tokens_left=1000)) if d.channel == "thinking")
@@ -543,12 +548,11 @@ def test_after_a_rejected_sketch_the_turn_opens_the_revision_under_the_grammar(q
     rejected = [DraftRecord(id="s1", tag="sketch", body="ball: red", passed=False)]
     copy = "\nname [xN]: attributes\n...\n</sketch>"
     for force in (True, False):
-        r = make(
+        r = copying(
             qwen_dir,
-            Script(script_ids(tok, copy)),
-            Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
+            tok,
+            copy,
             max_new_tokens=300,
-            temperature=0,
             force_revision=force,
         )
         t = turn(transcript=transcript, drafts=rejected, revise="sketch", tokens_left=1000, drafts_left=2)
@@ -575,12 +579,11 @@ def test_after_an_unchanged_rewrite_the_critics_lines_start_the_revision(qwen_di
         "</observation>\n"
     )
     rejected = [DraftRecord(id=i, tag="sketch", body="ball: grey", passed=False) for i in ("s1", "s2")]
-    r = make(
+    r = copying(
         qwen_dir,
-        Script(script_ids(tok, "\nname [xN]: attributes\n...\n</sketch>")),
-        Bias(ascii_ids(tok, "abcdefgh ,:\n"), bonus=5.0),
+        tok,
+        "\nname [xN]: attributes\n...\n</sketch>",
         max_new_tokens=300,
-        temperature=0,
     )
     t = turn(
         transcript=transcript,

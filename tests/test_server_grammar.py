@@ -34,6 +34,18 @@ def turn(text: str = "draw a red ball and two cubes", modality: str = "image", *
     return Turn(request=Request(text), modality=modality, mode="on", **kw)
 
 
+def server_agent(srv, tmp_path, **options):
+    """An embedded agent whose reasoner is ``openai_compat`` on the test server ``srv``."""
+    from mmthink import Agent
+
+    return Agent.from_profile(
+        "embedded",
+        reasoner="openai_compat",
+        out_dir=str(tmp_path),
+        reasoner_options={"base_url": srv.url, "timeout": 10, **options},
+    )
+
+
 # ------------------------------------------------------------------ the grammar itself
 
 
@@ -227,19 +239,14 @@ def test_the_nudge_names_the_tag_and_the_next_id():
 
 
 def test_a_run_whose_turn_drafts_nothing_gets_a_nudge_in_the_trace(make_server, tmp_path):
-    from mmthink import Agent, load_trace
+    from mmthink import load_trace
 
     srv = make_server()
     srv.replies.append({"text": "I think about a ball."})  # no draft: the turn ends
     srv.replies.append({"text": 'Now the sketch.\n<sketch id="s1">'})
     srv.replies.append({"text": ' id="s1">\nball: red, center\n</sketch>'})
     srv.replies += [{"text": 'It passed.\n</think>\n\nA red ball.\n<final_image ref="s1"/>'}] * 3
-    agent = Agent.from_profile(
-        "embedded",
-        reasoner="openai_compat",
-        out_dir=str(tmp_path),
-        reasoner_options={"base_url": srv.url, "timeout": 10, "draft_names": "understood"},
-    )
+    agent = server_agent(srv, tmp_path, draft_names="understood")
     res = agent.run("a red ball", thinking="on", max_drafts=2, seed=0)
     trace = load_trace(res.trace)
     nudges = [s for s in trace.steps if s.kind == "observation" and s.title == "nudge"]
@@ -377,7 +384,7 @@ def test_revision_is_due_only_right_after_a_rejected_drafts_observation():
 def test_after_a_rejected_sketch_the_reasoner_opens_the_revision_itself(make_server, tmp_path, force):
     """A small model accepts a rejected sketch or names one it never wrote; with force_revision (the default)
     the turn after the critic's rejection opens the next sketch at once, decoded under the grammar."""
-    from mmthink import Agent, load_trace
+    from mmthink import load_trace
 
     srv = make_server()
     srv.replies.append({"text": 'A ball and a cup.\n<sketch id="s1">'})
@@ -387,12 +394,7 @@ def test_after_a_rejected_sketch_the_reasoner_opens_the_revision_itself(make_ser
     else:
         srv.replies.append({"text": 'It is fine.\n</think>\n\nA red ball.\n<final_image ref="s1"/>'})
     srv.replies += [{"text": 'It passed.\n</think>\n\nA ball and a cup.\n<final_image ref="s2"/>'}] * 3
-    agent = Agent.from_profile(
-        "embedded",
-        reasoner="openai_compat",
-        out_dir=str(tmp_path),
-        reasoner_options={"base_url": srv.url, "timeout": 10, "force_revision": force},
-    )
+    agent = server_agent(srv, tmp_path, force_revision=force)
     res = agent.run("a red ball and a blue cup", thinking="on", max_drafts=3, seed=0)
     trace = load_trace(res.trace)
     drafts = [s for s in trace.steps if s.kind == "draft"]
@@ -416,7 +418,7 @@ def test_the_revision_example_shows_what_the_real_critic_says_and_its_revision_p
     shows for its first sketch, and the example's revision passes the real critic."""
     import re
 
-    from mmthink import Agent, load_trace
+    from mmthink import load_trace
     from mmthink.reasoners.examples import IMAGE
 
     ex = next(e for e in IMAGE if e.shape == "revision")
@@ -428,12 +430,7 @@ def test_the_revision_example_shows_what_the_real_critic_says_and_its_revision_p
         srv.replies.append({"text": f'Next.\n<sketch id="{draft_id}">'})
         srv.replies.append({"text": f' id="{draft_id}">\n{body}\n</sketch>'})
     srv.replies += [{"text": 'Done.\n</think>\n\nA cat.\n<final_image ref="s2"/>'}] * 3
-    agent = Agent.from_profile(
-        "embedded",
-        reasoner="openai_compat",
-        out_dir=str(tmp_path),
-        reasoner_options={"base_url": srv.url, "timeout": 10, "force_revision": False, "draft_names": "free"},
-    )
+    agent = server_agent(srv, tmp_path, force_revision=False, draft_names="free")
     res = agent.run(ex.request, thinking="on", max_drafts=3, seed=0)
     trace = load_trace(res.trace)
     obs = {s.ref: s for s in trace.steps if s.kind == "observation" and s.ref in ("s1", "s2")}
@@ -459,7 +456,7 @@ def test_required_lines_start_the_body_and_the_rest_cannot_name_those_elements_a
 
 
 def test_a_revision_written_unchanged_makes_the_critics_lines_binding(make_server, tmp_path):
-    from mmthink import Agent, load_trace
+    from mmthink import load_trace
 
     srv = make_server()
     srv.replies.append({"text": 'A ball and a cup.\n<sketch id="s1">'})
@@ -467,12 +464,7 @@ def test_a_revision_written_unchanged_makes_the_critics_lines_binding(make_serve
     srv.replies.append({"text": ' id="s2">\nball: red, large, left\n</sketch>'})  # the same again
     srv.replies.append({"text": ' id="s3">\nball: red, large, left\ncup: blue\n</sketch>'})
     srv.replies += [{"text": 'It passed.\n</think>\n\nA ball and a cup.\n<final_image ref="s3"/>'}] * 3
-    agent = Agent.from_profile(
-        "embedded",
-        reasoner="openai_compat",
-        out_dir=str(tmp_path),
-        reasoner_options={"base_url": srv.url, "timeout": 10},
-    )
+    agent = server_agent(srv, tmp_path)
     res = agent.run("a red ball and a blue cup", thinking="on", max_drafts=3, seed=0)
     trace = load_trace(res.trace)
     turns = [p for p in srv.posts if "Say hello." not in str(p["body"])]
