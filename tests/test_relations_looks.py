@@ -341,3 +341,20 @@ def test_the_planner_adds_a_look_the_critic_found_missing():
     last = DraftRecord(id="s1", tag="sketch", body=scene.format(), metrics={"issues": issues})
     revised, notes = revise_scene(scene, last, parse_image_request("a pixel art house in the snow"))
     assert "snow" in revised.setting and "pixel art" in revised.style and len(notes) == 2
+
+
+@pytest.mark.parametrize("big,small", [("car", "box"), ("train", "tunnel"), ("bus", "dog")])
+def test_a_wide_thing_in_front_of_a_small_one_leaves_it_in_sight(big, small):
+    """ "In front of" overlaps the target; a subject as wide as it or wider stands off to one side, so the
+    target stays partly visible instead of disappearing behind it."""
+    from mmthink.modalities.image.relations import judge
+    from mmthink.modalities.image.render.embedded import EmbeddedImageBackend
+    from mmthink.modalities.image.scene import parse_scene
+
+    scene = parse_scene(f"{big}: large, red, in front of {small}\n{small}: small, brown")[0]
+    art = EmbeddedImageBackend().render(scene, quality="final", size=(512, 384), seed=2)
+    a = [p for p in art.placed if p.name == big]
+    t = [p for p in art.placed if p.name == small]
+    assert a and t and min(p.visible for p in t) >= 0.3, [(p.name, p.visible) for p in art.placed]
+    ok, why = judge("in front of", a, t)
+    assert ok, why

@@ -306,6 +306,10 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
         return True
     elif kind == "in front of":  # nearer (its base lower), overlapping the target
         g.x = t.x  # over it, whatever side the line names: in front of it is the relation
+        if g.gw >= 0.7 * t.gw:  # wide enough to hide it: off to the side with room, overlapping a third
+            shift = (g.gw + t.gw) / 2 - 0.35 * min(g.gw, t.gw)
+            right, left = t.x + shift, t.x - shift
+            g.x = right if right + g.gw / 2 <= W or left - g.gw / 2 < 0 else left
         g.y = max(ty1 + 0.06 * t.gh - g.gh / 2, t.y + 0.1 * t.gh)
         g.z = max(g.z, t.z + 0.5)
         return True
