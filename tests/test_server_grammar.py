@@ -501,3 +501,21 @@ def test_names_are_the_understood_things_and_request_words_that_are_not_places_o
         for word in never - {"green"}:
             assert not g.holds(f' id="s1">\n{word}: large\n</sketch>')
             assert g.holds(f' id="s1">\n{sorted(wanted)[0]}: large\nsetting: {word}\n</sketch>')
+
+
+def test_a_closed_run_composes_the_draft_that_passed_not_a_rejected_one_it_names(make_server, tmp_path):
+    """The budget closed thinking with "the best draft so far will be composed"; a small model then names its
+    first (rejected) sketch in the answer: the one that passed is composed, and the trace says why."""
+    from mmthink import load_trace
+
+    srv = make_server()
+    srv.replies.append({"text": 'A ball and a cup.\n<sketch id="s1">'})
+    srv.replies.append({"text": ' id="s1">\nball: red, large, left\n</sketch>'})  # no cup: rejected
+    srv.replies.append({"text": ' id="s2">\nball: red, large, left\ncup: blue, large, right\n</sketch>'})
+    srv.replies += [{"text": 'A ball and a cup.\n<final_image ref="s1"/>'}] * 3
+    res = server_agent(srv, tmp_path).run("a red ball and a blue cup", thinking="on", max_drafts=2, seed=0)
+    trace = load_trace(res.trace)
+    said = [s for s in trace.steps if s.kind == "decision" and s.title == "best draft composed"]
+    assert said and "named s1, which did not pass" in said[0].parts[0].text and said[0].ref == "s2"
+    final = [s for s in trace.steps if s.kind == "final"][0]
+    assert final.metrics.get("ref") == "s2" and res.status == "succeeded", res.reason

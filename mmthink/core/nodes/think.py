@@ -324,6 +324,8 @@ def _next(
             "budget": budget.to_dict(),
         }
     if tag is not None and tag.is_final:
+        if force and state["mode"] == "on":
+            tag = _best_when_closed(writer, tag, state, force)
         problem = None if force or state["mode"] != "on" else _final_problem(tag, state)
         if problem and turns < MAX_IDLE_TURNS + len(state.get("drafts") or []):
             emit(
@@ -363,6 +365,24 @@ def _nudge_after(
         return {}
     emit(writer, Step("observation", "think", "nudge", [Part("text", text)], ref="protocol", passed=False))
     return {"transcript_add": nxt.get("transcript_add", "") + "\n" + format_observation("protocol", None, text) + "\n"}
+
+
+def _best_when_closed(writer: TraceWriter, tag: Tag, state: RunState, why: str) -> Tag:
+    """Thinking was closed (budget forcing) with "the best draft so far will be composed": a final that names a
+    draft the critic rejected, while another passed, gets the best passing one, and the trace says so."""
+    ref = tag.attrs.get("ref")
+    usable = [d for d in state.get("drafts") or [] if not d.get("error") and d.get("asset")]
+    named = next((d for d in usable if d["id"] == ref), None)
+    passed = [d for d in usable if d.get("passed")]
+    if named is None or named.get("passed") or not passed:
+        return tag
+    best = max(reversed(passed), key=lambda d: d.get("score") or 0.0)
+    text = (
+        f"the final named {ref}, which did not pass; thinking was closed ({why}), so the best draft that passed, "
+        f"{best['id']}, is composed"
+    )
+    emit(writer, Step("decision", "think", "best draft composed", [Part("text", text)], ref=best["id"]))
+    return Tag(tag.name, {**tag.attrs, "ref": best["id"]}, tag.body, role=tag.role, raw=tag.raw)
 
 
 def _final_problem(tag: Tag, state: RunState) -> str | None:
