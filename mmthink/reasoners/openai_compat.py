@@ -538,6 +538,7 @@ class OpenAICompatReasoner:
         so_far = turn.transcript + texts["thinking"]
         reference = turn.guide.tags if turn.guide is not None else ""
         draft_id = gbnf.next_id(tag, so_far, reference)
+        things, not_things = self._read(turn.prompt)
         try:
             g: gbnf.DraftGrammar | None = gbnf.draft_grammar(
                 turn.guide.grammar if turn.guide else "",
@@ -547,8 +548,8 @@ class OpenAICompatReasoner:
                 "free" if self.draft_names == "free" else "request",
                 understood=self._understood(turn.prompt),
                 required=required,
-                objects=self._read(turn.prompt)[0],
-                exclude=set(self._read(turn.prompt)[1]),
+                objects=things,
+                exclude=set(not_things),
             )
             if g.required and record.revision:
                 record.revision += f"; the model rewrote it unchanged, so the grammar required {', '.join(g.required)}"
