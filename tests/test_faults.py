@@ -189,10 +189,10 @@ def test_disk_full_while_writing_an_asset(tmp_path: Path, monkeypatch: pytest.Mo
 
     real = tw.atomic_write
 
-    def full(path: Path, data: bytes) -> None:
+    def full(path: Path, data: bytes, **kw: bool) -> None:
         if Path(path).parent.name == tw.ASSETS:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        real(path, data)
+        real(path, data, **kw)
 
     monkeypatch.setattr(tw, "atomic_write", full)
     res = faults.toy_agent(tmp_path, policy=QUICK).run(faults.IMAGE_REQUEST, seed=faults.SEED)

@@ -551,10 +551,10 @@ class Drills:
 
         original = tw.atomic_write
 
-        def full(path: Path, data: bytes) -> None:
+        def full(path: Path, data: bytes, **kw: bool) -> None:
             if Path(path).parent.name == tw.ASSETS:
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))
-            original(path, data)
+            original(path, data, **kw)
 
         tw.atomic_write = full
         try:
