@@ -22,7 +22,7 @@ from mmthink.modalities.image.looks import looks_in
 from mmthink.modalities.image.render import backdrops, lettering, treatments
 from mmthink.modalities.image.render.drawables import PAINTERS, Pen, drawable_kind, kind_info, shade
 from mmthink.modalities.image.render.layout import solve_layout
-from mmthink.modalities.image.render.legible import legible_backdrop
+from mmthink.modalities.image.render.legible import legible_backdrop, scout_scale
 from mmthink.modalities.image.scene import Scene
 from mmthink.modalities.image.vocab import COLORS
 
@@ -115,7 +115,7 @@ def _surfaces(setting: list[str]) -> tuple[str, ...]:
     if s & ROOM_WORDS:
         return ("wall", "floor")
     sky, ground = _sky_ground(s)
-    return tuple(x for x in ("sky" if sky == "day" else "", ground or "") if x)
+    return tuple(x for x in ({"day": "sky", "dusk": "dusk"}.get(sky, ""), ground or "") if x)
 
 
 def _backdrop(
@@ -151,6 +151,8 @@ def _plain(setting, w, h, horizon, rng, tones) -> tuple[np.ndarray, str]:
     top, bottom = SKIES[sky]
     if sky == "day" and "sky" in tones:
         top, bottom = shade(tones["sky"], -0.25), tones["sky"]
+    elif sky == "dusk" and "dusk" in tones:
+        bottom = tones["dusk"]
     img = _gradient(w, h, top, bottom)
     if sky in ("space", "night"):
         for _ in range(int(w * h / 2500)):
@@ -163,6 +165,17 @@ def _plain(setting, w, h, horizon, rng, tones) -> tuple[np.ndarray, str]:
             g = shade(g, -0.35)
         img[horizon:] = _gradient(w, h - horizon, shade(g, 0.08), shade(g, -0.3))
     return img, sky
+
+
+LIGHTS = ("night", "sunset", "fog")
+"""Conditions that change the backdrop's tones: the backdrop's tones are chosen under them (see ``_lit``)."""
+
+
+def _lit(img: np.ndarray, light: list[str], seed: int) -> np.ndarray:
+    """A candidate backdrop as the final's light will leave it (the sunset's glow, the night's dark), so the
+    tones chosen for the asked colours to read on are judged on what the critic will see, not before it."""
+    none = np.zeros(img.shape[:2], bool)
+    return treatments.apply(img, light, none, none, seed)
 
 
 def _color(el, kind: str, index: int, rng: random.Random) -> tuple[str, tuple[int, int, int]]:
@@ -217,6 +230,8 @@ class EmbeddedImageBackend:
             sky = "paper"
         else:
             boxes = [s.box for s in layout.slots]
+            scout = scout_scale(w, h)
+            light = [x for x in looks_in([*scene.setting, *scene.style, *(style or [])]) if x in LIGHTS]
             canvas, sky = legible_backdrop(
                 lambda tones, k: _backdrop(
                     scene.setting,
@@ -233,6 +248,8 @@ class EmbeddedImageBackend:
                     if s.element.colors[:1] and s.element.colors[0] in COLORS
                 ],
                 _surfaces(scene.setting),
+                scout,
+                (lambda img: _lit(img, light, seed)) if light else None,
             )
         bg_rgb = tuple(int(v) for v in canvas.reshape(-1, 3).mean(axis=0))
         labels = np.full((h, w), -1, np.int32)
