@@ -125,15 +125,15 @@ def _backdrop(
     horizon: int,
     rng: random.Random,
     tones: dict[str, tuple[int, int, int]] | None = None,
-    props: tuple[list[tuple[int, int, int, int]], int, dict] | None = None,
+    props: tuple[list[tuple[int, int, int, int]], int, dict, list[tuple[int, int, int, int]]] | None = None,
 ) -> tuple[np.ndarray, str]:
     """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone;
-    ``props`` (the things' boxes, the seed, a dict for the record) paints the named place's props
-    (render/backdrops.py)."""
+    ``props`` (the things' boxes, the seed, a dict for the record, the boxes of the things on land) paints the
+    named places' props (render/backdrops.py)."""
     img, sky = _plain(setting, w, h, horizon, rng, tones or {})
     if props is not None:
-        boxes, seed, record = props
-        painted = backdrops.paint_props(img, setting, horizon, boxes, seed)
+        boxes, seed, record, ashore = props
+        painted = backdrops.paint_props(img, setting, horizon, boxes, seed, ashore)
         record.clear()
         record.update(painted or {})
     return img, sky
@@ -188,6 +188,10 @@ def _color(el, kind: str, index: int, rng: random.Random) -> tuple[str, tuple[in
     return name, COLORS.get(name, COLORS["grey"])
 
 
+def _scaled(boxes: list[tuple[int, int, int, int]], k: int) -> list[tuple[int, int, int, int]]:
+    return [(b[0] // k, b[1] // k, b[2] // k, b[3] // k) for b in boxes]
+
+
 def _covered(rect: tuple[float, float, float, float], boxes: list[tuple[int, int, int, int]]) -> float:
     """Area of ``rect`` that lies over any of ``boxes`` (summed)."""
     x0, y0, x1, y1 = rect
@@ -230,6 +234,7 @@ class EmbeddedImageBackend:
             sky = "paper"
         else:
             boxes = [s.box for s in layout.slots]
+            ashore = [s.box for s in layout.slots if kind_info(s.element.name).zone != "water"]
             scout = scout_scale(w, h)
             light = [x for x in looks_in([*scene.setting, *scene.style, *(style or [])]) if x in LIGHTS]
             canvas, sky = legible_backdrop(
@@ -240,7 +245,7 @@ class EmbeddedImageBackend:
                     layout.horizon // k,
                     random.Random(seed),
                     tones,
-                    ([tuple(v // k for v in b) for b in boxes], seed, place if k == 1 else {}),  # type: ignore[misc]
+                    (_scaled(boxes, k), seed, place if k == 1 else {}, _scaled(ashore, k)),
                 ),
                 [
                     (s.box, COLORS[s.element.colors[0]])
