@@ -82,3 +82,14 @@ def test_a_singular_landform_after_in_the_names_its_place(path):
 def test_counted_coloured_or_supporting_landforms_stay_things(path, text, thing, count):
     it = parse_image_request(text)
     assert it.find(thing) is not None and it.find(thing).count == count, (text, it.objects)
+
+
+@pytest.mark.parametrize("relation", ["to the right of a", "to the left of a", "under a", "above a", "below a"])
+def test_a_place_word_in_a_relation_between_things_stays_a_thing(path, relation):
+    """ "a pickaxe to the right of a cave": the cave is a thing beside the pickaxe, drawn and measured as one."""
+    rng = random.Random(len(relation))
+    for place in rng.sample(_table_things_that_are_places(), 3):
+        subject = rng.choice(SUBJECTS)
+        it = parse_image_request(f"a {subject} {relation} {lookup(place).name}")
+        assert it.find(lookup(place).name) is not None, (relation, place, it.objects, it.setting)
+        assert not backdrops.places(it.setting), it.setting

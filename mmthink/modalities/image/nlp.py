@@ -464,6 +464,8 @@ READERS = (
 """The order in which _Reader tries its readers on each token: earlier readers win."""
 
 
+SETTING_RELATIONS = ("in", "on", "near", "in front of", "behind")
+"""Relations whose place word is the setting ("in the mountains", "by a lake", "in front of mountains")."""
 SETTING_PREPS = ("in", "at", "on", "among", "amid", "within", "across", "through", "over", "by", "near", "of")
 """Words after which a place word, with no thing before it to relate to, names the setting."""
 
@@ -1065,7 +1067,8 @@ class _Reader:
             return None
         if self.pending is not None:
             kind, _src, phrase = self.pending
-            if kind in ("holding", "wearing", "riding", "carrying", "worn by", "held by", "carried by"):
+            among = kind == "between" and phrase.split()[-1:] in (["among"], ["amid"])  # "among the hills"
+            if kind not in SETTING_RELATIONS and not among:  # "to the right of a cave", "under a cave": things
                 return None
         else:  # after a place, no thing to relate it to: "a village in the mountains"
             j = i - 1 if self.at(i - 1) in ("the", "a", "an") else i
