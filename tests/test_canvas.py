@@ -83,3 +83,50 @@ def test_the_light_on_things_keeps_every_palette_colour_lit_or_shaded(look):
             p = Placed(n, 0, (40 * k, 60 * j, 40 * k + 40, 60 * j + 60), "generic", n, COLORS[n], 0, 1.0, 1200)
             got = measure_color(out, p)
             assert got and color_matches(n, got), (look, n, tones[j], got)
+
+
+def _lightness(rgb) -> float:
+    from mmthink.dsp.color import srgb_to_lab
+
+    return float(srgb_to_lab(np.asarray(rgb, np.float32).reshape(-1, 3)).mean(axis=0)[0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dark_things_of_the_night_sky_are_not_lost_in_a_night_nobody_asked_for(agent, tmp_path, seed):
+    """ "three black stars": a night sky was only the planner's guess; on it they vanish, so the sky is a day's."""
+    rng = random.Random(seed)
+    thing = rng.choice(["star", "moon", "stars", "moons"])
+    colour = rng.choice(["black", "navy"])
+    count = "three" if thing.endswith("s") else "a"
+    res = agent.run(f"{count} {colour} {thing}", out=tmp_path, seed=seed, **SMALL)
+    meta, placed, img = _final(res)
+    mine = [p for p in placed if p.name == thing.rstrip("s")]
+    assert mine and res.status == "succeeded", (thing, colour, res.findings)
+    for p in mine:
+        x0, y0, x1, y1 = p.box
+        ring = np.concatenate([img[max(0, y0 - 6) : y0, x0:x1].reshape(-1, 3), img[y1 : y1 + 6, x0:x1].reshape(-1, 3)])
+        own = img[y0:y1, x0:x1].reshape(-1, 3)
+        own = own[np.linalg.norm(own - np.asarray(p.rgb, np.float32), axis=1) < 60]
+        assert len(own) and _lightness(ring) - _lightness(own) > 30, (thing, colour, p.box)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_small_things_on_a_small_canvas_are_big_enough_to_see(agent, tmp_path, seed):
+    """A "small"/"tiny" thing is a share of the canvas; on 256 x 192 it is still drawn at least 26 px across."""
+    from mmthink.modalities.image.render.layout import MIN_PX
+
+    rng = random.Random(seed)
+    things = rng.sample(["cat", "cup", "apple", "bird", "flower", "ball", "car", "lamp"], 2)
+    colours = rng.sample(["red", "blue", "green", "yellow", "purple", "orange"], 2)
+    size = rng.choice(["small", "tiny"])
+    prompt = f"a {size} {colours[0]} {things[0]} next to a {size} {colours[1]} {things[1]}"
+    res = agent.run(prompt, out=tmp_path, seed=seed, **SMALL)
+    meta, placed, img = _final(res)
+    bg = tuple(meta["background_rgb"])
+    for thing, colour in zip(things, colours, strict=True):
+        mine = [p for p in placed if p.name == thing]
+        assert mine, (prompt, [p.name for p in placed])
+        for p in mine:
+            assert max(p.box[2] - p.box[0], p.box[3] - p.box[1]) >= MIN_PX - 2, (prompt, p.box)
+            got = measure_color(img, p, bg)
+            assert got and color_matches(colour, got), (prompt, thing, got)

@@ -81,6 +81,12 @@ class _Group:
         return self.x - self.gw / 2, self.y - self.gh / 2, self.x + self.gw / 2, self.y + self.gh / 2
 
 
+MIN_PX = 26
+"""The fewest pixels across a thing's longer side. A size word is a share of the canvas ("small": a tenth of its
+shorter side), which on a 256 x 192 canvas is a 19-px cat: too small to see, and its rim and details outweigh
+its colour when the critic reads it. At 768 x 512 every size but "tiny" is above this already."""
+
+
 def solve_layout(scene: Scene, size: tuple[int, int], seed: int) -> Layout:
     W, H = size
     rng = random.Random(seed)
@@ -95,6 +101,7 @@ def solve_layout(scene: Scene, size: tuple[int, int], seed: int) -> Layout:
         info = kind_info(el.name)
         frac = SIZES.get(el.size or "", info.size) * DEPTH_SCALE.get(el.depth, 1.0)
         h = frac * short * (1.0 / max(0.45, info.aspect) ** 0.5)
+        h = max(h, MIN_PX / max(1.0, info.aspect))  # on a small canvas: no thing too small to see or to measure
         w = h * info.aspect
         n = max(1, el.count)
         row = "in a row" in [x.lower() for x in el.extras]
