@@ -130,3 +130,23 @@ def test_small_things_on_a_small_canvas_are_big_enough_to_see(agent, tmp_path, s
             assert max(p.box[2] - p.box[0], p.box[3] - p.box[1]) >= MIN_PX - 2, (prompt, p.box)
             got = measure_color(img, p, bg)
             assert got and color_matches(colour, got), (prompt, thing, got)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_in_front_of_things_on_a_table_is_drawn_in_front_of_them(agent, tmp_path, seed):
+    """ "two birds on a table, a lamp in front of them": the lamp is nearer (its base lower) and over them,
+    not pushed up between them to keep clear of the table's edge."""
+    from mmthink.modalities.image.relations import judge
+
+    rng = random.Random(seed)
+    on, front = rng.sample(["bird", "apple", "cup", "ball", "cat", "flower"], 2)
+    front = rng.choice(["lamp", "cup", "ball", "apple"]) if front == on else front
+    if front == on:
+        front = "lamp" if on != "lamp" else "cup"
+    n = rng.choice(["two", "three"])
+    res = agent.run(f"{n} {on}s on a table, a {front} in front of them", out=tmp_path, seed=seed, **SMALL)
+    meta, placed, img = _final(res)
+    a = [p for p in placed if p.name == front]
+    t = [p for p in placed if p.name == on]
+    ok, measured = judge("in front of", a, t)
+    assert ok, (on, front, measured)

@@ -395,6 +395,13 @@ def _avoid(
     g: _Group, others: list[_Group], by: dict[str, _Group], W: int, H: int, horizon: int, findings: list[str]
 ) -> None:
     """Slide a group sideways (then up or down) until it stops covering groups it has no relation with."""
+    # in front of things that stand on a table is in front of the table's top too: covering its edge is meant
+    fronted = {
+        s.name
+        for r in g.el.relations
+        if r.kind == "in front of" and (t := by.get(normalize_name(r.target))) is not None
+        if (s := _support(t, by)) is not None
+    }
 
     def cost(x: float, y: float) -> float:
         ox, oy = g.x, g.y
@@ -408,6 +415,7 @@ def _avoid(
                 continue
             if (
                 _intended(g, o)
+                or o.name in fronted
                 or o.el.depth == "background"
                 and g.el.depth != "background"
                 and o.gw * o.gh > 0.25 * W * H
