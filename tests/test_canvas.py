@@ -150,3 +150,21 @@ def test_in_front_of_things_on_a_table_is_drawn_in_front_of_them(agent, tmp_path
     t = [p for p in placed if p.name == on]
     ok, measured = judge("in front of", a, t)
     assert ok, (on, front, measured)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_thing_in_front_leaves_the_colour_of_what_is_behind_it_to_see(agent, tmp_path, seed):
+    """ "a black kite in front of a red apple": a smaller thing in front overlaps off the middle, so the apple still
+    reads red where the critic and a person look at it, and the kite is still in front of it."""
+    from mmthink.modalities.image.relations import judge
+
+    rng = random.Random(100 + seed)
+    front, back = rng.choice(["kite", "tree", "lamp", "flower"]), rng.choice(["apple", "bird", "ball", "cup", "cat"])
+    c1, c2 = rng.sample(["black", "red", "blue", "yellow", "green", "orange", "white"], 2)
+    res = agent.run(f"a {c1} {front} in front of a {c2} {back}", out=tmp_path, seed=seed, **SMALL)
+    meta, placed, img = _final(res)
+    a, t = [p for p in placed if p.name == front], [p for p in placed if p.name == back]
+    ok, measured = judge("in front of", a, t)
+    assert ok, (front, back, measured)
+    got = measure_color(img, t[0], tuple(meta["background_rgb"]))
+    assert got and color_matches(c2, got), (front, back, c2, got, res.findings)

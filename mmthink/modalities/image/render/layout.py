@@ -312,7 +312,12 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
         g.z = min(g.z, t.z - 0.5)
         return True
     elif kind == "in front of":  # nearer (its base lower), overlapping the target
-        g.x = t.x  # over it, whatever side the line names: in front of it is the relation
+        # over it, whatever side the line names, but off its middle when it is the smaller: a kite in front of
+        # an apple covering the apple's centre leaves nothing of the apple's own colour to see
+        # (in front of several, it stands between them already)
+        off = g.gw >= 0.8 * t.gw or g.el.h is not None or t.n > 1
+        side = 0.0 if off else (1.0 if t.x + t.gw / 2 + g.gw / 2 < W else -1.0)
+        g.x = t.x + side * 0.35 * t.gw
         g.y = max(ty1 + 0.06 * t.gh - g.gh / 2, t.y + 0.1 * t.gh)
         g.z = max(g.z, t.z + 0.5)
         return True
