@@ -9,6 +9,7 @@ bundle the run wrote, never the critic's verdict.
     python tools/eval_image_plans.py ../shared/data/image_prompts_dev.jsonl [--out runs/eval] [--json]
         [--reasoner heuristic|hf|openai_compat] [--model M] [--option key=value ...]
     python tools/eval_image_plans.py --generated 1000 --seed 2026 --json   # prompts built from the object table
+    python tools/eval_image_plans.py --generated 500 --seed 0 --size 256x192 --json   # on a small canvas
 
 ``lowered`` counts the prompts whose first sketch met every constraint but whose final did not (the
 critique loop made them worse; ``lowered_prompts`` names them). Evaluations count ``succeeded`` only: ``final_succeeded`` is the share of prompts whose final met every
@@ -88,6 +89,7 @@ def evaluate(
     max_drafts: int = 6,
     agent: Agent | None = None,
     items: list[dict] | None = None,
+    size: tuple[int, int] | None = None,
 ) -> dict:
     if items is None:
         assert path is not None
@@ -96,7 +98,10 @@ def evaluate(
     rows = []
     t0 = time.time()
     for item in items:
-        res = agent.run(item["prompt"], modality="image", thinking="on", seed=seed, out=out, max_drafts=max_drafts)
+        canvas = {"width": size[0], "height": size[1]} if size else {}
+        res = agent.run(
+            item["prompt"], modality="image", thinking="on", seed=seed, out=out, max_drafts=max_drafts, **canvas
+        )
         trace = load_trace(res.trace)
         drafts = [s for s in trace.steps if s.kind == "draft"]
         finals = [s for s in trace.steps if s.kind == "final"]
@@ -140,6 +145,13 @@ def evaluate(
     }
 
 
+def _size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit():
+        raise argparse.ArgumentTypeError(f"--size wants WIDTHxHEIGHT, e.g. 256x192, not {text!r}")
+    return int(w), int(h)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("prompts", nargs="?", default=str(ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl"))
@@ -152,6 +164,13 @@ def main() -> int:
         default=0,
         metavar="N",
         help="judge N prompts generated from the object table (tools/gen_image_prompts.py) instead",
+    )
+    ap.add_argument(
+        "--size",
+        type=_size,
+        default=None,
+        metavar="WxH",
+        help="the canvas, e.g. 256x192 (default: the agent's, 768x512)",
     )
     ap.add_argument("--reasoner", default="heuristic", help="heuristic (default), hf or openai_compat")
     ap.add_argument("--model", default=None, help="the reasoner's model (hub id, folder, GGUF, or server model)")
@@ -176,7 +195,7 @@ def main() -> int:
         from gen_image_prompts import generate
 
         items = generate(args.generated, args.seed)
-    report = evaluate(Path(args.prompts), out, seed=args.seed, agent=agent, items=items)
+    report = evaluate(Path(args.prompts), out, seed=args.seed, agent=agent, items=items, size=args.size)
     if not args.json:
         from rich.console import Console
         from rich.table import Table

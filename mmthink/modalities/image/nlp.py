@@ -464,6 +464,12 @@ READERS = (
 """The order in which _Reader tries its readers on each token: earlier readers win."""
 
 
+SETTING_RELATIONS = ("in", "on", "near", "in front of", "behind")
+"""Relations whose place word is the setting ("in the mountains", "by a lake", "in front of mountains")."""
+SETTING_PREPS = ("in", "at", "on", "among", "amid", "within", "across", "through", "over", "by", "near", "of")
+"""Words after which a place word, with no thing before it to relate to, names the setting."""
+
+
 class _Reader:
     """One left-to-right walk over the tokens, keeping the modifiers seen since the last thing."""
 
@@ -1048,12 +1054,48 @@ class _Reader:
             and len(w) > 2
         )
 
+    def _setting_noun(self, i: int, form: str, entry) -> str | None:
+        """The place word a noun after a setting preposition names, when the places table paints it.
+
+        "a cabin in the mountains", "a goat among the hills", "a lighthouse in front of mountains": the
+        mountains are where the scene is, a backdrop, not one more thing to draw. The word as written must
+        be a place of the backdrop table ("mountains", "hills", "valley"); a singular landform after
+        "in the"/"at the" ("in the mountain") names its place too. A counted or coloured one ("two
+        mountains", "a red hill") and one a thing stands on ("a castle on a hill") stay things.
+        """
+        if self.count is not None or self.colors or self.size or self.materials:
+            return None
+        if self.pending is not None:
+            kind, _src, phrase = self.pending
+            among = kind == "between" and phrase.split()[-1:] in (["among"], ["amid"])  # "among the hills"
+            if kind not in SETTING_RELATIONS and not among:  # "to the right of a cave", "under a cave": things
+                return None
+        else:  # after a place, no thing to relate it to: "a village in the mountains"
+            j = i - 1 if self.at(i - 1) in ("the", "a", "an") else i
+            phrase = self.at(j - 1)
+            if phrase not in SETTING_PREPS:
+                return None
+        from mmthink.modalities.image.render.backdrops import PLACE_KIND
+
+        if form in PLACE_KIND and entry is not None and not entry.is_place:
+            return form
+        last = phrase.split()[-1] if phrase else ""
+        if entry is None or not self.det or last not in ("in", "at", "among", "amid", "within", "across", "through"):
+            return None
+        for word in (*entry.plurals, entry.name):
+            if word in PLACE_KIND:
+                return word
+        return None
+
     def _thing(self, i: int, n: int, form: str) -> int:
         it = self.it
         res = self.table.resolve(form, vectors=True)
         entry = res.entry
         words = form
-        if entry is not None and entry.is_place:
+        setting_word = self._setting_noun(i, form, entry)
+        if setting_word is not None:
+            words = setting_word
+        if entry is not None and (entry.is_place or setting_word is not None):
             if words not in it.setting:
                 it.setting.append(words)
             if entry.name not in it.places:

@@ -18,7 +18,7 @@ from mmthink.modalities.image.review_notes import apply_note, pending_note, step
 from mmthink.modalities.image.scene import Element, Relation, Scene, parse_scene
 from mmthink.modalities.image.signs import attach_texts
 from mmthink.modalities.image.understanding import ImageIntent, Wanted, parse_image_request
-from mmthink.modalities.image.vocab import SIZES
+from mmthink.modalities.image.vocab import COLORS, SIZES
 from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, refuse, words
 
 PLANNED_SIZES = {"tiny": "small", "small": "small", "medium": "medium", "large": "large", "huge": "large"}
@@ -273,11 +273,24 @@ def _setting(intent: ImageIntent) -> list[str]:
     setting = list(dict.fromkeys(intent.setting))
     if not setting:
         habitats = {_habitat(o.name, o) for o in intent.objects}
+        if any(_dark(o.color) for o in intent.objects):
+            habitats.discard("night")  # three black stars vanish into a night nobody asked for: a day sky shows them
         for habitat, backdrop in (("space", "space"), ("sea", "sea"), ("indoor", "room"), ("night", "night")):
             if habitat in habitats:
                 return [backdrop]
         setting = ["field"]
     return setting
+
+
+def _dark(color: str | None) -> bool:
+    """A colour too dark to read on a night sky (black, navy): Lab lightness under 35."""
+    if not color or color not in COLORS:
+        return False
+    import numpy as np
+
+    from mmthink.dsp.color import srgb_to_lab
+
+    return float(srgb_to_lab(np.asarray(COLORS[color], np.float32))[0]) < 35
 
 
 def _opposite(h: str | None) -> str:

@@ -117,6 +117,30 @@ def main_kind(setting: list[str]) -> str | None:
     return next((k for k in places(setting).values() if k), None)
 
 
+DEPTH = (
+    "space", "sky", "mountains", "snowfield", "desert", "city", "town", "woodland", "jungle", "farmland",
+    "water", "beach", "room", "cave", "underwater",
+)  # fmt: skip
+"""Backdrop kinds from the farthest to the nearest: the order several kinds are painted in."""
+WHOLE = {"room", "cave", "underwater", "space"}
+"""Kinds that are the whole picture (inside a room, a cave, under water, in space): never painted with another."""
+MAX_KINDS = 3
+
+
+def painted_kinds(setting: list[str]) -> list[str]:
+    """The backdrop kinds painted for a setting: its first place's kind, then those of its other places that
+    combine with it (outdoor kinds do: far mountains, a row of trees, a lake's band, a beach's sand; a room,
+    a cave, the sea bed or space is the whole picture and takes no other), at most MAX_KINDS."""
+    out: list[str] = []
+    for kind in places(setting).values():
+        if kind is None or kind in out:
+            continue
+        if out and (kind in WHOLE or out[0] in WHOLE):
+            continue
+        out.append(kind)
+    return out[:MAX_KINDS]
+
+
 def ground_words(setting: list[str]) -> set[str]:
     """The words the plain sky-and-ground painter reads for a setting's kind (a beach is painted on sand,
     the open sea on sea; a lake, a river or a harbour on land with a water band)."""
@@ -210,23 +234,53 @@ def _room_cue(d: ImageDraw.ImageDraw, words: set[str], w: int, hz: int, rng: ran
 
 
 def paint_props(
-    img: np.ndarray, setting: list[str], horizon: int, boxes: list[Box], seed: int
+    img: np.ndarray, setting: list[str], horizon: int, boxes: list[Box], seed: int, ashore: list[Box] | None = None
 ) -> dict[str, Any] | None:
-    """Paint the props of the setting's backdrop kind onto ``img`` (float RGB, in place); return the record."""
+    """Paint the props of the setting's backdrop kinds onto ``img`` (float RGB, in place); return the record.
+
+    A setting may name places of several kinds ("a cabin in the woods by a lake", "a lighthouse on a beach
+    in front of mountains"): those that combine (:func:`painted_kinds`) are painted far to near, each on its
+    own layer (mountains behind a row of trees, a lake's water band in front of both), and the record keeps
+    one map per kind (``"maps"``) of where that kind's props still show, so each place is checked on its own.
+    ``ashore``: the boxes of the things that stand on land (not a boat, a duck): a lake's water stops behind them.
+    """
     found = places(setting)
-    kind = main_kind(setting)
     if not found:
         return None
+    kinds = painted_kinds(setting)
     h, w = img.shape[:2]
     rng = random.Random(seed * 7919 + 17)
-    layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    d = ImageDraw.Draw(layer)
     hz = min(max(horizon, int(h * 0.3)), h)
     tallest = max([y1 - y0 for _, y0, _, y1 in boxes] or [h // 2])
     far = min(hz * 0.55, tallest * 0.85)  # background scale: never taller than the things asked for
     words = {x.lower() for x in setting}
     keep = _clear(boxes, w, h)
-    mark = np.zeros((h, w), bool)  # surfaces that are the place itself (the open sea, a room's floor)
+    layers: list[tuple[str, np.ndarray, np.ndarray]] = []
+    for kind in sorted(kinds, key=DEPTH.index):
+        layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+        mark = np.zeros((h, w), bool)  # surfaces that are the place itself (the open sea, a room's floor)
+        _props(kind, ImageDraw.Draw(layer), layer, rng, w, h, hz, far, words, keep, mark, ashore or [], kinds[0])
+        a = np.asarray(layer, np.float32)
+        alpha = a[..., 3:4] / 255.0
+        img[:] = img * (1 - alpha) + a[..., :3] * alpha
+        layers.append((kind, alpha[..., 0], mark))
+    shows = []  # what of each kind's props is left showing once the nearer kinds are painted over it
+    for i, (kind, alpha, mark) in enumerate(layers):
+        left = alpha.copy()
+        for _, nearer, near_mark in layers[i + 1 :]:
+            left = left * (1 - nearer) * (~near_mark)
+        shows.append((kind, (left > 0.5) | mark))
+    anything = np.zeros((h, w), bool)
+    for _, prop in shows:
+        anything |= prop
+    maps = {kind: _map(prop, keep | (anything & ~prop)) for kind, prop in shows}
+    main = kinds[0] if kinds else None  # places with no backdrop of their own: nothing painted, the check says so
+    return {"kind": main, "kinds": kinds, "places": found, "map": maps[main] if main else [], "maps": maps}
+
+
+def _props(kind, d, layer, rng, w, h, hz, far, words, keep, mark, ashore, first) -> None:
+    """The props of one backdrop kind, on its layer (``mark``: the surfaces that are the place itself;
+    ``first``: the setting's first kind, whose ground the plain painter laid)."""
     if kind in ("woodland", "jungle"):
         green = (28, 80, 40) if kind == "jungle" else (48, 112, 58)
         _row(layer, rng, w, hz + 2, far * 0.8, shade(green, 0.15), p_tree, keep, spacing=0.55)
@@ -244,7 +298,14 @@ def paint_props(
     elif kind == "town":
         _row(layer, rng, w, hz + 2, far * 0.6, (200, 150, 110), p_house, keep, spacing=1.4)
     elif kind in ("water", "beach"):
-        band = int((h - hz) * (0.25 if kind == "beach" else 1.0 if words & {"sea", "ocean", "seascape"} else 0.5))
+        # the open sea is the ground itself where the plain painter laid it (a sea or an ocean named anywhere, a
+        # seascape when the water is the first place); else the water is a band on another place's ground
+        open_sea = bool(words & {"sea", "ocean"}) or (kind == first and "seascape" in words)
+        band = int((h - hz) * (0.25 if kind == "beach" else 1.0 if open_sea else 0.5))
+        # the water lies behind the things standing by it (a cabin by a lake is on the shore, not in the lake)
+        feet = min([y1 for _, _, _, y1 in ashore if y1 > hz + 4], default=h) - hz - max(2, h // 100)
+        if band < h - hz and feet >= max(4, h // 40):
+            band = min(band, feet)
         if band < h - hz:
             d.rectangle((0, hz, w, hz + band), fill=(40, 105, 170, 255))
         else:  # the open sea is the ground itself, in the tone that keeps the asked colours legible
@@ -295,10 +356,6 @@ def paint_props(
     elif kind == "cave":
         for x0 in range(int(rng.uniform(0, 30)), w, 40):
             d.polygon([(x0, 0), (x0 + 24, 0), (x0 + 12, rng.uniform(0.1, 0.25) * h)], fill=(95, 85, 80, 255))
-    a = np.asarray(layer, np.float32)
-    alpha = a[..., 3:4] / 255.0
-    img[:] = img * (1 - alpha) + a[..., :3] * alpha
-    return {"kind": kind, "places": found, "map": _map((alpha[..., 0] > 0.5) | mark, keep)}
 
 
 def _map(prop: np.ndarray, clear: np.ndarray) -> list[str]:

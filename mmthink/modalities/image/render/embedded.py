@@ -22,7 +22,7 @@ from mmthink.modalities.image.looks import looks_in
 from mmthink.modalities.image.render import backdrops, lettering, treatments
 from mmthink.modalities.image.render.drawables import PAINTERS, Pen, drawable_kind, kind_info, shade
 from mmthink.modalities.image.render.layout import solve_layout
-from mmthink.modalities.image.render.legible import legible_backdrop
+from mmthink.modalities.image.render.legible import legible_backdrop, scout_scale
 from mmthink.modalities.image.scene import Scene
 from mmthink.modalities.image.vocab import COLORS
 
@@ -115,7 +115,7 @@ def _surfaces(setting: list[str]) -> tuple[str, ...]:
     if s & ROOM_WORDS:
         return ("wall", "floor")
     sky, ground = _sky_ground(s)
-    return tuple(x for x in ("sky" if sky == "day" else "", ground or "") if x)
+    return tuple(x for x in ({"day": "sky", "dusk": "dusk"}.get(sky, ""), ground or "") if x)
 
 
 def _backdrop(
@@ -125,15 +125,15 @@ def _backdrop(
     horizon: int,
     rng: random.Random,
     tones: dict[str, tuple[int, int, int]] | None = None,
-    props: tuple[list[tuple[int, int, int, int]], int, dict] | None = None,
+    props: tuple[list[tuple[int, int, int, int]], int, dict, list[tuple[int, int, int, int]]] | None = None,
 ) -> tuple[np.ndarray, str]:
     """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone;
-    ``props`` (the things' boxes, the seed, a dict for the record) paints the named place's props
-    (render/backdrops.py)."""
+    ``props`` (the things' boxes, the seed, a dict for the record, the boxes of the things on land) paints the
+    named places' props (render/backdrops.py)."""
     img, sky = _plain(setting, w, h, horizon, rng, tones or {})
     if props is not None:
-        boxes, seed, record = props
-        painted = backdrops.paint_props(img, setting, horizon, boxes, seed)
+        boxes, seed, record, ashore = props
+        painted = backdrops.paint_props(img, setting, horizon, boxes, seed, ashore)
         record.clear()
         record.update(painted or {})
     return img, sky
@@ -151,6 +151,8 @@ def _plain(setting, w, h, horizon, rng, tones) -> tuple[np.ndarray, str]:
     top, bottom = SKIES[sky]
     if sky == "day" and "sky" in tones:
         top, bottom = shade(tones["sky"], -0.25), tones["sky"]
+    elif sky == "dusk" and "dusk" in tones:
+        bottom = tones["dusk"]
     img = _gradient(w, h, top, bottom)
     if sky in ("space", "night"):
         for _ in range(int(w * h / 2500)):
@@ -165,6 +167,17 @@ def _plain(setting, w, h, horizon, rng, tones) -> tuple[np.ndarray, str]:
     return img, sky
 
 
+LIGHTS = ("night", "sunset", "fog")
+"""Conditions that change the backdrop's tones: the backdrop's tones are chosen under them (see ``_lit``)."""
+
+
+def _lit(img: np.ndarray, light: list[str], seed: int) -> np.ndarray:
+    """A candidate backdrop as the final's light will leave it (the sunset's glow, the night's dark), so the
+    tones chosen for the asked colours to read on are judged on what the critic will see, not before it."""
+    none = np.zeros(img.shape[:2], bool)
+    return treatments.apply(img, light, none, none, seed)
+
+
 def _color(el, kind: str, index: int, rng: random.Random) -> tuple[str, tuple[int, int, int]]:
     if el.colors:
         name = el.colors[index % len(el.colors)] if len(el.colors) > 1 else el.colors[0]
@@ -173,6 +186,10 @@ def _color(el, kind: str, index: int, rng: random.Random) -> tuple[str, tuple[in
     else:
         name = kind_info(el.name).color
     return name, COLORS.get(name, COLORS["grey"])
+
+
+def _scaled(boxes: list[tuple[int, int, int, int]], k: int) -> list[tuple[int, int, int, int]]:
+    return [(b[0] // k, b[1] // k, b[2] // k, b[3] // k) for b in boxes]
 
 
 def _covered(rect: tuple[float, float, float, float], boxes: list[tuple[int, int, int, int]]) -> float:
@@ -217,6 +234,9 @@ class EmbeddedImageBackend:
             sky = "paper"
         else:
             boxes = [s.box for s in layout.slots]
+            ashore = [s.box for s in layout.slots if kind_info(s.element.name).zone != "water"]
+            scout = scout_scale(w, h)
+            light = [x for x in looks_in([*scene.setting, *scene.style, *(style or [])]) if x in LIGHTS]
             canvas, sky = legible_backdrop(
                 lambda tones, k: _backdrop(
                     scene.setting,
@@ -225,7 +245,7 @@ class EmbeddedImageBackend:
                     layout.horizon // k,
                     random.Random(seed),
                     tones,
-                    ([tuple(v // k for v in b) for b in boxes], seed, place if k == 1 else {}),  # type: ignore[misc]
+                    (_scaled(boxes, k), seed, place if k == 1 else {}, _scaled(ashore, k)),
                 ),
                 [
                     (s.box, COLORS[s.element.colors[0]])
@@ -233,6 +253,8 @@ class EmbeddedImageBackend:
                     if s.element.colors[:1] and s.element.colors[0] in COLORS
                 ],
                 _surfaces(scene.setting),
+                scout,
+                (lambda img: _lit(img, light, seed)) if light else None,
             )
         bg_rgb = tuple(int(v) for v in canvas.reshape(-1, 3).mean(axis=0))
         labels = np.full((h, w), -1, np.int32)

@@ -81,6 +81,12 @@ class _Group:
         return self.x - self.gw / 2, self.y - self.gh / 2, self.x + self.gw / 2, self.y + self.gh / 2
 
 
+MIN_PX = 26
+"""The fewest pixels across a thing's longer side. A size word is a share of the canvas ("small": a tenth of its
+shorter side), which on a 256 x 192 canvas is a 19-px cat: too small to see, and its rim and details outweigh
+its colour when the critic reads it. At 768 x 512 every size but "tiny" is above this already."""
+
+
 def solve_layout(scene: Scene, size: tuple[int, int], seed: int) -> Layout:
     W, H = size
     rng = random.Random(seed)
@@ -95,6 +101,7 @@ def solve_layout(scene: Scene, size: tuple[int, int], seed: int) -> Layout:
         info = kind_info(el.name)
         frac = SIZES.get(el.size or "", info.size) * DEPTH_SCALE.get(el.depth, 1.0)
         h = frac * short * (1.0 / max(0.45, info.aspect) ** 0.5)
+        h = max(h, MIN_PX / max(1.0, info.aspect))  # on a small canvas: no thing too small to see or to measure
         w = h * info.aspect
         n = max(1, el.count)
         row = "in a row" in [x.lower() for x in el.extras]
@@ -305,11 +312,18 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
         g.z = min(g.z, t.z - 0.5)
         return True
     elif kind == "in front of":  # nearer (its base lower), overlapping the target
-        g.x = t.x  # over it, whatever side the line names: in front of it is the relation
-        if g.gw >= 0.7 * t.gw:  # wide enough to hide it: off to the side with room, overlapping a third
+        # over it, whatever side the line names, but off its middle when it is the smaller: a kite in front of
+        # an apple covering the apple's centre leaves nothing of the apple's own colour to see
+        # (in front of several, it stands between them already); one as wide as it or wider stands to the side
+        # with room, overlapping a third, or it would hide the thing behind
+        if g.el.h is not None or t.n > 1:
+            g.x = t.x
+        elif g.gw >= 0.7 * t.gw:
             shift = (g.gw + t.gw) / 2 - 0.35 * min(g.gw, t.gw)
             right, left = t.x + shift, t.x - shift
             g.x = right if right + g.gw / 2 <= W or left - g.gw / 2 < 0 else left
+        else:
+            g.x = t.x + (1.0 if t.x + t.gw / 2 + g.gw / 2 < W else -1.0) * 0.35 * t.gw
         g.y = max(ty1 + 0.06 * t.gh - g.gh / 2, t.y + 0.1 * t.gh)
         g.z = max(g.z, t.z + 0.5)
         return True
@@ -392,6 +406,13 @@ def _avoid(
     g: _Group, others: list[_Group], by: dict[str, _Group], W: int, H: int, horizon: int, findings: list[str]
 ) -> None:
     """Slide a group sideways (then up or down) until it stops covering groups it has no relation with."""
+    # in front of things that stand on a table is in front of the table's top too: covering its edge is meant
+    fronted = {
+        s.name
+        for r in g.el.relations
+        if r.kind == "in front of" and (t := by.get(normalize_name(r.target))) is not None
+        if (s := _support(t, by)) is not None
+    }
 
     def cost(x: float, y: float) -> float:
         ox, oy = g.x, g.y
@@ -405,6 +426,7 @@ def _avoid(
                 continue
             if (
                 _intended(g, o)
+                or o.name in fronted
                 or o.el.depth == "background"
                 and g.el.depth != "background"
                 and o.gw * o.gh > 0.25 * W * H

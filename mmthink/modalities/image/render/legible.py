@@ -24,6 +24,8 @@ TONES: dict[str, list[RGB]] = {
     "wall": [(200, 180, 150), (190, 205, 220), (246, 244, 240), (160, 190, 165), (120, 128, 148), (60, 62, 78)],
     "floor": [(150, 110, 80), (95, 120, 150), (228, 222, 210), (112, 114, 120), (70, 60, 55), (40, 38, 42)],
     "sky": [(200, 225, 250), (240, 242, 248), (120, 165, 225), (60, 95, 170)],
+    # a dusk sky's glow at the horizon (its top stays the evening's violet): orange, rose, mauve, pale gold
+    "dusk": [(250, 150, 90), (225, 105, 135), (140, 85, 150), (250, 215, 150)],
     "grass": [(86, 150, 70), (205, 225, 190), (175, 190, 120), (45, 90, 45), (35, 65, 35)],
     "sea": [(30, 95, 160), (90, 170, 180), (150, 200, 215), (15, 45, 85)],
     "sand": [(222, 196, 140), (240, 228, 200), (170, 140, 95)],
@@ -91,23 +93,35 @@ def ring_pixels(img: np.ndarray, box: Box, n: int = 400) -> np.ndarray:
 
 SCOUT = 4
 """Candidate backdrops are judged at 1/SCOUT of the size (gradients scale), then the chosen one is painted."""
+SCOUT_MIN_SIDE = 128
+"""...but never on a scout whose shorter side is under this: the rings the critic samples are at least 6 px wide,
+so on a 48-px scout of a 192-px canvas a ring would stand for 24 px where the critic looks at 6."""
+
+
+def scout_scale(w: int, h: int) -> int:
+    """The scale candidate backdrops are judged at for a ``w`` x ``h`` canvas: 1/4 of it, or larger for a small one."""
+    return max(1, min(SCOUT, min(w, h) // SCOUT_MIN_SIDE))
 
 
 def legible_backdrop(
     paint: Callable[[dict[str, RGB], int], tuple[np.ndarray, str]],
     asked: list[tuple[Box, RGB]],
     surfaces: tuple[str, ...],
+    scout: int = SCOUT,
+    light: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, str]:
     """``paint(tones, scale)`` with the usual tones when every asked colour reads on them, else with the tones of
     ``surfaces`` (those of the setting's backdrop that may change: "wall", "floor", "sky", "grass", "sea"...)
-    under which the worst-placed asked colour stands out most."""
+    under which the worst-placed asked colour stands out most; candidates are judged at 1/``scout`` of the size
+    and, where ``light`` is given, as the final's light (a sunset, the night) will leave them."""
     surfaces = tuple(x for x in surfaces if x in TONES)
     if not asked or not surfaces:
         return paint({}, 1)
-    small = [(tuple(int(v) // SCOUT for v in box), rgb) for box, rgb in asked]
+    small = [(tuple(int(v) // scout for v in box), rgb) for box, rgb in asked]
 
     def score(tones: dict[str, RGB]) -> float:
-        return separation(paint(tones, SCOUT)[0], small)  # type: ignore[arg-type]
+        img = paint(tones, scout)[0]
+        return separation(light(img) if light else img, small)  # type: ignore[arg-type]
 
     if score({}) >= READS:
         return paint({}, 1)

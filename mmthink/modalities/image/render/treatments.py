@@ -40,22 +40,37 @@ def _blur(img: Arr, r: float) -> Arr:
 # ------------------------------------------------------------------ conditions
 
 
+NIGHT_ON_THINGS = (0.85, 0.86, 0.93)
+"""How the night dims the things, per channel: every palette colour keeps its name, lit or shaded."""
+
+
 def night(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
-    """Moonlight: the backdrop dark and blue, the things dimmed (their colours still read), lamps and the moon lit."""
+    """Moonlight: the backdrop dark and blue, the things dimmed (their colours still read), lamps and the moon lit.
+
+    The things are dimmed by ``NIGHT_ON_THINGS``: on the shaded side of a shape a deeper dimming turned green
+    and yellow olive, purple navy and white grey, so the colour asked for was no longer the colour shown."""
     dark = img * np.array([0.42, 0.48, 0.7], np.float32) + np.array([4, 6, 18], np.float32)
-    dim = img * np.array([0.72, 0.74, 0.86], np.float32)
+    dim = img * np.array(NIGHT_ON_THINGS, np.float32)
     out = np.where(objects[..., None], dim, dark)
     keep = lights[..., None].astype(np.float32)
     return out * (1 - keep) + img * keep
 
 
+SUNSET_ON_THINGS = 0.12
+"""The share of the sunset's warm cast the things take: every palette colour keeps its name under it
+(white may read ivory, yellow gold), which 0.45 did not (white read beige, purple pink, grey tan)."""
+
+
 def sunset(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
-    """A warm low sun: orange light, strongest on the sky near the horizon, softer on the things."""
+    """A warm low sun: orange light, strongest on the sky near the horizon, a touch of it on the things.
+
+    The things take only a little of the warm cast (``SUNSET_ON_THINGS``): lit by the sky, a white car
+    stays white and a purple apple purple, where half the sky's orange turned them beige and pink."""
     H, W = img.shape[:2]
     y = np.linspace(0.0, 1.0, H, dtype=np.float32)[:, None, None]
     glow = np.exp(-(((y - 0.6) / 0.3) ** 2)) * np.array([90, 35, -30], np.float32)
     warm = img * np.array([1.15, 0.88, 0.65], np.float32) + glow
-    w = np.where(objects, 0.45, 1.0).astype(np.float32)[..., None]
+    w = np.where(objects, SUNSET_ON_THINGS, 1.0).astype(np.float32)[..., None]
     return img * (1 - w) + warm * w
 
 

@@ -26,6 +26,12 @@ MARGIN = 3.0
 even where the final grows an outline around the shape."""
 
 
+INK_FULL = 48
+"""A final's outline is its colour darkened by 55% on a thing at least this many pixels across, less on a
+smaller one: on a 20-px bird the 1-px rim (smoothed to two) is a third of its pixels, and a rim that dark
+made a yellow bird read olive, a purple one navy and a brown ball black."""
+
+
 def shade(rgb: RGB, f: float) -> RGB:
     """Lighter (f > 0) or darker (f < 0) version of a colour."""
     if f >= 0:
@@ -53,7 +59,7 @@ class Pen:
     def __init__(self, draw: ImageDraw.ImageDraw, w: int, h: int, color: RGB, sketch: bool, name: str = "") -> None:
         self.d, self.w, self.h, self.c, self.sketch = draw, w, h, color, sketch
         self.name = name
-        self.line = shade(color, -0.55) if not sketch else (60, 60, 70)
+        self.line = shade(color, -0.55 * min(1.0, min(w, h) / INK_FULL)) if not sketch else (60, 60, 70)
         self.lw = max(1, int(min(w, h) * 0.03)) if not sketch else max(1, int(min(w, h) * 0.025))
         self._hash = hashlib.sha256(name.encode("utf-8")).digest()
         # name-fixed proportions: a bend (kx, ky) and a width and height (fx, fy) standing on the box's floor
