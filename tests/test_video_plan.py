@@ -21,10 +21,11 @@ def _frames(trace):
 
 
 def test_a_frame_that_never_passes_is_redrawn_then_named(agent, tmp_path):
-    # Scene 1 cannot pass: the huge spacecraft "in front of" the small earth hides it, whatever is moved.
+    # Scene 1 cannot pass: a huge spacecraft "in front of" two small moons stands between them and hides
+    # both, whatever is moved (in front of one small thing it stands to its side, and that passes).
     # Scene 2's first frame is nearly empty; its redraw passes and is the one cut into the film.
     res = agent.run(
-        'scene 1: a huge spacecraft in front of a small earth "We left home."; '
+        'scene 1: a huge spacecraft in front of two small moons "We left home."; '
         "scene 2: a white snowman in a snowy field",
         modality="video",
         out=tmp_path,
