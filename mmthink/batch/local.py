@@ -15,11 +15,12 @@ started by its first pool and reused by later batches until the driver exits.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -74,6 +75,33 @@ def _work(task: Task) -> dict[str, Any]:
     return execute(_agent, task)
 
 
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+"""The math libraries' thread counts, read when numpy (OpenBLAS), thinc (BLIS) or torch load."""
+
+
+@contextlib.contextmanager
+def _threads_per_worker(workers: int) -> Iterator[None]:
+    """Give each worker its share of the cores for numpy's and spaCy's math threads.
+
+    Each library sizes its thread pool to every core when it loads; with one worker per core, two workers
+    then run four math threads on two cores and slow each other down. The fork server (started by the first
+    pool, which loads those libraries for the workers) and the workers take ``cores // workers`` instead.
+    A value the user set is kept.
+    """
+    share = str(max(1, default_workers() // max(1, workers)))
+    saved = {k: os.environ.get(k) for k in THREAD_VARS}
+    for k in THREAD_VARS:
+        os.environ.setdefault(k, share)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def default_workers() -> int:
     """The cores this process may use."""
     try:
@@ -122,6 +150,10 @@ class LocalEngine:
 
     def _run_pool(self, tasks: list[Task], on_result: Callable[[dict[str, Any], bytes | None], None]) -> list[Task]:
         """Run ``tasks`` on a fresh pool; returns those lost when a worker process died."""
+        with _threads_per_worker(self.workers):
+            return self._pool(tasks, on_result)
+
+    def _pool(self, tasks: list[Task], on_result: Callable[[dict[str, Any], bytes | None], None]) -> list[Task]:
         pool = ProcessPoolExecutor(
             min(self.workers, len(tasks)),
             mp_context=_context(),
