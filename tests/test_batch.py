@@ -381,3 +381,25 @@ def test_workers_that_cannot_build_the_agent_say_why(tmp_path: Path) -> None:
     res = mmthink.batch(PROMPTS[:3], tmp_path / "out", workers=2, agent=broken_agent)
     assert res.counts == {"failed": 3}
     assert all("could not build its agent" in r["reason"] and "reasoner" in r["reason"] for r in res.records)
+
+
+def thread_reporting_agent() -> mmthink.Agent:
+    """An embedded agent that writes down the math-thread setting its worker got."""
+    (Path(os.environ["MMTHINK_TEST_BUILDS"]) / str(os.getpid())).write_text(os.environ.get("OPENBLAS_NUM_THREADS", "-"))
+    return mmthink.Agent.from_profile("embedded")
+
+
+def test_pool_workers_get_their_share_of_the_cores_for_math_threads(tmp_path: Path, monkeypatch) -> None:
+    """Two workers on two cores must not each start a BLAS pool the size of the machine."""
+    from mmthink.batch.local import default_workers
+
+    builds = tmp_path / "builds"
+    builds.mkdir()
+    monkeypatch.setenv("MMTHINK_TEST_BUILDS", str(builds))
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    res = mmthink.batch(
+        [{"prompt": p, **TINY} for p in PROMPTS[:2]], tmp_path / "out", workers=2, agent=thread_reporting_agent
+    )
+    assert res.ok
+    assert {f.read_text() for f in builds.iterdir()} == {str(max(1, default_workers() // 2))}
+    assert "OPENBLAS_NUM_THREADS" not in os.environ, "the driver's own environment is left as it was"
