@@ -126,3 +126,26 @@ def make_server():
     yield make
     for srv in started:
         srv.stop()
+
+
+def _has_spacy() -> bool:
+    import importlib.util
+
+    from mmthink.modalities.image import pipelines
+
+    return importlib.util.find_spec("spacy") is not None and importlib.util.find_spec(pipelines.SM_MODULE) is not None
+
+
+@pytest.fixture(
+    params=[
+        "rules",
+        pytest.param("spacy", marks=pytest.mark.skipif(not _has_spacy(), reason="needs pip install 'mmthink[nlp]'")),
+    ]
+)
+def path(request, monkeypatch):
+    """Run the test on each reading path; the spaCy one is skipped where the pipeline is not installed."""
+    if request.param == "rules":
+        monkeypatch.setenv("MMTHINK_NLP", "rules")
+    else:
+        monkeypatch.delenv("MMTHINK_NLP", raising=False)
+    return request.param

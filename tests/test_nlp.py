@@ -26,17 +26,6 @@ if not DEV.exists():
     DEV = ROOT / "tests" / "data" / "image_prompts_dev.jsonl"
 
 HAS_SPACY = importlib.util.find_spec("spacy") is not None and importlib.util.find_spec(nlp.SM_MODULE) is not None
-PATHS = ["rules", pytest.param("spacy", marks=pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}"))]
-
-
-@pytest.fixture(params=PATHS)
-def path(request, monkeypatch):
-    """Run the test on each reading path; the spaCy one is skipped where the pipeline is not installed."""
-    if request.param == "rules":
-        monkeypatch.setenv("MMTHINK_NLP", "rules")
-    else:
-        monkeypatch.delenv("MMTHINK_NLP", raising=False)
-    return request.param
 
 
 def test_path_is_reported(path):

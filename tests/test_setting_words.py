@@ -16,22 +16,12 @@ from mmthink.modalities.image.objects import lookup
 from mmthink.modalities.image.render import backdrops
 
 HAS_SPACY = importlib.util.find_spec("spacy") is not None and importlib.util.find_spec(nlp.SM_MODULE) is not None
-PATHS = ["rules", pytest.param("spacy", marks=pytest.mark.skipif(not HAS_SPACY, reason=f"needs {nlp.INSTALL_HINT}"))]
 
 SUBJECTS = ["cabin", "goat", "tent", "car", "dog", "horse", "castle", "bear", "bicycle", "house", "cow", "kite"]
 LEADS = ["", "a photo of ", "a drawing of ", "please draw "]
 PREPS = ["in the", "among the", "at the", "across the", "through the"]
 COLOURS = ["", "red ", "blue ", "white ", "yellow "]
 TIMES = ["", " at night", " at dusk", " in winter", ", in the morning"]
-
-
-@pytest.fixture(params=PATHS)
-def path(request, monkeypatch):
-    if request.param == "rules":
-        monkeypatch.setenv("MMTHINK_NLP", "rules")
-    else:
-        monkeypatch.delenv("MMTHINK_NLP", raising=False)
-    return request.param
 
 
 def _table_things_that_are_places() -> list[str]:
