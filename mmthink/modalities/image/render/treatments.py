@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -86,27 +87,29 @@ def fog(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
 def rain(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
     """Slanting streaks over a darker, cooler picture."""
     H, W = img.shape[:2]
-    out = img * np.array([0.86, 0.88, 0.94], np.float32)
     mask = Image.new("L", (W, H), 0)
     d = ImageDraw.Draw(mask)
     for _ in range(int(W * H / 260)):
         x, y, ln = rng.uniform(0, W), rng.uniform(-10, H), rng.uniform(9, 20)
         d.line((x, y, x - ln * 0.28, y + ln), fill=int(rng.uniform(150, 255)), width=1)
-    a = np.asarray(mask, np.float32)[..., None] / 255.0 * 0.55
-    return out * (1 - a) + np.array([225, 230, 240], np.float32) * a
+    return _marks(img * np.array([0.86, 0.88, 0.94], np.float32), mask, np.array([225, 230, 240], np.float32), 0.55)
 
 
 def snow(img: Arr, objects: Arr, lights: Arr, rng: random.Random) -> Arr:
     """Falling flakes of a few sizes, and a cold light."""
     H, W = img.shape[:2]
-    out = img * np.array([0.94, 0.97, 1.04], np.float32)
     mask = Image.new("L", (W, H), 0)
     d = ImageDraw.Draw(mask)
     for _ in range(int(W * H / 550)):
         x, y, r = rng.uniform(0, W), rng.uniform(0, H), rng.choice((1.0, 1.5, 2.0, 2.5))
         d.ellipse((x - r, y - r, x + r, y + r), fill=int(rng.uniform(190, 255)))
-    a = np.asarray(mask, np.float32)[..., None] / 255.0
-    return out * (1 - a) + 250.0 * a
+    return _marks(img * np.array([0.94, 0.97, 1.04], np.float32), mask, np.float32(250.0), 1.0)
+
+
+def _marks(out: Arr, mask: Image.Image, colour: Any, strength: float) -> Arr:
+    """Lay the marks drawn in ``mask`` (streaks, flakes) over ``out`` in ``colour``, as opaque as the mask says."""
+    a = np.asarray(mask, np.float32)[..., None] / 255.0 * strength
+    return out * (1 - a) + colour * a
 
 
 # ------------------------------------------------------------------ styles
