@@ -5,14 +5,13 @@ The prompts are built from a seeded generator over colours, things and phrasings
 
 from __future__ import annotations
 
-import json
 import random
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mmthink import Agent
+from mmthink import Agent, load_trace
 from mmthink.modalities.base import Placed
 from mmthink.modalities.image.critic import color_matches, measure_color
 from mmthink.modalities.image.render import treatments
@@ -26,8 +25,7 @@ def agent():
 
 
 def _final(res):
-    rows = [json.loads(x) for x in (res.trace / "steps.jsonl").read_text().splitlines()]
-    meta = [r["metrics"] for r in rows if r["kind"] == "final"][-1]
+    meta = [s.metrics for s in load_trace(res.trace).steps if s.kind == "final"][-1]
     placed = [
         Placed(**{**p, "box": tuple(p["box"]), "rgb": tuple(p["rgb"]) if p.get("rgb") else None})
         for p in meta.get("placed") or []

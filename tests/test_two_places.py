@@ -6,14 +6,13 @@ Prompts come from a seeded generator over subjects, place words of each kind and
 
 from __future__ import annotations
 
-import json
 import random
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mmthink import Agent
+from mmthink import Agent, load_trace
 from mmthink.modalities.image.nlp import parse_image_request
 from mmthink.modalities.image.objects import lookup
 from mmthink.modalities.image.render import backdrops
@@ -27,8 +26,7 @@ def agent():
 
 
 def _final(res):
-    rows = [json.loads(x) for x in (res.trace / "steps.jsonl").read_text().splitlines()]
-    meta = [r["metrics"] for r in rows if r["kind"] == "final"][-1]
+    meta = [s.metrics for s in load_trace(res.trace).steps if s.kind == "final"][-1]
     return meta, np.asarray(Image.open(res.final).convert("RGB"), dtype=np.float32)
 
 
