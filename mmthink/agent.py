@@ -870,24 +870,28 @@ def build_reasoner(cfg: AgentConfig) -> Reasoner:
 
 def _understood_names(text: str) -> list[str]:
     """The objects the one understanding finds in a request (empty where the image modality is absent)."""
-    try:
-        found = registry.service("image", "parse_request")(text)
-    except (LookupError, ImportError):
-        return []
-    return [str(o.name) for o in found.objects]
+    return list(_reading(text, os.environ.get("MMTHINK_NLP", ""))[0])
 
 
 def _not_names(text: str) -> list[str]:
     """Words the understanding read as a place, a time, the weather or a modifier, never as a thing."""
+    return list(_reading(text, os.environ.get("MMTHINK_NLP", ""))[1])
+
+
+@functools.lru_cache(maxsize=64)
+def _reading(text: str, path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The request read once for every draft grammar of its run: (things, words that are not things);
+    ``path`` (``MMTHINK_NLP``) is part of the key, since the rules reading may differ from spaCy's."""
     try:
         found = registry.service("image", "parse_request")(text)
     except (LookupError, ImportError):
-        return []
+        return (), ()
     words = [*found.setting, *found.places, *found.time_of_day, *found.season, *found.weather]
     for o in found.objects:
         words += [*o.modifiers, *o.materials]
     things = {w for o in found.objects for w in str(o.name).split()}
-    return [w for w in dict.fromkeys(x for word in words for x in str(word).lower().split()) if w not in things]
+    others = (w for w in dict.fromkeys(x for word in words for x in str(word).lower().split()) if w not in things)
+    return tuple(str(o.name) for o in found.objects), tuple(others)
 
 
 def build_image_backend(cfg: AgentConfig) -> Any:
