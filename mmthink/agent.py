@@ -150,6 +150,7 @@ class Agent:
         self._bare: Any = None  # the graph compiled without a checkpointer
         self._components: Any = None
         self._graph = None
+        self._detect = _detector(self.modalities)  # one for the agent: what it read, it keeps for the route node
 
     # --------------------------------------------------------------- building
     @classmethod
@@ -209,7 +210,7 @@ class Agent:
                 modalities=self.modalities,
                 tags={name: registry.tagset(name) for name in self.modalities},
                 guides={name: registry.guide(name) for name in self.modalities},
-                detect=_detector(self.modalities),
+                detect=self._detect,
                 validate_for=_validate_for,
                 checks=_output_checks(),
                 default_drafts={name: registry.default_drafts(name) for name in self.modalities},
@@ -296,7 +297,7 @@ class Agent:
             max_seconds = inputs.seconds("max-seconds", max_seconds)
         req = _request(request, modality=modality, seed=seed, width=width, height=height)
         req.validate(self.config.limits)
-        resolved = req.modality if req.modality != "auto" else _detector(self.modalities)(req.text)[0]
+        resolved = req.modality if req.modality != "auto" else self._detect(req.text)[0]
         if resolved not in self.modalities:
             raise InputError(
                 "modality",
@@ -923,15 +924,34 @@ def _revisers() -> dict[str, Any]:
     return {"draft_audio": registry.service("speech", "revise_tag")}
 
 
-def _detector(modalities: dict[str, Any]) -> Callable[[str], tuple[str, str]]:
-    """The registry's reading of a request, limited to what this agent offers."""
+DETECT_KEEP = 64
+"""Readings a detector remembers (the latest first out)."""
 
-    def detect(text: str) -> tuple[str, str]:
+
+def _detector(modalities: dict[str, Any]) -> Callable[[str], tuple[str, str]]:
+    """The registry's reading of a request, limited to what this agent offers.
+
+    A run reads its request before anything is written (to check it) and again in the graph's route node;
+    reading means parsing it with spaCy (~6 ms, about 5% of a small image run), so the detector remembers
+    its recent answers, keyed by the text and the reading path (``MMTHINK_NLP``: the rules reading may differ)."""
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def read(text: str) -> tuple[str, str]:
         name, reason = registry.detect(text)
         if name in modalities or not modalities:
             return name, reason
         first = next(iter(modalities))
         return first, f"{reason}, but this agent has no {name}; making {first}"
+
+    def detect(text: str) -> tuple[str, str]:
+        key = (text, os.environ.get("MMTHINK_NLP", ""))
+        found = seen.get(key)
+        if found is None:
+            found = read(text)
+            if len(seen) >= DETECT_KEEP:
+                seen.pop(next(iter(seen)))
+            seen[key] = found
+        return found
 
     return detect
 

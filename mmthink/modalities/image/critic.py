@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mmthink.dsp.color import srgb_to_lab
+from mmthink.dsp.color import distances, srgb_to_lab
 from mmthink.modalities.base import Critique, ImageArtifact, Placed
 from mmthink.modalities.image.places import place_checks
 from mmthink.modalities.image.relations import judge
@@ -409,13 +409,13 @@ def measure_color(img: np.ndarray, p: Placed, background: tuple[int, int, int] |
     if background is not None:
         border = np.vstack([border, np.asarray(background, np.float32)[None, :]])
     sample = region[:: max(1, len(region) // 3000)]
-    d = np.min(np.linalg.norm(sample[:, None, :] - border[None, :, :], axis=2), axis=1)
+    d = np.min(distances(sample, border), axis=1)
     fg = sample[d > 38]
     if len(fg) < max(8, 0.04 * len(sample)):
         return p.color
     names = list(COLORS)
     pal = _lab(np.asarray([COLORS[n] for n in names], dtype=np.float32))
-    nearest = np.argmin(np.linalg.norm(_lab(fg)[:, None, :] - pal[None, :, :], axis=2), axis=1)
+    nearest = np.argmin(distances(_lab(fg), pal), axis=1)
     votes = np.bincount(nearest, minlength=len(names))
     return names[int(votes.argmax())]
 
@@ -445,7 +445,7 @@ def _local_contrast(img: np.ndarray, p: Placed) -> float:
     if p.rgb is not None:  # the thing's own pixels, lit or shaded: not the wall seen between a table's legs
         own = _crop(img, p.box, 0.12).reshape(-1, 3)
         tones = np.clip(np.asarray(p.rgb, np.float32)[None, :] * np.array([[0.82], [1.0], [1.15]]), 0, 255)
-        mine = np.min(np.linalg.norm(own[:, None, :] - tones[None, :, :], axis=2), axis=1) < 40
+        mine = np.min(distances(own, tones), axis=1) < 40
         if mine.sum() >= max(8, 0.05 * len(own)):
             inner = own[mine]
     strips = ring_strips(img, p.box)

@@ -234,7 +234,14 @@ def _room_cue(d: ImageDraw.ImageDraw, words: set[str], w: int, hz: int, rng: ran
 
 
 def paint_props(
-    img: np.ndarray, setting: list[str], horizon: int, boxes: list[Box], seed: int, ashore: list[Box] | None = None
+    img: np.ndarray,
+    setting: list[str],
+    horizon: int,
+    boxes: list[Box],
+    seed: int,
+    ashore: list[Box] | None = None,
+    mapped: bool = True,
+    drawn: dict[Any, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Paint the props of the setting's backdrop kinds onto ``img`` (float RGB, in place); return the record.
 
@@ -243,6 +250,10 @@ def paint_props(
     own layer (mountains behind a row of trees, a lake's water band in front of both), and the record keeps
     one map per kind (``"maps"``) of where that kind's props still show, so each place is checked on its own.
     ``ashore``: the boxes of the things that stand on land (not a boat, a duck): a lake's water stops behind them.
+    ``mapped=False`` paints and returns None: a candidate backdrop that is only judged (render/legible.py) needs
+    no maps, and working them out cell by cell cost more than painting it. ``drawn``: a dict kept by a caller
+    that paints the same props on several candidate backdrops: the props do not depend on the backdrop's tones,
+    so each kind's layer is drawn once and only blended onto the next candidate.
     """
     found = places(setting)
     if not found:
@@ -255,15 +266,26 @@ def paint_props(
     far = min(hz * 0.55, tallest * 0.85)  # background scale: never taller than the things asked for
     words = {x.lower() for x in setting}
     keep = _clear(boxes, w, h)
+    key = (w, h, horizon, tuple(map(tuple, boxes)), seed, tuple(map(tuple, ashore or [])), tuple(setting))
+    if drawn is None or key not in drawn:
+        drawing = []
+        for kind in sorted(kinds, key=DEPTH.index):
+            layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+            mark = np.zeros((h, w), bool)  # surfaces that are the place itself (the open sea, a room's floor)
+            _props(kind, ImageDraw.Draw(layer), layer, rng, w, h, hz, far, words, keep, mark, ashore or [], kinds[0])
+            a = np.asarray(layer, np.float32)
+            alpha = a[..., 3:4] / 255.0
+            drawing.append((kind, 1 - alpha, a[..., :3] * alpha, alpha[..., 0], mark))
+        if drawn is not None:
+            drawn[key] = drawing
+    else:
+        drawing = drawn[key]
     layers: list[tuple[str, np.ndarray, np.ndarray]] = []
-    for kind in sorted(kinds, key=DEPTH.index):
-        layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-        mark = np.zeros((h, w), bool)  # surfaces that are the place itself (the open sea, a room's floor)
-        _props(kind, ImageDraw.Draw(layer), layer, rng, w, h, hz, far, words, keep, mark, ashore or [], kinds[0])
-        a = np.asarray(layer, np.float32)
-        alpha = a[..., 3:4] / 255.0
-        img[:] = img * (1 - alpha) + a[..., :3] * alpha
-        layers.append((kind, alpha[..., 0], mark))
+    for kind, behind, over, alpha, mark in drawing:
+        img[:] = img * behind + over
+        layers.append((kind, alpha, mark))
+    if not mapped:
+        return None
     shows = []  # what of each kind's props is left showing once the nearer kinds are painted over it
     for i, (kind, alpha, mark) in enumerate(layers):
         left = alpha.copy()

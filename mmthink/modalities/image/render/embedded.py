@@ -125,17 +125,22 @@ def _backdrop(
     horizon: int,
     rng: random.Random,
     tones: dict[str, tuple[int, int, int]] | None = None,
-    props: tuple[list[tuple[int, int, int, int]], int, dict, list[tuple[int, int, int, int]]] | None = None,
+    props: tuple[list[tuple[int, int, int, int]], int, dict | None, list[tuple[int, int, int, int]]] | None = None,
+    drawn: dict[Any, Any] | None = None,
 ) -> tuple[np.ndarray, str]:
     """The final's background for a setting; ``tones`` replaces the usual wall, floor, sky or grass tone;
-    ``props`` (the things' boxes, the seed, a dict for the record, the boxes of the things on land) paints the
-    named places' props (render/backdrops.py)."""
+    ``props`` (the things' boxes, the seed, a dict for the record or None for a candidate that is only judged,
+    the boxes of the things on land) paints the named places' props (render/backdrops.py); ``drawn`` keeps
+    their layers between candidate backdrops of one picture."""
     img, sky = _plain(setting, w, h, horizon, rng, tones or {})
     if props is not None:
         boxes, seed, record, ashore = props
-        painted = backdrops.paint_props(img, setting, horizon, boxes, seed, ashore)
-        record.clear()
-        record.update(painted or {})
+        painted = backdrops.paint_props(
+            img, setting, horizon, boxes, seed, ashore, mapped=record is not None, drawn=drawn
+        )
+        if record is not None:
+            record.clear()
+            record.update(painted or {})
     return img, sky
 
 
@@ -237,15 +242,17 @@ class EmbeddedImageBackend:
             ashore = [s.box for s in layout.slots if kind_info(s.element.name).zone != "water"]
             scout = scout_scale(w, h)
             light = [x for x in looks_in([*scene.setting, *scene.style, *(style or [])]) if x in LIGHTS]
+            drawn: dict[Any, Any] = {}  # the props' layers, drawn once for every candidate backdrop
             canvas, sky = legible_backdrop(
-                lambda tones, k: _backdrop(
+                lambda tones, k, final: _backdrop(
                     scene.setting,
                     w // k,
                     h // k,
                     layout.horizon // k,
                     random.Random(seed),
                     tones,
-                    (_scaled(boxes, k), seed, place if k == 1 else {}, _scaled(ashore, k)),
+                    (_scaled(boxes, k), seed, place if final else None, _scaled(ashore, k)),
+                    drawn,
                 ),
                 [
                     (s.box, COLORS[s.element.colors[0]])

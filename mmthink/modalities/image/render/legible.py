@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mmthink.dsp.color import srgb_to_lab
+from mmthink.dsp.color import distances, srgb_to_lab
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -77,7 +77,7 @@ def separation(img: np.ndarray, asked: list[tuple[Box, RGB]]) -> float:
         worst = min(worst, float(np.min(np.linalg.norm(rings - col[None, :], axis=1))))
         tones = np.clip(np.asarray(colour, np.float32)[None, :] * np.array([[0.86], [1.0], [1.14]]), 0, 255)
         near = ring_pixels(img, box)
-        apart = float(np.min(np.linalg.norm(near[:, None, :] - tones[None, :, :], axis=2)))
+        apart = float(np.min(distances(near, tones)))
         worst = min(worst, READS * apart / APART)
     return worst
 
@@ -104,27 +104,33 @@ def scout_scale(w: int, h: int) -> int:
 
 
 def legible_backdrop(
-    paint: Callable[[dict[str, RGB], int], tuple[np.ndarray, str]],
+    paint: Callable[[dict[str, RGB], int, bool], tuple[np.ndarray, str]],
     asked: list[tuple[Box, RGB]],
     surfaces: tuple[str, ...],
     scout: int = SCOUT,
     light: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, str]:
-    """``paint(tones, scale)`` with the usual tones when every asked colour reads on them, else with the tones of
+    """``paint(tones, scale, final)`` with the usual tones when every asked colour reads on them, else with the tones of
     ``surfaces`` (those of the setting's backdrop that may change: "wall", "floor", "sky", "grass", "sea"...)
     under which the worst-placed asked colour stands out most; candidates are judged at 1/``scout`` of the size
-    and, where ``light`` is given, as the final's light (a sunset, the night) will leave them."""
+    and, where ``light`` is given, as the final's light (a sunset, the night) will leave them. ``final`` is true
+    only for the one painting returned: what is recorded about it (where the places' props show) is worked out
+    for that one alone."""
     surfaces = tuple(x for x in surfaces if x in TONES)
     if not asked or not surfaces:
-        return paint({}, 1)
+        return paint({}, 1, True)
     small = [(tuple(int(v) // scout for v in box), rgb) for box, rgb in asked]
 
     def score(tones: dict[str, RGB]) -> float:
-        img = paint(tones, scout)[0]
+        img = paint(tones, scout, False)[0]
         return separation(light(img) if light else img, small)  # type: ignore[arg-type]
 
-    if score({}) >= READS:
-        return paint({}, 1)
+    if scout == 1:  # the usual tones are judged on the painting itself, kept if they read
+        usual = paint({}, 1, True)
+        if separation(light(usual[0]) if light else usual[0], asked) >= READS:
+            return usual
+    elif score({}) >= READS:
+        return paint({}, 1, True)
     combos = [dict(zip(surfaces, c, strict=True)) for c in itertools.product(*(TONES[x] for x in surfaces))]
     best = max(combos, key=score)
-    return paint(best, 1)
+    return paint(best, 1, True)
