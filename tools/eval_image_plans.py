@@ -54,8 +54,8 @@ def judge(item: dict, placed: list[Placed], img: np.ndarray, bg) -> tuple[bool, 
         if not clear:
             fails.append(f"{cls}: absent")
             continue
-        if len(seen) != inc["count"]:
-            fails.append(f"{cls}: {len(seen)} seen, {inc['count']} wanted")
+        if len(seen) < inc["min_count"] if "min_count" in inc else len(seen) != inc["count"]:
+            fails.append(f"{cls}: {len(seen)} seen, {inc.get('min_count', inc['count'])} wanted")
         if inc.get("color"):
             got = [measure_color(img, p, bg) for p in clear]
             if not all(g and color_matches(inc["color"], g) for g in got):
@@ -69,7 +69,13 @@ def judge(item: dict, placed: list[Placed], img: np.ndarray, bg) -> tuple[bool, 
         if a not in centres or b not in centres:
             continue
         (ax, ay), (bx, by_) = centres[a], centres[b]
-        ok = {"left of": ax < bx, "right of": ax > bx, "above": ay < by_, "below": ay > by_}.get(rel, True)
+        if rel in ("in", "on"):  # each one inside the vessel's box, or over its width and not below it
+            vessel = [p for p in by.get(b, []) if p.visible >= 0.5][0].box
+            held = [p for p in by.get(a, []) if p.visible >= 0.5]
+            inside = all(vessel[0] <= p.center[0] <= vessel[2] and p.center[1] <= vessel[3] for p in held)
+            ok = inside and (rel == "on" or all(vessel[1] <= p.center[1] for p in held))
+        else:
+            ok = {"left of": ax < bx, "right of": ax > bx, "above": ay < by_, "below": ay > by_}.get(rel, True)
         if not ok:
             fails.append(f"{a} not {rel} {b}")
     return not fails, fails
@@ -166,6 +172,12 @@ def main() -> int:
         help="judge N prompts generated from the object table (tools/gen_image_prompts.py) instead",
     )
     ap.add_argument(
+        "--tags",
+        nargs="+",
+        default=None,
+        help="with --generated: the templates (tools/gen_image_prompts.py; e.g. plural contents)",
+    )
+    ap.add_argument(
         "--size",
         type=_size,
         default=None,
@@ -194,7 +206,7 @@ def main() -> int:
         sys.path.insert(0, str(ROOT / "tools"))
         from gen_image_prompts import generate
 
-        items = generate(args.generated, args.seed)
+        items = generate(args.generated, args.seed, args.tags)
     report = evaluate(Path(args.prompts), out, seed=args.seed, agent=agent, items=items, size=args.size)
     if not args.json:
         from rich.console import Console

@@ -6,7 +6,9 @@ the dev set's format (``prompt``, ``tag``, ``include`` with class, count, option
 ``position: [relation, index]``), so ``tools/eval_image_plans.py`` can judge them too.
 
 Templates: one object; two objects; a count of 2-4; a colour; two colours on two objects; one object
-left of / right of / above / below another; each with or without a lead-in ("a photo of").
+left of / right of / above / below another; each with or without a lead-in ("a photo of"). With
+``--tags plural contents``: a plural without a number ("some red kites": at least two), and things
+filling a vessel ("a basket full of pears": in it; "a plate of two cookies": on it).
 
     python tools/gen_image_prompts.py --n 1000 --seed 0 > generated.jsonl
     python tools/gen_image_prompts.py --n 1000 --seed 0 --score   # parser accuracy on them
@@ -51,6 +53,12 @@ RELATIONS = {
     "below": ["below", "under", "beneath"],
 }
 TAGS = ["single", "two", "count", "color", "color_attr", "position"]
+EXTRA_TAGS = ["plural", "contents"]
+"""Asked for with ``--tags``: a plural without a number ("red apples", "some kites": at least two drawn), and
+things filling a vessel ("a basket full of pears": the pears drawn in it; "a plate of cookies": on it)."""
+PLURAL_LEADS = ["", "some ", ""]
+CONTENTS_FORMS = ["a {v} of {c}", "a {v} full of {c}", "a {v} filled with {c}", "a {v} with {c}"]
+CONTENT_CATEGORIES = {"fruit", "vegetable", "food", "flower", "toy", "sports gear"}
 
 DEV = ROOT.parent / "shared" / "data" / "image_prompts_dev.jsonl"
 if not DEV.exists():
@@ -85,7 +93,45 @@ def one(e: ObjectEntry, count: int = 1, color: str | None = None) -> str:
     return f"{COUNT_WORDS[count]} {words}" if count > 1 else f"{article(words)} {words}"
 
 
+def countable(e: ObjectEntry) -> bool:
+    """Said in the plural, it means several of it: not a garment (a pair), not a word the same in both."""
+    from mmthink.modalities.image.nlp import WORN_PLURALS
+
+    return e.category != "garment" and noun(e, 2) != e.name and noun(e, 2) not in WORN_PLURALS
+
+
+def vessels(entries: list[ObjectEntry]) -> list[ObjectEntry]:
+    """What the understanding takes to hold things (nlp.holds): every such entry, not a list picked by hand."""
+    from mmthink.modalities.image.nlp import holds
+
+    return [e for e in entries if holds(e, None)]
+
+
+def make_extra(rng: random.Random, entries: list[ObjectEntry], tag: str) -> dict:
+    """The plural and contents templates (see :data:`EXTRA_TAGS`)."""
+    from mmthink.modalities.image.nlp import SURFACE_VESSELS
+
+    if tag == "plural":
+        a = rng.choice([e for e in entries if countable(e)])
+        c = rng.choice([None, *TEMPLATE_COLORS[:6]])
+        text = rng.choice(PLURAL_LEADS) + " ".join(w for w in (c, noun(a, 2)) if w)
+        inc = {"class": a.name, "count": 3, "min_count": 2}
+        return {"tag": tag, "include": [{**inc, "color": c} if c else inc], "prompt": text}
+    v = rng.choice(vessels(entries))
+    c = rng.choice([e for e in entries if e.category in CONTENT_CATEGORIES and countable(e) and e.name != v.name])
+    n = rng.choice([0, 0, 2, 3])
+    said = f"{COUNT_WORDS[n]} {noun(c, n)}" if n else noun(c, 2)
+    form = CONTENTS_FORMS[-1] if n else rng.choice(CONTENTS_FORMS)  # "a bowl of two pears" is not said
+    text = form.format(v=v.name, c=said)
+    text = f"{article(text[2:])} {text[2:]}"
+    kind = "on" if v.name in SURFACE_VESSELS else "in"
+    held = {"class": c.name, "count": n or 3, "position": [kind, 0], **({} if n else {"min_count": 2})}
+    return {"tag": tag, "include": [{"class": v.name, "count": 1}, held], "prompt": text}
+
+
 def make(rng: random.Random, entries: list[ObjectEntry], tag: str) -> dict:
+    if tag in EXTRA_TAGS:
+        return make_extra(rng, entries, tag)
     a, b = rng.sample(entries, 2)
     while a.category == b.category and a.drawable == b.drawable and rng.random() < 0.5:
         b = rng.choice(entries)
@@ -115,10 +161,12 @@ def make(rng: random.Random, entries: list[ObjectEntry], tag: str) -> dict:
     return {"tag": tag, "include": inc, "prompt": text}
 
 
-def generate(n: int, seed: int) -> list[dict]:
+def generate(n: int, seed: int, tags: list[str] | None = None) -> list[dict]:
+    """``n`` prompts, the templates taken in turn (``tags``: default :data:`TAGS`)."""
     rng = random.Random(seed)
     entries = drawable_entries()
-    return [make(rng, entries, TAGS[i % len(TAGS)]) for i in range(n)]
+    tags = tags or TAGS
+    return [make(rng, entries, tags[i % len(tags)]) for i in range(n)]
 
 
 def constraint_failures(intent, item: dict) -> list[str]:
@@ -129,8 +177,8 @@ def constraint_failures(intent, item: dict) -> list[str]:
         if w is None:
             fails.append(f"{inc['class']}: missing")
             continue
-        if w.count != inc["count"]:
-            fails.append(f"{inc['class']}: count {w.count}, wanted {inc['count']}")
+        if w.count < inc["min_count"] if "min_count" in inc else w.count != inc["count"]:
+            fails.append(f"{inc['class']}: count {w.count}, wanted {inc.get('min_count', inc['count'])}")
         if inc.get("color") and inc["color"] in item["prompt"] and w.color != inc["color"]:
             fails.append(f"{inc['class']}: colour {w.color}, wanted {inc['color']}")
         if "position" in inc:
@@ -165,6 +213,13 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
+        "--tags",
+        nargs="+",
+        choices=TAGS + EXTRA_TAGS,
+        default=None,
+        help=f"the templates, in turn (default: {' '.join(TAGS)})",
+    )
+    ap.add_argument(
         "--score",
         action="store_true",
         help="instead of printing prompts, score mmthink.modalities.image.nlp (and mmthink.modalities.image.understanding, where present)",
@@ -176,7 +231,7 @@ def main() -> int:
     )
     ap.add_argument("--show", type=int, default=5, help="with --score: failures to print per parser")
     args = ap.parse_args()
-    items = generate(args.n, args.seed)
+    items = generate(args.n, args.seed, args.tags)
     if not args.score:
         for it in items:
             print(json.dumps(it))

@@ -20,7 +20,7 @@ from mmthink.modalities.image.places import place_checks
 from mmthink.modalities.image.relations import judge
 from mmthink.modalities.image.render.legible import ring_strips
 from mmthink.modalities.image.scene import Scene, normalize_name
-from mmthink.modalities.image.understanding import ImageIntent
+from mmthink.modalities.image.understanding import ImageIntent, several
 from mmthink.modalities.image.understood import understood_checks
 from mmthink.modalities.image.vocab import COLORS
 
@@ -204,7 +204,21 @@ class ImageCritic:
                 )
             return out
         out.append(Check("request presence", True, 2.0))
-        if want.count > 1 or want.explicit_count or len(insts) > 1:
+        if several(want):  # "apples": any number from two up is what was asked
+            ok = len(seen) >= 2
+            hidden = len(insts) - len(seen)
+            msg = f"{len(seen)} {want.name} can be seen, where the request says {want.name}s (more than one)"
+            msg += f" ({hidden} mostly hidden): spread them out or make them smaller" if hidden else ": add more"
+            out.append(
+                Check(
+                    "request count",
+                    ok,
+                    1.5,
+                    "" if ok else msg,
+                    {"type": "count", "element": want.name, "want": want.count, "seen": len(seen), "hidden": hidden},
+                )
+            )
+        elif want.count > 1 or want.explicit_count or len(insts) > 1:
             ok = len(seen) == want.count
             hidden = len(insts) - len(seen)
             msg = f"{len(seen)} of {want.count} {want.name}s can be seen"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from mmthink.modalities.image.objects import ObjectTable, load_table
 from mmthink.modalities.image.pipelines import (
@@ -395,9 +396,72 @@ def parse_request(text: str) -> ImageIntent:
     intent.durations = _durations(body)
     toks, intent.parser = _tokens(body)
     _Reader(intent, toks, load_table()).run()
+    _several(intent)
     _route(intent, toks, raw)
     _english_check(intent, toks, non_ascii / max(letters, 1))
     return intent
+
+
+VESSEL_DRAWINGS = {"bowl", "container", "bottle", "cup"}
+"""Drawings of things that hold others: a bowl, a basket or box, a jar, a cup or glass."""
+NOT_VESSELS = {"drink", "food", "toy"}
+"""Categories whose drawing is a vessel's but which hold nothing: a coffee is drawn as a cup, a doll as a box."""
+SURFACE_VESSELS = {"plate", "tray", "platter", "dish", "saucer", "board", "cutting board"}
+"""Vessels a thing lies on rather than in."""
+
+
+def holds(vessel: Any, content: Any) -> str | None:
+    """The relation a thing said to be in or with a vessel is drawn with ("in", or "on" a plate), or None
+    when ``vessel`` holds nothing drawable that way; ``content`` None asks only whether it is a vessel.
+
+    A drink in a cup or glass is what it is filled with, not a thing drawn inside it ("a cup of coffee")."""
+    if getattr(vessel, "drawable", None) not in VESSEL_DRAWINGS or getattr(vessel, "category", None) in NOT_VESSELS:
+        return None
+    if content is not None and (content is vessel or getattr(content, "category", None) == "drink"):
+        return None
+    return "on" if vessel.name in SURFACE_VESSELS else "in"
+
+
+PRONOUNS = {
+    "i", "me", "you", "he", "him", "she", "her", "it", "we", "us", "they", "them", "one", "ones", "mine", "yours",
+    "hers", "ours", "theirs", "this", "that", "these", "those", "something", "anything", "nothing", "everything",
+    "someone", "anyone", "everyone", "nobody", "somebody", "everybody", "each", "both", "all", "some", "any",
+    "myself", "yourself", "himself", "herself", "itself", "themselves", "who", "what", "which", "whom",
+}  # fmt: skip
+"""Pronouns are a closed class: a word the object table knows that the tagger calls a pronoun and is not one of
+these ("zucchinis" after "with") was mistagged, and is read as the thing it is."""
+
+SEVERAL = 3
+"""How many of a thing said in the plural without a number ("apples on a table", "birds over the sea") are
+drawn. Any number from two up is what was asked (:func:`several`); three reads as "some" at a glance."""
+
+
+def several(o: Any) -> bool:
+    """Said in the plural without a number, and meant as more than one: "apples", "a flock of birds".
+
+    Not a worn or held plural: "a man wearing glasses", "a girl in red shoes", "a cat holding flowers"
+    are one pair or one bunch, and so is a garment said in the plural (the drawing shows one item)."""
+    if not getattr(o, "plural", False) or getattr(o, "explicit_count", False):
+        return False
+    if getattr(o, "category", None) == "garment" or getattr(o, "verb", None) in ("worn by", "held by", "carried by"):
+        return False
+    head = (str(getattr(o, "text", "")).split() or [o.name])[-1].lower()
+    return not (head in WORN_PLURALS and " " not in o.name)  # "glasses" is worn; "drinking glasses" are not
+
+
+WORN_PLURALS = {"glasses", "sunglasses", "spectacles", "goggles", "binoculars", "headphones", "earmuffs"}
+"""Plural words that name one thing worn or used as a pair, whatever the object table files them under."""
+
+
+def _several(intent: ImageIntent) -> None:
+    """Give each thing said in the plural without a number :data:`SEVERAL` instances, or two where something
+    stands between them (the count stays not explicit, so the critic asks for at least two, not exactly so many)."""
+    pairs = {
+        o.relation[1] for o in intent.objects if o.relation and o.relation[0] == "between" and not o.relation2
+    }  # "a house between trees": two, one on each side
+    for o in intent.objects:
+        if o.count == 1 and several(o):
+            o.count = 2 if o.name in pairs else SEVERAL
 
 
 def _pull_texts(text: str) -> tuple[str, list[str]]:
@@ -700,7 +764,7 @@ class _Reader:
             others = [o for o in it.objects if o is not src]
             if w == "them":
                 others = [o for o in others if o.count > 1] or others
-            if others:
+            if others and others[-1].relation != (kind, src.name):  # "a box with a cat in it": said already
                 self._relate(src, kind, others[-1], phrase)
             self.pending = None
             return i + 1
@@ -821,6 +885,7 @@ class _Reader:
                 self.spacy
                 and n == 1
                 and t.pos in ("VERB", "AUX", "ADP", "PRON", "CCONJ", "SCONJ", "PART")
+                and not (t.pos == "PRON" and w not in PRONOUNS)  # "a pot with zucchinis": tagged PRON, a thing
                 and not self.modifier_here()
             ):
                 hit = None
@@ -1190,15 +1255,37 @@ class _Reader:
                     self._relate(src, kind, obj, phrase)
         if self.subject is None:
             self.subject = obj
-        if self.contents_of is not None and self.contents_of is not obj:
-            obj.modifiers.append(f"in {self.contents_of.name}")
-            self.last = self.contents_of
+        held = self.contents_of
+        if held is not None and held is not obj:
+            kind = holds(held, obj)
+            if kind and obj.relation is None:  # "a bowl of apples", "a basket with two pears": drawn inside it
+                self._relate(obj, kind, held, kind)
+            else:  # "a cup of coffee": the drink is what the cup is filled with
+                obj.modifiers.append(f"in {held.name}")
+            self.last = held
         else:
             self.last = obj
-        self.contents_of = self.last if self.at(end) == "of" and self.thing_after(end + 1) else None
+        self.contents_of = self._contents_next(end, held if held is not obj else None)
         self.conj_verb = self.conj_verb if self.at(end) in ("and", ",") else None
         self.reset()
         return end
+
+    def _contents_next(self, end: int, held: Wanted | None) -> Wanted | None:
+        """The container the next thing is said to be in: "a bowl of apples", "a basket full of / filled with /
+        with pears", and on through "and" ("a bowl with two pears and a banana")."""
+        last = self.last
+        if self.at(end) == "of" and self.thing_after(end + 1):
+            return last
+        if held is not None and self.at(end) in ("and", ",") and self.thing_after(end + 1):
+            return held
+        if last is not None and holds(last, None):
+            for phrase in (["full", "of"], ["filled", "with"], ["with"]):
+                after = end + len(phrase)
+                while self.at(after) in COUNT_WORDS or self.at(after).isdecimal():  # "with two pears"
+                    after += 1
+                if self.words[end : end + len(phrase)] == phrase and self.thing_after(after):
+                    return last
+        return None
 
     def thing_after(self, j: int) -> bool:
         while self.at(j) in DETERMINERS or self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS:

@@ -17,7 +17,7 @@ from mmthink.modalities.image.relations import apply_relations
 from mmthink.modalities.image.review_notes import apply_note, pending_note, step_size
 from mmthink.modalities.image.scene import Element, Relation, Scene, parse_scene
 from mmthink.modalities.image.signs import attach_texts
-from mmthink.modalities.image.understanding import ImageIntent, Wanted, parse_image_request
+from mmthink.modalities.image.understanding import ImageIntent, Wanted, parse_image_request, several
 from mmthink.modalities.image.vocab import COLORS, SIZES
 from mmthink.reasoners.base import Delta, DraftRecord, Turn, answer, refuse, words
 
@@ -203,7 +203,7 @@ def _reading(intent: ImageIntent, prompt: str, scene: Scene) -> str:
 
 def _describe(o: Wanted) -> str:
     s = (
-        (f"{o.count} " if o.count > 1 else "a ")
+        ("some " if several(o) else f"{o.count} " if o.count > 1 else "a ")
         + (f"{o.color} " if o.color else "")
         + o.name
         + ("s" if o.count > 1 and not o.name.endswith("s") else "")

@@ -10,9 +10,9 @@ and ``intent.findings`` what could not be understood. Object facts come from the
 
 from __future__ import annotations
 
-from mmthink.modalities.image.nlp import ImageIntent, Wanted, parse_image_request
+from mmthink.modalities.image.nlp import ImageIntent, Wanted, parse_image_request, several
 
-__all__ = ["KNOWN_NOUNS", "SETTING_WORDS", "STYLE_WORDS", "ImageIntent", "Wanted", "parse_image_request"]
+__all__ = ["KNOWN_NOUNS", "SETTING_WORDS", "STYLE_WORDS", "ImageIntent", "Wanted", "parse_image_request", "several"]
 
 # The nouns the earlier rule parser knew to draw: the object table must hold every one of them
 # (tests/test_objects.py); the reader itself uses the table.
