@@ -404,6 +404,7 @@ ROWS: dict[str, str] = {
         t-shirt white; jacket; coat brown; sweater; hoodie grey; dress; skirt; jeans=jeans blue; pants=pants;
         trousers=trousers; shorts=shorts; shoe=shoes black; boot brown; sneaker white; sandal brown; sock white;
         glove; mitten; sunglasses=sunglasses black; eyeglasses=eyeglasses/spectacles=spectacles black; belt black;
+        goggles=goggles/swimming goggles=swimming goggles/ski goggles=ski goggles black; monocle gold tiny;
         necklace gold; bracelet gold; earring gold tiny; ring gold tiny; mask white; cape red; apron white;
         uniform blue; kimono red; raincoat yellow; vest; tuxedo black; suit black; gown; robe; bandana red;
         headband; veil white; tiara silver >hat; hood; bikini; swimsuit; pajamas=pajamas; overalls=overalls blue;

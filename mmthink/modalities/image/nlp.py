@@ -450,7 +450,23 @@ def several(o: Any) -> bool:
 
 
 WORN_PLURALS = {"glasses", "sunglasses", "spectacles", "goggles", "binoculars", "headphones", "earmuffs"}
+WEARERS = {"person", "mammal", "bird", "reptile", "machine", "sea animal", "insect"}
+"""Categories of things that wear what they are "with": "a dog with a bow tie"."""
 """Plural words that name one thing worn or used as a pair, whatever the object table files them under."""
+
+
+def _rename(intent: ImageIntent, o: Wanted, entry: Any) -> None:
+    """Read ``o`` as ``entry`` instead, in its own record and in every relation that names it."""
+    if entry is None:
+        return
+    old, new = o.name, normalize_name(singular(entry.name))  # as the word itself is read ("eyeglass")
+    o.name, o.entry, o.category, o.drawable = new, entry.name, entry.category, entry.drawable
+    for other in intent.objects:
+        if other.relation and other.relation[1] == old:
+            other.relation = (other.relation[0], new)
+    for r in intent.relations:
+        r.subject = new if r.subject == old else r.subject
+        r.target = new if r.target == old else r.target
 
 
 def _several(intent: ImageIntent) -> None:
@@ -462,6 +478,8 @@ def _several(intent: ImageIntent) -> None:
     for o in intent.objects:
         if o.count == 1 and several(o):
             o.count = 2 if o.name in pairs else SEVERAL
+        if o.name == "glass" and o.verb == "worn by":  # "a man wearing glasses": eyeglasses, not a tumbler
+            _rename(intent, o, load_table().get("eyeglasses"))
 
 
 def _pull_texts(text: str) -> tuple[str, list[str]]:
@@ -1265,7 +1283,12 @@ class _Reader:
             self.last = held
         else:
             self.last = obj
+        if self.last is obj and obj.verb == "worn by" and obj.relation:  # "a girl wearing a hat holding a
+            # balloon", "... on a bench": what follows is said of the wearer, not of the hat
+            self.last = next((o for o in self.it.objects if o.name == obj.relation[1]), obj)
         self.contents_of = self._contents_next(end, held if held is not obj else None)
+        if self.contents_of is None and self.at(end) == "with" and self._worn_next(end + 1):
+            self.verb = ("wearing", self.last)  # "a girl with a red hat", "a man with glasses"
         self.conj_verb = self.conj_verb if self.at(end) in ("and", ",") else None
         self.reset()
         return end
@@ -1286,6 +1309,18 @@ class _Reader:
                 if self.words[end : end + len(phrase)] == phrase and self.thing_after(after):
                     return last
         return None
+
+    def _worn_next(self, j: int) -> bool:
+        """After "with": a garment (or glasses) on someone who can wear it (a person, an animal, a robot)."""
+        if self.last is None or self.last.category not in WEARERS:
+            return False
+        while self.at(j) in DETERMINERS or self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS:
+            j += 1
+        hit = self.thing_at(j)
+        if hit is None:
+            return False
+        entry = self.table.get(hit[1])
+        return hit[1] in WORN_PLURALS or (entry is not None and entry.category == "garment")
 
     def thing_after(self, j: int) -> bool:
         while self.at(j) in DETERMINERS or self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS:

@@ -241,7 +241,7 @@ def p_instrument(p: Pen):
 
 GARMENT = [
     Variant("shoe", ("shoe", "boot", "sneaker", "sandal", "slipper", "roller skate", "heel"), 1.6),
-    Variant("glasses", ("glasses", "goggles", "sunglasses"), 2.4),
+    Variant("glasses", ("glass", "goggle", "spectacle", "monocle"), 2.4),  # names come singular: "sunglass"
     Variant("ring", ("ring", "necklace", "bracelet", "earring", "pendant", "crown"), 1.0),
     Variant("tie", ("tie",), 0.45),
     Variant("glove", ("glove", "mitten"), 0.8),
