@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from mmthink.core.tags import format_tag
 from mmthink.modalities.image.looks import CONDITIONS, add_looks
+from mmthink.modalities.image.materials import material_color
 from mmthink.modalities.image.objects import ObjectEntry, lookup, resolve
 from mmthink.modalities.image.relations import apply_relations
 from mmthink.modalities.image.review_notes import apply_note, pending_note, step_size
@@ -227,6 +228,8 @@ def plan_scene(intent: ImageIntent, prompt: str, imagine: bool = True) -> Scene:
             el.size = "small" if not _is_big(o.name, o) else "medium"
         if o.color:
             el.colors.append(o.color)
+        elif colour := next((c for c in map(material_color, o.materials) if c), None):
+            el.colors.append(colour)  # "a brick wall": the material's colour, where no colour was said
         if o.relation:
             kind, target = o.relation
             if kind == "between":
