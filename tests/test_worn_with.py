@@ -56,3 +56,44 @@ def test_worn_glasses_are_drawn_on_the_face_and_the_run_succeeds(tmp_path) -> No
     glasses, man = boxes["eyeglass"], boxes["man"]
     assert glasses["kind"] == "garment"
     assert man["box"][1] <= glasses["box"][1] < man["box"][1] + 0.3 * (man["box"][3] - man["box"][1])  # at the head
+
+
+@pytest.mark.parametrize(
+    ("text", "held", "holder"),
+    [("a farmer with a pitchfork", "pitchfork", "farmer"), ("a girl with a balloon", "balloon", "girl")],
+)
+def test_a_small_thing_someone_is_with_is_held(path: str, text: str, held: str, holder: str) -> None:
+    relation, verb, _ = _read(text)[held]
+    assert relation == ("near", holder) and verb == "held by"
+
+
+def test_a_thing_placed_by_pronoun_is_not_held(path: str) -> None:
+    assert _read("an astronaut with a flag to his right")["flag"][0] == ("right of", "astronaut")
+
+
+def test_a_place_after_things_joined_by_and_is_theirs_together(path: str) -> None:
+    read = _read("a teapot and two cups on a tray")
+    assert read["teapot"][0] == ("on", "tray") == read["cup"][0]
+    read = _read("a cat next to a dog and a bird on a branch")  # the dog is where the cat is placed by
+    assert read["dog"][0] is None and read["bird"][0] == ("on", "branch") and read["cat"][0] == ("near", "dog")
+
+
+def test_an_ing_word_after_a_thing_is_its_verb_not_its_name(path: str) -> None:
+    read = _read("a ship sailing between two icebergs")
+    assert read["ship"][0] == ("between", "iceberg") and "sailing" not in read
+
+
+def test_a_crop_names_the_field_it_fills(path: str) -> None:
+    it = parse_image_request("a sunflower field under a blue sky")
+    assert it.find("sunflower").count == 3 and "field" in it.setting
+
+
+@pytest.mark.parametrize("text", ["a cat and a dog under a tree", "a cat and a dog under a table"])
+def test_two_things_under_one_stand_side_by_side_and_both_show(text: str, tmp_path) -> None:
+    res = Agent.from_profile("embedded").run(text, out=tmp_path, width=384, height=256)
+    assert res.status == "succeeded", res.findings
+    final = [s for s in load_trace(res.trace).steps if s.kind == "final"][-1]
+    boxes = {p["name"]: p for p in final.metrics["placed"]}
+    cat, dog = boxes["cat"], boxes["dog"]
+    assert cat["visible"] > 0.8 and dog["visible"] > 0.8
+    assert cat["box"][2] <= dog["box"][0] + 2 or dog["box"][2] <= cat["box"][0] + 2  # not on one spot

@@ -450,6 +450,12 @@ def several(o: Any) -> bool:
 
 
 WORN_PLURALS = {"glasses", "sunglasses", "spectacles", "goggles", "binoculars", "headphones", "earmuffs"}
+HANDED = {"person", "machine"}
+"""Categories with hands to hold what they are "with"."""
+HOLDABLE = {"tool", "instrument", "sports gear", "light", "flower", "toy", "bag", "sign", "electronics"}
+"""Categories of things held in the hand when someone is "with" one: "a farmer with a pitchfork"."""
+CROPS = {"flower", "plant", "fruit", "vegetable", "tree"}
+"""Categories of things that fill the place named after them ("a sunflower field", "an apple orchard")."""
 WEARERS = {"person", "mammal", "bird", "reptile", "machine", "sea animal", "insect"}
 """Categories of things that wear what they are "with": "a dog with a bow tie"."""
 """Plural words that name one thing worn or used as a pair, whatever the object table files them under."""
@@ -566,6 +572,7 @@ class _Reader:
         self.verb: tuple[str, Wanted] | None = None  # transitive verb waiting for its object
         self.conj_verb: tuple[str, Wanted] | None = None  # "wearing a hat and a scarf": the verb goes on
         self.contents_of: Wanted | None = None  # "a cup of coffee": coffee is in the cup
+        self.group: list[Wanted] = []  # things joined by "and" just before ("a teapot and two cups")
         self.readers = [getattr(self, name) for name in READERS]
 
     def reset(self) -> None:
@@ -983,11 +990,22 @@ class _Reader:
         """A thing followed by another thing is a modifier of it ("beach house", "apple pie")."""
         if self._thing_follows(i + n - 1) and self.table.get(" ".join(self.words[i : i + n + 1])) is None:
             nxt = self.thing_at(i + n)
-            if nxt is not None or (self.spacy and self.toks[i + n].pos in ("NOUN", "PROPN")):
+            participle = nxt is None and self.at(i + n).endswith("ing")  # "a ship sailing": a verb, not a noun
+            if self._crop_of(form, nxt):  # "a sunflower field": sunflowers, in a field
+                self.quantity = True
+                return self._thing(i, n, form)
+            if nxt is not None or (self.spacy and self.toks[i + n].pos in ("NOUN", "PROPN") and not participle):
                 self.mods.append(form)
                 self._begin(i)
                 return i + n
         return self._thing(i, n, form)
+
+    def _crop_of(self, form: str, nxt: tuple[int, str] | None) -> bool:
+        """A growing thing naming the place it fills: "a sunflower field", "a tulip meadow", "a pumpkin patch"."""
+        if nxt is None or nxt[0] != 1:
+            return False
+        here, there = self.table.get(form), self.table.get(nxt[1])
+        return here is not None and there is not None and there.is_place and here.category in CROPS
 
     def _word_follows(self, i: int) -> bool:
         """Rules path: is token i followed by another content word of the same phrase (so i modifies it)?"""
@@ -1271,8 +1289,11 @@ class _Reader:
                     self._record_between(src, obj)
                 else:
                     self._relate(src, kind, obj, phrase)
+                    self._share(src, kind, obj, phrase)
         if self.subject is None:
             self.subject = obj
+        joined = self.start is not None and self.at(self.start - 1) in ("and", ",") and obj.relation is None
+        self.group = [*self.group, obj] if joined else [obj]
         held = self.contents_of
         if held is not None and held is not obj:
             kind = holds(held, obj)
@@ -1283,12 +1304,14 @@ class _Reader:
             self.last = held
         else:
             self.last = obj
-        if self.last is obj and obj.verb == "worn by" and obj.relation:  # "a girl wearing a hat holding a
-            # balloon", "... on a bench": what follows is said of the wearer, not of the hat
+        if self.last is obj and obj.verb in ("worn by", "held by", "carried by") and obj.relation:  # "a girl
+            # wearing a hat holding a balloon", "a farmer with a pitchfork next to a cow": what follows is said of
+            # the wearer or holder, not of the hat or the pitchfork
             self.last = next((o for o in self.it.objects if o.name == obj.relation[1]), obj)
         self.contents_of = self._contents_next(end, held if held is not obj else None)
-        if self.contents_of is None and self.at(end) == "with" and self._worn_next(end + 1):
-            self.verb = ("wearing", self.last)  # "a girl with a red hat", "a man with glasses"
+        verb = self._with_next(end + 1) if self.contents_of is None and self.at(end) == "with" else None
+        if verb is not None:  # "a girl with a red hat", "a man with glasses", "a farmer with a pitchfork"
+            self.verb = (verb, self.last)
         self.conj_verb = self.conj_verb if self.at(end) in ("and", ",") else None
         self.reset()
         return end
@@ -1310,17 +1333,26 @@ class _Reader:
                     return last
         return None
 
-    def _worn_next(self, j: int) -> bool:
-        """After "with": a garment (or glasses) on someone who can wear it (a person, an animal, a robot)."""
+    def _with_next(self, j: int) -> str | None:
+        """After "with": "wearing" for a garment (or glasses) on someone who can wear it (a person, an animal, a
+        robot), "holding" for a small thing in the hand of someone who has hands; None for company ("a man with
+        a dog") or anything else."""
         if self.last is None or self.last.category not in WEARERS:
-            return False
+            return None
         while self.at(j) in DETERMINERS or self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS:
             j += 1
         hit = self.thing_at(j)
-        if hit is None:
-            return False
-        entry = self.table.get(hit[1])
-        return hit[1] in WORN_PLURALS or (entry is not None and entry.category == "garment")
+        entry = self.table.get(hit[1]) if hit is not None else None
+        if hit is None or entry is None:
+            return None
+        after = self.words[j + hit[0] : j + hit[0] + 3]
+        if any(w in ("his", "her", "its", "their", "him", "it", "them") for w in after):
+            return None  # "an astronaut with a flag to his right": placed where it says, not worn or held
+        if hit[1] in WORN_PLURALS or entry.category == "garment":
+            return "wearing"
+        if self.last.category in HANDED and entry.category in HOLDABLE and entry.size in ("tiny", "small", "medium"):
+            return "holding"
+        return None
 
     def thing_after(self, j: int) -> bool:
         while self.at(j) in DETERMINERS or self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS:
@@ -1349,6 +1381,17 @@ class _Reader:
             if phrase.split(" ")[0] in VERB_RELATIONS or (phrase.split(" ")[0].endswith("ing") and " " in phrase):
                 src.verb = phrase
         self.it.relations.append(Relation(src.name, kind, dst.name, phrase))
+
+    def _share(self, src: Wanted, kind: str, dst: Wanted, phrase: str) -> None:
+        """A place said after things joined by "and" is theirs together: "a teapot and two cups on a tray" puts
+        the teapot on the tray too. Not for a thing already placed, or one that another thing is placed by
+        ("a cat next to a dog and a bird on a branch": the dog stays where it is)."""
+        if src not in self.group:
+            return
+        targets = {o.relation[1] for o in self.it.objects if o.relation}
+        for other in self.group:
+            if other is not src and other is not dst and other.relation is None and other.name not in targets:
+                self._relate(other, kind, dst, phrase)
 
     def _record_between(self, src: Wanted, second: Wanted) -> None:
         for r in reversed(self.it.relations):

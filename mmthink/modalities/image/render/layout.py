@@ -124,6 +124,7 @@ def solve_layout(scene: Scene, size: tuple[int, int], seed: int) -> Layout:
         _place(g, by_name, W, H, horizon, rng, out.findings)
         _avoid(g, [o for o in order if o.placed and o is not g], by_name, W, H, horizon, out.findings)
         g.placed = True
+    _side_by_side(groups, by_name)
     for g in groups:
         x0, y0, _, _ = g.box()
         for i in range(g.n):
@@ -329,6 +330,40 @@ def _place_close(g: _Group, t: _Group, kind: str, gap: float, W: int) -> bool:
         return True
     g.z = max(g.z, t.z + 0.5)
     return True
+
+
+SHARED = ("under", "in")
+"""Relations that put a thing at one spot of its target: two different things there would cover each other."""
+
+
+def _side_by_side(groups: list[_Group], by: dict[str, _Group]) -> None:
+    """Different things under or in the same target ("a cat and a dog under a tree", "an apple and a pear in
+    a bowl") stand side by side across it, made smaller together where they would not fit, instead of on
+    one spot where the nearer hides the other. A thing with its own side ("cat: left") is left where it is."""
+    shared: dict[tuple[str, str], list[_Group]] = {}
+    for g in groups:
+        for r in g.el.relations:
+            t = by.get(normalize_name(r.target))
+            if r.kind in SHARED and t is not None and t is not g and g.el.h is None:
+                shared.setdefault((t.name, r.kind), []).append(g)
+                break
+    for (target, kind), members in shared.items():
+        if len(members) < 2:
+            continue
+        t = by[target]
+        gap = 0.04 * t.gw
+        room = (0.9 if kind == "under" else 0.7) * t.gw
+        bottoms = [m.y + m.gh / 2 for m in members]  # each keeps the ground it stood on
+        need = sum(m.gw for m in members) + gap * (len(members) - 1)
+        if need > room:
+            for m in members:
+                _scale(m, room / need)
+            need = room
+        x = t.x - need / 2
+        for m, bottom in zip(members, bottoms, strict=True):
+            m.x = x + m.gw / 2
+            m.y = bottom - m.gh / 2
+            x += m.gw + gap
 
 
 def _make_room(g: _Group, t: _Group, t2: _Group, gap: float, W: int) -> None:
