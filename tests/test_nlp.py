@@ -187,7 +187,8 @@ def test_verbal_relations(path):
 
 def test_containers_parts_quantities_and_shared_verbs(path):
     it = parse_image_request("a cup of coffee on a wooden desk")
-    assert it.find("cup").relation == ("on", "desk") and it.find("coffee").modifiers == ["in cup"]
+    assert it.find("cup").relation == ("on", "desk") and it.find("cup").modifiers == ["of coffee"]
+    assert it.find("coffee") is None  # what the cup holds, not a second cup beside it
     it = parse_image_request("a dog with a frisbee in its mouth")
     assert it.find("frisbee").relation == ("near", "dog") and it.find("mouth") is None
     it = parse_image_request("a man and a woman holding hands on the beach")

@@ -2,7 +2,7 @@
 
 "apples on a table" asks for more than one apple; "a bowl of apples" and "a vase with red roses" put the
 apples in the bowl and the roses in the vase. Worn plurals ("glasses", "shoes") stay one pair, and a drink
-is what its cup is filled with, not a thing drawn inside it.
+is what its cup is filled with, not a second cup drawn beside it.
 """
 
 from __future__ import annotations
@@ -79,8 +79,11 @@ def test_contents_carry_through_and_and_the_vessel_takes_the_place(path: str) ->
 
 
 def test_a_drink_fills_its_cup_and_with_is_not_always_contents(path: str) -> None:
-    it = parse_image_request("a cup of coffee")
-    assert it.find("coffee").relation is None and "in cup" in it.find("coffee").modifiers
+    it = parse_image_request("a cup of coffee next to a laptop")
+    assert it.find("coffee") is None and it.find("cup").modifiers == ["of coffee"]  # one cup, not two
+    assert it.find("cup").relation == ("near", "laptop")
+    it = parse_image_request("an octopus holding a cup of tea")
+    assert it.find("cup").modifiers == ["of tea"] and it.find("octopus").modifiers == []
     assert parse_image_request("a man with a dog").find("dog").relation is None
 
 

@@ -452,7 +452,10 @@ def several(o: Any) -> bool:
 WORN_PLURALS = {"glasses", "sunglasses", "spectacles", "goggles", "binoculars", "headphones", "earmuffs"}
 HANDED = {"person", "machine"}
 """Categories with hands to hold what they are "with"."""
-HOLDABLE = {"tool", "instrument", "sports gear", "light", "flower", "toy", "bag", "sign", "electronics"}
+HOLDABLE = {
+    "tool", "instrument", "sports gear", "light", "flower", "toy", "bag", "sign", "electronics", "tableware", "food",
+    "drink", "fruit",
+}  # fmt: skip
 """Categories of things held in the hand when someone is "with" one: "a farmer with a pitchfork"."""
 CROPS = {"flower", "plant", "fruit", "vegetable", "tree"}
 """Categories of things that fill the place named after them ("a sunflower field", "an apple orchard")."""
@@ -993,6 +996,7 @@ class _Reader:
             participle = nxt is None and self.at(i + n).endswith("ing")  # "a ship sailing": a verb, not a noun
             if self._crop_of(form, nxt):  # "a sunflower field": sunflowers, in a field
                 self.quantity = True
+                self.pending = None  # "a windmill in a tulip field": in the field (the setting), not in a tulip
                 return self._thing(i, n, form)
             if nxt is not None or (self.spacy and self.toks[i + n].pos in ("NOUN", "PROPN") and not participle):
                 self.mods.append(form)
@@ -1299,16 +1303,20 @@ class _Reader:
             kind = holds(held, obj)
             if kind and obj.relation is None:  # "a bowl of apples", "a basket with two pears": drawn inside it
                 self._relate(obj, kind, held, kind)
-            else:  # "a cup of coffee": the drink is what the cup is filled with
+            elif obj.category == "drink" and obj.relation is None and self.it.objects[-1] is obj:
+                self.it.objects.pop()  # "a cup of coffee": the drink is what the cup holds, not a second cup
+                held.modifiers.append(f"of {obj.name}")
+            else:
                 obj.modifiers.append(f"in {held.name}")
             self.last = held
         else:
             self.last = obj
+        said = self.last  # the thing (or its vessel) just read: "a cup of tea" fills this one
         if self.last is obj and obj.verb in ("worn by", "held by", "carried by") and obj.relation:  # "a girl
             # wearing a hat holding a balloon", "a farmer with a pitchfork next to a cow": what follows is said of
             # the wearer or holder, not of the hat or the pitchfork
             self.last = next((o for o in self.it.objects if o.name == obj.relation[1]), obj)
-        self.contents_of = self._contents_next(end, held if held is not obj else None)
+        self.contents_of = self._contents_next(end, held if held is not obj else None, said)
         verb = self._with_next(end + 1) if self.contents_of is None and self.at(end) == "with" else None
         if verb is not None:  # "a girl with a red hat", "a man with glasses", "a farmer with a pitchfork"
             self.verb = (verb, self.last)
@@ -1316,10 +1324,9 @@ class _Reader:
         self.reset()
         return end
 
-    def _contents_next(self, end: int, held: Wanted | None) -> Wanted | None:
+    def _contents_next(self, end: int, held: Wanted | None, last: Wanted | None) -> Wanted | None:
         """The container the next thing is said to be in: "a bowl of apples", "a basket full of / filled with /
-        with pears", and on through "and" ("a bowl with two pears and a banana")."""
-        last = self.last
+        with pears", and on through "and" ("a bowl with two pears and a banana"); ``last``: the thing just read."""
         if self.at(end) == "of" and self.thing_after(end + 1):
             return last
         if held is not None and self.at(end) in ("and", ",") and self.thing_after(end + 1):
