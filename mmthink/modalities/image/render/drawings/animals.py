@@ -21,6 +21,18 @@ from mmthink.modalities.image.render.drawings.pen import (
 
 
 def p_person(p: Pen):
+    if p.has("snowman", "snowmen", "snow man"):  # three balls of snow, coal eyes, a carrot nose, stick arms
+        p.ellipse(0.12, 0.5, 0.88, 1.0)
+        p.ellipse(0.22, 0.22, 0.78, 0.6)
+        p.ellipse(0.32, 0.0, 0.68, 0.28)
+        for x in (0.42, 0.55):
+            p.ellipse(x, 0.08, x + 0.05, 0.12, fill=(30, 30, 30), outline=False)
+        p.poly([(0.48, 0.14), (0.62, 0.17), (0.48, 0.19)], fill=(235, 120, 30), outline=False)
+        for y in (0.32, 0.42, 0.56):
+            p.ellipse(0.48, y, 0.53, y + 0.04, fill=(30, 30, 30), outline=False)
+        p.stroke([(0.24, 0.36), (0.02, 0.24)], color=(110, 70, 40), width=max(1, int(p.h * 0.02)))
+        p.stroke([(0.76, 0.36), (0.98, 0.24)], color=(110, 70, 40), width=max(1, int(p.h * 0.02)))
+        return
     skin = SKIN
     p.ellipse(0.3, 0.0, 0.7, 0.22, fill=skin)
     p.rect(0.22, 0.22, 0.78, 0.65, r=0.1)

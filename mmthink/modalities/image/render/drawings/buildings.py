@@ -65,6 +65,17 @@ def p_wall(p: Pen):
 
 
 def p_tower(p: Pen):
+    if p.has("windmill", "wind turbine", "turbine"):  # a tapering tower, a cap, four sails
+        turbine = p.has("turbine")
+        p.poly([(0.36 if not turbine else 0.47, 0.3), (0.64 if not turbine else 0.53, 0.3), (0.7, 1.0), (0.3, 1.0)])
+        if not turbine:
+            p.rect(0.44, 0.78, 0.56, 1.0, fill=shade(p.c, -0.45))
+        hub = (0.5, 0.3)
+        for dx, dy in ((0.0, -0.3), (0.3, 0.0), (0.0, 0.3), (-0.3, 0.0)):
+            end = (hub[0] + dx * 1.5, hub[1] + dy)
+            p.thick([hub, end], 0.05, color=(235, 235, 230) if turbine else (120, 85, 55))
+        p.ellipse(0.45, 0.26, 0.55, 0.34, fill=shade(p.c, -0.3))
+        return
     p.rect(0.25, 0.0, 0.75, 1.0)
     for i in range(8):
         y = i / 8

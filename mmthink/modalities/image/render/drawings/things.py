@@ -90,6 +90,15 @@ def p_candle(p: Pen):
 
 
 def p_balloon(p: Pen):
+    if p.has("hot air", "hot-air", "airship", "blimp", "zeppelin"):  # an envelope over a hanging basket
+        p.ellipse(0.0, 0.0, 1.0, 0.7)
+        for x in (0.3, 0.5, 0.7):
+            p.stroke([(x, 0.02), (0.5 + (x - 0.5) * 0.5, 0.68)], color=shade(p.c, -0.3), width=1)
+        p.poly([(0.18, 0.55), (0.82, 0.55), (0.62, 0.78), (0.38, 0.78)])
+        for x0, x1 in ((0.38, 0.4), (0.62, 0.6)):
+            p.stroke([(x0, 0.78), (x1, 0.86)], color=(80, 60, 40), width=1)
+        p.rect(0.36, 0.85, 0.64, 1.0, fill=(150, 105, 60))
+        return
     p.ellipse(0.05, 0.0, 0.95, 0.7)
     p.poly([(0.45, 0.7), (0.55, 0.7), (0.5, 0.76)])
     p.stroke([(0.5, 0.76), (0.45, 0.88), (0.55, 1.0)], color=(80, 80, 80), width=1)
