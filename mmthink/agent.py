@@ -251,7 +251,17 @@ class Agent:
             "modalities": sorted(self.modalities),
             "agent": _redact(self.config.to_dict()),
             "policy": self.policy.to_dict(),
+            "checkpoints": self._checkpoints_where(),
         }
+
+    def _checkpoints_where(self) -> str | None:
+        """Where this agent keeps a run's checkpoints: ``run folder``, a database (its URL masked), or None
+        when that cannot be told (a saver of the caller's own) or there are none."""
+        if self.checkpointer is None:
+            return "run folder" if self.durable else None
+        from mmthink.checkpoint_url import WHERE
+
+        return getattr(self.checkpointer, WHERE, None)
 
     # ---------------------------------------------------------------- running
     def run(self, request: str | Request, **options: Any) -> RunResult:
@@ -583,6 +593,7 @@ class Agent:
         if not values:
             if not start.manifest:
                 raise _nothing_to_resume(run_dir)
+            _check_checkpoints_where(start.manifest, self._checkpoints_where())
             inp: Any = _restart_state(start.manifest, run_dir)
             keep = 0
         else:
@@ -635,6 +646,26 @@ def _nothing_to_resume(run_dir: Path) -> InputError:
         "run",
         f"{run_dir} holds no manifest, start record or checkpoint: its run was stopped before anything was recorded",
         "nothing to resume: run the request again (the folder holds no results and can be deleted)",
+    )
+
+
+def _check_checkpoints_where(manifest: dict[str, Any], here: str | None) -> None:
+    """No checkpoint found: a run killed before its first one starts over, but one whose checkpoints are kept
+    elsewhere (a database this process was not told about) must not: that would drop its steps."""
+    kept = manifest.get("checkpoints")
+    if not kept or not here or kept == here:
+        return
+    from mmthink.checkpoint_url import ENV
+
+    if kept == "run folder":
+        raise InputError(
+            ENV, f"this run keeps its checkpoints in its run folder, not in {here}", f"resume it with {ENV} unset"
+        )
+    raise InputError(
+        ENV,
+        f"this run keeps its checkpoints in {kept}, and this process "
+        + (f"looks in {here}" if here != "run folder" else f"has no {ENV}"),
+        f"set {ENV} to that database (the URL every worker uses) and resume again",
     )
 
 
