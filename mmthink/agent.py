@@ -652,11 +652,19 @@ def _nothing_to_resume(run_dir: Path) -> InputError:
 def _check_checkpoints_where(manifest: dict[str, Any], here: str | None) -> None:
     """No checkpoint found: a run killed before its first one starts over, but one whose checkpoints are kept
     elsewhere (a database this process was not told about) must not: that would drop its steps."""
+    from mmthink.checkpoint_url import ENV, SERVED
+
     kept = manifest.get("checkpoints")
+    if isinstance(kept, str) and kept.startswith(SERVED):
+        raise InputError(
+            "run",
+            f"this run was started by a served graph, which keeps it under the thread id its caller chose "
+            f"({kept[len(SERVED) :]}), not under its run id",
+            "continue it through the served graph with that thread id: graph.invoke(Command(resume={'action': "
+            "'approve'}), {'configurable': {'thread_id': ...}}), or graph.invoke(None, ...) after a kill",
+        )
     if not kept or not here or kept == here:
         return
-    from mmthink.checkpoint_url import ENV
-
     if kept == "run folder":
         raise InputError(
             ENV, f"this run keeps its checkpoints in its run folder, not in {here}", f"resume it with {ENV} unset"

@@ -38,6 +38,8 @@ _SETUP_LOCK_KEY = 0x6D6D7468  # pg_advisory_lock key: one process at a time runs
 _SECRET_PARAMS = {"password", "sslpassword", "passfile"}
 _SECRET_QUERY = re.compile(r"(^|&)(password|sslpassword|passfile)=[^&]*", re.IGNORECASE)
 _NEEDS_ENCODING = re.compile(r"[@/?#\s]|%(?![0-9A-Fa-f]{2})")
+SERVED = "served graph: "
+"""How a served run's manifest says where its checkpoints are: under thread ids its callers chose."""
 WHERE = "mmthink_checkpoints"
 """The attribute a saver opened here carries: where its checkpoints are (the URL masked, or the SQLite file),
 recorded in each run's manifest so that a resume can tell a missing checkpoint from one kept elsewhere."""

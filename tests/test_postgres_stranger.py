@@ -26,6 +26,7 @@ from mmthink.errors import InputError
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = "three red apples on a table, a blue cup to the left of them"
 postgres_url = pg_server.postgres_url  # the fixture: a server of our own for this module
+TINY = {"width": 128, "height": 96}
 ODD = "p@ss:w/rd#%?&x y"  # a password with every character a URL reserves
 
 
@@ -136,3 +137,27 @@ def test_a_run_with_its_checkpoints_in_its_folder_is_not_restarted_by_a_process_
         mmthink.Agent.resume(paused.trace, decision="approve")
     assert e.value.field == "MMTHINK_CHECKPOINT_URL" and "run folder" in str(e.value)
     assert (paused.trace / "steps.jsonl").read_bytes() == before
+
+
+def test_mmthink_resume_on_a_served_run_says_to_continue_it_through_the_served_graph(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A served run is kept under the thread id its caller chose, not its run id: ``Agent.resume`` (and
+    ``mmthink resume``) finds no checkpoint under the run id and must not start the run over."""
+    from langgraph.types import Command
+
+    from mmthink.serve import served_graph
+
+    url = f"sqlite:///{tmp_path / 'db' / 'ck.sqlite'}"
+    monkeypatch.setenv("MMTHINK_CHECKPOINT_URL", url)
+    monkeypatch.setenv("MMTHINK_OUT_DIR", str(tmp_path / "served"))
+    graph = served_graph()
+    cfg = {"configurable": {"thread_id": f"req-{uuid.uuid4().hex[:6]}"}}
+    state = graph.invoke({"request": {"text": PROMPT, "modality": "image", **TINY}, "review": True}, cfg)
+    run_dir = Path(state["run_dir"])
+    before = (run_dir / "steps.jsonl").read_bytes()
+    with pytest.raises(InputError) as e:
+        mmthink.Agent.resume(run_dir, decision="approve")
+    assert e.value.field == "run" and "served graph" in str(e.value) and "thread_id" in e.value.fix
+    assert (run_dir / "steps.jsonl").read_bytes() == before
+    assert graph.invoke(Command(resume={"action": "approve"}), cfg)["status"] == "succeeded"
