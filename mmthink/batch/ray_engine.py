@@ -91,6 +91,11 @@ def capacity(nodes: list[dict[str, Any]], num_cpus: float, num_gpus: float) -> i
     return total
 
 
+def _share(num_cpus: float, num_gpus: float) -> str:
+    """What one actor reserves, in words: ``1 CPU``, ``0.5 CPU and 0.25 GPU``."""
+    return " and ".join(f"{v:g} {name}" for name, v in (("CPU", num_cpus), ("GPU", num_gpus)) if v)
+
+
 def _unplaceable(nodes: list[dict[str, Any]], num_cpus: float, num_gpus: float) -> InputError:
     """The error for an actor no node can hold, naming the setting at fault."""
     live = [n.get("Resources") or {} for n in nodes if n.get("Alive", True)]
@@ -150,7 +155,7 @@ class RayEngine:
         bundles: str = "auto",
         most: int | None = None,
     ) -> None:
-        """``most``: no more actors than this by default (the number of requests): each one loads the models."""
+        """``most``: no more actors than this (the number of requests): each one loads the models."""
         check_settings(num_cpus, num_gpus, bundles)
         ray = _ray()
         self._started = False
@@ -195,12 +200,14 @@ class RayEngine:
         if fits is not None and workers and workers > fits:
             raise InputError(
                 "workers",
-                f"the cluster holds {fits} actors of {num_cpus:g} CPUs and {num_gpus:g} GPUs each, asked for {workers}",
+                f"the cluster holds {fits} actors reserving {_share(num_cpus, num_gpus)} each, asked for {workers}",
                 "lower --workers, or reserve less per actor with --num-cpus / --num-gpus (fractions allowed)",
             )
         if not workers:
             fits = fits or max(1, int(ray.cluster_resources().get("CPU", 1)))
             workers = max(1, min(fits, most or fits))
+        elif most:  # each actor loads the models: none for want of a request (as the local pool does)
+            workers = min(workers, most)
         self.workers = int(workers)
         self._spec = spec
         env = _forwarded_env()
