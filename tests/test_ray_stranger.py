@@ -107,6 +107,27 @@ def test_capacity_counts_actors_node_by_node() -> None:
     assert capacity([_node(2)], 0, 0) is None  # actors that reserve nothing: no limit
 
 
+# ------------------------------------------------------------ addresses (before any Ray is started in this process)
+def test_an_address_ray_cannot_parse_is_an_input_error_not_a_traceback(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'mmthink[ray]')")
+    req = tmp_path / "r.jsonl"
+    req.write_text("a red ball\n")
+    for address in ("justtext", "head:notaport"):
+        assert main(["batch", str(req), "--out", str(tmp_path / "out"), "--engine", "ray", "--address", address]) == 2
+        err = capsys.readouterr().err
+        assert "address" in err and address in err
+
+
+def test_ray_address_in_the_environment_is_the_cluster_used_without_address(tmp_path: Path, monkeypatch) -> None:
+    """``ray job submit`` runs the driver with RAY_ADDRESS set: the batch belongs on that cluster, not on a new
+    local Ray started beside it."""
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'mmthink[ray]')")
+    monkeypatch.setenv("RAY_ADDRESS", "justtext")
+    with _deadline(60), pytest.raises(InputError) as e:
+        mmthink.batch([{"prompt": PROMPTS[0], **TINY}], tmp_path / "out", engine="ray")
+    assert e.value.field == "address" and "RAY_ADDRESS" in str(e.value)
+
+
 # ------------------------------------------------------------ on a real local Ray
 @pytest.fixture(scope="module")
 def local_ray():

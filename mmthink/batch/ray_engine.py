@@ -160,15 +160,18 @@ class RayEngine:
         ray = _ray()
         self._started = False
         if not ray.is_initialized():
+            # `ray job submit` runs the driver with RAY_ADDRESS set: the batch belongs on that cluster
+            source = "" if address else " (from RAY_ADDRESS)"
+            address = address or os.environ.get("RAY_ADDRESS") or None
             try:
                 if address:
                     ray.init(address=address, log_to_driver=False)
                 else:
                     ray.init(address="local", log_to_driver=False, include_dashboard=False)
-            except ConnectionError as e:
+            except (ConnectionError, ValueError) as e:  # ValueError: an address Ray cannot parse
                 raise InputError(
                     "address",
-                    f"cannot reach the Ray cluster at {address}: {e}",
+                    f"cannot reach the Ray cluster at {address}{source}: {e}",
                     "start it with `ray start --head` and pass its address (--address auto on a cluster "
                     "node); if Ray logged InvalidAuthToken, set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN "
                     "(`ray get-auth-token` on the head)",
