@@ -195,7 +195,7 @@ def _postgres(url: str) -> Iterator[Any]:
         ) from None
     try:
         saver = PostgresSaver(pool)  # type: ignore[arg-type]
-        setattr(saver, WHERE, shown)
+        setattr(saver, WHERE, "postgresql://" + shown.split("://", 1)[1])  # one spelling for postgres://
         yield saver
     finally:
         pool.close()

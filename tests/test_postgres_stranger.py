@@ -20,7 +20,7 @@ import pg_server
 import pytest
 
 import mmthink
-from mmthink.checkpoint_url import checkpointer_from_url, mask_url
+from mmthink.checkpoint_url import WHERE, checkpointer_from_url, mask_url
 from mmthink.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +64,8 @@ def test_a_password_with_reserved_characters_works_percent_encoded(postgres_url:
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("CREATE ROLE odd LOGIN SUPERUSER PASSWORD 'p@ss:w/rd#%?&x y'")
     host = postgres_url.rsplit("@", 1)[1]
+    with checkpointer_from_url(postgres_url.replace("postgresql://", "postgres://", 1)) as saver:
+        assert getattr(saver, WHERE) == mask_url(postgres_url)  # where a run's checkpoints are: one spelling
     url = f"postgresql://odd:{quote(ODD, safe='')}@{host}"
     with checkpointer_from_url(url) as saver:
         agent = mmthink.Agent.from_profile("embedded", checkpointer=saver)
