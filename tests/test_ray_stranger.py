@@ -182,3 +182,24 @@ def test_the_drivers_checkpoint_url_reaches_actors_of_a_cluster_started_before_i
     assert {r["run_id"] for r in res.records} <= _threads(db)  # the runs checkpointed where the driver said
     for rec in res.records:
         assert not list((res.out / rec["run_id"]).glob(".checkpoint.sqlite*"))
+
+
+@pytest.mark.slow
+def test_the_ray_index_says_what_the_local_one_says(tmp_path: Path, local_ray) -> None:
+    """Same requests, same records (line, id, status, the final's content, steps), whichever engine ran them;
+    bundles sent back as .mmtrace bytes open as the ones written in place do."""
+    reqs = [{"prompt": PROMPTS[0], **TINY}, {"prompt": PROMPTS[1], "seed": 7, "id": "cup-7", **TINY}, {"seed": "x"}]
+
+    def comparable(res: mmthink.batch.BatchResult) -> list[dict]:
+        keep = ("line", "id", "status", "modality", "steps", "action", "field")
+        return [
+            {**{k: r[k] for k in keep if k in r}, "final": r["final"].split("/")[-1] if r.get("final") else None}
+            for r in res.records
+        ]
+
+    local = mmthink.batch(reqs, tmp_path / "local", workers=1)
+    for bundles in ("shared", "ship"):
+        ray = mmthink.batch(reqs, tmp_path / bundles, engine="ray", workers=2, num_cpus=0.5, bundles=bundles)
+        assert comparable(ray) == comparable(local)
+        for rec in ray.records[:2]:
+            assert mmthink.load_trace(ray.out / rec["run_id"]).status == "succeeded"
