@@ -203,3 +203,24 @@ def test_the_ray_index_says_what_the_local_one_says(tmp_path: Path, local_ray) -
         assert comparable(ray) == comparable(local)
         for rec in ray.records[:2]:
             assert mmthink.load_trace(ray.out / rec["run_id"]).status == "succeeded"
+
+
+def slow_agent() -> mmthink.Agent:
+    """An embedded agent that takes a while to build, as one loading large models does."""
+    import time
+
+    time.sleep(3)
+    return mmthink.Agent.from_profile("embedded")
+
+
+@pytest.mark.slow
+def test_actors_slow_to_start_are_reported_while_the_driver_waits(
+    tmp_path: Path, local_ray, monkeypatch, capsys
+) -> None:
+    from mmthink.batch import ray_engine
+
+    local_ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the actors need not import tests/
+    monkeypatch.setattr(ray_engine, "WAIT_NOTICE_S", 0.5)
+    res = mmthink.batch([{"prompt": PROMPTS[0], **TINY}], tmp_path / "out", engine="ray", agent=slow_agent)
+    assert res.ok, res.records
+    assert "waiting for 1 of 1 Ray actors to start" in capsys.readouterr().err
