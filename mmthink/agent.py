@@ -419,6 +419,8 @@ class Agent:
         if not manifest and not (self.checkpointer is not None or has_checkpoint(run_dir)):
             raise _nothing_to_resume(run_dir)
         _check_decision(decision, manifest)
+        if manifest and not has_checkpoint(run_dir) and self._checkpoints_where() == "run folder":
+            _check_checkpoints_where(manifest, "run folder")  # kept elsewhere: refused before a file is made here
         run_id = manifest.get("run_id") or run_dir.name
         thinking = (
             ThinkingConfig(

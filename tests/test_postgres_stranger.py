@@ -119,6 +119,7 @@ def test_a_resume_without_the_database_refuses_instead_of_starting_the_run_over(
     assert e.value.field == "MMTHINK_CHECKPOINT_URL"
     assert ("checkpoints.sqlite" if checkpoint_url.startswith("sqlite") else mask_url(checkpoint_url)) in str(e.value)
     assert (shared / run_id / "steps.jsonl").read_bytes() == before  # nothing dropped, nothing run again
+    assert not list((shared / run_id).glob(".checkpoint.sqlite*"))  # nor an empty checkpoint file left behind
     monkeypatch.setenv("MMTHINK_CHECKPOINT_URL", checkpoint_url)  # told where they are, the approval goes through
     done = mmthink.Agent.resume(shared / run_id, decision="approve")
     assert done.status == "succeeded"
