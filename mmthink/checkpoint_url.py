@@ -185,6 +185,9 @@ def _postgres(url: str) -> Iterator[Any]:
         kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
         open=False,
         name="mmthink-checkpoints",
+        # a round trip on each checkout: a restart, a failover or a proxy closing idle connections leaves dead
+        # ones in the pool, and a run handed one would fail (or raise after it finished) instead of reconnecting
+        check=ConnectionPool.check_connection,
     )
     try:
         pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)

@@ -164,3 +164,21 @@ def test_mmthink_resume_on_a_served_run_says_to_continue_it_through_the_served_g
     assert e.value.field == "run" and "served graph" in str(e.value) and "thread_id" in e.value.fix
     assert (run_dir / "steps.jsonl").read_bytes() == before
     assert graph.invoke(Command(resume={"action": "approve"}), cfg)["status"] == "succeeded"
+
+
+def test_runs_go_on_after_the_database_dropped_the_pools_connections(postgres_url: str, tmp_path: Path) -> None:
+    """A database restart, a failover or a proxy that closes idle connections leaves the pool holding dead
+    ones: the next run must get a live connection, not fail on a dead one."""
+    import psycopg
+
+    with checkpointer_from_url(postgres_url) as saver:
+        agent = mmthink.Agent.from_profile("embedded", checkpointer=saver)
+        assert agent.run(PROMPT, out=tmp_path, **TINY).status == "succeeded"
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            dropped = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE usename = 'mmthink' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            ).fetchone()[0]
+        assert dropped >= 1
+        for _ in range(2):
+            assert agent.run(PROMPT, out=tmp_path, **TINY).status == "succeeded"
