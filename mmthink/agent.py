@@ -252,7 +252,17 @@ class Agent:
             "modalities": sorted(self.modalities),
             "agent": _redact(self.config.to_dict()),
             "policy": self.policy.to_dict(),
+            "checkpoints": self._checkpoints_where(),
         }
+
+    def _checkpoints_where(self) -> str | None:
+        """Where this agent keeps a run's checkpoints: ``run folder``, a database (its URL masked), or None
+        when that cannot be told (a saver of the caller's own) or there are none."""
+        if self.checkpointer is None:
+            return "run folder" if self.durable else None
+        from mmthink.checkpoint_url import WHERE
+
+        return getattr(self.checkpointer, WHERE, None)
 
     # ---------------------------------------------------------------- running
     def run(self, request: str | Request, **options: Any) -> RunResult:
@@ -410,6 +420,8 @@ class Agent:
         if not manifest and not (self.checkpointer is not None or has_checkpoint(run_dir)):
             raise _nothing_to_resume(run_dir)
         _check_decision(decision, manifest)
+        if manifest and not has_checkpoint(run_dir) and self._checkpoints_where() == "run folder":
+            _check_checkpoints_where(manifest, "run folder")  # kept elsewhere: refused before a file is made here
         run_id = manifest.get("run_id") or run_dir.name
         thinking = (
             ThinkingConfig(
@@ -584,6 +596,7 @@ class Agent:
         if not values:
             if not start.manifest:
                 raise _nothing_to_resume(run_dir)
+            _check_checkpoints_where(start.manifest, self._checkpoints_where())
             inp: Any = _restart_state(start.manifest, run_dir)
             keep = 0
         else:
@@ -636,6 +649,34 @@ def _nothing_to_resume(run_dir: Path) -> InputError:
         "run",
         f"{run_dir} holds no manifest, start record or checkpoint: its run was stopped before anything was recorded",
         "nothing to resume: run the request again (the folder holds no results and can be deleted)",
+    )
+
+
+def _check_checkpoints_where(manifest: dict[str, Any], here: str | None) -> None:
+    """No checkpoint found: a run killed before its first one starts over, but one whose checkpoints are kept
+    elsewhere (a database this process was not told about) must not: that would drop its steps."""
+    from mmthink.checkpoint_url import ENV, SERVED
+
+    kept = manifest.get("checkpoints")
+    if isinstance(kept, str) and kept.startswith(SERVED):
+        raise InputError(
+            "run",
+            f"this run was started by a served graph, which keeps it under the thread id its caller chose "
+            f"({kept[len(SERVED) :]}), not under its run id",
+            "continue it through the served graph with that thread id: graph.invoke(Command(resume={'action': "
+            "'approve'}), {'configurable': {'thread_id': ...}}), or graph.invoke(None, ...) after a kill",
+        )
+    if not kept or not here or kept == here:
+        return
+    if kept == "run folder":
+        raise InputError(
+            ENV, f"this run keeps its checkpoints in its run folder, not in {here}", f"resume it with {ENV} unset"
+        )
+    raise InputError(
+        ENV,
+        f"this run keeps its checkpoints in {kept}, and this process "
+        + (f"looks in {here}" if here != "run folder" else f"has no {ENV}"),
+        f"set {ENV} to that database (the URL every worker uses) and resume again",
     )
 
 

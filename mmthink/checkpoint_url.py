@@ -20,12 +20,14 @@ start with the URL in the message (password masked), never in the middle of a ru
 from __future__ import annotations
 
 import atexit
+import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote
 
 from .errors import InputError
 
@@ -34,34 +36,76 @@ CONNECT_TIMEOUT_S = 10
 POOL_SIZE = 8
 _SETUP_LOCK_KEY = 0x6D6D7468  # pg_advisory_lock key: one process at a time runs the schema migrations
 _SECRET_PARAMS = {"password", "sslpassword", "passfile"}
+_SECRET_QUERY = re.compile(r"(^|&)(password|sslpassword|passfile)=[^&]*", re.IGNORECASE)
+_NEEDS_ENCODING = re.compile(r"[@/?#\s]|%(?![0-9A-Fa-f]{2})")
+SERVED = "served graph: "
+"""How a served run's manifest says where its checkpoints are: under thread ids its callers chose."""
+WHERE = "mmthink_checkpoints"
+"""The attribute a saver opened here carries: where its checkpoints are (the URL masked, or the SQLite file),
+recorded in each run's manifest so that a resume can tell a missing checkpoint from one kept elsewhere."""
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password (in the user part or the query) replaced by ``***``, safe to print."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, host = netloc.rsplit("@", 1)
+    """The URL with its password (in the user part or the query) replaced by ``***``, safe to print.
+
+    Split by hand rather than by ``urlsplit``: a password written as it is (not percent-encoded) may hold
+    ``/ ? # @``, which a URL parser takes for the end of the user part, and would then print. Everything up to
+    the last ``@`` counts as the user part, so such a password is masked whole."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        user, host = rest.rsplit("@", 1)
         if ":" in user:
             user = user.split(":", 1)[0] + ":***"
-        netloc = f"{user}@{host}"
-    query = parts.query
-    if query:
-        query = urlencode(
-            [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in parse_qsl(query, keep_blank_values=True)],
-            safe="*",
+        rest = f"{user}@{host}"
+    head, q, query = rest.partition("?")
+    if q:
+        query = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}=***", query)
+    return f"{scheme}{sep}{head}{q}{query}"
+
+
+def _password(url: str) -> str:
+    """The password as written in the user part ('' when there is none)."""
+    _, sep, rest = url.partition("://")
+    user = rest.rsplit("@", 1)[0] if sep and "@" in rest else ""
+    return user.split(":", 1)[1] if ":" in user else ""
+
+
+def _redact(text: str, url: str) -> str:
+    """``text`` (a driver's error message) without the URL's password, whole or in the pieces a parser that
+    stopped at a reserved character would have quoted."""
+    hidden = {_password(url)} | {v for k, v in parse_qsl(url.partition("?")[2]) if k.lower() in _SECRET_PARAMS}
+    pieces = set(hidden)
+    for secret in hidden:
+        pieces.add(unquote(secret))
+        pieces.update(re.split(r"[@/?#:&\s]", secret))
+    for quoted in re.findall(r"\"([^\"]+)\"|'([^']+)'", text):  # what libpq quotes: a token it could not parse
+        token = "".join(quoted)
+        token = token.rsplit("@", 1)[0] if "@" in token else token  # a host that holds the password's tail
+        if any(token in secret for secret in hidden):
+            pieces.add(token)
+    for piece in sorted((p for p in pieces if len(p) >= 3 or p in hidden), key=len, reverse=True):
+        text = text.replace(piece, "***") if piece else text
+    return text
+
+
+def _connect_fix(url: str) -> str:
+    """What to do about a database that could not be reached; a password that a URL cannot carry as it is
+    gets the percent-encoding hint."""
+    fix = "start the database, or fix the host, port, user or password in the URL"
+    if _NEEDS_ENCODING.search(_password(url)):
+        fix += (
+            "; percent-encode special characters in the password (@ as %40, / as %2F, ? as %3F, # as %23, "
+            "% as %25, a space as %20): python -c \"import urllib.parse; print(urllib.parse.quote('PASSWORD', "
+            "safe=''))\""
         )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return fix
 
 
 def url_kind(url: str) -> str:
     """``postgres`` or ``sqlite``; anything else is an error that names the accepted forms."""
     if not isinstance(url, str) or not url.strip():
         raise InputError(ENV, "is empty", "give postgresql://user:password@host:port/db or a .sqlite path")
-    scheme = urlsplit(url).scheme.lower() if "://" in url or url.startswith("sqlite:") else ""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "sqlite" if url.startswith("sqlite:") else ""
     if scheme in ("postgresql", "postgres"):
         return "postgres"
     if scheme == "sqlite" or (not scheme and url.endswith((".sqlite", ".db", ".sqlite3"))):
@@ -101,6 +145,7 @@ def _sqlite(url: str) -> Iterator[Any]:
     try:
         saver = SqliteSaver(conn)
         saver.setup()
+        setattr(saver, WHERE, f"sqlite:{os.path.realpath(path)}")
         yield saver
     finally:
         conn.close()
@@ -130,12 +175,8 @@ def _postgres(url: str) -> Iterator[Any]:
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
     except psycopg.Error as e:
-        reason = " ".join(str(e).split()) or type(e).__name__
-        raise InputError(
-            ENV,
-            f"cannot reach the checkpoint database {shown}: {reason}",
-            "start the database, or fix the host, port, user or password in the URL",
-        ) from None
+        reason = _redact(" ".join(str(e).split()) or type(e).__name__, url)
+        raise InputError(ENV, f"cannot reach the checkpoint database {shown}: {reason}", _connect_fix(url)) from None
     # 2. the pool the runs use: several threads of one process may run at once
     pool = ConnectionPool(
         url,
@@ -144,16 +185,21 @@ def _postgres(url: str) -> Iterator[Any]:
         kwargs={**kwargs, "connect_timeout": CONNECT_TIMEOUT_S},
         open=False,
         name="mmthink-checkpoints",
+        # a round trip on each checkout: a restart, a failover or a proxy closing idle connections leaves dead
+        # ones in the pool, and a run handed one would fail (or raise after it finished) instead of reconnecting
+        check=ConnectionPool.check_connection,
     )
     try:
         pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
     except Exception as e:
         pool.close()
         raise InputError(
-            ENV, f"cannot reach the checkpoint database {shown}: {e}", "start the database, or fix the URL"
+            ENV, f"cannot reach the checkpoint database {shown}: {_redact(str(e), url)}", _connect_fix(url)
         ) from None
     try:
-        yield PostgresSaver(pool)  # type: ignore[arg-type]
+        saver = PostgresSaver(pool)  # type: ignore[arg-type]
+        setattr(saver, WHERE, "postgresql://" + shown.split("://", 1)[1])  # one spelling for postgres://
+        yield saver
     finally:
         pool.close()
 

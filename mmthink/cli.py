@@ -147,7 +147,9 @@ def _batch_parser(sub: Any) -> None:
     b.add_argument("--workers", type=int, default=None, help="worker processes or Ray actors (default: the cores)")
     b.add_argument("--engine", choices=("local", "ray"), default="local", help="local process pool (default) or Ray")
     b.add_argument(
-        "--address", default=None, help="Ray cluster address (e.g. auto, or HOST:6379); default: a local Ray"
+        "--address",
+        default=None,
+        help="Ray cluster address (e.g. auto, or HOST:6379); default: $RAY_ADDRESS, else a local Ray",
     )
     b.add_argument("--num-cpus", type=float, default=None, help="CPUs reserved per Ray actor (default 1)")
     b.add_argument("--num-gpus", type=float, default=None, help="GPUs per Ray actor; fractions share a GPU (e.g. 0.25)")

@@ -31,7 +31,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mmthink.checkpoint_url import ENV
+from mmthink.checkpoint_url import ENV, SERVED, WHERE
 
 _served: dict[tuple[str, str | None], Any] = {}
 _lock = threading.Lock()
@@ -62,5 +62,9 @@ def served_graph(profile: str | None = None, *, checkpointer: str = "env") -> An
             agent = Agent.from_profile(profile, durable=False, out_dir=str(out_dir))
             comp = agent.components()
             comp.fixed_out_dir = True
+            # its runs are kept under the caller's thread ids: a manifest that says so stops Agent.resume from
+            # taking the missing checkpoint under the run id for "killed before the first one" and starting over
+            where = "the LangGraph server" if saver is None else getattr(saver, WHERE, None) or "its checkpointer"
+            comp.describe = {**comp.describe, "checkpoints": f"{SERVED}{where}"}
             _served[key] = build_graph(served=comp).compile(checkpointer=saver)
         return _served[key]

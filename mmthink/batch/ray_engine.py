@@ -11,8 +11,10 @@ output folder.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +24,10 @@ from ..errors import BackendError, InputError
 from .tasks import RESUME, AgentSpec, Task, build_agent, execute, execute_shipped, record
 
 BUNDLES = ("auto", "shared", "ship")
+STEPS_PER_UNIT = 10_000
+"""Ray counts resources in steps of 0.0001 (a finer share is refused)."""
+WAIT_NOTICE_S = 30.0
+"""How long actors may take to start before the driver says what it is waiting for."""
 MAX_REPLACEMENTS = 3
 """Actors started in place of ones that died, before the rest of the batch is left for a re-run."""
 
@@ -43,6 +49,87 @@ class BatchActor:
         if ship:
             return execute_shipped(self.agent, task)
         return execute(self.agent, task), None
+
+
+def check_settings(num_cpus: float | None, num_gpus: float | None, bundles: str) -> None:
+    """Refuse what Ray could not honour, before anything is written or started (Ray's own errors for these
+    are a ValueError deep inside actor creation)."""
+    if bundles not in BUNDLES:
+        raise InputError("bundles", f"unknown value {bundles!r}", f"use one of {', '.join(BUNDLES)}")
+    for name, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise InputError(name, f"must be a non-negative number, got {value!r}", "e.g. 1 or 0.25")
+        if abs(value * STEPS_PER_UNIT - round(value * STEPS_PER_UNIT)) > 1e-6:
+            raise InputError(name, f"{value!r} is finer than Ray counts (steps of 0.0001)", "e.g. 0.25 or 0.125")
+    if num_gpus is not None and num_gpus > 1 and num_gpus != int(num_gpus):
+        raise InputError(
+            "num_gpus",
+            f"{num_gpus:g}: more than one GPU per actor must be a whole number",
+            "give a share of one GPU (e.g. 0.5) or whole GPUs (e.g. 2)",
+        )
+    _ray()  # installed? (the engine needs it next)
+
+
+def _units(x: float) -> int:
+    return int(round(float(x) * STEPS_PER_UNIT))
+
+
+def capacity(nodes: list[dict[str, Any]], num_cpus: float, num_gpus: float) -> int | None:
+    """How many actors reserving ``num_cpus`` / ``num_gpus`` the live nodes hold (``ray.nodes()``); None when
+    they reserve nothing. Counted node by node, since an actor lives on one node: two nodes with one GPU
+    each hold four actors of 0.4 GPU, not five."""
+    asks = {key: _units(v) for key, v in (("CPU", num_cpus), ("GPU", num_gpus)) if v}
+    if not asks:
+        return None
+    total = 0
+    for node in nodes:
+        if node.get("Alive", True):
+            have = node.get("Resources") or {}
+            total += min(_units(have.get(key, 0)) // need for key, need in asks.items())
+    return total
+
+
+def _share(num_cpus: float, num_gpus: float) -> str:
+    """What one actor reserves, in words: ``1 CPU``, ``0.5 CPU and 0.25 GPU``."""
+    return " and ".join(f"{v:g} {name}" for name, v in (("CPU", num_cpus), ("GPU", num_gpus)) if v)
+
+
+def _unplaceable(nodes: list[dict[str, Any]], num_cpus: float, num_gpus: float) -> InputError:
+    """The error for an actor no node can hold, naming the setting at fault."""
+    live = [n.get("Resources") or {} for n in nodes if n.get("Alive", True)]
+    gpus = [r.get("GPU", 0) for r in live]
+    if num_gpus and not any(gpus):
+        return InputError(
+            "num_gpus",
+            f"the cluster has 0 GPUs, an actor asks for {num_gpus:g}",
+            "lower --num-gpus or add GPU nodes",
+        )
+    cpus = max((r.get("CPU", 0) for r in live), default=0)
+    if num_cpus and _units(num_cpus) > _units(cpus):
+        return InputError(
+            "num_cpus",
+            f"no node of the cluster has {num_cpus:g} CPUs for one actor (the largest has {cpus:g})",
+            "lower --num-cpus (fractions allowed) or add a larger node",
+        )
+    if num_gpus and _units(num_gpus) > _units(max(gpus)):
+        return InputError(
+            "num_gpus",
+            f"no node of the cluster has {num_gpus:g} GPUs for one actor (the largest has {max(gpus):g})",
+            "lower --num-gpus (fractions share a GPU) or add a larger node",
+        )
+    return InputError(
+        "num_cpus",
+        f"no node of the cluster has both {num_cpus:g} CPUs and {num_gpus:g} GPUs for one actor",
+        "lower --num-cpus or --num-gpus",
+    )
+
+
+def _forwarded_env() -> dict[str, str]:
+    """The driver's ``MMTHINK_*`` settings (the checkpoint database above all), for the actors: on a cluster
+    started with ``ray start`` an actor's environment is that of its node's ``ray start``, not the driver's."""
+    return {k: v for k, v in os.environ.items() if k.startswith("MMTHINK_")}
 
 
 def _ray() -> Any:
@@ -68,24 +155,23 @@ class RayEngine:
         bundles: str = "auto",
         most: int | None = None,
     ) -> None:
-        """``most``: no more actors than this by default (the number of requests): each one loads the models."""
-        if bundles not in BUNDLES:
-            raise InputError("bundles", f"unknown value {bundles!r}", f"use one of {', '.join(BUNDLES)}")
-        for name, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InputError(name, f"must be a non-negative number, got {value!r}", "e.g. 1 or 0.25")
+        """``most``: no more actors than this (the number of requests): each one loads the models."""
+        check_settings(num_cpus, num_gpus, bundles)
         ray = _ray()
         self._started = False
         if not ray.is_initialized():
+            # `ray job submit` runs the driver with RAY_ADDRESS set: the batch belongs on that cluster
+            source = "" if address else " (from RAY_ADDRESS)"
+            address = address or os.environ.get("RAY_ADDRESS") or None
             try:
                 if address:
                     ray.init(address=address, log_to_driver=False)
                 else:
                     ray.init(address="local", log_to_driver=False, include_dashboard=False)
-            except ConnectionError as e:
+            except (ConnectionError, ValueError) as e:  # ValueError: an address Ray cannot parse
                 raise InputError(
                     "address",
-                    f"cannot reach the Ray cluster at {address}: {e}",
+                    f"cannot reach the Ray cluster at {address}{source}: {e}",
                     "start it with `ray start --head` and pass its address (--address auto on a cluster "
                     "node); if Ray logged InvalidAuthToken, set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN "
                     "(`ray get-auth-token` on the head)",
@@ -110,21 +196,28 @@ class RayEngine:
         most: int | None,
     ) -> None:
         ray = self.ray
-        resources = ray.cluster_resources()
-        if not workers:
-            fits = resources.get("CPU", 1) / num_cpus if num_cpus else resources.get("CPU", 1)
-            if num_gpus:
-                fits = min(fits, resources.get("GPU", 0) / num_gpus)
-            workers = max(1, min(int(fits), most or int(fits)))
-        if num_gpus and resources.get("GPU", 0) < num_gpus:
+        nodes = ray.nodes()
+        fits = capacity(nodes, num_cpus, num_gpus)
+        if fits == 0:  # Ray would keep the actors pending forever
+            raise _unplaceable(nodes, num_cpus, num_gpus)
+        if fits is not None and workers and workers > fits:
             raise InputError(
-                "num_gpus",
-                f"the cluster has {resources.get('GPU', 0):g} GPUs, an actor asks for {num_gpus:g}",
-                "lower --num-gpus or add GPU nodes",
+                "workers",
+                f"the cluster holds {fits} actors reserving {_share(num_cpus, num_gpus)} each, asked for {workers}",
+                "lower --workers, or reserve less per actor with --num-cpus / --num-gpus (fractions allowed)",
             )
+        if not workers:
+            fits = fits or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            workers = max(1, min(fits, most or fits))
+        elif most:  # each actor loads the models: none for want of a request (as the local pool does)
+            workers = min(workers, most)
         self.workers = int(workers)
         self._spec = spec
-        self._actor_cls = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus)(BatchActor)
+        env = _forwarded_env()
+        options: dict[str, Any] = {"num_cpus": num_cpus, "num_gpus": num_gpus}
+        if env:
+            options["runtime_env"] = {"env_vars": env}
+        self._actor_cls = ray.remote(**options)(BatchActor)
         self.actors = [self._actor_cls.remote(spec) for _ in range(self.workers)]
         self.shared = self._decide_shared(Path(out), bundles)
 
@@ -135,7 +228,15 @@ class RayEngine:
         path = out / f".batch-token-{os.getpid()}"
         path.write_text(token, encoding="utf-8")
         try:
-            sees = self.ray.get([a.sees.remote(str(path.resolve()), token) for a in self.actors])
+            refs = [a.sees.remote(str(path.resolve()), token) for a in self.actors]
+            _, waiting = self.ray.wait(refs, num_returns=len(refs), timeout=WAIT_NOTICE_S)
+            if waiting:  # the nodes' CPUs may be held by other jobs, or the models are slow to load
+                print(
+                    f"mmthink batch: waiting for {len(waiting)} of {len(refs)} Ray actors to start "
+                    "(placed when the cluster has their CPUs/GPUs free, then loading the models)",
+                    file=sys.stderr,
+                )
+            sees = self.ray.get(refs)
         except self.ray.exceptions.RayError as e:  # the agent failed to build in the actor (not always picklable)
             lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()] or [type(e).__name__]
             cause = next((ln for ln in reversed(lines) if "Error" in ln.split(":")[0]), lines[-1])

@@ -101,6 +101,12 @@ def batch(
     for name, value in (("address", address), ("num_cpus", num_cpus), ("num_gpus", num_gpus)):
         if value is not None and value != "" and engine != "ray":
             raise InputError(name, "is only for the ray engine", "add --engine ray")
+    if bundles != "auto" and engine != "ray":
+        raise InputError("bundles", "is only for the ray engine", "add --engine ray")
+    if engine == "ray":  # before anything is written: Ray installed, the shares it can honour
+        from .ray_engine import check_settings
+
+        check_settings(num_cpus, num_gpus, bundles)
     from ..trace.writer import SYNC_MODES
 
     if not isinstance(sync, str) or sync not in SYNC_MODES:
