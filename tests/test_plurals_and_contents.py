@@ -123,3 +123,25 @@ def test_the_critic_asks_for_more_than_one_of_a_plural() -> None:
         assert bool(counted) != ok, crit.findings
         if not ok:
             assert "1 apple can be seen, where the request says apples" in counted[0]
+
+
+def test_furniture_carries_small_things_on_top_not_large_ones(path: str) -> None:
+    it = parse_image_request("a shelf with books and a plant")
+    assert it.find("book").relation == ("on", "shelf") == it.find("plant").relation
+    assert parse_image_request("a table with two chairs").find("chair").relation is None
+
+
+def test_nested_vessels_keep_their_own_contents(path: str) -> None:
+    it = parse_image_request("a table with a vase of flowers and a bowl of fruit")
+    assert it.find("vase").relation == ("on", "table") and it.find("flower").relation == ("in", "vase")
+    assert it.find("fruit").relation == ("in", "bowl") and it.find("bowl").relation != ("in", "vase")
+
+
+def test_a_compound_starting_with_a_material_word_is_still_the_contents(path: str) -> None:
+    assert parse_image_request("a box with two ice creams").find("ice cream").relation == ("in", "box")
+    assert parse_image_request("a box of chocolates").find("chocolate").relation == ("in", "box")
+
+
+def test_each_thing_after_with_and_is_held_or_worn_on_its_own(path: str) -> None:
+    it = parse_image_request("an old man with a cane and a hat")
+    assert it.find("cane").verb == "held by" and it.find("hat").verb == "worn by"

@@ -338,7 +338,8 @@ ROWS: dict[str, str] = {
         lemon yellow >apple; watermelon green medium; pineapple yellow; mango orange >apple; coconut brown >apple;
         avocado green >apple; blueberry=blueberries navy tiny >apple; raspberry=raspberries red tiny >apple;
         kiwi green tiny >apple; plum purple >apple; pumpkin orange medium ground >apple; melon green >apple;
-        fig purple tiny >apple; pomegranate red >apple; apricot orange tiny >apple; grapefruit pink >apple
+        fig purple tiny >apple; pomegranate red >apple; apricot orange tiny >apple; grapefruit pink >apple;
+        fruit=fruits red >apple
     """,
     "vegetable": """
         broccoli=broccoli green; carrot orange; tomato=tomatoes red >apple; potato=potatoes tan;
@@ -351,7 +352,7 @@ ROWS: dict[str, str] = {
         cookie brown tiny; pie brown; hamburger/burger/cheeseburger brown; taco yellow; sushi=sushi white tiny;
         bread brown; loaf=loaves brown; croissant gold; bagel tan; pancake tan; waffle gold; ice cream pink;
         ice cream cone pink; egg white tiny; cheese yellow; steak brown; noodles=noodles tan; salad green;
-        soup orange; french fries=french fries/fries=fries yellow; popcorn=popcorn white; chocolate bar brown;
+        soup orange; french fries=french fries/fries=fries yellow; popcorn=popcorn white; chocolate bar brown; chocolate=chocolates brown tiny;
         candy=candies pink tiny; lollipop pink tiny; pretzel brown tiny; muffin brown tiny; spaghetti=spaghetti tan;
         dumpling white tiny; burrito tan; pasta=pasta tan; rice=rice white; ramen=ramen tan; curry=curry orange;
         sandwich wrap tan; sausage brown tiny; bacon=bacon red;
@@ -442,7 +443,7 @@ ROWS: dict[str, str] = {
     "tool": """
         hammer; saw; screwdriver; wrench; shovel; axe; rake; scissors=scissors; broom brown; paintbrush brown;
         pencil yellow; pen blue; crayon red; brush brown; key gold tiny; lock; rope brown; chain; sword silver;
-        shield silver; arrow tiny; wand brown; magic wand brown; flashlight black >lamp; telescope; microscope;
+        shield silver; arrow tiny; wand brown; cane/walking stick brown; magic wand brown; flashlight black >lamp; telescope; microscope;
         magnifying glass; compass gold; map tan >book; globe blue; hourglass gold; anchor black; wheel black;
         book blue >book @indoor; notebook >book; newspaper white >book; letter white >book; envelope white >book;
         scroll tan >book; diary >book; magazine >book; comic book >book; sketchbook >book; box brown >container;

@@ -118,13 +118,22 @@ def make_extra(rng: random.Random, entries: list[ObjectEntry], tag: str) -> dict
         inc = {"class": a.name, "count": 3, "min_count": 2}
         return {"tag": tag, "include": [{**inc, "color": c} if c else inc], "prompt": text}
     v = rng.choice(vessels(entries))
-    c = rng.choice([e for e in entries if e.category in CONTENT_CATEGORIES and countable(e) and e.name != v.name])
+    c = rng.choice(
+        [
+            e
+            for e in entries
+            if e.category in CONTENT_CATEGORIES and countable(e) and e.name != v.name and e.size in ("tiny", "small")
+        ]
+    )
     n = rng.choice([0, 0, 2, 3])
     said = f"{COUNT_WORDS[n]} {noun(c, n)}" if n else noun(c, 2)
     form = CONTENTS_FORMS[-1] if n else rng.choice(CONTENTS_FORMS)  # "a bowl of two pears" is not said
     text = form.format(v=v.name, c=said)
     text = f"{article(text[2:])} {text[2:]}"
-    kind = "on" if v.name in SURFACE_VESSELS else "in"
+    # the truth, from the table's own facts: furniture or a structure that is not a box or chest, and plates
+    # and trays, carry things on them; everything else holds them in it
+    surface = (v.category in ("furniture", "structure") and v.drawable != "container") or v.name in SURFACE_VESSELS
+    kind = "on" if surface else "in"
     held = {"class": c.name, "count": n or 3, "position": [kind, 0], **({} if n else {"min_count": 2})}
     return {"tag": tag, "include": [{"class": v.name, "count": 1}, held], "prompt": text}
 

@@ -404,6 +404,8 @@ def parse_request(text: str) -> ImageIntent:
 
 VESSEL_DRAWINGS = {"bowl", "container", "bottle", "cup"}
 """Drawings of things that hold others: a bowl, a basket or box, a jar, a cup or glass."""
+SURFACE_FURNITURE = {"shelf", "bookshelf", "counter", "nightstand", "windowsill", "cabinet", "dresser", "couch", "bed"}
+"""Furniture whose top things stand on, like a table's: "a shelf with books and a plant"."""
 NOT_VESSELS = {"drink", "food", "toy"}
 """Categories whose drawing is a vessel's but which hold nothing: a coffee is drawn as a cup, a doll as a box."""
 SURFACE_VESSELS = {"plate", "tray", "platter", "dish", "saucer", "board", "cutting board"}
@@ -411,15 +413,23 @@ SURFACE_VESSELS = {"plate", "tray", "platter", "dish", "saucer", "board", "cutti
 
 
 def holds(vessel: Any, content: Any) -> str | None:
-    """The relation a thing said to be in or with a vessel is drawn with ("in", or "on" a plate), or None
+    """The relation a thing said to be in or with a vessel is drawn with ("in", or "on" a plate, a table or a
+    shelf), or None
     when ``vessel`` holds nothing drawable that way; ``content`` None asks only whether it is a vessel.
 
     A drink in a cup or glass is what it is filled with, not a thing drawn inside it ("a cup of coffee")."""
-    if getattr(vessel, "drawable", None) not in VESSEL_DRAWINGS or getattr(vessel, "category", None) in NOT_VESSELS:
+    surface = getattr(vessel, "drawable", None) == "table" or vessel.name in SURFACE_FURNITURE
+    if not surface and (
+        getattr(vessel, "drawable", None) not in VESSEL_DRAWINGS or getattr(vessel, "category", None) in NOT_VESSELS
+    ):
         return None
     if content is not None and (content is vessel or getattr(content, "category", None) == "drink"):
         return None
-    return "on" if vessel.name in SURFACE_VESSELS else "in"
+    if surface and content is not None:  # "a table with two chairs": chairs stand by a table, not on it
+        entry = load_table().get(getattr(content, "entry", None) or content.name)
+        if entry is not None and entry.size not in ("tiny", "small"):
+            return None
+    return "on" if surface or vessel.name in SURFACE_VESSELS else "in"
 
 
 PRONOUNS = {
@@ -576,6 +586,7 @@ class _Reader:
         self.conj_verb: tuple[str, Wanted] | None = None  # "wearing a hat and a scarf": the verb goes on
         self.contents_of: Wanted | None = None  # "a cup of coffee": coffee is in the cup
         self.group: list[Wanted] = []  # things joined by "and" just before ("a teapot and two cups")
+        self.with_subject: Wanted | None = None  # who holds or wears what follows "with" ("with a cane and a hat")
         self.readers = [getattr(self, name) for name in READERS]
 
     def reset(self) -> None:
@@ -1311,15 +1322,23 @@ class _Reader:
             self.last = held
         else:
             self.last = obj
-        said = self.last  # the thing (or its vessel) just read: "a cup of tea" fills this one
         if self.last is obj and obj.verb in ("worn by", "held by", "carried by") and obj.relation:  # "a girl
             # wearing a hat holding a balloon", "a farmer with a pitchfork next to a cow": what follows is said of
             # the wearer or holder, not of the hat or the pitchfork
             self.last = next((o for o in self.it.objects if o.name == obj.relation[1]), obj)
-        self.contents_of = self._contents_next(end, held if held is not obj else None, said)
+        self.contents_of = self._contents_next(end, held if held is not obj else None, obj)
         verb = self._with_next(end + 1) if self.contents_of is None and self.at(end) == "with" else None
         if verb is not None:  # "a girl with a red hat", "a man with glasses", "a farmer with a pitchfork"
             self.verb = (verb, self.last)
+            self.with_subject = self.last
+        elif self.with_subject is not None and self.at(end) in ("and", ","):  # "with a cane and a hat": each
+            subject, self.last = self.last, self.with_subject  # thing after "and" is held or worn on its own
+            again = self._with_next(end + 1)
+            self.last = subject
+            self.conj_verb = (again, self.with_subject) if again else None
+            self.with_subject = self.with_subject if again else None
+        else:
+            self.with_subject = None
         self.conj_verb = self.conj_verb if self.at(end) in ("and", ",") else None
         self.reset()
         return end
@@ -1330,15 +1349,37 @@ class _Reader:
         if self.at(end) == "of" and self.thing_after(end + 1):
             return last
         if held is not None and self.at(end) in ("and", ",") and self.thing_after(end + 1):
-            return held
+            nxt = self._entry_after(end + 1)  # "... and a bowl of fruit": another vessel is not in this one
+            return None if nxt is not None and holds(nxt, None) else held
         if last is not None and holds(last, None):
             for phrase in (["full", "of"], ["filled", "with"], ["with"]):
                 after = end + len(phrase)
-                while self.at(after) in COUNT_WORDS or self.at(after).isdecimal():  # "with two pears"
-                    after += 1
-                if self.words[end : end + len(phrase)] == phrase and self.thing_after(after):
+                after = self._past_modifiers(after, numbers=True)  # "with two ripe pears", "with ice creams"
+                if self.words[end : end + len(phrase)] == phrase and self.thing_at(after) is not None:
                     return last
         return None
+
+    def _past_modifiers(self, j: int, numbers: bool = False) -> int:
+        """Where the thing of a phrase starting at ``j`` begins: past determiners, colours, sizes and materials
+        (and numbers), but not past a thing whose name starts with one ("ice cream", "orange juice")."""
+        while self.thing_at(j) is None or self.at(j) in DETERMINERS:
+            w = self.at(j)
+            if not (
+                w in DETERMINERS
+                or w in COLORS
+                or w in SIZE_WORDS
+                or w in MATERIALS
+                or numbers
+                and (w in COUNT_WORDS or w.isdecimal())
+            ):
+                break
+            j += 1
+        return j
+
+    def _entry_after(self, j: int) -> Any:
+        """The table entry of the thing a phrase starting at ``j`` names, past determiners, numbers, colours."""
+        hit = self.thing_at(self._past_modifiers(j, numbers=True))
+        return self.table.get(hit[1]) if hit is not None else None
 
     def _with_next(self, j: int) -> str | None:
         """After "with": "wearing" for a garment (or glasses) on someone who can wear it (a person, an animal, a
@@ -1346,8 +1387,7 @@ class _Reader:
         a dog") or anything else."""
         if self.last is None or self.last.category not in WEARERS:
             return None
-        while self.at(j) in DETERMINERS or self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS:
-            j += 1
+        j = self._past_modifiers(j)
         hit = self.thing_at(j)
         entry = self.table.get(hit[1]) if hit is not None else None
         if hit is None or entry is None:
@@ -1362,8 +1402,7 @@ class _Reader:
         return None
 
     def thing_after(self, j: int) -> bool:
-        while self.at(j) in DETERMINERS or self.at(j) in COLORS or self.at(j) in SIZE_WORDS or self.at(j) in MATERIALS:
-            j += 1
+        j = self._past_modifiers(j)
         return self.thing_at(j) is not None
 
     def _said_singular(self, form: str, res) -> str:
