@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import pickle
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -56,10 +57,11 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _init_worker(env: dict[str, str], path: list[str], spec: bytes) -> None:
+def _init_worker(env: dict[str, str], path: list[str], spec: bytes, lifeline: Any) -> None:
     """Take the driver's environment and import path, then build the worker's agent; a failure becomes every
     task's reason (an initializer that raises would only break the pool, and the cause would be lost)."""
     global _agent, _build_error
+    _exit_with_the_driver(lifeline)
     os.environ.clear()
     os.environ.update(env)  # e.g. MMTHINK_CHECKPOINT_URL set after the fork server started
     sys.path[:] = path  # so the agent function's module imports (the spec is unpickled only now)
@@ -67,6 +69,25 @@ def _init_worker(env: dict[str, str], path: list[str], spec: bytes) -> None:
         _agent = build_agent(pickle.loads(spec))
     except Exception as e:
         _build_error = f"the worker could not build its agent: {type(e).__name__}: {e}"
+
+
+def _exit_with_the_driver(lifeline: Any) -> None:
+    """End this worker as soon as the driver is gone.
+
+    A driver killed outright (SIGKILL, the OOM killer) cannot shut its pool down, and the pool's queues never
+    report it: its workers would run what was already queued and then wait for work forever, each holding an
+    Agent's memory. The driver holds the only write end of ``lifeline``; when it dies the kernel closes it, the
+    read here ends, and the worker exits as a killed worker would (a run in flight stays resumable).
+    """
+
+    def wait() -> None:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=wait, name="mmthink-batch-lifeline", daemon=True).start()
 
 
 def _work(task: Task) -> dict[str, Any]:
@@ -154,11 +175,13 @@ class LocalEngine:
             return self._pool(tasks, on_result)
 
     def _pool(self, tasks: list[Task], on_result: Callable[[dict[str, Any], bytes | None], None]) -> list[Task]:
+        ctx = _context()
+        lifeline, keep = ctx.Pipe(duplex=False)  # this process holds the only write end (see _exit_with_the_driver)
         pool = ProcessPoolExecutor(
             min(self.workers, len(tasks)),
-            mp_context=_context(),
+            mp_context=ctx,
             initializer=_init_worker,
-            initargs=(dict(os.environ), list(sys.path), pickle.dumps(self.spec)),
+            initargs=(dict(os.environ), list(sys.path), pickle.dumps(self.spec), lifeline),
         )
         pending: dict[Future, Task] = {}
         lost: list[Task] = []
@@ -181,4 +204,6 @@ class LocalEngine:
             for fut in pending:
                 fut.cancel()
             pool.shutdown(wait=not pending, cancel_futures=True)
+            keep.close()
+            lifeline.close()
         return lost

@@ -1,0 +1,96 @@
+"""``mmthink batch`` used the way a newcomer uses it: hand-written request files, mistakes in them, and a
+batch killed and run again. Each case is a few tiny image requests with the embedded profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import mmthink
+from mmthink.batch.requests import read_requests
+from mmthink.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"width": 256, "height": 192}
+THINGS = ["a red ball on a table", "a blue cup on a table", "a green tree in a field", "a yellow kite in the sky"]
+
+
+def _records(out: Path) -> dict[int, dict]:
+    return {r["line"]: r for r in (json.loads(x) for x in (out / "batch.jsonl").read_text().splitlines())}
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (read from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parents.items() if pp == p} - found
+        found |= kids
+        todo.extend(kids)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_workers_exit_when_the_batch_driver_is_killed_and_the_rerun_loses_nothing(tmp_path: Path) -> None:
+    """A driver killed with SIGKILL (or by the OOM killer) cannot tell its workers; they must not live on."""
+    req = tmp_path / "r.jsonl"
+    lines = [{"prompt": p, "seed": s, **TINY} for s in range(10) for p in THINGS]
+    req.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "mmthink.cli", "batch", str(req), "--out", str(out), "--workers", "2", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = open(tmp_path / "stderr.txt", "w")
+    proc = subprocess.Popen(cmd, start_new_session=True, stderr=log, env=env)
+    below: set[int] = set()
+    try:
+        deadline = time.time() + 120
+        index = out / "batch.jsonl"
+        while not (index.exists() and len(index.read_text().splitlines()) >= 2) and time.time() < deadline:
+            time.sleep(0.02)
+        below = _descendants(proc.pid)
+        assert below, "the batch started no worker processes"
+        proc.kill()  # the driver alone, as the OOM killer would
+        proc.wait(10)
+        deadline = time.time() + 20
+        while any(_alive(p) for p in below) and time.time() < deadline:
+            time.sleep(0.1)
+        left = [p for p in below if _alive(p)]
+        assert not left, f"processes of the killed batch still running: {left}"
+    finally:
+        for p in below:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+        log.close()
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode in (0, 1), rerun.stderr[-2000:]
+    recs = _records(out)
+    assert sorted(recs) == list(range(1, len(lines) + 1))
+    assert {r["status"] for r in recs.values()} <= {"succeeded", "unmet"}
+    actions = {r["action"] for r in recs.values()}
+    assert "skipped" in actions and actions <= {"skipped", "ran", "resumed"}
+    for r in recs.values():
+        assert mmthink.load_trace(out / r["run_id"]).status == r["status"]
