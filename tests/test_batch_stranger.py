@@ -94,3 +94,63 @@ def test_workers_exit_when_the_batch_driver_is_killed_and_the_rerun_loses_nothin
     assert "skipped" in actions and actions <= {"skipped", "ran", "resumed"}
     for r in recs.values():
         assert mmthink.load_trace(out / r["run_id"]).status == r["status"]
+
+
+def test_a_value_the_agent_refuses_is_named_as_written_in_the_line(tmp_path: Path) -> None:
+    """Run settings are checked by the agent with the command line's spelling (``--max-drafts``); a requests file
+    says ``max_drafts``, and the index must name what the user wrote, and no run folder that was never made."""
+    res = mmthink.batch(
+        [
+            {"prompt": THINGS[0], "max_drafts": 0, **TINY},
+            {"prompt": THINGS[1], "min_tokens": 99999, **TINY},
+            {"prompt": THINGS[2], "best_of": 0, **TINY},
+            {"prompt": THINGS[3], **TINY},
+        ],
+        tmp_path / "out",
+        workers=1,
+    )
+    drafts, tokens, best, ok = res.records
+    assert ok["status"] in ("succeeded", "unmet") and (res.out / ok["final"]).is_file()  # the batch went on
+    for rec, name in ((drafts, "max_drafts"), (tokens, "min_tokens"), (best, "best_of")):
+        assert rec["status"] == "invalid" and rec["field"] == name, rec
+        assert rec["reason"].startswith(f"line {rec['line']}: {name}: "), rec
+        assert "--" not in rec["reason"] and name.replace("_", "-") not in rec["reason"], rec
+        assert "run_id" not in rec or (res.out / rec["run_id"]).is_dir(), rec
+    assert "budget_tokens" in tokens["reason"]
+
+
+def test_type_mistakes_in_a_line_get_a_fitting_example(tmp_path: Path) -> None:
+    req = tmp_path / "r.jsonl"
+    req.write_text(
+        '{"prompt": "a red ball", "width": 256.0}\n'
+        '{"prompt": "a red ball", "fps": "24"}\n'
+        '{"prompt": "a red ball", "id": true}\n'
+        '{"prompt": "a red ball", "seed": false}\n',
+        encoding="utf-8",
+    )
+    width, fps, label, seed = read_requests(req)
+    assert (width.field, fps.field, label.field, seed.field) == ("width", "fps", "id", "seed")
+    assert width.message() == 'line 1: width: must be an integer, got 256.0 (e.g. "width": 512)'
+    assert fps.message() == 'line 2: fps: must be an integer, got "24" (e.g. "fps": 24)'
+    assert label.message().startswith("line 3: id: must be a string or an integer, got true")
+    assert seed.message() == 'line 4: seed: must be an integer, got false (e.g. "seed": 7)'
+
+
+def test_an_output_folder_that_cannot_be_made_is_exit_2_with_its_name(tmp_path: Path, capsys) -> None:
+    req = tmp_path / "r.txt"
+    req.write_text(THINGS[0] + "\n", encoding="utf-8")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["batch", str(req), "--out", str(blocker / "runs"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mmthink: error: out: ") and str(blocker / "runs") in err and "Traceback" not in err
+
+
+def test_a_file_that_is_not_utf8_says_on_which_line(tmp_path: Path, capsys) -> None:
+    req = tmp_path / "r.txt"
+    req.write_bytes(b"a red ball on a table\na blue cup on a table\n\x93a green tree\x94 in a field\n")
+    out = tmp_path / "out"
+    assert main(["batch", str(req), "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "requests:" in err and "line 3" in err and "UTF-8" in err
+    assert not out.exists()
