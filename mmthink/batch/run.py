@@ -116,7 +116,10 @@ def batch(
     out_dir = Path(out).expanduser().resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("out", f"{out_dir} is a file", "give a folder for the bundles")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError("out", f"{out_dir} cannot be made: {e.strerror or e}", "give a folder you can write") from None
     started = time.time()
     # 2. one batch at a time per folder
     with _folder_lock(out_dir):
