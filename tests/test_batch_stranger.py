@@ -154,3 +154,28 @@ def test_a_file_that_is_not_utf8_says_on_which_line(tmp_path: Path, capsys) -> N
     err = capsys.readouterr().err
     assert "requests:" in err and "line 3" in err and "UTF-8" in err
     assert not out.exists()
+
+
+def test_only_newlines_end_a_line(tmp_path: Path) -> None:
+    """JSON allows U+2028, U+2029 and NEL inside strings (``json.dumps(..., ensure_ascii=False)`` writes them
+    as they are, and scraped text is full of them); they must not split a request in two, and the line
+    numbers must be the ones an editor shows. CRLF endings and a last line without a newline still work."""
+    rows = [
+        json.dumps({"prompt": "a red ball on a table\u2028beside a blue cup", "id": "sep"}, ensure_ascii=False),
+        json.dumps({"prompt": "a green tree\x85in a field"}, ensure_ascii=False),
+        "a yellow kite\x0cin the sky",
+        "",
+        "a white house by a lake",
+    ]
+    req = tmp_path / "r.jsonl"
+    req.write_bytes("\r\n".join(rows).encode("utf-8"))
+    got = read_requests(req)
+    assert [g.line for g in got] == [1, 2, 3, 5]
+    assert all(not hasattr(g, "field") for g in got), got
+    assert [g.request["text"] for g in got] == [
+        "a red ball on a table\u2028beside a blue cup",
+        "a green tree\x85in a field",
+        "a yellow kite\x0cin the sky",
+        "a white house by a lake",
+    ]
+    assert got[0].label == "sep"

@@ -131,7 +131,10 @@ def _file_lines(path: Path) -> Iterable[tuple[int, Any]]:
     except UnicodeDecodeError as e:
         where = f"line {e.object.count(NEWLINE, 0, e.start) + 1}, byte {e.start}"
         raise InputError("requests", f"{path} is not UTF-8 text ({where})", "save it as UTF-8 JSONL") from None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # only "\n" ends a line: str.splitlines would also split at U+2028, U+2029, NEL and form feeds, which
+    # JSON allows inside strings, cutting a request in two and shifting every later line number
+    for number, raw in enumerate(text.split("\n"), start=1):
+        raw = raw.removesuffix("\r")
         if raw.strip():
             yield number, _Raw(raw)
 
