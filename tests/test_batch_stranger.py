@@ -179,3 +179,38 @@ def test_only_newlines_end_a_line(tmp_path: Path) -> None:
         "a white house by a lake",
     ]
     assert got[0].label == "sep"
+
+
+def test_ctrl_c_to_the_driver_alone_prints_no_traceback_and_leaves_no_workers(tmp_path: Path) -> None:
+    """``kill -INT`` of the batch (not its process group) stops it with 130 and one line, and its workers go too.
+    Three times, since what it guards against (Python 3.11's pool raising on the futures cancelled at Ctrl-C, from a
+    background thread) depends on timing."""
+    req = tmp_path / "r.jsonl"
+    lines = [{"prompt": p, "seed": s, **TINY} for s in range(10) for p in THINGS]
+    req.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "mmthink.cli", "batch", str(req), "--out", str(out), "--workers", "2", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for attempt in range(3):
+        err_path = tmp_path / f"stderr{attempt}.txt"
+        with open(err_path, "w") as log:
+            proc = subprocess.Popen(cmd, start_new_session=True, stderr=log, env=env)
+            index = out / "batch.jsonl"
+            seen = len(index.read_text().splitlines()) if index.exists() else 0
+            deadline = time.time() + 120
+            while time.time() < deadline and not (index.exists() and len(index.read_text().splitlines()) >= seen + 2):
+                time.sleep(0.02)
+            below = _descendants(proc.pid)
+            os.kill(proc.pid, signal.SIGINT)
+            code = proc.wait(60)
+        err = err_path.read_text()
+        assert code == 130 and err.strip() == "mmthink: interrupted", err[-3000:]
+        deadline = time.time() + 20
+        while any(_alive(p) for p in below) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in below if _alive(p)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr
+    recs = _records(out)
+    assert sorted(recs) == list(range(1, len(lines) + 1))
+    assert {r["status"] for r in recs.values()} <= {"succeeded", "unmet"}

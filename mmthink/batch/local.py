@@ -199,11 +199,12 @@ class LocalEngine:
                     except Exception as e:  # e.g. a task that could not be sent to the worker
                         rec = record(task, "failed", reason=f"{type(e).__name__}: {e}")
                     on_result(rec, None)
-        finally:  # interrupted: requests not started yet are dropped here (the pool's own cancel can come
-            # too late, once the executor is collected); those in flight stay resumable
-            for fut in pending:
-                fut.cancel()
-            pool.shutdown(wait=not pending, cancel_futures=True)
+        finally:
+            # interrupted: closing the lifeline ends the workers at once, so requests not started yet never start
+            # and those in flight stay resumable. The futures are not cancelled: when its workers die, Python
+            # 3.11's pool marks every pending future broken and raises (a traceback under "interrupted") on one
+            # that was cancelled.
+            pool.shutdown(wait=not pending)
             keep.close()
             lifeline.close()
         return lost
