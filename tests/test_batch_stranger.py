@@ -16,6 +16,7 @@ import pytest
 import mmthink
 from mmthink.batch.requests import read_requests
 from mmthink.cli import main
+from mmthink.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"width": 256, "height": 192}
@@ -214,3 +215,13 @@ def test_ctrl_c_to_the_driver_alone_prints_no_traceback_and_leaves_no_workers(tm
     recs = _records(out)
     assert sorted(recs) == list(range(1, len(lines) + 1))
     assert {r["status"] for r in recs.values()} <= {"succeeded", "unmet"}
+
+
+def test_a_requests_path_with_a_tilde_is_read_like_the_output_path(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "prompts.txt").write_text(THINGS[0] + "\n", encoding="utf-8")
+    res = mmthink.batch("~/prompts.txt", out="~/runs", workers=1)
+    assert res.out == tmp_path / "runs" and len(res.records) == 1 and res.records[0]["status"] != "invalid"
+    with pytest.raises(InputError) as e:  # a prompt given where a file is expected says how to give prompts
+        mmthink.batch(THINGS[1], out=tmp_path / "x")
+    assert e.value.field == "requests" and "mmthink.batch([" in str(e.value) and not (tmp_path / "x").exists()

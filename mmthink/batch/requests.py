@@ -102,7 +102,7 @@ def read_requests(source: str | Path | Iterable[Any]) -> list[BatchRequest | Lin
     holds no request at all.
     """
     if isinstance(source, (str, Path)):
-        items = list(_file_lines(Path(source)))
+        items = list(_file_lines(Path(source).expanduser()))  # "~/prompts.jsonl" as --out takes "~/runs"
     else:
         try:
             items = [(i, item) for i, item in enumerate(source, start=1)]
@@ -121,7 +121,11 @@ def _file_lines(path: Path) -> Iterable[tuple[int, Any]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise InputError("requests", f"{path} does not exist", "give a JSONL file, one request per line") from None
+        raise InputError(
+            "requests",
+            f"{path} does not exist",
+            'give a JSONL file, one request per line (from Python, a list of prompts: mmthink.batch(["..."]))',
+        ) from None
     except IsADirectoryError:
         raise InputError("requests", f"{path} is a folder", "give a JSONL file, one request per line") from None
     except OSError as e:
