@@ -225,3 +225,17 @@ def test_a_requests_path_with_a_tilde_is_read_like_the_output_path(tmp_path: Pat
     with pytest.raises(InputError) as e:  # a prompt given where a file is expected says how to give prompts
         mmthink.batch(THINGS[1], out=tmp_path / "x")
     assert e.value.field == "requests" and "mmthink.batch([" in str(e.value) and not (tmp_path / "x").exists()
+
+
+def test_misspelt_fields_and_plain_lines_that_look_like_json_say_what_to_write(tmp_path: Path) -> None:
+    req = tmp_path / "r.txt"
+    req.write_text(
+        '{"prompt": "a red ball", "widht": 256, "colour": "red"}\n'
+        '"Good night," she whispered to the sleeping cat\n'
+        "[draft] a blue cup on a table\n",
+        encoding="utf-8",
+    )
+    typo, quoted, bracket = read_requests(req)
+    assert typo.field == "widht" and "colour" in typo.problem and typo.fix.startswith("did you mean width?")
+    for bad in (quoted, bracket):
+        assert bad.field == "json" and "read as JSON" in bad.fix and "one JSON string" in bad.fix

@@ -13,6 +13,7 @@ in the index, and the other lines run. Only a file that cannot be read at all st
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -163,7 +164,8 @@ def parse_item(line: int, item: Any) -> BatchRequest | LineError:
                     line,
                     "json",
                     f"not valid JSON ({e.msg}, column {e.colno})",
-                    'write a JSON object like {"prompt": "..."} or a quoted prompt',
+                    'a line that starts with {, [ or " is read as JSON: write {"prompt": "..."}, '
+                    "or the whole prompt as one JSON string",
                 )
         else:
             item = text
@@ -202,13 +204,15 @@ def _check(obj: dict[str, Any], line: int) -> BatchRequest | LineError:
             'say what to make, e.g. "a lighthouse at dusk"',
         )
     known = set(REQUEST_FIELDS) | set(RUN_FIELDS) | set(OTHER_FIELDS) | {given[0]}
-    unknown = sorted(set(obj) - known)
+    unknown = [k for k in obj if k not in known]  # in the line's order: the first one is named
     if unknown:
+        fields = ("prompt", *REQUEST_FIELDS, *RUN_FIELDS, *OTHER_FIELDS)
+        close = difflib.get_close_matches(str(unknown[0]), fields, n=1)
         return LineError(
             line,
             unknown[0],
-            "is not a request field",
-            f"fields are: prompt, {', '.join(REQUEST_FIELDS + RUN_FIELDS + OTHER_FIELDS)}",
+            "is not a request field" + (f" (nor is {', '.join(unknown[1:])})" if unknown[1:] else ""),
+            (f"did you mean {close[0]}? " if close else "") + f"fields are: {', '.join(fields)}",
         )
     for name, example in _INT_FIELDS.items():
         value = obj.get(name)
