@@ -165,22 +165,28 @@ def _batch_parser(sub: Any) -> None:
 
 def _batch(args: argparse.Namespace) -> int:
     """Exit 0 when every line succeeded, 1 when any did not, 2 for an unreadable file (raised as InputError)."""
+    import signal
+
     from .batch import batch
 
-    result = batch(
-        args.requests,
-        args.out,
-        workers=args.workers,
-        engine=args.engine,
-        address=args.address,
-        retry_failed=args.retry_failed,
-        profile=args.profile,
-        num_cpus=args.num_cpus,
-        num_gpus=args.num_gpus,
-        sync=args.sync,
-        progress=not args.quiet,
-        summary=not args.quiet,
-    )
+    try:
+        result = batch(
+            args.requests,
+            args.out,
+            workers=args.workers,
+            engine=args.engine,
+            address=args.address,
+            retry_failed=args.retry_failed,
+            profile=args.profile,
+            num_cpus=args.num_cpus,
+            num_gpus=args.num_gpus,
+            sync=args.sync,
+            progress=not args.quiet,
+            summary=not args.quiet,
+        )
+    except KeyboardInterrupt:  # the batch is stopping: a second Ctrl-C would only interrupt the exit (a traceback)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise
     return EXIT_OK if result.ok else EXIT_FAILED
 
 

@@ -182,17 +182,25 @@ def test_only_newlines_end_a_line(tmp_path: Path) -> None:
     assert got[0].label == "sep"
 
 
-def test_ctrl_c_to_the_driver_alone_prints_no_traceback_and_leaves_no_workers(tmp_path: Path) -> None:
-    """``kill -INT`` of the batch (not its process group) stops it with 130 and one line, and its workers go too.
-    Three times, since what it guards against (Python 3.11's pool raising on the futures cancelled at Ctrl-C, from a
-    background thread) depends on timing."""
+def _interrupt(proc: subprocess.Popen, group: bool) -> None:
+    if group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
+
+
+def test_ctrl_c_once_or_twice_prints_one_line_and_leaves_no_workers(tmp_path: Path) -> None:
+    """Ctrl-C stops the batch with 130 and one line, whether it reaches the driver alone (``kill -INT``) or the
+    whole process group (a terminal), once or twice in quick succession, and the workers go too. Each is
+    tried twice, since what it guards against depends on timing: Python 3.11's pool raising from its thread on
+    futures cancelled at Ctrl-C, and a second Ctrl-C interrupting the exit while it joins that thread."""
     req = tmp_path / "r.jsonl"
     lines = [{"prompt": p, "seed": s, **TINY} for s in range(10) for p in THINGS]
     req.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "mmthink.cli", "batch", str(req), "--out", str(out), "--workers", "2", "-q"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for attempt in range(3):
+    for attempt, (group, second) in enumerate([(False, None), (True, 0.01), (False, None), (True, 0.02)]):
         err_path = tmp_path / f"stderr{attempt}.txt"
         with open(err_path, "w") as log:
             proc = subprocess.Popen(cmd, start_new_session=True, stderr=log, env=env)
@@ -202,10 +210,14 @@ def test_ctrl_c_to_the_driver_alone_prints_no_traceback_and_leaves_no_workers(tm
             while time.time() < deadline and not (index.exists() and len(index.read_text().splitlines()) >= seen + 2):
                 time.sleep(0.02)
             below = _descendants(proc.pid)
-            os.kill(proc.pid, signal.SIGINT)
+            _interrupt(proc, group)
+            if second is not None:
+                time.sleep(second)
+                if proc.poll() is None:
+                    _interrupt(proc, group)
             code = proc.wait(60)
         err = err_path.read_text()
-        assert code == 130 and err.strip() == "mmthink: interrupted", err[-3000:]
+        assert code == 130 and err.strip() == "mmthink: interrupted", (group, second, err[-3000:])
         deadline = time.time() + 20
         while any(_alive(p) for p in below) and time.time() < deadline:
             time.sleep(0.1)

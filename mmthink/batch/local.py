@@ -19,6 +19,7 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -62,6 +63,9 @@ def _init_worker(env: dict[str, str], path: list[str], spec: bytes, lifeline: An
     task's reason (an initializer that raises would only break the pool, and the cause would be lost)."""
     global _agent, _build_error
     _exit_with_the_driver(lifeline)
+    # Ctrl-C in a terminal reaches every process of the group: the driver alone handles it (it stops the pool,
+    # and the lifeline ends the workers), so a worker never prints a KeyboardInterrupt traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(env)  # e.g. MMTHINK_CHECKPOINT_URL set after the fork server started
     sys.path[:] = path  # so the agent function's module imports (the spec is unpickled only now)
