@@ -55,6 +55,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
 def test_workers_exit_when_the_batch_driver_is_killed_and_the_rerun_loses_nothing(tmp_path: Path) -> None:
     """A driver killed with SIGKILL (or by the OOM killer) cannot tell its workers; they must not live on."""
@@ -189,6 +190,8 @@ def _interrupt(proc: subprocess.Popen, group: bool) -> None:
         proc.send_signal(signal.SIGINT)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
 def test_ctrl_c_once_or_twice_prints_one_line_and_leaves_no_workers(tmp_path: Path) -> None:
     """Ctrl-C stops the batch with 130 and one line, whether it reaches the driver alone (``kill -INT``) or the
     whole process group (a terminal), once or twice in quick succession, and the workers go too. Each is
