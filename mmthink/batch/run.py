@@ -113,13 +113,7 @@ def batch(
 
         with checkpointer_from_url(url):
             pass
-    out_dir = Path(out).expanduser().resolve()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("out", f"{out_dir} is a file", "give a folder for the bundles")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError("out", f"{out_dir} cannot be made: {e.strerror or e}", "give a folder you can write") from None
+    out_dir = _out_folder(out)
     started = time.time()
     # 2. one batch at a time per folder
     with _folder_lock(out_dir):
@@ -170,6 +164,18 @@ def batch(
     if summary:
         print_summary(result.records, out_dir, result.seconds)
     return result
+
+
+def _out_folder(out: str | Path) -> Path:
+    """The output folder, made if needed; one that cannot be is bad input (exit 2), not a traceback."""
+    out_dir = Path(out).expanduser().resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("out", f"{out_dir} is a file", "give a folder for the bundles")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError("out", f"{out_dir} cannot be made: {e.strerror or e}", "give a folder you can write") from None
+    return out_dir
 
 
 def _agent_spec(profile: str, agent: Callable[[], Any] | None, overrides: dict[str, Any]) -> AgentSpec:
