@@ -254,3 +254,19 @@ def test_misspelt_fields_and_plain_lines_that_look_like_json_say_what_to_write(t
     assert typo.field == "widht" and "colour" in typo.problem and typo.fix.startswith("did you mean width?")
     for bad in (quoted, bracket):
         assert bad.field == "json" and "read as JSON" in bad.fix and "one JSON string" in bad.fix
+
+
+def test_an_agent_function_the_workers_cannot_import_is_bad_input(tmp_path: Path) -> None:
+    """Pool workers import ``agent=`` by name: a lambda or a nested function cannot reach them. That is said
+    before anything is written, naming the field; one process (``workers=1``) takes it as it is."""
+
+    def nested() -> mmthink.Agent:
+        return mmthink.Agent.from_profile("embedded")
+
+    for fn in (lambda: mmthink.Agent.from_profile("embedded"), nested):
+        with pytest.raises(InputError) as e:
+            mmthink.batch([THINGS[0], THINGS[1]], tmp_path / "pool", workers=2, agent=fn)
+        assert e.value.field == "agent" and "module" in e.value.fix
+        assert not (tmp_path / "pool").exists()
+    res = mmthink.batch([{"prompt": THINGS[0], **TINY}], tmp_path / "one", workers=1, agent=nested)
+    assert res.records[0]["status"] in ("succeeded", "unmet")

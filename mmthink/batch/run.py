@@ -106,6 +106,11 @@ def batch(
     if not isinstance(sync, str) or sync not in SYNC_MODES:
         raise InputError("sync", f"unknown mode {sync!r}", f"use one of {', '.join(SYNC_MODES)}")
     spec = _agent_spec(profile, agent, overrides)
+    if agent is not None and engine == "local":
+        from .local import default_workers
+
+        if (workers or default_workers()) > 1:
+            _check_importable(agent)
     items = read_requests(requests)
     url = os.environ.get("MMTHINK_CHECKPOINT_URL")
     if url and agent is None:  # every worker will open it: an unreachable database stops the batch here
@@ -164,6 +169,22 @@ def batch(
     if summary:
         print_summary(result.records, out_dir, result.seconds)
     return result
+
+
+def _check_importable(agent: Callable[[], Any]) -> None:
+    """Pool workers receive ``agent=`` by name (pickled) and import it: a lambda or a function defined inside
+    another cannot be found there. Said here, before anything is written, instead of as pickle's error
+    after the output folder was made. (Ray's actors and ``workers=1`` take any function.)"""
+    import pickle
+
+    try:
+        pickle.dumps(agent)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:
+        raise InputError(
+            "agent",
+            f"the workers cannot import {getattr(agent, '__qualname__', agent)!r} ({e})",
+            "define the function at the top level of a module (or run with workers=1)",
+        ) from None
 
 
 def _out_folder(out: str | Path) -> Path:
