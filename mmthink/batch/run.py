@@ -106,11 +106,7 @@ def batch(
     if not isinstance(sync, str) or sync not in SYNC_MODES:
         raise InputError("sync", f"unknown mode {sync!r}", f"use one of {', '.join(SYNC_MODES)}")
     spec = _agent_spec(profile, agent, overrides)
-    if agent is not None and engine == "local":
-        from .local import default_workers
-
-        if (workers or default_workers()) > 1:
-            _check_importable(agent)
+    _check_importable(agent, engine, workers)
     items = read_requests(requests)
     url = os.environ.get("MMTHINK_CHECKPOINT_URL")
     if url and agent is None:  # every worker will open it: an unreachable database stops the batch here
@@ -171,12 +167,16 @@ def batch(
     return result
 
 
-def _check_importable(agent: Callable[[], Any]) -> None:
+def _check_importable(agent: Callable[[], Any] | None, engine: str, workers: int | None) -> None:
     """Pool workers receive ``agent=`` by name (pickled) and import it: a lambda or a function defined inside
     another cannot be found there. Said here, before anything is written, instead of as pickle's error
-    after the output folder was made. (Ray's actors and ``workers=1`` take any function.)"""
+    after the output folder was made. (Ray's actors and one process take any function.)"""
     import pickle
 
+    from .local import default_workers
+
+    if agent is None or engine != "local" or (workers or default_workers()) <= 1:
+        return
     try:
         pickle.dumps(agent)
     except (pickle.PicklingError, AttributeError, TypeError) as e:
