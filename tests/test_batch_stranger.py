@@ -193,7 +193,7 @@ def _interrupt(proc: subprocess.Popen, group: bool) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
 def test_ctrl_c_once_or_twice_prints_one_line_and_leaves_no_workers(tmp_path: Path) -> None:
-    """Ctrl-C stops the batch with 130 and one line, whether it reaches the driver alone (``kill -INT``) or the
+    """Ctrl-C stops the batch with 130 and a line (and one more for a second Ctrl-C), whether it reaches the driver alone (``kill -INT``) or the
     whole process group (a terminal), once or twice in quick succession, and the workers go too. Each is
     tried twice, since what it guards against depends on timing: Python 3.11's pool raising from its thread on
     futures cancelled at Ctrl-C, and a second Ctrl-C interrupting the exit while it joins that thread."""
@@ -219,8 +219,9 @@ def test_ctrl_c_once_or_twice_prints_one_line_and_leaves_no_workers(tmp_path: Pa
                 if proc.poll() is None:
                     _interrupt(proc, group)
             code = proc.wait(60)
-        err = err_path.read_text()
-        assert code == 130 and err.strip() == "mmthink: interrupted", (group, second, err[-3000:])
+        err = err_path.read_text().splitlines()
+        assert code == 130 and "mmthink: interrupted" in err, (group, second, err[-30:])
+        assert set(err) <= {"mmthink: interrupted", "mmthink: still stopping (Ctrl-C again to quit at once)"}, err[-30:]
         deadline = time.time() + 20
         while any(_alive(p) for p in below) and time.time() < deadline:
             time.sleep(0.1)

@@ -64,8 +64,9 @@ def _init_worker(env: dict[str, str], path: list[str], spec: bytes, lifeline: An
     global _agent, _build_error
     _exit_with_the_driver(lifeline)
     # Ctrl-C in a terminal reaches every process of the group: the driver alone handles it (it stops the pool,
-    # and the lifeline ends the workers), so a worker never prints a KeyboardInterrupt traceback of its own
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # and the lifeline ends the workers), so a worker never prints a KeyboardInterrupt traceback of its own.
+    # A handler that does nothing rather than SIG_IGN, which the programs a worker starts (ffmpeg) would inherit.
+    signal.signal(signal.SIGINT, _leave_to_the_driver)
     os.environ.clear()
     os.environ.update(env)  # e.g. MMTHINK_CHECKPOINT_URL set after the fork server started
     sys.path[:] = path  # so the agent function's module imports (the spec is unpickled only now)
@@ -73,6 +74,10 @@ def _init_worker(env: dict[str, str], path: list[str], spec: bytes, lifeline: An
         _agent = build_agent(pickle.loads(spec))
     except Exception as e:
         _build_error = f"the worker could not build its agent: {type(e).__name__}: {e}"
+
+
+def _leave_to_the_driver(signum: int, frame: Any) -> None:
+    """A worker's SIGINT handler: nothing to do, the driver stops the batch (see :func:`_init_worker`)."""
 
 
 def _exit_with_the_driver(lifeline: Any) -> None:
