@@ -109,7 +109,7 @@ def execute(agent: Any, task: Task) -> dict[str, Any]:
             action="resumed" if task.action == RESUME else None,
             seconds=round(time.time() - started, 3),
         )
-        if not run_dir.exists():  # refused before its folder was made: no run id to look for
+        if not (Path(task.out) / task.run_id).exists():  # refused before its folder was made: no run id to look for
             del rec["run_id"]
         return rec
     except Exception as e:  # the run's own bundle (if it got that far) keeps the details
