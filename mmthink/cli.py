@@ -11,6 +11,7 @@ Heavy modules load only inside the command that needs them, so ``--help`` is ins
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -166,23 +167,54 @@ def _batch_parser(sub: Any) -> None:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    """Exit 0 when every line succeeded, 1 when any did not, 2 for an unreadable file (raised as InputError)."""
+    """Exit 0 when every line succeeded, 1 when any did not, 2 for an unreadable file (raised as InputError).
+
+    Ctrl-C stops the batch (the pool's workers end, runs in flight stay resumable) and exits 130. A second
+    Ctrl-C while it stops is only acknowledged: raised again, it would break the stopping half-way (a
+    traceback from a lock or a thread join). A third leaves at once, for an exit that hangs (Python joins
+    every thread at exit, and one an interrupted run had just started may wait forever).
+    """
+    import signal
+    import threading
+
     from .batch import batch
 
-    result = batch(
-        args.requests,
-        args.out,
-        workers=args.workers,
-        engine=args.engine,
-        address=args.address,
-        retry_failed=args.retry_failed,
-        profile=args.profile,
-        num_cpus=args.num_cpus,
-        num_gpus=args.num_gpus,
-        sync=args.sync,
-        progress=not args.quiet,
-        summary=not args.quiet,
-    )
+    def leave(*_: Any) -> None:
+        print("mmthink: interrupted", file=sys.stderr, flush=True)
+        os._exit(130)
+
+    def again(*_: Any) -> None:
+        print("mmthink: still stopping (Ctrl-C again to quit at once)", file=sys.stderr, flush=True)
+        signal.signal(signal.SIGINT, leave)
+
+    def stop(*_: Any) -> None:
+        signal.signal(signal.SIGINT, again)
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()  # only there can handlers be set
+    before = signal.signal(signal.SIGINT, stop) if main_thread else None
+    stopping = False
+    try:
+        result = batch(
+            args.requests,
+            args.out,
+            workers=args.workers,
+            engine=args.engine,
+            address=args.address,
+            retry_failed=args.retry_failed,
+            profile=args.profile,
+            num_cpus=args.num_cpus,
+            num_gpus=args.num_gpus,
+            sync=args.sync,
+            progress=not args.quiet,
+            summary=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        stopping = True
+        raise
+    finally:
+        if main_thread and not stopping:
+            signal.signal(signal.SIGINT, before)
     return EXIT_OK if result.ok else EXIT_FAILED
 
 

@@ -19,7 +19,9 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -56,10 +58,15 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _init_worker(env: dict[str, str], path: list[str], spec: bytes) -> None:
+def _init_worker(env: dict[str, str], path: list[str], spec: bytes, lifeline: Any) -> None:
     """Take the driver's environment and import path, then build the worker's agent; a failure becomes every
     task's reason (an initializer that raises would only break the pool, and the cause would be lost)."""
     global _agent, _build_error
+    _exit_with_the_driver(lifeline)
+    # Ctrl-C in a terminal reaches every process of the group: the driver alone handles it (it stops the pool,
+    # and the lifeline ends the workers), so a worker never prints a KeyboardInterrupt traceback of its own.
+    # A handler that does nothing rather than SIG_IGN, which the programs a worker starts (ffmpeg) would inherit.
+    signal.signal(signal.SIGINT, _leave_to_the_driver)
     os.environ.clear()
     os.environ.update(env)  # e.g. MMTHINK_CHECKPOINT_URL set after the fork server started
     sys.path[:] = path  # so the agent function's module imports (the spec is unpickled only now)
@@ -67,6 +74,29 @@ def _init_worker(env: dict[str, str], path: list[str], spec: bytes) -> None:
         _agent = build_agent(pickle.loads(spec))
     except Exception as e:
         _build_error = f"the worker could not build its agent: {type(e).__name__}: {e}"
+
+
+def _leave_to_the_driver(signum: int, frame: Any) -> None:
+    """A worker's SIGINT handler: nothing to do, the driver stops the batch (see :func:`_init_worker`)."""
+
+
+def _exit_with_the_driver(lifeline: Any) -> None:
+    """End this worker as soon as the driver is gone.
+
+    A driver killed outright (SIGKILL, the OOM killer) cannot shut its pool down, and the pool's queues never
+    report it: its workers would run what was already queued and then wait for work forever, each holding an
+    Agent's memory. The driver holds the only write end of ``lifeline``; when it dies the kernel closes it, the
+    read here ends, and the worker exits as a killed worker would (a run in flight stays resumable).
+    """
+
+    def wait() -> None:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=wait, name="mmthink-batch-lifeline", daemon=True).start()
 
 
 def _work(task: Task) -> dict[str, Any]:
@@ -154,11 +184,13 @@ class LocalEngine:
             return self._pool(tasks, on_result)
 
     def _pool(self, tasks: list[Task], on_result: Callable[[dict[str, Any], bytes | None], None]) -> list[Task]:
+        ctx = _context()
+        lifeline, keep = ctx.Pipe(duplex=False)  # this process holds the only write end (see _exit_with_the_driver)
         pool = ProcessPoolExecutor(
             min(self.workers, len(tasks)),
-            mp_context=_context(),
+            mp_context=ctx,
             initializer=_init_worker,
-            initargs=(dict(os.environ), list(sys.path), pickle.dumps(self.spec)),
+            initargs=(dict(os.environ), list(sys.path), pickle.dumps(self.spec), lifeline),
         )
         pending: dict[Future, Task] = {}
         lost: list[Task] = []
@@ -176,9 +208,12 @@ class LocalEngine:
                     except Exception as e:  # e.g. a task that could not be sent to the worker
                         rec = record(task, "failed", reason=f"{type(e).__name__}: {e}")
                     on_result(rec, None)
-        finally:  # interrupted: requests not started yet are dropped here (the pool's own cancel can come
-            # too late, once the executor is collected); those in flight stay resumable
-            for fut in pending:
-                fut.cancel()
-            pool.shutdown(wait=not pending, cancel_futures=True)
+        finally:
+            # interrupted: closing the lifeline ends the workers at once, so requests not started yet never start
+            # and those in flight stay resumable. The futures are not cancelled: when its workers die, Python
+            # 3.11's pool marks every pending future broken and raises (a traceback under "interrupted") on one
+            # that was cancelled.
+            pool.shutdown(wait=not pending)
+            keep.close()
+            lifeline.close()
         return lost

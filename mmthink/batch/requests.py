@@ -13,8 +13,10 @@ in the index, and the other lines run. Only a file that cannot be read at all st
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +31,19 @@ RUN_FIELDS = ("thinking", "budget_tokens", "min_tokens", "max_drafts", "max_seco
 OTHER_FIELDS = ("id",)
 """``id``: the caller's own label for the line, copied into the index."""
 MAX_LINE_CHARS = 100_000
+NEWLINE = b"\n"
 
-_INT_FIELDS = ("seed", "width", "height", "fps", "budget_tokens", "min_tokens", "max_drafts", "best_of")
+_INT_FIELDS = {
+    "seed": 7,
+    "width": 512,
+    "height": 384,
+    "fps": 24,
+    "budget_tokens": 2048,
+    "min_tokens": 256,
+    "max_drafts": 4,
+    "best_of": 2,
+}
+"""The integer fields, each with an example value for the error's fix."""
 
 
 @dataclass
@@ -70,6 +83,19 @@ class LineError:
         return f"line {self.line}: {self.field}: {self.problem}" + (f" ({self.fix})" if self.fix else "")
 
 
+def as_written(error: InputError) -> tuple[str, str]:
+    """An error the agent raised for a line, in the file's words: the agent checks its settings with the
+    command line's spelling (``max-drafts: must be at least 1 (e.g. --max-drafts 4)``), a line says
+    ``max_drafts``. Returns the field and the message."""
+    field, text = error.field, str(error)
+    for name in RUN_FIELDS + REQUEST_FIELDS:
+        spelled = name.replace("_", "-")
+        if spelled != name:
+            text = re.sub(rf"--{spelled}\s+([^\s)]+)", rf'"{name}": \1', text).replace(spelled, name)
+            field = name if field == spelled else field
+    return field, text
+
+
 def read_requests(source: str | Path | Iterable[Any]) -> list[BatchRequest | LineError]:
     """Every non-blank line of a JSONL file (or every item of a list of prompts / dicts), in order.
 
@@ -77,7 +103,7 @@ def read_requests(source: str | Path | Iterable[Any]) -> list[BatchRequest | Lin
     holds no request at all.
     """
     if isinstance(source, (str, Path)):
-        items = list(_file_lines(Path(source)))
+        items = list(_file_lines(Path(source).expanduser()))  # "~/prompts.jsonl" as --out takes "~/runs"
     else:
         try:
             items = [(i, item) for i, item in enumerate(source, start=1)]
@@ -96,7 +122,11 @@ def _file_lines(path: Path) -> Iterable[tuple[int, Any]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise InputError("requests", f"{path} does not exist", "give a JSONL file, one request per line") from None
+        raise InputError(
+            "requests",
+            f"{path} does not exist",
+            'give a JSONL file, one request per line (from Python, a list of prompts: mmthink.batch(["..."]))',
+        ) from None
     except IsADirectoryError:
         raise InputError("requests", f"{path} is a folder", "give a JSONL file, one request per line") from None
     except OSError as e:
@@ -104,8 +134,12 @@ def _file_lines(path: Path) -> Iterable[tuple[int, Any]]:
             "requests", f"{path} cannot be read: {e.strerror or e}", "check the path and its permissions"
         ) from None
     except UnicodeDecodeError as e:
-        raise InputError("requests", f"{path} is not UTF-8 text (byte {e.start})", "save it as UTF-8 JSONL") from None
-    for number, raw in enumerate(text.splitlines(), start=1):
+        where = f"line {e.object.count(NEWLINE, 0, e.start) + 1}, byte {e.start}"
+        raise InputError("requests", f"{path} is not UTF-8 text ({where})", "save it as UTF-8 JSONL") from None
+    # only "\n" ends a line: str.splitlines would also split at U+2028, U+2029, NEL and form feeds, which
+    # JSON allows inside strings, cutting a request in two and shifting every later line number
+    for number, raw in enumerate(text.split("\n"), start=1):
+        raw = raw.removesuffix("\r")
         if raw.strip():
             yield number, _Raw(raw)
 
@@ -130,7 +164,8 @@ def parse_item(line: int, item: Any) -> BatchRequest | LineError:
                     line,
                     "json",
                     f"not valid JSON ({e.msg}, column {e.colno})",
-                    'write a JSON object like {"prompt": "..."} or a quoted prompt',
+                    'a line that starts with {, [ or " is read as JSON: write {"prompt": "..."}, '
+                    "or the whole prompt as one JSON string",
                 )
         else:
             item = text
@@ -165,33 +200,49 @@ def _check(obj: dict[str, Any], line: int) -> BatchRequest | LineError:
         return LineError(
             line,
             "prompt",
-            "is empty" if isinstance(prompt, str) else f"must be a string, got {prompt!r}",
+            "is empty" if isinstance(prompt, str) else f"must be a string, got {_shown(prompt)}",
             'say what to make, e.g. "a lighthouse at dusk"',
         )
     known = set(REQUEST_FIELDS) | set(RUN_FIELDS) | set(OTHER_FIELDS) | {given[0]}
-    unknown = sorted(set(obj) - known)
+    unknown = [k for k in obj if k not in known]  # in the line's order: the first one is named
     if unknown:
+        fields = ("prompt", *REQUEST_FIELDS, *RUN_FIELDS, *OTHER_FIELDS)
+        close = difflib.get_close_matches(str(unknown[0]), fields, n=1)
         return LineError(
             line,
             unknown[0],
-            "is not a request field",
-            f"fields are: prompt, {', '.join(REQUEST_FIELDS + RUN_FIELDS + OTHER_FIELDS)}",
+            "is not a request field" + (f" (nor is {', '.join(unknown[1:])})" if unknown[1:] else ""),
+            (f"did you mean {close[0]}? " if close else "") + f"fields are: {', '.join(fields)}",
         )
-    for name in _INT_FIELDS:
+    for name, example in _INT_FIELDS.items():
         value = obj.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            return LineError(line, name, f"must be an integer, got {value!r}", "e.g. 7")
+            return LineError(line, name, f"must be an integer, got {_shown(value)}", f'e.g. "{name}": {example}')
     seconds = obj.get("max_seconds")
     if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))):
-        return LineError(line, "max_seconds", f"must be a number, got {seconds!r}", "e.g. 30")
-    for name in ("modality", "thinking", "voice"):
+        return LineError(line, "max_seconds", f"must be a number, got {_shown(seconds)}", 'e.g. "max_seconds": 30')
+    for name, example in (
+        ("modality", 'e.g. "modality": "image"'),
+        ("thinking", 'e.g. "thinking": "on"'),
+        ("voice", ""),
+    ):
         if obj.get(name) is not None and not isinstance(obj[name], str):
-            return LineError(line, name, f"must be a string, got {obj[name]!r}")
+            return LineError(line, name, f"must be a string, got {_shown(obj[name])}", example)
     if obj.get("options") is not None and not isinstance(obj["options"], dict):
-        return LineError(line, "options", f"must be a JSON object, got {obj['options']!r}", 'e.g. {"seconds": 20}')
+        return LineError(
+            line, "options", f"must be a JSON object, got {_shown(obj['options'])}", 'e.g. "options": {"seconds": 20}'
+        )
     label = obj.get("id")
-    if label is not None and not isinstance(label, (str, int)):
-        return LineError(line, "id", f"must be a string or an integer, got {label!r}")
+    if label is not None and (isinstance(label, bool) or not isinstance(label, (str, int))):
+        return LineError(line, "id", f"must be a string or an integer, got {_shown(label)}", 'e.g. "id": "cup-7"')
     request = {"text": prompt, **{k: obj[k] for k in REQUEST_FIELDS if obj.get(k) is not None}}
     settings = {k: obj[k] for k in RUN_FIELDS if obj.get(k) is not None}
     return BatchRequest(line, request, settings, None if label is None else str(label))
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it: JSON for a line of the file (``true``, ``"7"``), Python's repr otherwise."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)

@@ -112,6 +112,7 @@ def batch(
     if not isinstance(sync, str) or sync not in SYNC_MODES:
         raise InputError("sync", f"unknown mode {sync!r}", f"use one of {', '.join(SYNC_MODES)}")
     spec = _agent_spec(profile, agent, overrides)
+    _check_importable(agent, engine, workers)
     items = read_requests(requests)
     url = os.environ.get("MMTHINK_CHECKPOINT_URL")
     if url and agent is None:  # every worker will open it: an unreachable database stops the batch here
@@ -119,10 +120,7 @@ def batch(
 
         with checkpointer_from_url(url):
             pass
-    out_dir = Path(out).expanduser().resolve()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("out", f"{out_dir} is a file", "give a folder for the bundles")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _out_folder(out)
     started = time.time()
     # 2. one batch at a time per folder
     with _folder_lock(out_dir):
@@ -173,6 +171,38 @@ def batch(
     if summary:
         print_summary(result.records, out_dir, result.seconds)
     return result
+
+
+def _check_importable(agent: Callable[[], Any] | None, engine: str, workers: int | None) -> None:
+    """Pool workers receive ``agent=`` by name (pickled) and import it: a lambda or a function defined inside
+    another cannot be found there. Said here, before anything is written, instead of as pickle's error
+    after the output folder was made. (Ray's actors and one process take any function.)"""
+    import pickle
+
+    from .local import default_workers
+
+    if agent is None or engine != "local" or (workers or default_workers()) <= 1:
+        return
+    try:
+        pickle.dumps(agent)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:
+        raise InputError(
+            "agent",
+            f"the workers cannot import {getattr(agent, '__qualname__', agent)!r} ({e})",
+            "define the function at the top level of a module (or run with workers=1)",
+        ) from None
+
+
+def _out_folder(out: str | Path) -> Path:
+    """The output folder, made if needed; one that cannot be is bad input (exit 2), not a traceback."""
+    out_dir = Path(out).expanduser().resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("out", f"{out_dir} is a file", "give a folder for the bundles")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError("out", f"{out_dir} cannot be made: {e.strerror or e}", "give a folder you can write") from None
+    return out_dir
 
 
 def _agent_spec(profile: str, agent: Callable[[], Any] | None, overrides: dict[str, Any]) -> AgentSpec:

@@ -98,14 +98,20 @@ def execute(agent: Any, task: Task) -> dict[str, Any]:
                 Request.from_dict(task.request), out=task.out, run_id=task.run_id, trace_sync=task.sync, **task.settings
             )
     except InputError as e:
-        return record(
+        from .requests import as_written
+
+        name, message = as_written(e)
+        rec = record(
             task,
             "invalid",
-            field=e.field,
-            reason=f"line {task.line}: {e}",
+            field=name,
+            reason=f"line {task.line}: {message}",
             action="resumed" if task.action == RESUME else None,
             seconds=round(time.time() - started, 3),
         )
+        if not (Path(task.out) / task.run_id).exists():  # refused before its folder was made: no run id to look for
+            del rec["run_id"]
+        return rec
     except Exception as e:  # the run's own bundle (if it got that far) keeps the details
         return record(
             task, "failed", reason=f"{type(e).__name__}: {e}", seconds=round(time.time() - started, 3), action=action
