@@ -166,6 +166,16 @@ def test_cli_run_and_view(tmp_path):
     assert view.returncode == 0 and view.stdout.strip().endswith("index.html")
 
 
+def test_python_dash_m_mmthink_is_the_mmthink_command(tmp_path):
+    """``python -m mmthink`` for environments whose scripts are not on PATH: same command, same exit codes."""
+    ok = subprocess.run([sys.executable, "-m", "mmthink", "--version"], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.strip()
+    bad = subprocess.run(
+        [sys.executable, "-m", "mmthink", "run", "", "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "prompt" in bad.stderr
+
+
 def test_import_is_light():
     code = (
         "import sys, mmthink; mmthink.Agent; "
