@@ -259,6 +259,23 @@ def test_reasoner_hang_and_connection_errors_are_retried(tmp_path: Path) -> None
     assert "nothing streamed for 1 s" in errs[0].parts[0].text
 
 
+def test_a_reasoner_that_cannot_start_is_the_reason_the_run_gives(tmp_path: Path) -> None:
+    """A model missing from the cache failed the run with "compose failed: ... no usable sketch": the effect,
+    not the cause. The reason now leads with the reasoner's own error."""
+    from mmthink.errors import BackendError
+
+    class Missing:
+        name = "missing"
+
+        def stream(self, turn):
+            raise BackendError("'some/model' is not in the local cache: download it first", retryable=False)
+
+    res = faults.toy_agent(tmp_path, reasoner=Missing()).run(faults.IMAGE_REQUEST, seed=faults.SEED)
+    assert res.status == "failed"
+    assert res.reason.startswith("reasoner failed: 'some/model' is not in the local cache"), res.reason
+    _intact(res.trace)
+
+
 def test_compose_failure_ends_failed(tmp_path: Path) -> None:
     backend = faults.Faulty(faults.image_backend(), {3: "raise", 4: "raise"})
     res = _image_run(tmp_path, backend)

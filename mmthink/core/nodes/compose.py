@@ -46,7 +46,7 @@ def compose(state: RunState, runtime: Any) -> dict[str, Any]:
         # 2. save it, record the final step, and close the bundle with the status the final earned
         return _deliver(state, writer, budget, art, facts, started)
     except Exception as e:
-        return _fail(writer, budget, e, started)
+        return _fail(writer, budget, e, started, state.get("force_close"))
     finally:
         RUNS.close(state["run_dir"])
         clear_work(state["run_dir"])
@@ -92,13 +92,19 @@ def _deliver(
     return {"final": {**final_info, "path": path}, "status": verdict.status, "reason": reason}
 
 
-def _fail(writer: Any, budget: Budget, e: Exception, started: float) -> dict[str, Any]:
-    """The composer could not deliver: the run is failed with the cause, everything written is kept."""
+def _fail(writer: Any, budget: Budget, e: Exception, started: float, closed: str | None = None) -> dict[str, Any]:
+    """The composer could not deliver: the run is failed with the cause, everything written is kept.
+
+    Where thinking was closed because the reasoner itself failed (a model not in the cache, a server that
+    does not answer), that is the cause the run's reason leads with; the composer's "nothing to compose" is
+    only its consequence, and a batch of a thousand lines that all say so would hide what to fix."""
     if not isinstance(e, Fault) and is_disk_full(e):
         f: Fault = DiskFull("composing the final", no_space_detail(e))
     else:
         f = e if isinstance(e, Fault) else Fault("compose", f"{type(e).__name__}: {e}")
     reason = str(f) if isinstance(f, DiskFull) or str(f).startswith("compose") else f"compose failed: {f.cause}"
+    if closed and closed.startswith("reasoner failed") and not isinstance(f, DiskFull):
+        reason = f"{closed} (so there was nothing to compose)"
     emit(
         writer,
         Step(
