@@ -34,6 +34,10 @@ class Limits:
         return self
 
 
+VOICES = ("joe", "default")
+"""The voices a request may name. One voice speaks here; a name that could not be honoured is refused, not ignored."""
+
+
 @dataclass
 class Request:
     text: str
@@ -62,6 +66,13 @@ class Request:
         inputs.text("prompt", self.text)  # no NUL, nothing that is not UTF-8 (it goes into the manifest)
         if self.voice is not None:
             inputs.text("voice", self.voice)
+            if self.voice.strip().lower() not in VOICES:  # it was accepted and never used: a silent no-op
+                raise InputError(
+                    "voice",
+                    f"unknown voice {self.voice!r}: speech here has one voice, 'joe' (the embedded Piper voice; "
+                    "an hf speech model speaks with its own)",
+                    "leave voice unset, or set it to joe",
+                )
         if not isinstance(self.options, dict) or not all(isinstance(k, str) for k in self.options):
             raise InputError(
                 "options", f"must be a dict of named options, got {type(self.options).__name__}", 'e.g. {"seconds": 20}'

@@ -405,3 +405,14 @@ def test_fuzz_load_trace_options(tmp_path_factory: pytest.TempPathFactory, name:
         assert isinstance(value, LOAD_TYPES[name]) or (value is None and name == "dest")
     else:
         raise AssertionError("an empty folder is not a bundle")
+
+
+def test_a_voice_that_cannot_be_honoured_is_refused_not_ignored() -> None:
+    """ "voice": "nobody" used to give a `succeeded` speech run in the one voice there is."""
+    from mmthink.request import Request
+
+    with pytest.raises(InputError) as e:
+        Request(text="say hello", voice="nobody").validate()
+    assert e.value.field == "voice" and "joe" in str(e.value)
+    Request(text="say hello", voice="Joe").validate()
+    Request(text="say hello").validate()
