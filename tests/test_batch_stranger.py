@@ -220,7 +220,9 @@ def test_ctrl_c_once_or_twice_prints_one_line_and_leaves_no_workers(tmp_path: Pa
                     _interrupt(proc, group)
             code = proc.wait(60)
         err = err_path.read_text().splitlines()
-        assert code == 130 and "mmthink: interrupted" in err, (group, second, err[-30:])
+        # 130, or (a second Ctrl-C landing while the interpreter is already shutting down, after Python has put
+        # the default handler back) death by SIGINT, which a shell reports as the same 130
+        assert code in (130, -signal.SIGINT) and "mmthink: interrupted" in err, (group, second, code, err[-30:])
         assert set(err) <= {"mmthink: interrupted", "mmthink: still stopping (Ctrl-C again to quit at once)"}, err[-30:]
         deadline = time.time() + 20
         while any(_alive(p) for p in below) and time.time() < deadline:
