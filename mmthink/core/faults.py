@@ -263,9 +263,17 @@ def call_with_timeout(fn: Callable[[], T], timeout_s: float | None, what: str, m
     """Run ``fn`` in a daemon worker thread, holding ``model``'s lock, and stop waiting after ``timeout_s``.
 
     Python cannot kill a thread: a hung call is abandoned, and its model's lock with it, so the
-    next call can try again (a retry, or another run sharing the model).
+    next call can try again (a retry, or another run sharing the model). A model that declares
+    ``cannot_stall`` (plain Python in this process that waits on nothing: the embedded renderer) is called
+    in the caller's thread: the hand-over to a watchdog thread and back costs more than the call on a small
+    picture, and two processes doing it side by side left a tenth of both cores idle.
     """
     lock = model_lock(model)
+    if timeout_s is None or getattr(shared_model(model), "cannot_stall", False):  # nothing to watch: call it here
+        if lock is None:
+            return fn()
+        with lock:
+            return fn()
     box: dict[str, Any] = {}
     done = threading.Event()
 
@@ -371,8 +379,12 @@ def stall_guard(
     Closing this iterator (the consumer found its tag) stops the worker at its next piece.
     """
     lock = model_lock(model)
-    if stall_s is None and lock is None:
-        yield from open_stream()
+    if stall_s is None:  # nothing to watch for: iterate here (under the model's lock, if it has one)
+        if lock is None:
+            yield from open_stream()
+            return
+        with lock:
+            yield from open_stream()
         return
     q: queue.Queue[Any] = queue.Queue()
     stop = threading.Event()

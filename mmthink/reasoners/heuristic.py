@@ -18,6 +18,10 @@ class HeuristicReasoner:
     """See the module docstring. ``planners``: modality -> planner; an Agent fills in the registry's."""
 
     name = "heuristic"
+    cannot_stall = True
+    """Its stream is plain Python in this process that never waits on anything: no watchdog thread is needed to
+    catch a hang (:func:`mmthink.core.faults.stall_guard` hands each piece across threads otherwise, two context
+    switches a piece, ~150 a run)."""
 
     def __init__(self, planners: dict[str, Planner] | None = None) -> None:
         self.planners: dict[str, Planner] = dict(planners or {})

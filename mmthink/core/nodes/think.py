@@ -166,7 +166,8 @@ def _stream(
     """Feed the reasoner's deltas through one parser per channel; stop at the first closed step tag."""
     parsers = {"thinking": StreamParser(turn.tags), "answer": StreamParser(turn.tags)}
     guard = RepetitionGuard()
-    stream = stall_guard(lambda: comp.reasoner.stream(turn), comp.policy.reason.timeout_s, "reasoner", comp.reasoner)
+    stall = None if getattr(comp.reasoner, "cannot_stall", False) else comp.policy.reason.timeout_s
+    stream = stall_guard(lambda: comp.reasoner.stream(turn), stall, "reasoner", comp.reasoner)
     try:
         for delta in stream:
             received[0] = True

@@ -213,6 +213,7 @@ class EmbeddedImageBackend:
 
     name = "embedded"
     thread_safe = True  # no shared mutable state: every call paints its own canvas
+    cannot_stall = True  # plain Python and numpy that wait on nothing: called in the run's thread, no watchdog
 
     def render(
         self,
