@@ -423,3 +423,23 @@ def test_fault_matrix_tool(tmp_path: Path) -> None:
         "disk full at the SQLite checkpoint",
         "killed run moved to another folder, resumed there",
     }
+
+
+def test_a_model_that_cannot_stall_is_called_in_the_callers_thread() -> None:
+    """The embedded renderer and the heuristic reasoner wait on nothing: no watchdog thread for them (the
+    hand-overs cost more than their calls); any other model keeps its watchdog and its timeout."""
+    from mmthink.core.faults import call_with_timeout
+
+    class Quick:
+        cannot_stall = True
+        thread_safe = True
+
+    class Plain:
+        thread_safe = True
+
+    here = threading.get_ident()
+    assert call_with_timeout(threading.get_ident, 5.0, "quick", Quick()) == here
+    assert call_with_timeout(threading.get_ident, 5.0, "plain", Plain()) != here
+    assert list(stall_guard(lambda: iter([threading.get_ident()]), None, "quick", Quick())) == [here]
+    with pytest.raises(CallTimeout):  # the watchdog still catches a hang of any other model
+        call_with_timeout(lambda: threading.Event().wait(3), 0.2, "plain", Plain())
