@@ -149,3 +149,15 @@ def path(request, monkeypatch):
     else:
         monkeypatch.delenv("MMTHINK_NLP", raising=False)
     return request.param
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A real local Ray with 2 CPUs for one test module (skipped where ray is not installed)."""
+    import os
+
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'mmthink[ray]')")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

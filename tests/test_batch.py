@@ -265,15 +265,6 @@ def test_a_second_batch_into_the_same_folder_is_refused(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ ray
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'mmthink[ray]')")
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.slow
 def test_ray_engine_runs_a_batch_on_actors(tmp_path: Path, local_ray, capsys) -> None:
     req = _requests(tmp_path, extra=[{"prompt": "x", "seed": "seven"}])

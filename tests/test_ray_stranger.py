@@ -9,7 +9,6 @@ need Ray start a real local one (2 CPUs) and skip, saying why, where Ray is not 
 from __future__ import annotations
 
 import math
-import os
 import signal
 import sqlite3
 import sys
@@ -129,15 +128,6 @@ def test_ray_address_in_the_environment_is_the_cluster_used_without_address(tmp_
 
 
 # ------------------------------------------------------------ on a real local Ray
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'mmthink[ray]')")
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.slow
 def test_actors_bigger_than_any_node_are_refused_at_once(tmp_path: Path, local_ray) -> None:
     with _deadline(60), pytest.raises(InputError) as e:

@@ -204,30 +204,22 @@ class ImageCritic:
                 )
             return out
         out.append(Check("request presence", True, 2.0))
-        if several(want):  # "apples": any number from two up is what was asked
-            ok = len(seen) >= 2
+        plural = several(want)  # "apples": any number from two up is what was asked
+        if plural or want.count > 1 or want.explicit_count or len(insts) > 1:
             hidden = len(insts) - len(seen)
-            msg = f"{len(seen)} {want.name} can be seen, where the request says {want.name}s (more than one)"
-            msg += f" ({hidden} mostly hidden): spread them out or make them smaller" if hidden else ": add more"
-            out.append(
-                Check(
-                    "request count",
-                    ok,
-                    1.5,
-                    "" if ok else msg,
-                    {"type": "count", "element": want.name, "want": want.count, "seen": len(seen), "hidden": hidden},
-                )
-            )
-        elif want.count > 1 or want.explicit_count or len(insts) > 1:
-            ok = len(seen) == want.count
-            hidden = len(insts) - len(seen)
-            msg = f"{len(seen)} of {want.count} {want.name}s can be seen"
-            if hidden:
-                msg += f" ({hidden} mostly hidden): spread them out or make them smaller"
-            elif len(seen) < want.count:
-                msg += f": add {want.count - len(seen)}"
+            if plural:
+                ok = len(seen) >= 2
+                msg = f"{len(seen)} {want.name} can be seen, where the request says {want.name}s (more than one)"
+                msg += f" ({hidden} mostly hidden): spread them out or make them smaller" if hidden else ": add more"
             else:
-                msg += f": remove {len(seen) - want.count}"
+                ok = len(seen) == want.count
+                msg = f"{len(seen)} of {want.count} {want.name}s can be seen"
+                if hidden:
+                    msg += f" ({hidden} mostly hidden): spread them out or make them smaller"
+                elif len(seen) < want.count:
+                    msg += f": add {want.count - len(seen)}"
+                else:
+                    msg += f": remove {len(seen) - want.count}"
             out.append(
                 Check(
                     "request count",
