@@ -55,16 +55,21 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _pool_batch(tmp_path: Path, out: Path) -> tuple[list[str], dict[str, str]]:
+    """A 2-worker batch of ten tiny requests per thing as a command line, and the environment it runs in."""
+    req = tmp_path / "r.jsonl"
+    lines = [{"prompt": p, "seed": s, **TINY} for s in range(10) for p in THINGS]
+    req.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    cmd = [sys.executable, "-m", "mmthink.cli", "batch", str(req), "--out", str(out), "--workers", "2", "-q"]
+    return cmd, {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
 def test_workers_exit_when_the_batch_driver_is_killed_and_the_rerun_loses_nothing(tmp_path: Path) -> None:
     """A driver killed with SIGKILL (or by the OOM killer) cannot tell its workers; they must not live on."""
-    req = tmp_path / "r.jsonl"
-    lines = [{"prompt": p, "seed": s, **TINY} for s in range(10) for p in THINGS]
-    req.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "mmthink.cli", "batch", str(req), "--out", str(out), "--workers", "2", "-q"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd, env = _pool_batch(tmp_path, out)
     log = open(tmp_path / "stderr.txt", "w")
     proc = subprocess.Popen(cmd, start_new_session=True, stderr=log, env=env)
     below: set[int] = set()
@@ -90,7 +95,7 @@ def test_workers_exit_when_the_batch_driver_is_killed_and_the_rerun_loses_nothin
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode in (0, 1), rerun.stderr[-2000:]
     recs = _records(out)
-    assert sorted(recs) == list(range(1, len(lines) + 1))
+    assert sorted(recs) == list(range(1, 10 * len(THINGS) + 1))
     assert {r["status"] for r in recs.values()} <= {"succeeded", "unmet"}
     actions = {r["action"] for r in recs.values()}
     assert "skipped" in actions and actions <= {"skipped", "ran", "resumed"}
@@ -197,12 +202,8 @@ def test_ctrl_c_once_or_twice_prints_one_line_and_leaves_no_workers(tmp_path: Pa
     whole process group (a terminal), once or twice in quick succession, and the workers go too. Each is
     tried twice, since what it guards against depends on timing: Python 3.11's pool raising from its thread on
     futures cancelled at Ctrl-C, and a second Ctrl-C interrupting the exit while it joins that thread."""
-    req = tmp_path / "r.jsonl"
-    lines = [{"prompt": p, "seed": s, **TINY} for s in range(10) for p in THINGS]
-    req.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "mmthink.cli", "batch", str(req), "--out", str(out), "--workers", "2", "-q"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd, env = _pool_batch(tmp_path, out)
     for attempt, (group, second) in enumerate([(False, None), (True, 0.01), (False, None), (True, 0.02)]):
         err_path = tmp_path / f"stderr{attempt}.txt"
         with open(err_path, "w") as log:
@@ -231,7 +232,7 @@ def test_ctrl_c_once_or_twice_prints_one_line_and_leaves_no_workers(tmp_path: Pa
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr
     recs = _records(out)
-    assert sorted(recs) == list(range(1, len(lines) + 1))
+    assert sorted(recs) == list(range(1, 10 * len(THINGS) + 1))
     assert {r["status"] for r in recs.values()} <= {"succeeded", "unmet"}
 
 
