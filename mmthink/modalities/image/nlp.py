@@ -460,6 +460,7 @@ def several(o: Any) -> bool:
 
 
 WORN_PLURALS = {"glasses", "sunglasses", "spectacles", "goggles", "binoculars", "headphones", "earmuffs"}
+"""Plural words that name one thing worn or used as a pair, whatever the object table files them under."""
 HANDED = {"person", "machine"}
 """Categories with hands to hold what they are "with"."""
 HOLDABLE = {
@@ -471,7 +472,6 @@ CROPS = {"flower", "plant", "fruit", "vegetable", "tree"}
 """Categories of things that fill the place named after them ("a sunflower field", "an apple orchard")."""
 WEARERS = {"person", "mammal", "bird", "reptile", "machine", "sea animal", "insect"}
 """Categories of things that wear what they are "with": "a dog with a bow tie"."""
-"""Plural words that name one thing worn or used as a pair, whatever the object table files them under."""
 
 
 def _rename(intent: ImageIntent, o: Wanted, entry: Any) -> None:
