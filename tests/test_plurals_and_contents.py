@@ -31,6 +31,7 @@ def test_a_plural_without_a_number_is_several(path: str) -> None:
     assert _counts("a flock of birds over the sea")["bird"] == (3, False)
     assert _counts("two apples")["apple"] == (2, True)  # a number said is kept, and exact
     assert _counts("a house between trees")["tree"] == (2, False)  # one on each side
+    assert _counts("a red houses in front of a tree")["house"] == (1, False)  # the article says one
 
 
 @pytest.mark.parametrize(

@@ -1237,7 +1237,8 @@ class _Reader:
             colors=list(self.colors),
             materials=list(self.materials),
             modifiers=list(self.mods),
-            plural=(bool(plural) or self.quantity) and count is None,
+            # "a red houses": the article says one, whatever the noun's ending (a slip, or a template's)
+            plural=(self.quantity or bool(plural) and not self._says_one(i)) and count is None,
             entry=entry.name if entry else None,
             category=entry.category if entry else None,
             drawable=entry.drawable if entry else None,
@@ -1358,6 +1359,11 @@ class _Reader:
                 if self.words[end : end + len(phrase)] == phrase and self.thing_at(after) is not None:
                     return last
         return None
+
+    def _says_one(self, i: int) -> bool:
+        """The phrase of the thing at ``i`` starts with "a" or "an" ("a red houses")."""
+        start = self.start if self.start is not None else i
+        return self.at(start) in ("a", "an")
 
     def _past_modifiers(self, j: int, numbers: bool = False) -> int:
         """Where the thing of a phrase starting at ``j`` begins: past determiners, colours, sizes and materials
