@@ -130,6 +130,7 @@ class Sampler:
         self.root = psutil.Process(pid)
         self.peak = {"parent": 0, "workers": 0, "total": 0, "largest_worker": 0, "total_pss": 0}
         self.cpu: dict[int, float] = {}
+        self.switches: dict[int, int] = {}  # voluntary context switches: a thread that blocked (a hand-over, I/O)
         self.ticks = 0
         self.procs: list = []
 
@@ -149,6 +150,7 @@ class Sampler:
                     rss.append(p.memory_info().rss)
                     t = p.cpu_times()
                     self.cpu[p.pid] = t.user + t.system
+                    self.switches[p.pid] = p.num_ctx_switches().voluntary
             except psutil.NoSuchProcess:
                 rss.append(0)
         self.ticks += 1
@@ -170,11 +172,29 @@ class Sampler:
             self.peak[k] = max(self.peak[k], v)
 
 
+def _cpu_states() -> list[int]:
+    """The machine's CPU time by state (user, nice, system, idle, iowait, ...) from /proc/stat; [] elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def _idle_share(a: list[int], b: list[int]) -> float | None:
+    """The share of all cores' time spent idle between two readings."""
+    if not a or not b:
+        return None
+    d = [y - x for x, y in zip(a, b, strict=False)][:8]
+    return round(d[3] / max(1, sum(d)), 3)
+
+
 def measure(requests: Path, workers: int, engine: str = "local", where: str | None = None, sync: str = "end") -> dict:
     out = Path(tempfile.mkdtemp(prefix="mmthink-bench-batch-", dir=where))
     try:
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         load = os.getloadavg()[0]
+        before = _cpu_states()
         proc = subprocess.Popen(
             [sys.executable, __file__, "--child", str(requests), str(out), str(workers), engine, sync],
             stdout=subprocess.PIPE,
@@ -193,6 +213,7 @@ def measure(requests: Path, workers: int, engine: str = "local", where: str | No
         t.start()
         stdout, stderr = proc.communicate()
         t.join()
+        idle = _idle_share(before, _cpu_states())
         if proc.returncode != 0:
             raise SystemExit(f"batch with {workers} worker(s) failed:\n{stderr[-3000:]}")
         res = json.loads(stdout.strip().splitlines()[-1])
@@ -216,6 +237,10 @@ def measure(requests: Path, workers: int, engine: str = "local", where: str | No
                 1000 * max(res["parent_cpu_seconds"] + res["workers_cpu_seconds"], sum(sampler.cpu.values())) / n, 1
             ),
             "parent_cpu_ms_per_request": round(1000 * res["parent_cpu_seconds"] / n, 2),
+            # threads of ours that blocked, per request (seen by the sampler, so a lower bound), and the share of
+            # the machine's cores that sat idle while the side ran: a pool should leave next to none
+            "switches_per_request": round(sum(sampler.switches.values()) / n, 1),
+            "idle_share": idle,
             "peak_mb_total": round(sampler.peak["total"] / 2**20),
             "peak_mb_total_pss": round(sampler.peak["total_pss"] / 2**20),
             "peak_mb_parent": round(sampler.peak["parent"] / 2**20),
@@ -236,7 +261,7 @@ def report(n: int, where: str | None, one: dict, pool: dict, sync: str = "end") 
     )
     print(
         f"{'':>18} {'seconds':>8} {'req/s':>7} {'s/req':>6} {'busy':>5} {'CPU ms/req':>11} {'parent ms/req':>14} "
-        f"{'peak MB all':>12} {'(PSS)':>6} {'parent':>7} {'workers':>8}  statuses"
+        f"{'peak MB all':>12} {'(PSS)':>6} {'parent':>7} {'workers':>8} {'sw/req':>7} {'idle':>5}  statuses"
     )
     for r in (one, pool):
         name = f"{r['engine']}, {r['workers']} worker{'s' if r['workers'] != 1 else ''}"
@@ -244,7 +269,8 @@ def report(n: int, where: str | None, one: dict, pool: dict, sync: str = "end") 
             f"{name:>18} {r['seconds']:>8} {r['rate']:>7} {r['mean_request_s']:>6} {r['busy']:>5} "
             f"{r['cpu_ms_per_request']:>11} {r['parent_cpu_ms_per_request']:>14} {r['peak_mb_total']:>12} "
             f"{r['peak_mb_total_pss']:>6} "
-            f"{r['peak_mb_parent']:>7} {r['peak_mb_workers']:>8}  {r['counts']}"
+            f"{r['peak_mb_parent']:>7} {r['peak_mb_workers']:>8} {r['switches_per_request']:>7} "
+            f"{r['idle_share'] if r['idle_share'] is not None else '-':>5}  {r['counts']}"
         )
     print(f"speed-up: {ratio:.2f}x ({pool['workers']} workers against one process)")
     summary = {"n": n, "dir": where, "sync": sync, "one": one, "pool": pool, "speedup": round(ratio, 3)}
@@ -311,6 +337,8 @@ def overall(pairs: list[dict]) -> dict:
         "one_rate_median": _median([r["rate"] for r in ones]),
         "pool_rate_median": _median([r["rate"] for r in pools]),
         "pool_busy_median": _median([r["busy"] for r in pools]),
+        "pool_switches_per_request_median": _median([r["switches_per_request"] for r in pools]),
+        "pool_idle_share_median": _median([r["idle_share"] or 0.0 for r in pools]),
         "one_peak_mb": max(r["peak_mb_total"] for r in ones),
         "pool_peak_mb": max(r["peak_mb_total"] for r in pools),
         "pool_peak_mb_pss": max(r["peak_mb_total_pss"] for r in pools),
